@@ -1,0 +1,4 @@
+from ftlint.cli import main
+
+if __name__ == "__main__":
+    main()

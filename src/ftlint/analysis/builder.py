@@ -1,0 +1,625 @@
+"""One pass over a libcst module that builds the :class:`ModuleModel`."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import libcst as cst
+
+from ftlint.analysis.checks import classify, handler_catches_lookup, test_keys
+from ftlint.analysis.keys import expr_key, iter_subexpressions, read_keys, strip_view
+from ftlint.analysis.model import (
+    Access, Binding, Call, Compound, Function, LockUse, ModuleModel, Mutability,
+)
+from ftlint.analysis.names import (
+    IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, THREADSAFE_TYPES,
+    ImportMap, dotted,
+)
+from ftlint.analysis.resolve import finalize
+from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
+
+_DISPLAYS = {
+    cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
+    cst.Set: "set", cst.SetComp: "set",
+}
+_IMMUTABLE_NODES = (
+    cst.Tuple, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
+    cst.Integer, cst.Float, cst.Imaginary, cst.Lambda,
+)
+_SYNC_DECORATOR = ("synchron", "locked", "with_lock")
+
+
+class ModelBuilder(cst.CSTVisitor):
+    def __init__(self, path: str, module: cst.Module) -> None:
+        super().__init__()
+        self.model = ModuleModel(path=path, module=module)
+        self.imports = ImportMap()
+        self.frames: list[Frame] = [Frame("module")]
+        self.statements: list[cst.CSTNode] = []
+        self.with_locks: list[str] = []
+        self.line_locks: list[list[str]] = [[]]
+        # Open checks: (test keys, the `if`/`try` node, locks held at the check)
+        self.checks: list[tuple[dict, cst.CSTNode, tuple[str, ...]]] = []
+        # How often each name occurs in functions / at import time.
+        self.runtime_refs: dict[str, int] = {}
+        self.import_refs: dict[str, int] = {}
+
+    # -- helpers -----------------------------------------------------------
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    def function(self) -> Optional[Function]:
+        for frame in reversed(self.frames):
+            if frame.kind == "function":
+                return frame.function
+            if frame.kind == "class":
+                return None
+        return None
+
+    def held(self) -> tuple[str, ...]:
+        lines = [k for block in self.line_locks for k in block]
+        return tuple(k for k in self.with_locks if k) + tuple(lines)
+
+    def method_frame(self) -> Optional[Frame]:
+        for frame in reversed(self.frames):
+            if frame.kind == "function" and frame.function.class_name:
+                return frame
+            if frame.kind != "function":
+                return None
+        return None
+
+    def lock_key(self, node: cst.BaseExpression) -> Optional[str]:
+        if isinstance(node, cst.Call):
+            inner = self.lock_key(node.func)
+            return None if inner is None else inner + "()"
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            method = self.method_frame()
+            if method is not None and node.value.value == method.function.self_name:
+                return f"{method.function.class_name}.{node.attr.value}"
+        return dotted(node)
+
+    def classify_value(self, value: cst.BaseExpression) -> tuple[Mutability, str]:
+        for node_type, kind in _DISPLAYS.items():
+            if isinstance(value, node_type):
+                return Mutability.MUTABLE, kind
+        if isinstance(value, _IMMUTABLE_NODES):
+            return Mutability.IMMUTABLE, "constant"
+        if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
+            return Mutability.IMMUTABLE, "constant"
+        if isinstance(value, cst.GeneratorExp):
+            return Mutability.UNKNOWN, "iterator"
+        if isinstance(value, cst.Call):
+            name = self.imports.qualify(value.func)
+            if name in MUTABLE_TYPES:
+                return Mutability.MUTABLE, MUTABLE_TYPES[name]
+            if name in LOCK_TYPES:
+                return Mutability.LOCK, "lock"
+            if name in THREADSAFE_TYPES:
+                return Mutability.THREADSAFE, name.rsplit(".", 1)[-1]
+            if name in IMMUTABLE_TYPES:
+                return Mutability.IMMUTABLE, "constant"
+            if name in ("builtins.iter", "itertools.count", "itertools.cycle"):
+                return Mutability.UNKNOWN, "iterator"
+        return Mutability.UNKNOWN, "object"
+
+    def raw_ref(self, target: cst.BaseExpression) -> Optional[tuple]:
+        if isinstance(target, cst.Name):
+            return ("name", target.value)
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            base, attr = target.value.value, target.attr.value
+            method = self.method_frame()
+            if method is not None:
+                func = method.function
+                if base == func.self_name and base not in _bound_below(self.frames, method):
+                    if func.kind == "classmethod":
+                        return ("class", func.class_name, attr)
+                    return ("self", func.class_name, attr)
+            return ("nameattr", base, attr)
+        return None
+
+    # -- recording -----------------------------------------------------------
+    def record(self, target: cst.BaseExpression, op: str, write: bool, atomic: bool,
+               node: cst.CSTNode, value: Optional[cst.BaseExpression] = None) -> None:
+        element = ""
+        ref = self.raw_ref(target)
+        if ref is None and isinstance(target, cst.Subscript):
+            # G[k].append(x): a write to an element of a shared container.
+            ref = self.raw_ref(target.value)
+            element = "item."
+        if ref is None:
+            return
+        access = Access(
+            ref=ref, op=element + op, write=write, atomic=atomic, node=node,
+            statement=self.statements[-1] if self.statements else node,
+            function=self.function(), locks=self.held(),
+            assigned=self.classify_value(value) if value is not None else None,
+        )
+        frame = self.frame
+        if ref[0] in ("name", "nameattr") and frame.kind == "function":
+            frame.pending.append(access)
+        elif ref[0] in ("name", "nameattr") and frame.kind == "class" and ref[1] in frame.locals:
+            return  # a class-body name: import time, and not a global
+        else:
+            self.model.accesses.append(access)
+        self.match_check(target, access)
+
+    def match_check(self, target: cst.BaseExpression, access: Access) -> None:
+        key = expr_key(target)
+        if key is None or not self.checks:
+            return
+        for keys, node, locks in reversed(self.checks):
+            check = keys.get(key)
+            if check is None:
+                continue
+            kind = classify(check, access.op, access.write)
+            if kind is not None:
+                self.model.compounds.append(Compound(
+                    kind=kind, ref=access.ref, node=node, write=access,
+                    function=access.function, locks=locks,
+                    detail="try/except KeyError" if isinstance(node, cst.Try) else check,
+                ))
+            return
+
+    def record_target(self, target: cst.BaseExpression, op: str, atomic: bool,
+                      node: cst.CSTNode, value: Optional[cst.BaseExpression] = None) -> None:
+        frame = self.frame
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.record_target(element.value, op, atomic, node)
+            return
+        if isinstance(target, cst.StarredElement):
+            self.record_target(target.value, op, atomic, node)
+            return
+        if isinstance(target, cst.Name):
+            if frame.kind == "function":
+                if target.value in frame.globals:
+                    self.record(target, op if op != "setitem" else "rebind", True, atomic, node, value)
+                else:
+                    frame.bind(target.value)
+            elif frame.kind == "class":
+                frame.bind(target.value)
+            return
+        if isinstance(target, cst.Subscript):
+            item_op = {"rebind": "setitem", "augassign": "augitem", "del": "delitem"}[op]
+            self.record(target.value, item_op, True, atomic, node)
+            return
+        if isinstance(target, cst.Attribute):
+            attr_op = {"rebind": "setattr", "augassign": "augattr", "del": "delattr"}[op]
+            self.record(target, attr_op, True, atomic, node, value)
+            if op == "rebind" and value is not None:
+                self.note_instance_attr(target, value)
+
+    def note_instance_attr(self, target: cst.Attribute, value: cst.BaseExpression) -> None:
+        method = self.method_frame()
+        if method is None or not isinstance(target.value, cst.Name):
+            return
+        func = method.function
+        if target.value.value != func.self_name or func.kind == "classmethod":
+            return
+        if func.in_constructor:
+            self.model.constructor_attrs.add((func.class_name, target.attr.value))
+        mutability, kind = self.classify_value(value)
+        ref = ("instance", func.class_name, target.attr.value)
+        existing = self.model.bindings.get(ref)
+        if existing is None or (mutability is not Mutability.UNKNOWN and func.in_constructor):
+            self.model.bindings[ref] = Binding(ref, mutability, kind, value,
+                                               self.statements[-1], import_time=False)
+
+    def bind_shared(self, name: str, value: Optional[cst.BaseExpression], node: cst.CSTNode) -> None:
+        """A module-level or class-level binding, made at import time."""
+        frame = self.frame
+        if frame.kind == "module":
+            ref = ("global", name)
+        elif frame.kind == "class":
+            ref = ("class", frame.class_name, name)
+        else:
+            return
+        if value is None:
+            mutability, kind = Mutability.UNKNOWN, "object"
+        else:
+            mutability, kind = self.classify_value(value)
+        old = self.model.bindings.get(ref)
+        # A later mutable binding (`X = None` then `X = {}` in a branch) wins.
+        if old is None or _rank(mutability) >= _rank(old.mutability):
+            self.model.bindings[ref] = Binding(ref, mutability, kind, value or node,
+                                               self.statements[-1] if self.statements else node)
+
+    # -- imports and definitions ---------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports.add_import(node)
+        for alias in node.names:
+            name = alias.evaluated_alias or alias.evaluated_name.split(".")[0]
+            self.frame.bind(name)
+            self.bind_kind(name, "module", node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.add_import_from(node)
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = alias.evaluated_alias or alias.evaluated_name
+            self.frame.bind(name)
+            self.bind_kind(name, "import", node)
+
+    def bind_kind(self, name: str, kind: str, node: cst.CSTNode) -> None:
+        if self.frame.kind == "module":
+            ref = ("global", name)
+            self.model.bindings.setdefault(ref, Binding(ref, Mutability.IMMUTABLE, kind, node, node))
+
+    def uncount_definition(self, name: str) -> None:
+        """The name of a def or class is a Name node too, but not a use."""
+        refs = self.runtime_refs if self.function() is not None else self.import_refs
+        refs[name] = refs.get(name, 0) - 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.frame.bind(node.name.value)
+        self.bind_kind(node.name.value, "class", node)
+        self.uncount_definition(node.name.value)
+
+    def visit_ClassDef_body(self, node: cst.ClassDef) -> None:
+        outer = self.frame.class_name
+        qual = f"{outer}.{node.name.value}" if outer else node.name.value
+        self.model.classes[qual] = node
+        self.frames.append(Frame("class", class_name=qual,
+                                 saved=(self.with_locks, self.line_locks, self.checks)))
+        self.with_locks, self.line_locks, self.checks = [], [[]], []
+
+    def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
+        frame = self.frames.pop()
+        self.with_locks, self.line_locks, self.checks = frame.saved
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.frame.bind(node.name.value)
+        self.bind_kind(node.name.value, "function", node)
+        self.uncount_definition(node.name.value)
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        outer = self.frame
+        decorators = tuple(filter(None, (dotted(_decorator_target(d.decorator))
+                                         for d in node.decorators)))
+        parent = outer.function if outer.kind == "function" else None
+        class_name = outer.class_name if outer.kind == "class" else None
+        if class_name:
+            kind = ("staticmethod" if "staticmethod" in decorators
+                    else "classmethod" if "classmethod" in decorators
+                    or node.name.value in ("__new__", "__init_subclass__", "__class_getitem__")
+                    else "method")
+        else:
+            kind = "function"
+        params = [p.name.value for p in (*node.params.posonly_params, *node.params.params)]
+        self_name = params[0] if kind in ("method", "classmethod") and params else None
+        if parent is not None:
+            qualname = f"{parent.qualname}.{node.name.value}"
+        elif class_name:
+            qualname = f"{class_name}.{node.name.value}"
+        else:
+            qualname = node.name.value
+        function = Function(qualname, node.name.value, node, class_name, kind, self_name,
+                            decorators, parent)
+        self.model.functions.append(function)
+        frame = Frame("function", function=function,
+                      saved=(self.with_locks, self.line_locks, self.checks))
+        for param in _all_params(node.params):
+            frame.params.add(param.name.value)
+            if param.default is not None:
+                mutability, kind_ = self.classify_value(param.default)
+                if mutability is Mutability.MUTABLE:
+                    ref = ("default", qualname, param.name.value)
+                    binding = Binding(ref, mutability, kind_, param.default, node)
+                    frame.mutable_defaults[param.name.value] = binding
+                    self.model.bindings[ref] = binding
+        self.frames.append(frame)
+        self.with_locks, self.line_locks, self.checks = [], [[]], []
+        sync = [d for d in decorators if any(s in d.lower() for s in _SYNC_DECORATOR)]
+        self.with_locks.extend(f"@{d}" for d in sync)
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        frame = self.frames.pop()
+        self.with_locks, self.line_locks, self.checks = frame.saved
+        for access in resolve_pending(frame, self.frame):
+            self.model.accesses.append(access)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.frame.globals.update(n.name.value for n in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.frame.nonlocals.update(n.name.value for n in node.names)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        refs = self.runtime_refs if self.function() is not None else self.import_refs
+        refs[node.value] = refs.get(node.value, 0) + 1
+
+    # -- statements ------------------------------------------------------------
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.append(node)
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
+            call = node.body[0].value
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                method = call.func.attr.value
+                key = self.lock_key(call.func.value)
+                if key and method == "acquire":
+                    self.line_locks[-1].append(key)
+                elif key and method == "release":
+                    for block in reversed(self.line_locks):
+                        if key in block:
+                            block.remove(key)
+                            break
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.statements.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.line_locks.append([])
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.line_locks.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        frame = self.frame
+        for target in node.targets:
+            if frame.kind in ("module", "class"):
+                self.bind_names(target.target, node.value, node)
+            self.record_target(target.target, "rebind", True, node, node.value)
+            self.check_rmw(target.target, node.value, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is None:
+            if isinstance(node.target, cst.Name) and self.frame.kind == "function":
+                self.frame.bind(node.target.value)
+            return
+        if self.frame.kind in ("module", "class"):
+            self.bind_names(node.target, node.value, node)
+        self.record_target(node.target, "rebind", True, node, node.value)
+        self.check_rmw(node.target, node.value, node)
+
+    def bind_names(self, target: cst.BaseExpression, value: cst.BaseExpression,
+                   node: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.bind_shared(target.value, value, node)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
+            for i, element in enumerate(target.elements):
+                sub = values[i].value if values and i < len(values) else None
+                if isinstance(element.value, cst.Name):
+                    self.bind_shared(element.value.value, sub, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.record_target(node.target, "augassign", False, node, node.value)
+        self.add_rmw(node.target, node, augmented=True)
+
+    def check_rmw(self, target: cst.BaseExpression, value: cst.BaseExpression,
+                  node: cst.CSTNode) -> None:
+        key = expr_key(target)
+        if key is None or key[0] == "L":
+            return
+        if isinstance(target, cst.Name) and target.value not in self.frame.globals:
+            return
+        if key in read_keys(value):
+            self.add_rmw(target, node, augmented=False)
+
+    def add_rmw(self, target: cst.BaseExpression, node: cst.CSTNode, augmented: bool) -> None:
+        """Mark the write just recorded for ``node`` as read-modify-write."""
+        write = self.last_write(node)
+        if write is None:
+            return
+        write.atomic = False
+        self.model.compounds.append(Compound(
+            kind="rmw", ref=write.ref, node=node, write=write, function=write.function,
+            locks=write.locks, detail="augmented" if augmented else "assign",
+        ))
+
+    def last_write(self, node: cst.CSTNode) -> Optional[Access]:
+        for pool in (self.frame.pending, self.model.accesses):
+            if pool and pool[-1].node is node and pool[-1].write:
+                return pool[-1]
+        return None
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.record_target(node.target, "del", True, node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        callee = dotted(func)
+        if callee is not None:
+            self.model.calls.append(Call(self.function(), callee, self.imports.qualify(func),
+                                         node, self.held()))
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            atomic = MUTATORS.get(method)
+            if atomic is not None:
+                if not atomic and node.args and isinstance(
+                        node.args[0].value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+                    atomic = True  # the source is exactly a built-in container
+                self.record(func.value, method, True, atomic, node)
+            elif method == "acquire" and isinstance(func.value, cst.Call):
+                self.lock_created_here(func.value)
+        elif isinstance(func, cst.Name) and func.value in ("setattr", "delattr") and len(node.args) >= 2:
+            name = node.args[1].value
+            if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
+                target = cst.Attribute(node.args[0].value, cst.Name(name.evaluated_value))
+                if isinstance(node.args[0].value, cst.Name):
+                    self.record(target, func.value, True, True, node)
+
+    def lock_created_here(self, node: cst.Call) -> None:
+        name = self.imports.qualify(node.func)
+        if name in LOCK_TYPES:
+            self.model.lock_uses.append(LockUse(node, self.function(), name))
+
+    # -- reads -------------------------------------------------------------------
+    def record_iteration(self, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
+        target = strip_view(iterable)
+        if isinstance(target, (cst.Name, cst.Attribute)):
+            self.record(target, "iter", False, True, node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.statements.append(node)
+        self.record_iteration(node.iter, node.iter)
+        if self.frame.kind == "function":
+            bind_target(self.frame, node.target)
+
+    def leave_For(self, node: cst.For) -> None:
+        self.statements.pop()
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self.record_iteration(node.iter, node.iter)
+        if self.frame.kind == "function":
+            bind_target(self.frame, node.target)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self.checks:
+            self.record_getitem(node)
+
+    def record_getitem(self, node: cst.Subscript) -> None:
+        # Only reads under a membership check matter (`if k in d: return d[k]`).
+        key = expr_key(node.value)
+        if key is None:
+            return
+        for keys, _, _ in self.checks:
+            if keys.get(key) == "contains":
+                self.record(node.value, "getitem", False, True, node)
+                return
+
+    # -- locks and checks ------------------------------------------------------
+    def visit_With(self, node: cst.With) -> None:
+        self.statements.append(node)
+        pushed = 0
+        for item in node.items:
+            expr = item.item
+            if isinstance(expr, cst.Call) and self.imports.qualify(expr.func) in LOCK_TYPES:
+                self.lock_created_here(expr)
+                continue
+            key = self.lock_key(expr)
+            if key is not None:
+                self.with_locks.append(key)
+                pushed += 1
+            if item.asname is not None and self.frame.kind == "function":
+                bind_target(self.frame, item.asname.name)
+        self._with_pushed = getattr(self, "_with_pushed", [])
+        self._with_pushed.append(pushed)
+
+    def leave_With(self, node: cst.With) -> None:
+        pushed = self._with_pushed.pop()
+        if pushed:
+            del self.with_locks[-pushed:]
+        self.statements.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        self.statements.append(node)
+
+    def visit_If_body(self, node: cst.If) -> None:
+        keys = test_keys(node.test)
+        self.checks.append((keys, node, self.held()))
+        test = node.test
+        acquired = None
+        if (isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute)
+                and test.func.attr.value == "acquire"):
+            acquired = self.lock_key(test.func.value)
+        self.with_locks.append(acquired or "")
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.with_locks.pop()
+
+    def leave_If(self, node: cst.If) -> None:
+        self.checks.pop()
+        self.statements.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.statements.append(node)
+        self.checks.append((test_keys(node.test), node, self.held()))
+
+    def leave_While(self, node: cst.While) -> None:
+        self.checks.pop()
+        self.statements.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.statements.append(node)
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        released = _released_in_finally(self, node)
+        self.with_locks.extend(released)
+        self._try_pushed = getattr(self, "_try_pushed", [])
+        self._try_pushed.append(len(released))
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        pushed = self._try_pushed.pop()
+        if pushed:
+            del self.with_locks[-pushed:]
+
+    def visit_Try_handlers(self, node: cst.Try) -> None:
+        keys = {}
+        if handler_catches_lookup(node):
+            for expr in iter_subexpressions(node.body):
+                if isinstance(expr, cst.Subscript):
+                    key = expr_key(expr.value)
+                    if key is not None:
+                        keys[key] = "contains"
+        self.checks.append((keys, node, self.held()))
+
+    def leave_Try_handlers(self, node: cst.Try) -> None:
+        self.checks.pop()
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self.statements.pop()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and self.frame.kind == "function":
+            bind_target(self.frame, node.name.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if self.frame.kind == "function":
+            bind_target(self.frame, node.target)
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False  # lambdas hold expressions only; nothing shared is written
+
+    def build(self) -> ModuleModel:
+        self.model.module.visit(self)
+        self.model.docstring = self.model.module.get_docstring()
+        return finalize(self.model, self.imports, self.runtime_refs, self.import_refs)
+
+
+def _rank(m: Mutability) -> int:
+    return {Mutability.IMMUTABLE: 0, Mutability.UNKNOWN: 1, Mutability.MUTABLE: 2,
+            Mutability.THREADSAFE: 3, Mutability.LOCK: 4}[m]
+
+
+def _decorator_target(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.func if isinstance(node, cst.Call) else node
+
+
+def _all_params(params: cst.Parameters) -> Sequence[cst.Param]:
+    out = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star)
+    return out
+
+
+def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
+    """Names rebound by functions nested inside ``method`` (rare for self)."""
+    names: set[str] = set()
+    for frame in frames[frames.index(method) + 1:]:
+        names |= frame.params
+    return names
+
+
+def _released_in_finally(builder: ModelBuilder, node: cst.Try) -> list[str]:
+    if node.finalbody is None:
+        return []
+    keys = []
+    for stmt in node.finalbody.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value == "release"):
+                key = builder.lock_key(call.func.value)
+                if key is not None:
+                    keys.append(key)
+    return keys
+
+
+def build_model(path: str, module: cst.Module) -> ModuleModel:
+    return ModelBuilder(path, module).build()

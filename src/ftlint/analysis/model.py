@@ -1,0 +1,208 @@
+"""The per-module analysis model that every rule reads.
+
+Built in one pass by :mod:`ftlint.analysis.builder`. It holds CST nodes only
+as handles for reporting; rules never walk the tree themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import libcst as cst
+
+
+class Mutability(enum.Enum):
+    MUTABLE = "mutable"
+    IMMUTABLE = "immutable"
+    UNKNOWN = "unknown"
+    LOCK = "lock"
+    THREADSAFE = "threadsafe"  # threading.local, ContextVar, queue.Queue, ...
+
+
+# Where shared state lives. A Ref is a plain tuple so it hashes and pickles:
+#   ("global", name)              module-level name
+#   ("class", Class, attr)        class-level attribute (shared by instances)
+#   ("instance", Class, attr)     attribute of an instance, through self
+#   ("default", func, param)      mutable default argument value
+#   ("funcattr", func, attr)      attribute stored on a function object
+#   ("attr", dotted, attr)        attribute of some other shared object
+Ref = tuple
+
+
+@dataclass
+class Binding:
+    ref: Ref
+    mutability: Mutability
+    kind: str  # "list", "dict", "lock", "function", "class", "constant", ...
+    node: cst.CSTNode  # the value (or def) for reporting and fixes
+    statement: Optional[cst.CSTNode] = None
+    import_time: bool = True
+
+
+@dataclass
+class Function:
+    qualname: str
+    name: str
+    node: cst.FunctionDef
+    class_name: Optional[str]  # set for methods defined directly in a class
+    kind: str  # "function", "method", "classmethod", "staticmethod"
+    self_name: Optional[str]  # name of the first parameter of a method
+    decorators: tuple[str, ...]
+    parent: Optional["Function"] = None
+    import_time_only: bool = False  # set for private helpers used only at import
+    called_under_lock: bool = False  # a private helper every caller calls locked
+
+    @property
+    def is_private(self) -> bool:
+        return any(part.startswith("_") and not part.startswith("__")
+                   for part in self.qualname.split("."))
+
+    @property
+    def in_constructor(self) -> bool:
+        func: Optional[Function] = self
+        while func is not None:
+            if func.class_name and func.name in ("__init__", "__new__", "__post_init__",
+                                                 "__init_subclass__", "__set_name__"):
+                return True
+            func = func.parent
+        return False
+
+
+@dataclass
+class Access:
+    """One run-time (or import-time) read or write of shared state."""
+
+    ref: Ref
+    op: str  # "append", "setitem", "delitem", "setattr", "rebind", "augassign", "iter", ...
+    write: bool
+    atomic: bool  # for writes: a single built-in operation
+    node: cst.CSTNode  # what a finding points at
+    statement: cst.CSTNode  # the enclosing statement
+    function: Optional[Function]  # None at module top level or in a class body
+    locks: tuple[str, ...]  # lock keys held here
+    # For rebinds: what the assigned value is, as (Mutability, kind).
+    assigned: Optional[tuple] = None
+
+    @property
+    def import_time(self) -> bool:
+        return self.function is None or self.function.import_time_only
+
+
+@dataclass
+class Compound:
+    """Several accesses that only work if nothing runs in between."""
+
+    kind: str  # "rmw", "check-then-act", "check-then-read", "lazy-init", "check-then-set"
+    ref: Ref
+    node: cst.CSTNode  # the statement or `if` to report
+    write: Optional[Access]
+    function: Optional[Function]
+    locks: tuple[str, ...]  # locks held over the whole unit (at the check)
+    detail: str = ""  # e.g. "try/except KeyError", "len() eviction"
+
+
+@dataclass
+class Call:
+    caller: Optional[Function]
+    callee: str  # dotted text as written: "helper", "self._flush", "pool.submit"
+    qualified: Optional[str]  # import-resolved name, when known
+    node: cst.Call
+    locks: tuple[str, ...]
+
+
+@dataclass
+class LockUse:
+    """A ``with`` item or acquire() whose lock is created right there."""
+
+    node: cst.CSTNode
+    function: Optional[Function]
+    constructor: str
+
+
+_LOCKISH = re.compile(
+    r"lock|mutex|(^|_)mu$|cond|(^|_)sem(aphore)?$|(^|_)cv$|synchron", re.IGNORECASE
+)
+
+
+@dataclass
+class ModuleModel:
+    path: str
+    module: cst.Module
+    bindings: dict[Ref, Binding] = field(default_factory=dict)
+    functions: list[Function] = field(default_factory=list)
+    accesses: list[Access] = field(default_factory=list)
+    compounds: list[Compound] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    lock_uses: list[LockUse] = field(default_factory=list)
+    # Instance attributes assigned in a constructor: (Class, attr).
+    constructor_attrs: set[tuple[str, str]] = field(default_factory=set)
+    classes: dict[str, cst.ClassDef] = field(default_factory=dict)
+    docstring: Optional[str] = None
+
+    # -- queries rules use -------------------------------------------------
+    def binding(self, ref: Ref) -> Optional[Binding]:
+        return self.bindings.get(ref)
+
+    def is_lock(self, key: str) -> bool:
+        binding = self._lock_bindings().get(key)
+        if binding is not None:
+            return True
+        last = key.rsplit(".", 1)[-1]
+        return bool(_LOCKISH.search(last))
+
+    def _lock_bindings(self) -> dict[str, Binding]:
+        cache = self.__dict__.get("_locks")
+        if cache is None:
+            cache = {}
+            for ref, b in self.bindings.items():
+                if b.mutability is Mutability.LOCK:
+                    cache[".".join(ref[1:])] = b
+            self.__dict__["_locks"] = cache
+        return cache
+
+    def guarded(self, locks: tuple[str, ...]) -> bool:
+        return any(self.is_lock(k) for k in locks)
+
+    def access_guarded(self, access: "Access") -> bool:
+        if self.guarded(access.locks):
+            return True
+        function = access.function
+        while function is not None:
+            if function.called_under_lock:
+                return True
+            function = function.parent
+        return False
+
+    def writes(self, ref: Optional[Ref] = None) -> Iterator[Access]:
+        for a in self.accesses:
+            if a.write and (ref is None or a.ref == ref):
+                yield a
+
+    def reads(self, ref: Optional[Ref] = None) -> Iterator[Access]:
+        for a in self.accesses:
+            if not a.write and (ref is None or a.ref == ref):
+                yield a
+
+    def runtime_writes(self, ref: Ref) -> list[Access]:
+        """Writes after import that no lock guards."""
+        return [a for a in self.accesses
+                if a.write and a.ref == ref and not a.import_time
+                and not self.access_guarded(a)]
+
+    def runtime_iterations(self, ref: Ref) -> list[Access]:
+        return [a for a in self.accesses
+                if a.ref == ref and a.op == "iter" and not a.import_time
+                and not self.access_guarded(a)]
+
+    def compound_for(self, access: Access) -> Optional[Compound]:
+        index = self.__dict__.get("_compound_index")
+        if index is None:
+            index = {}
+            for c in self.compounds:
+                if c.write is not None:
+                    index.setdefault(id(c.write), c)
+            self.__dict__["_compound_index"] = index
+        return index.get(id(access))

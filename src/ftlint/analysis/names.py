@@ -1,0 +1,132 @@
+"""Import aliases and the few library names the analysis knows about.
+
+A full QualifiedNameProvider costs more than the rest of the analysis, and we
+only need to recognise a short list of constructors (locks, containers,
+thread-local state), so we resolve import aliases ourselves.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Optional
+
+import libcst as cst
+
+# Constructors of mutable containers, by qualified name -> kind.
+MUTABLE_TYPES = {
+    "builtins.list": "list",
+    "builtins.dict": "dict",
+    "builtins.set": "set",
+    "builtins.bytearray": "bytearray",
+    "collections.defaultdict": "defaultdict",
+    "collections.deque": "deque",
+    "collections.Counter": "Counter",
+    "collections.OrderedDict": "OrderedDict",
+    "collections.ChainMap": "ChainMap",
+    "weakref.WeakValueDictionary": "dict",
+    "weakref.WeakKeyDictionary": "dict",
+    "weakref.WeakSet": "set",
+    "array.array": "array",
+}
+
+LOCK_TYPES = frozenset({
+    "threading.Lock", "threading.RLock", "threading.Condition",
+    "threading.Semaphore", "threading.BoundedSemaphore",
+    "_thread.allocate_lock", "_thread.RLock", "_thread.LockType",
+    "multiprocessing.Lock", "multiprocessing.RLock", "multiprocessing.Condition",
+    "multiprocessing.Semaphore", "multiprocessing.BoundedSemaphore",
+})
+
+# State that is per-thread, per-context, or synchronised internally.
+THREADSAFE_TYPES = frozenset({
+    "threading.local", "_threading_local.local", "contextvars.ContextVar",
+    "queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue",
+    "threading.Event", "threading.Barrier", "multiprocessing.Queue",
+    "multiprocessing.SimpleQueue", "multiprocessing.JoinableQueue",
+})
+
+IMMUTABLE_TYPES = frozenset({
+    "builtins.tuple", "builtins.frozenset", "builtins.str", "builtins.bytes",
+    "builtins.int", "builtins.float", "builtins.complex", "builtins.bool",
+    "builtins.range", "types.MappingProxyType", "re.compile", "builtins.object",
+    "builtins.property", "builtins.staticmethod", "builtins.classmethod",
+    "typing.TypeVar", "typing.NewType", "collections.namedtuple",
+    "enum.auto", "logging.getLogger", "typing.NamedTuple",
+})
+
+# Mutating methods of built-in containers. True: one atomic operation on the
+# free-threaded build. False: only partly atomic (the source of extend/update
+# is locked only when it is exactly a built-in container).
+MUTATORS = {
+    "append": True, "appendleft": True, "insert": True, "pop": True,
+    "popleft": True, "popitem": True, "remove": True, "discard": True,
+    "add": True, "clear": True, "setdefault": True, "sort": True,
+    "reverse": True, "rotate": True,
+    "extend": False, "extendleft": False, "update": False, "subtract": False,
+    "difference_update": False, "intersection_update": False,
+    "symmetric_difference_update": False, "move_to_end": True,
+}
+
+# Calling these on a container reads all of it at once, under its lock.
+SNAPSHOT_CALLS = frozenset({"list", "tuple", "sorted", "set", "frozenset", "dict"})
+ITER_VIEWS = frozenset({"keys", "values", "items"})
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def dotted(node: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+class ImportMap:
+    """Local name -> qualified name, from the module's import statements."""
+
+    def __init__(self) -> None:
+        self.aliases: dict[str, str] = {}
+        self.shadowed: set[str] = set()
+
+    def add_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.aliases[alias.asname.name.value] = name
+            else:
+                head = name.split(".")[0]
+                self.aliases[head] = head
+
+    def add_import_from(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return
+        module = dotted(node.module)
+        if module is None:
+            return
+        for alias in node.names:
+            if not isinstance(alias.name, cst.Name):
+                continue
+            local = alias.name.value
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.aliases[local] = f"{module}.{alias.name.value}"
+
+    def qualify(self, node: cst.BaseExpression) -> Optional[str]:
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.aliases:
+            base = self.aliases[head]
+        elif head in _BUILTINS and head not in self.shadowed:
+            base = f"builtins.{head}"
+        else:
+            return None
+        return f"{base}.{rest}" if rest else base

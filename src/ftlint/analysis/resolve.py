@@ -1,0 +1,119 @@
+"""The last step of building a model: settle what one pass could not know.
+
+While reading, ``self.items`` cannot yet be told apart as a class-level or an
+instance attribute, nor ``registry.x`` as an attribute of a class, a function
+or a module; and whether a helper only ever runs at import time is known only
+once every reference to it has been seen.
+"""
+
+from __future__ import annotations
+
+from ftlint.analysis.model import Access, ModuleModel, Mutability
+from ftlint.analysis.names import ImportMap
+
+_INSTANCE_WRITES = ("setattr", "augattr", "delattr")
+
+
+def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int],
+             import_refs: dict[str, int]) -> ModuleModel:
+    class_attrs = {(r[1], r[2]) for r in model.bindings if r[0] == "class"}
+    for access in model.accesses:
+        access.ref = _resolve(access, model, imports, class_attrs)
+    kept = {id(a) for a in model.accesses}
+    model.compounds = [c for c in model.compounds if c.write is None or id(c.write) in kept]
+    for compound in model.compounds:
+        if compound.write is not None:
+            compound.ref = compound.write.ref
+    _upgrade_rebound_globals(model)
+    _mark_import_time_helpers(model, runtime_refs, import_refs)
+    _mark_locked_helpers(model, runtime_refs, import_refs)
+    return model
+
+
+def _resolve(access: Access, model: ModuleModel, imports: ImportMap,
+             class_attrs: set[tuple[str, str]]) -> tuple:
+    ref = access.ref
+    kind = ref[0]
+    if kind == "name":
+        return ("global", ref[1])
+    if kind == "nameattr":
+        name, attr = ref[1], ref[2]
+        binding = model.bindings.get(("global", name))
+        if binding is not None and binding.kind == "class":
+            return ("class", name, attr)
+        if binding is not None and binding.kind == "function":
+            return ("funcattr", name, attr)
+        if name in imports.aliases:
+            return ("ext", f"{imports.aliases[name]}.{attr}")
+        return ("attr", name, attr)
+    if kind == "self":
+        cls, attr = ref[1], ref[2]
+        # Assigning through self always creates an instance attribute; only
+        # mutating a container found on the class touches shared class state.
+        if (access.op not in _INSTANCE_WRITES and (cls, attr) in class_attrs
+                and (cls, attr) not in model.constructor_attrs):
+            return ("class", cls, attr)
+        return ("instance", cls, attr)
+    return ref
+
+
+def _upgrade_rebound_globals(model: ModuleModel) -> None:
+    """``_cache = None`` at import, ``_cache = {}`` later: it holds a dict."""
+    for access in model.accesses:
+        if access.op != "rebind" or access.ref[0] != "global" or access.assigned is None:
+            continue
+        mutability, kind = access.assigned
+        binding = model.bindings.get(access.ref)
+        if (binding is not None and mutability is Mutability.MUTABLE
+                and binding.mutability in (Mutability.IMMUTABLE, Mutability.UNKNOWN)
+                and binding.kind in ("constant", "object")):
+            binding.mutability, binding.kind = mutability, kind
+
+
+def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
+                              import_refs: dict[str, int]) -> None:
+    """Private module functions referenced only at import time (registration
+    helpers and decorators) run while the module is imported, not later."""
+    marked = set()
+    for function in model.functions:
+        if (function.parent is None and function.class_name is None
+                and function.name.startswith("_") and not function.name.startswith("__")
+                and runtime_refs.get(function.name, 0) <= 0
+                and import_refs.get(function.name, 0) > 0):
+            function.import_time_only = True
+            marked.add(id(function))
+    for function in model.functions:
+        parent = function.parent
+        while parent is not None:
+            if id(parent) in marked:
+                function.import_time_only = True
+                break
+            parent = parent.parent
+
+
+def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
+                         import_refs: dict[str, int]) -> None:
+    """A private function whose every call in the module holds a lock runs
+    under that lock (RacerD's "called only with the lock held")."""
+    calls: dict[str, list] = {}
+    for call in model.calls:
+        if call.callee.count(".") <= 1:
+            calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
+    helpers = [f for f in model.functions
+               if f.name.startswith("_") and not f.name.startswith("__")]
+    changed = True
+    while changed:  # helpers calling helpers: iterate to a fixed point
+        changed = False
+        for function in helpers:
+            sites = calls.get(function.name)
+            if function.called_under_lock or not sites:
+                continue
+            # Any use other than a call (a callback, a thread target) may run
+            # it without the lock.
+            uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+            if uses > len(sites):
+                continue
+            if all(model.guarded(c.locks) or (c.caller is not None and c.caller.called_under_lock)
+                   for c in sites):
+                function.called_under_lock = True
+                changed = True

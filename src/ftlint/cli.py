@@ -1,0 +1,147 @@
+"""The ``ftlint`` command line: a thin front-end over :mod:`ftlint.api`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ftlint import __version__
+from ftlint.config import (
+    ConfigError, Settings, find_config, load_settings, split_codes, validate_codes,
+)
+from ftlint.diagnostics import Confidence
+from ftlint.rules import ALL_RULES, get_rule
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class DefaultCommandGroup(click.Group):
+    """``ftlint PATHS`` means ``ftlint check PATHS``, like ruff before 0.1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands
+                        and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage("ftlint", "[OPTIONS] [PATHS]...\n       ftlint COMMAND [ARGS]...")
+
+
+@click.group(cls=DefaultCommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="ftlint")
+def main() -> None:
+    """Find code that races on free-threaded (no-GIL) CPython.
+
+    Run ``ftlint [OPTIONS] [PATHS]...`` to check files and directories (the
+    ``check`` command); ``ftlint check --help`` lists its options.
+
+    Exit codes: 0 no findings, 1 findings, 2 usage, configuration or internal
+    error.
+    """
+
+
+def _codes_option(name: str, help_text: str):
+    return click.option(name, metavar="CODES", default=None, help=help_text)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@_codes_option("--select", "Comma-separated rule codes or prefixes to enable (replaces the configured selection).")
+@_codes_option("--extend-select", "Rule codes or prefixes to enable in addition.")
+@_codes_option("--ignore", "Rule codes or prefixes to disable.")
+@_codes_option("--extend-ignore", "Rule codes or prefixes to disable in addition.")
+@click.option("--exclude", metavar="PATTERNS", default=None,
+              help="Comma-separated gitignore-style patterns to skip (replaces the defaults).")
+@click.option("--extend-exclude", metavar="PATTERNS", default=None,
+              help="Patterns to skip in addition to the defaults.")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None,
+              help="Report only findings at or above this confidence.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, without the summary.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel workers (default: the number of CPUs).")
+@click.version_option(__version__, "--version", prog_name="ftlint")
+def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional[str],
+          ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
+          extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
+          exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
+          no_cache: bool, jobs: Optional[int]) -> None:
+    """Check PATHS (default: the current directory) for free-threading races."""
+    from ftlint.api import lint_paths
+    from ftlint.output import FORMATS
+
+    paths = paths or (".",)
+    try:
+        settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
+                                    ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
+                                    extend_exclude=extend_exclude, min_confidence=min_confidence)
+        report = lint_paths(paths, settings, jobs=jobs)
+    except ConfigError as exc:
+        click.echo(f"ftlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # an internal error must not look like a clean run
+        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Please report this, with the file that triggered it.", err=True)
+        sys.exit(EXIT_ERROR)
+    FORMATS[output_format](report, sys.stdout, quiet=quiet, statistics=statistics)
+    if report.diagnostics and not exit_zero:
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_CLEAN)
+
+
+def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -> Settings:
+    from dataclasses import replace
+
+    known = set(ALL_RULES)
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"{config_file}: config file not found")
+    settings = load_settings(config_file or find_config(paths), known)
+    changes = {}
+    for key in ("select", "extend_select", "ignore", "extend_ignore"):
+        if cli.get(key) is not None:
+            codes = validate_codes(split_codes(cli[key]), known, f"--{key.replace('_', '-')}")
+            if key == "select":
+                changes[key] = codes
+            else:  # the command line adds to what the config says
+                changes[key] = getattr(settings, key) + codes
+    if cli.get("exclude") is not None:
+        changes["exclude"] = split_codes(cli["exclude"])
+    if cli.get("extend_exclude") is not None:
+        changes["extend_exclude"] = settings.extend_exclude + split_codes(cli["extend_exclude"])
+    if cli.get("min_confidence"):
+        changes["min_confidence"] = Confidence.parse(cli["min_confidence"])
+    return replace(settings, **changes)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Print the documentation of a rule (by code or name)."""
+    from ftlint.docs import render_rule
+
+    rule = get_rule(code)
+    if rule is None:
+        click.echo(f"ftlint: error: unknown rule '{code}'; `ftlint rules` lists them", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(render_rule(rule), nl=False)
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """Print the table of rules."""
+    rows = [(code, r.name, r.fix, "on" if r.default_enabled else "opt-in",
+             " ".join(r.summary.split())) for code, r in ALL_RULES.items()]
+    width = max(len(r[1]) for r in rows)
+    click.echo(f"{'code':<6}  {'name':<{width}}  {'fix':<9}  {'default':<7}  what it finds")
+    for code, name, fix, default, summary in rows:
+        click.echo(f"{code:<6}  {name:<{width}}  {fix:<9}  {default:<7}  {summary}")

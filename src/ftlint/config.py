@@ -1,0 +1,213 @@
+"""Settings: ``[tool.ftlint]`` in pyproject.toml, overridden by the command line."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from ftlint.diagnostics import Confidence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pants.d",
+    ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build",
+    "buck-out", "build", "dist", "node_modules", "site-packages", "venv",
+    "__pycache__", ".pytest_cache", ".ftlint_cache",
+)
+
+
+class ConfigError(Exception):
+    """A problem with the configuration or the command line: exit code 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("FT",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    min_confidence: Confidence = Confidence.LOW
+    thread_entry_points: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    # Where relative patterns are anchored: the config file's directory.
+    root: str = field(default_factory=os.getcwd)
+    config_path: Optional[str] = None
+
+    def enabled_codes(self, rules: Mapping[str, bool]) -> frozenset[str]:
+        """Resolve select/ignore by prefix; the most specific prefix wins.
+
+        ``rules`` maps each code to whether it is on by default. Rules that are
+        off by default (opt-in) are enabled only by their full code.
+        """
+        selected = self.select + self.extend_select
+        ignored = self.ignore + self.extend_ignore
+        enabled = set()
+        for code, default_on in rules.items():
+            best_sel = _longest_prefix(code, selected)
+            best_ign = _longest_prefix(code, ignored)
+            if best_sel < 0 or best_ign >= best_sel:
+                continue
+            if not default_on and best_sel != len(code):
+                continue
+            enabled.add(code)
+        return frozenset(enabled)
+
+    def ignored_for(self, relpath: str) -> tuple[str, ...]:
+        codes: list[str] = []
+        for pattern, pattern_codes in self.per_file_ignores:
+            if _glob_spec(pattern).match_file(relpath):
+                codes.extend(pattern_codes)
+        return tuple(codes)
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
+    best = -1
+    for prefix in prefixes:
+        if prefix == "ALL" or code.startswith(prefix):
+            best = max(best, 0 if prefix == "ALL" else len(prefix))
+    return best
+
+
+def _glob_spec(pattern: str):
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
+# Keys of [tool.ftlint]; the value says how to read it.
+_KEYS = {
+    "select": "codes",
+    "extend-select": "codes",
+    "ignore": "codes",
+    "extend-ignore": "codes",
+    "per-file-ignores": "per-file",
+    "exclude": "strings",
+    "extend-exclude": "strings",
+    "min-confidence": "confidence",
+    "thread-entry-points": "strings",
+    "respect-gitignore": "bool",
+}
+
+
+def find_config(paths: Sequence[str]) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.ftlint] table, above the paths."""
+    if paths:
+        resolved = [Path(p).resolve() for p in paths]
+        start = Path(os.path.commonpath([str(p) for p in resolved]))
+        if start.is_file() or not start.exists():
+            start = start.parent
+    else:
+        start = Path.cwd()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                raise
+            if "ftlint" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+
+
+def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
+    if config_path is None:
+        return Settings()
+    data = _read_toml(config_path)
+    if config_path.name == "pyproject.toml" or "tool" in data:
+        table = data.get("tool", {}).get("ftlint", {})
+    else:  # a dedicated ftlint.toml holds the keys at top level
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config_path}: [tool.ftlint] must be a table")
+    values = parse_table(table, f"{config_path}", set(known_codes))
+    return replace(
+        Settings(root=str(config_path.parent.resolve()), config_path=str(config_path)),
+        **values,
+    )
+
+
+def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            hint = difflib.get_close_matches(key, _KEYS, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(
+                f"{where}: unknown option '{key}' in [tool.ftlint]{suggestion}; "
+                f"known options: {', '.join(sorted(_KEYS))}"
+            )
+        attr = key.replace("-", "_")
+        label = f"{where}: '{key}'"
+        if kind == "codes":
+            values[attr] = validate_codes(_strings(raw, label), known, label)
+        elif kind == "strings":
+            values[attr] = _strings(raw, label)
+        elif kind == "bool":
+            if not isinstance(raw, bool):
+                raise ConfigError(f"{label} must be true or false")
+            values[attr] = raw
+        elif kind == "confidence":
+            try:
+                values[attr] = Confidence.parse(str(raw))
+            except ValueError as exc:
+                raise ConfigError(f"{label}: {exc}") from None
+        elif kind == "per-file":
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{label} must be a table of glob = [codes]")
+            values[attr] = tuple(
+                (pattern, validate_codes(_strings(codes, label), known, label))
+                for pattern, codes in raw.items()
+            )
+    return values
+
+
+def _strings(raw: Any, label: str) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise ConfigError(f"{label} must be a list of strings")
+    return tuple(raw)
+
+
+def validate_codes(codes: Iterable[str], known: set[str], label: str) -> tuple[str, ...]:
+    """Every code must be a rule code or a prefix of one (or ALL)."""
+    out = []
+    for code in codes:
+        code = code.strip().upper()
+        if not code:
+            continue
+        if code != "ALL" and not any(k.startswith(code) for k in known):
+            hint = difflib.get_close_matches(code, sorted(known), n=1)
+            suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+            raise ConfigError(f"{label}: unknown rule code or prefix '{code}'{suggestion}")
+        out.append(code)
+    return tuple(out)
+
+
+def split_codes(text: Optional[str]) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(c for c in (part.strip() for part in text.replace(" ", ",").split(",")) if c)

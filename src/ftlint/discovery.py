@@ -1,0 +1,115 @@
+"""Finding the files to check: .py/.pyi, minus excludes and .gitignore."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+import pathspec
+
+from ftlint.config import ConfigError, Settings
+
+SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class _Ignore:
+    base: Path
+    spec: pathspec.PathSpec
+
+    def matches(self, path: Path, is_dir: bool) -> bool:
+        try:
+            rel = path.relative_to(self.base).as_posix()
+        except ValueError:
+            return False
+        if rel == ".":
+            return False
+        return self.spec.match_file(rel + "/" if is_dir else rel)
+
+
+def _gitignore(directory: Path) -> Optional[_Ignore]:
+    path = directory / ".gitignore"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _parent_gitignores(directory: Path) -> list[_Ignore]:
+    """.gitignore files above a walked root, up to the repository's top."""
+    found = []
+    for parent in directory.parents:
+        ignore = _gitignore(parent)
+        if ignore:
+            found.append(ignore)
+        if (parent / ".git").exists():
+            break
+    return found
+
+
+def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
+    """Yield files to check, in a stable order, each once.
+
+    A path named explicitly is always checked, even if it is excluded; the
+    excludes apply to what is found while walking directories.
+    """
+    root = Path(settings.root)
+    excludes = _Ignore(
+        root, pathspec.GitIgnoreSpec.from_lines(settings.exclude + settings.extend_exclude)
+    )
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ConfigError(f"{raw}: no such file or directory")
+        if path.is_dir():
+            for found in _walk(path, excludes, settings.respect_gitignore):
+                key = found.resolve()
+                if key not in seen:
+                    seen.add(key)
+                    yield found
+        else:
+            key = path.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield path
+
+
+def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
+    ignores = _parent_gitignores(top.resolve()) if gitignore else []
+
+    def excluded(path: Path, is_dir: bool, active: list[_Ignore]) -> bool:
+        resolved = path.resolve()
+        # Names like "build" match at any depth; anchored ones from the root.
+        if excludes.spec.match_file(path.name + ("/" if is_dir else "")):
+            return True
+        if excludes.matches(resolved, is_dir):
+            return True
+        return any(ig.matches(resolved, is_dir) for ig in active)
+
+    def walk(directory: Path, active: list[_Ignore]) -> Iterator[Path]:
+        if gitignore:
+            own = _gitignore(directory.resolve())
+            if own:
+                active = active + [own]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            if excluded(path, is_dir, active):
+                continue
+            if is_dir:
+                yield from walk(path, active)
+            elif entry.name.endswith(SUFFIXES):
+                yield path
+
+    yield from walk(top, ignores)

@@ -1,0 +1,79 @@
+"""Rule documentation, rendered from each rule's own metadata and examples.
+
+``ftlint rule FT101`` prints this text and ``docs/rules/FT101.md`` is this
+text, so the page, the command and the tested examples cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from ftlint.rules import ALL_RULES
+from ftlint.rules.base import EXPECT, Rule
+
+_FIX = {
+    "safe": "Fix: safe.",
+    "unsafe": "Fix: unsafe (applied only with `--unsafe-fixes`).",
+    "sometimes": "Fix: available for some cases.",
+    "none": "Fix: none.",
+}
+# Until the fixer ships, pages say what the fix will be, not that it runs.
+FIXER_AVAILABLE = False
+_PLANNED = " The fixer is planned and not yet part of this release."
+
+
+def _show(code: str) -> str:
+    """An example as users see it: markers become plain comments."""
+    def repl(match: re.Match) -> str:
+        items = re.sub(r"\[(\w+)\]", r" (\1 confidence)", match.group("items"))
+        return f"# {items}"
+    return EXPECT.sub(repl, textwrap.dedent(code).strip("\n"))
+
+
+def _para(text: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=88)
+
+
+def render_rule(rule: type[Rule]) -> str:
+    parts = [f"# {rule.code}: {rule.name}", ""]
+    enabled = "on by default" if rule.default_enabled else "opt-in: select it explicitly"
+    parts += [f"*{_FIX[rule.fix]} This rule is {enabled}.*", ""]
+    parts += ["## What it does", "", _para(rule.summary), ""]
+    parts += ["## Why is this bad without the GIL?", "", _para(rule.rationale), ""]
+    parts += ["## Confidence", "", _para(rule.confidence_doc), ""]
+    if rule.known_problems:
+        parts += ["## Known problems", "", _para(rule.known_problems), ""]
+    parts += ["## Example", ""]
+    for example in rule.INVALID:
+        if example.title:
+            parts += [f"{example.title[0].upper()}{example.title[1:]}:", ""]
+        parts += ["```python", _show(example.code), "```", ""]
+    if rule.use_instead:
+        parts += ["Use instead:", "", "```python", _show(rule.use_instead), "```", ""]
+    if rule.VALID:
+        parts += ["## Not flagged", ""]
+        for example in rule.VALID:
+            if example.title:
+                parts += [f"{example.title[0].upper()}{example.title[1:]}:", ""]
+            parts += ["```python", _show(example.code), "```", ""]
+    planned = "" if FIXER_AVAILABLE or rule.fix == "none" else _PLANNED
+    parts += ["## Fix safety", "", _para(_FIX[rule.fix] + " " + rule.fix_doc + planned), ""]
+    parts += ["## Options", ""]
+    parts += [_para(rule.options or (
+        "`select`, `ignore`, `per-file-ignores` and `min-confidence` in `[tool.ftlint]`; "
+        f"`# noqa: {rule.code}` on the reported line."
+    )), ""]
+    if rule.references:
+        parts += ["## References", ""] + [f"- {r}" for r in rule.references] + [""]
+    return "\n".join(parts)
+
+
+def render_index() -> str:
+    lines = ["# Rules", "", "| code | name | fix | default | what it finds |",
+             "|---|---|---|---|---|"]
+    for code, rule in ALL_RULES.items():
+        default = "on" if rule.default_enabled else "opt-in"
+        summary = " ".join(rule.summary.split())
+        lines.append(f"| [{code}]({code}.md) | {rule.name} | {rule.fix} | {default} | {summary} |")
+    return "\n".join(lines) + "\n"

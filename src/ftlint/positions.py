@@ -1,0 +1,100 @@
+"""Positions for just the nodes that are reported.
+
+libcst's PositionProvider records a range for every node of the module, which
+costs about as much as parsing again. A file usually has a handful of findings,
+so we run one code generation pass that only notes character offsets for the
+wanted nodes and stops as soon as the last of them has been generated.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Optional
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from ftlint.diagnostics import Location
+
+
+class _Done(Exception):
+    pass
+
+
+class _OffsetState(CodegenState):
+    def __init__(self, module: cst.Module, targets: Iterable[cst.CSTNode]) -> None:
+        super().__init__(
+            default_indent=module.default_indent,
+            default_newline=module.default_newline,
+        )
+        self.targets = {id(n) for n in targets}
+        self.offset = 0
+        self.starts: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
+        self._stack: list[int] = []
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.targets:
+            self._stack.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.targets:
+            start = self._stack.pop()
+            self.starts.setdefault(key, start)
+            self.ends.setdefault(key, self.offset)
+            if len(self.ends) == len(self.targets):
+                raise _Done
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: Optional[cst.CSTNode] = None,
+        end_node: Optional[cst.CSTNode] = None,
+    ) -> Iterator[None]:
+        # The syntactic range leaves out leading blank lines and comments.
+        start = self.offset
+        yield
+        key = id(node)
+        if key in self.targets:
+            self.starts[key] = start
+            self.ends[key] = self.offset
+
+
+def _location(text: str, offset: int) -> Location:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Location(text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def compute_positions(
+    module: cst.Module, nodes: Iterable[cst.CSTNode]
+) -> dict[int, tuple[Location, Location]]:
+    """Map id(node) to its (start, end) for each of ``nodes``."""
+    wanted = list(nodes)
+    if not wanted:
+        return {}
+    state = _OffsetState(module, wanted)
+    try:
+        module._codegen(state)
+    except _Done:
+        pass
+    text = "".join(state.tokens)
+    result = {}
+    for key, start in state.starts.items():
+        end = state.ends[key]
+        # A compound statement's range runs to the end of its block; trim the
+        # trailing newline and indentation so the end lands on real code.
+        while end > start and text[end - 1] in " \t\r\n":
+            end -= 1
+        result[key] = (_location(text, start), _location(text, end))
+    return result

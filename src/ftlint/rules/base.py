@@ -1,0 +1,151 @@
+"""What every rule declares, and the data a rule reports."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import ClassVar, Iterator, Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import Access, Binding, ModuleModel, Mutability, Ref
+from ftlint.diagnostics import Confidence
+
+
+@dataclass
+class Finding:
+    node: cst.CSTNode
+    message: str
+    confidence: Confidence
+    reason: str
+    # Qualified name of the function the finding is in, for the project pass.
+    function: Optional[str] = None
+
+
+# Expected findings are marked inline, on the line they point at:
+#     _cache[key] = value  # expect: FT101[low]
+# The same markers serve fixtures, rule examples and the rendered docs.
+EXPECT = re.compile(r"#\s*expect:\s*(?P<items>[A-Z]+[0-9]+(?:\[\w+\])?(?:\s*,\s*[A-Z]+[0-9]+(?:\[\w+\])?)*)")
+_ITEM = re.compile(r"(?P<code>[A-Z]+[0-9]+)(?:\[(?P<conf>\w+)\])?")
+
+
+def expected_findings(source: str) -> list[tuple[int, str, Optional[str]]]:
+    """(row, code, confidence or None) for every marker in ``source``."""
+    out = []
+    for row, line in enumerate(source.splitlines(), start=1):
+        match = EXPECT.search(line)
+        if match:
+            for item in _ITEM.finditer(match.group("items")):
+                out.append((row, item.group("code"), item.group("conf")))
+    return out
+
+
+@dataclass(frozen=True)
+class Example:
+    """A VALID or INVALID snippet; INVALID ones carry ``# expect:`` markers."""
+
+    code: str
+    title: str = ""
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).strip("\n") + "\n"
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    message: ClassVar[str]
+    summary: ClassVar[str]  # what it finds, one sentence
+    rationale: ClassVar[str]  # why it breaks without the GIL
+    confidence_doc: ClassVar[str]  # how the confidence is decided
+    fix: ClassVar[str] = "none"  # "safe", "unsafe", "sometimes" or "none"
+    fix_doc: ClassVar[str] = ""  # what the fix does, and why it is (un)safe
+    use_instead: ClassVar[str] = ""  # example of the corrected code
+    known_problems: ClassVar[str] = ""
+    options: ClassVar[str] = ""
+    references: ClassVar[tuple[str, ...]] = ()
+    default_enabled: ClassVar[bool] = True
+    VALID: ClassVar[tuple[Example, ...]] = ()
+    INVALID: ClassVar[tuple[Example, ...]] = ()
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        raise NotImplementedError
+
+
+# -- helpers shared by rules ----------------------------------------------------
+
+def describe(ref: Ref) -> str:
+    kind = ref[0]
+    if kind == "global":
+        return f"`{ref[1]}`"
+    if kind in ("class", "instance"):
+        return f"`{ref[1]}.{ref[2]}`"
+    if kind == "default":
+        return f"the default of `{ref[2]}` in `{ref[1]}()`"
+    if kind == "funcattr":
+        return f"`{ref[1]}.{ref[2]}`"
+    return f"`{'.'.join(ref[1:])}`"
+
+
+def where(access: Access) -> str:
+    return f"`{access.function.qualname}()`" if access.function else "module scope"
+
+
+def mutable_bindings(model: ModuleModel, scope: str) -> Iterator[Binding]:
+    for ref, binding in model.bindings.items():
+        if ref[0] == scope and binding.mutability is Mutability.MUTABLE:
+            yield binding
+
+
+def container_write_confidence(model: ModuleModel, access: Access,
+                               binding: Binding) -> tuple[Confidence, str]:
+    """Risk of one unguarded run-time write to a shared container.
+
+    A lone atomic operation cannot corrupt the container; it only races in
+    combination. A compound update loses writes. Mutating a container that is
+    iterated elsewhere breaks the iteration.
+    """
+    iterations = [a for a in model.runtime_iterations(access.ref)
+                  if a.statement is not access.statement]
+    if iterations:
+        return Confidence.HIGH, (
+            f"it is also iterated in {where(iterations[0])} without a lock; "
+            "iterating while another thread mutates it skips or repeats items, "
+            "or raises RuntimeError"
+        )
+    compound = model.compound_for(access)
+    if compound is not None and compound.kind != "check-then-read":
+        return Confidence.MEDIUM, f"{_compound_text(compound.kind)}: updates can be lost"
+    if access.op.startswith("item.") and binding.kind == "defaultdict":
+        return Confidence.MEDIUM, (
+            "a missing key makes defaultdict build a value and store it in two "
+            "steps; two threads can each build one and one write is lost"
+        )
+    if not access.atomic:
+        return Confidence.MEDIUM, (
+            f"`{access.op}` is not atomic unless its argument is exactly a "
+            "built-in list, tuple, set or dict"
+        )
+    return Confidence.LOW, (
+        f"a single `{access.op}` is atomic on the free-threaded build; it races "
+        "only together with other accesses to the same container"
+    )
+
+
+def _compound_text(kind: str) -> str:
+    return {
+        "rmw": "a read-modify-write",
+        "check-then-act": "a check followed by an act",
+        "lazy-init": "a lazy initialisation",
+        "check-then-set": "a check followed by a set",
+    }.get(kind, kind)
+
+
+def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
+    for access in model.runtime_writes(ref):
+        compound = model.compound_for(access)
+        if compound is not None and model.guarded(compound.locks):
+            continue
+        yield access

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import Example, Finding, Rule, describe
+
+
+class GlobalReadModifyWrite(Rule):
+    code = "FT102"
+    name = "global-read-modify-write"
+    message = "Global {name} is read, changed and written back without a lock"
+    summary = (
+        "A function that declares `global x` and then updates it from its own "
+        "value: `x += 1`, `x = f(x)`, or a check followed by a set."
+    )
+    rationale = (
+        "`x += 1` on a global is a load, an add and a store. Under the GIL a "
+        "thread switch between them was rare; on the free-threaded build two "
+        "threads routinely load the same value and one increment is lost. The "
+        "same holds for `if x < n: x = n`, where another thread can change `x` "
+        "between the test and the store."
+    )
+    confidence_doc = (
+        "medium for an unguarded read-modify-write or check-then-set of a "
+        "global at run time."
+    )
+    fix = "safe"
+    fix_doc = (
+        "Wrap the update in `with _x_lock:`, a module lock added next to the "
+        "global. This is safe: with one thread the code does the same thing."
+    )
+    use_instead = '''
+        import threading
+
+        _count = 0
+        _count_lock = threading.Lock()
+
+        def hit():
+            global _count
+            with _count_lock:
+                _count += 1
+    '''
+    VALID = (
+        Example('''
+            import threading
+            _count = 0
+            _count_lock = threading.Lock()
+
+            def hit():
+                global _count
+                with _count_lock:
+                    _count += 1
+        ''', "guarded"),
+        Example('''
+            _count = 0
+
+            def bump():
+                count = _count
+                count += 1
+                return count
+        ''', "a local copy"),
+        Example('''
+            _count = 0
+            _count += 1
+        ''', "import time"),
+    )
+    INVALID = (
+        Example('''
+            _count = 0
+
+            def hit():
+                global _count
+                _count += 1  # expect: FT102[medium]
+        ''', "augmented assignment"),
+        Example('''
+            _peak = 0
+
+            def observe(value):
+                global _peak
+                if value > _peak:
+                    _peak = value  # expect: FT102[medium]
+        ''', "check-then-set"),
+        Example('''
+            _total = 0
+
+            def add(value):
+                global _total
+                _total = _total + value  # expect: FT102[medium]
+        ''', "x = x + y"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for compound in model.compounds:
+            write = compound.write
+            if (compound.kind not in ("rmw", "check-then-set") or compound.ref[0] != "global"
+                    or write is None or write.op not in ("rebind", "augassign")
+                    or write.import_time or model.guarded(compound.locks)
+                    or model.access_guarded(write)):
+                continue
+            what = "a read-modify-write" if compound.kind == "rmw" else "a check followed by a set"
+            yield Finding(
+                write.node, self.message.format(name=describe(compound.ref)),
+                Confidence.MEDIUM,
+                f"{what} of a global: another thread can write between the read and the store",
+                write.function and write.function.qualname,
+            )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import Example, Finding, Rule, describe
+
+
+class LazyGlobalInit(Rule):
+    code = "FT103"
+    name = "lazy-global-init"
+    message = "Global {name} is initialised lazily without a lock; threads can build it twice"
+    summary = (
+        "`global _x; if _x is None: _x = build()`: a module-level value built "
+        "on first use, with the check and the assignment unguarded."
+    )
+    rationale = (
+        "Two threads that call the function at the same time both see `None` "
+        "and both build the value. One of the two objects is thrown away, but "
+        "callers may already hold it: a singleton stops being single, a "
+        "connection pool is created twice, expensive start-up runs twice. The "
+        "GIL made the window small; on the free-threaded build it is the "
+        "normal case under load."
+    )
+    confidence_doc = "medium for every unguarded lazy initialisation at run time."
+    fix = "safe"
+    fix_doc = (
+        "Double-checked locking: keep the fast unlocked check, then take a "
+        "module lock and check again before building. Safe: with one thread "
+        "the behaviour is unchanged. Building the value at import time instead "
+        "is offered only when the builder is clearly cheap and side-effect free."
+    )
+    use_instead = '''
+        import threading
+
+        _client = None
+        _client_lock = threading.Lock()
+
+        def client():
+            global _client
+            if _client is None:
+                with _client_lock:
+                    if _client is None:
+                        _client = make_client()
+            return _client
+    '''
+    VALID = (
+        Example('''
+            import threading
+            _client = None
+            _client_lock = threading.Lock()
+
+            def client():
+                global _client
+                if _client is None:
+                    with _client_lock:
+                        if _client is None:
+                            _client = make_client()
+                return _client
+        ''', "double-checked locking"),
+        Example('''
+            import functools
+
+            @functools.cache
+            def client():
+                return make_client()
+        ''', "functools.cache builds once per argument set (it locks internally)"),
+    )
+    INVALID = (
+        Example('''
+            _client = None
+
+            def client():
+                global _client
+                if _client is None:
+                    _client = make_client()  # expect: FT103[medium]
+                return _client
+        ''', "classic lazy global"),
+        Example('''
+            import threading
+            _client = None
+            _client_lock = threading.Lock()
+
+            def client():
+                global _client
+                if not _client:
+                    with _client_lock:
+                        _client = make_client()  # expect: FT103[medium]
+                return _client
+        ''', "the lock is taken, but the check is not repeated under it"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for compound in model.compounds:
+            write = compound.write
+            if (compound.kind != "lazy-init" or compound.ref[0] != "global" or write is None
+                    or write.import_time or model.guarded(compound.locks)):
+                continue
+            if write.function is not None and write.function.called_under_lock:
+                continue
+            yield Finding(
+                write.node, self.message.format(name=describe(compound.ref)),
+                Confidence.MEDIUM,
+                "the None check and the assignment are separate steps: two threads "
+                "can both see it unset and both build it",
+                write.function and write.function.qualname,
+            )

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.rules.base import (
+    Example, Finding, Rule, container_write_confidence, describe,
+    mutable_bindings, unguarded_runtime_writes,
+)
+
+
+class SharedClassState(Rule):
+    code = "FT104"
+    name = "shared-class-state"
+    message = "Class-level {name} is shared by all instances and mutated without a lock"
+    summary = (
+        "A mutable container defined in a class body and mutated at run time "
+        "through `self`, `cls` or the class name."
+    )
+    rationale = (
+        "A container in the class body is one object shared by every instance "
+        "and every thread. `self.items.append(x)` does not create a per-instance "
+        "list; it mutates the class's list. With the GIL, compound updates of it "
+        "rarely interleaved; on the free-threaded build instances used by "
+        "different threads corrupt each other's view of it and lose updates."
+    )
+    confidence_doc = (
+        "high when the container is also iterated at run time without a lock; "
+        "medium for a compound update; low for a lone atomic operation."
+    )
+    fix = "sometimes"
+    fix_doc = (
+        "If the state was meant per instance, create it in `__init__`. If it "
+        "is meant to be shared, guard every mutation with a class-level lock "
+        "(`_lock = threading.Lock()` in the class body)."
+    )
+    use_instead = '''
+        class Pool:
+            def __init__(self):
+                self.free = []  # one list per instance
+
+            def release(self, conn):
+                self.free.append(conn)
+    '''
+    VALID = (
+        Example('''
+            class Pool:
+                free = []
+
+                def __init__(self):
+                    self.free = []
+
+                def release(self, conn):
+                    self.free.append(conn)
+        ''', "shadowed by an instance attribute in __init__"),
+        Example('''
+            import threading
+
+            class Registry:
+                _items = {}
+                _lock = threading.Lock()
+
+                @classmethod
+                def add(cls, key, value):
+                    with cls._lock:
+                        cls._items[key] = value
+        ''', "guarded by a class lock"),
+        Example('''
+            class Config:
+                defaults = {"debug": False}
+
+                def get(self, key):
+                    return self.defaults[key]
+        ''', "only read"),
+    )
+    INVALID = (
+        Example('''
+            class Pool:
+                free = []
+
+                def release(self, conn):
+                    self.free.append(conn)  # expect: FT104[low]
+        ''', "a class list mutated through self"),
+        Example('''
+            class Stats:
+                counts = {}
+
+                @classmethod
+                def hit(cls, key):
+                    cls.counts[key] = cls.counts.get(key, 0) + 1  # expect: FT104[medium]
+        ''', "read-modify-write through cls"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for binding in mutable_bindings(model, "class"):
+            for access in unguarded_runtime_writes(model, binding.ref):
+                confidence, reason = container_write_confidence(model, access, binding)
+                yield Finding(access.node, self.message.format(name=describe(binding.ref)),
+                              confidence, reason, access.function and access.function.qualname)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import Example, Finding, Rule, describe
+
+
+class FunctionAttributeState(Rule):
+    code = "FT106"
+    name = "function-attribute-state"
+    message = "State stored on function {name} is changed at run time without a lock"
+    summary = (
+        "State kept as an attribute of a function object (`func.calls += 1`, "
+        "`func.cache[key] = value`) and changed when the function runs."
+    )
+    rationale = (
+        "A function object is a module global. Counters and caches hung on it "
+        "are shared by every thread, and `func.calls += 1` is a read, an add "
+        "and a store: on the free-threaded build concurrent calls lose counts "
+        "and caches are built twice."
+    )
+    confidence_doc = (
+        "medium for a read-modify-write or a compound container update; low for "
+        "a plain assignment or a lone atomic operation."
+    )
+    fix = "safe"
+    fix_doc = (
+        "Guard the update with a module-level lock. Safe: single-threaded "
+        "behaviour is unchanged."
+    )
+    use_instead = '''
+        import threading
+
+        _calls_lock = threading.Lock()
+
+        def handler():
+            with _calls_lock:
+                handler.calls += 1
+
+        handler.calls = 0
+    '''
+    VALID = (
+        Example('''
+            def handler():
+                return 1
+
+            handler.calls = 0
+            handler.__doc__ = "Handle it."
+        ''', "attributes set at import time"),
+        Example('''
+            import threading
+            _lock = threading.Lock()
+
+            def handler():
+                with _lock:
+                    handler.calls += 1
+
+            handler.calls = 0
+        ''', "guarded"),
+    )
+    INVALID = (
+        Example('''
+            def handler():
+                handler.calls += 1  # expect: FT106[medium]
+
+            handler.calls = 0
+        ''', "a counter on the function"),
+        Example('''
+            def lookup(key):
+                lookup.last = key  # expect: FT106[low]
+        ''', "remembering the last call"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for access in model.accesses:
+            if (access.ref[0] != "funcattr" or not access.write or access.import_time
+                    or model.access_guarded(access)):
+                continue
+            compound = model.compound_for(access)
+            if compound is not None and model.guarded(compound.locks):
+                continue
+            if compound is not None or not access.atomic:
+                confidence = Confidence.MEDIUM
+                reason = "a compound update: concurrent calls lose updates"
+            else:
+                confidence = Confidence.LOW
+                reason = "a single store; it races with other calls' stores and reads"
+            yield Finding(access.node, self.message.format(name=describe(access.ref)),
+                          confidence, reason, access.function and access.function.qualname)

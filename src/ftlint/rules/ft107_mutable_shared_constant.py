@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel, Mutability
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import Example, Finding, Rule, describe
+
+_FREEZE = {"list": "a tuple", "set": "a frozenset", "dict": "types.MappingProxyType"}
+
+
+class MutableSharedConstant(Rule):
+    code = "FT107"
+    name = "mutable-shared-constant"
+    message = "{name} is never mutated after import; make it {frozen} so nothing can"
+    summary = (
+        "A module-level or class-level list, set or dict that nothing in the "
+        "module mutates after import: a constant by convention only. Opt-in: "
+        "select FT107 explicitly."
+    )
+    rationale = (
+        "Read-only sharing is safe, but only while nobody writes. A mutable "
+        "'constant' invites a later change (a test patching it, a plugin "
+        "appending to it) that silently becomes a data race on the "
+        "free-threaded build. An immutable structure makes the guarantee "
+        "explicit and lets readers skip the container's internal lock."
+    )
+    confidence_doc = "always low: this is a hardening suggestion, not a race."
+    default_enabled = False
+    fix = "unsafe"
+    fix_doc = (
+        "Replace the list with a tuple, the set with a frozenset, the dict with "
+        "`types.MappingProxyType(...)`. Unsafe unless the whole project shows "
+        "that no other module mutates it."
+    )
+    use_instead = '''
+        import types
+
+        METHODS = ("GET", "POST")
+        DEFAULTS = types.MappingProxyType({"debug": False})
+    '''
+    VALID = (
+        Example('''
+            _cache = {}
+
+            def put(key, value):
+                _cache[key] = value
+        ''', "mutated at run time (FT101's business)"),
+        Example('''
+            METHODS = ("GET", "POST")
+            __all__ = ["METHODS"]
+        ''', "already immutable; dunder names are left alone"),
+    )
+    INVALID = (
+        Example('''
+            METHODS = ["GET", "POST"]  # expect: FT107[low]
+
+            def allowed(method):
+                return method in METHODS
+        ''', "a list used as a constant"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for ref, binding in model.bindings.items():
+            if ref[0] not in ("global", "class") or binding.mutability is not Mutability.MUTABLE:
+                continue
+            frozen = _FREEZE.get(binding.kind)
+            name = ref[-1]
+            if frozen is None or name.startswith("__"):
+                continue
+            if any(not a.import_time for a in model.writes(ref)):
+                continue
+            yield Finding(binding.node,
+                          self.message.format(name=describe(ref), frozen=frozen),
+                          Confidence.LOW,
+                          "no write after import in this module; other modules may still mutate it")
