@@ -133,17 +133,28 @@ def _relative(path: str, root: str) -> str:
         return Path(path).as_posix()
 
 
+# Long implicit string concatenations (pydoc_data/topics.py) nest thousands of
+# nodes deep, and libcst's visitors recurse.
+RECURSION_LIMIT = 20_000
+
+
+def _raise_recursion_limit() -> None:
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
 def _executor(jobs: int) -> Executor:
     # libcst's parser holds the GIL; on a free-threaded build threads scale.
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
         return ThreadPoolExecutor(jobs)
-    return ProcessPoolExecutor(jobs)
+    return ProcessPoolExecutor(jobs, initializer=_raise_recursion_limit)
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None) -> Report:
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
+    _raise_recursion_limit()
     report = Report()
     if jobs > 1 and len(files) >= 16:
         with _executor(min(jobs, len(files))) as pool:

@@ -17,7 +17,26 @@ SUFFIXES = (".py", ".pyi")
 @dataclass
 class _Ignore:
     base: Path
-    spec: pathspec.PathSpec
+    lines: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        self.spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+
+    def for_root(self, top: Path) -> "_Ignore":
+        """Drop the patterns that would exclude ``top`` itself: a directory
+        the user names is checked even if it is excluded or git-ignored."""
+        try:
+            rel = top.relative_to(self.base)
+        except ValueError:
+            return self
+        if rel == Path(".") or not self.spec.match_file(rel.as_posix() + "/x.py"):
+            return self
+        steps = [p.as_posix() + "/" for p in (rel, *rel.parents) if p != Path(".")]
+        kept = tuple(line for line in self.lines
+                     if not any(pathspec.GitIgnoreSpec.from_lines([line]).match_file(step)
+                                or pathspec.GitIgnoreSpec.from_lines([line]).match_file(step + "x.py")
+                                for step in steps))
+        return _Ignore(self.base, kept)
 
     def matches(self, path: Path, is_dir: bool) -> bool:
         try:
@@ -35,7 +54,7 @@ def _gitignore(directory: Path) -> Optional[_Ignore]:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return _Ignore(directory, pathspec.GitIgnoreSpec.from_lines(lines))
+    return _Ignore(directory, tuple(lines))
 
 
 def _parent_gitignores(directory: Path) -> list[_Ignore]:
@@ -57,9 +76,7 @@ def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
     excludes apply to what is found while walking directories.
     """
     root = Path(settings.root)
-    excludes = _Ignore(
-        root, pathspec.GitIgnoreSpec.from_lines(settings.exclude + settings.extend_exclude)
-    )
+    excludes = _Ignore(root, settings.exclude + settings.extend_exclude)
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
@@ -79,7 +96,9 @@ def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
 
 
 def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
-    ignores = _parent_gitignores(top.resolve()) if gitignore else []
+    resolved_top = top.resolve()
+    ignores = [ig.for_root(resolved_top) for ig in _parent_gitignores(resolved_top)] if gitignore else []
+    excludes = excludes.for_root(resolved_top)
 
     def excluded(path: Path, is_dir: bool, active: list[_Ignore]) -> bool:
         resolved = path.resolve()

@@ -9,7 +9,7 @@ from typing import Optional
 # what a comment suppresses.
 NOQA_INLINE = re.compile(
     r"# noqa"
-    r"(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?",
+    r"(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?",
     re.IGNORECASE,
 )
 # A whole file opts out with "# ftlint: noqa" (optionally ": FT101, FT102").

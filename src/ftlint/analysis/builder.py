@@ -43,6 +43,7 @@ class ModelBuilder(cst.CSTVisitor):
         # How often each name occurs in functions / at import time.
         self.runtime_refs: dict[str, int] = {}
         self.import_refs: dict[str, int] = {}
+        self.import_decorators: set[str] = set()
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -253,6 +254,7 @@ class ModelBuilder(cst.CSTVisitor):
         refs[name] = refs.get(name, 0) - 1
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.note_decorators(node)
         self.frame.bind(node.name.value)
         self.bind_kind(node.name.value, "class", node)
         self.uncount_definition(node.name.value)
@@ -269,7 +271,15 @@ class ModelBuilder(cst.CSTVisitor):
         frame = self.frames.pop()
         self.with_locks, self.line_locks, self.checks = frame.saved
 
+    def note_decorators(self, node: cst.FunctionDef | cst.ClassDef) -> None:
+        if self.function() is None:
+            for decorator in node.decorators:
+                name = dotted(_decorator_target(decorator.decorator))
+                if name is not None:
+                    self.import_decorators.add(name)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.note_decorators(node)
         self.frame.bind(node.name.value)
         self.bind_kind(node.name.value, "function", node)
         self.uncount_definition(node.name.value)
@@ -576,7 +586,8 @@ class ModelBuilder(cst.CSTVisitor):
     def build(self) -> ModuleModel:
         self.model.module.visit(self)
         self.model.docstring = self.model.module.get_docstring()
-        return finalize(self.model, self.imports, self.runtime_refs, self.import_refs)
+        return finalize(self.model, self.imports, self.runtime_refs, self.import_refs,
+                        self.import_decorators)
 
 
 def _rank(m: Mutability) -> int:

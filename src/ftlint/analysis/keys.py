@@ -8,6 +8,7 @@ read with the write in ``x = x + 1``, without generating code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -75,18 +76,12 @@ def iter_subexpressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
                              and not isinstance(v, _SKIP))
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
+@functools.cache
 def _fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(cls)
-                      if not f.name.startswith(("whitespace", "lpar", "rpar"))
-                      # attribute and keyword names are not reads of a variable
-                      and f.name not in ("attr", "keyword"))
-        _FIELDS[cls] = names
-    return names
+    return tuple(f.name for f in dataclasses.fields(cls)
+                 if not f.name.startswith(("whitespace", "lpar", "rpar"))
+                 # attribute and keyword names are not reads of a variable
+                 and f.name not in ("attr", "keyword"))
 
 
 _SKIP = (

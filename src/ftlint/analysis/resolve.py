@@ -15,7 +15,7 @@ _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
 
 def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int],
-             import_refs: dict[str, int]) -> ModuleModel:
+             import_refs: dict[str, int], import_decorators: set[str]) -> ModuleModel:
     class_attrs = {(r[1], r[2]) for r in model.bindings if r[0] == "class"}
     for access in model.accesses:
         access.ref = _resolve(access, model, imports, class_attrs)
@@ -25,7 +25,7 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
         if compound.write is not None:
             compound.ref = compound.write.ref
     _upgrade_rebound_globals(model)
-    _mark_import_time_helpers(model, runtime_refs, import_refs)
+    _mark_import_time_helpers(model, runtime_refs, import_refs, import_decorators)
     _mark_locked_helpers(model, runtime_refs, import_refs)
     return model
 
@@ -71,13 +71,15 @@ def _upgrade_rebound_globals(model: ModuleModel) -> None:
 
 
 def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
-                              import_refs: dict[str, int]) -> None:
-    """Private module functions referenced only at import time (registration
-    helpers and decorators) run while the module is imported, not later."""
+                              import_refs: dict[str, int], import_decorators: set[str]) -> None:
+    """Module functions referenced only at import time run while the module
+    is imported, not later: private registration helpers, and decorators,
+    which are applied when the decorated code is defined."""
     marked = set()
     for function in model.functions:
+        private = function.name.startswith("_") and not function.name.startswith("__")
         if (function.parent is None and function.class_name is None
-                and function.name.startswith("_") and not function.name.startswith("__")
+                and (private or function.name in import_decorators)
                 and runtime_refs.get(function.name, 0) <= 0
                 and import_refs.get(function.name, 0) > 0):
             function.import_time_only = True

@@ -144,8 +144,11 @@ def _compound_text(kind: str) -> str:
 
 
 def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
+    lazy = {id(c.node) for c in model.compounds if c.kind == "lazy-init" and c.ref == ref}
     for access in model.runtime_writes(ref):
         compound = model.compound_for(access)
         if compound is not None and model.guarded(compound.locks):
             continue
+        if compound is not None and compound.kind != "lazy-init" and id(compound.node) in lazy:
+            continue  # filling the value a lazy initialisation just built
         yield access

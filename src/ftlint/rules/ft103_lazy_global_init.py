@@ -92,6 +92,7 @@ class LazyGlobalInit(Rule):
     )
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
+        reported = set()
         for compound in model.compounds:
             write = compound.write
             if (compound.kind != "lazy-init" or compound.ref[0] != "global" or write is None
@@ -99,6 +100,9 @@ class LazyGlobalInit(Rule):
                 continue
             if write.function is not None and write.function.called_under_lock:
                 continue
+            if (id(compound.node), compound.ref) in reported:
+                continue  # one finding per check, however many stores follow
+            reported.add((id(compound.node), compound.ref))
             yield Finding(
                 write.node, self.message.format(name=describe(compound.ref)),
                 Confidence.MEDIUM,

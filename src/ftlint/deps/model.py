@@ -1,0 +1,158 @@
+"""The facts ``ftlint deps`` gathers and the verdicts it reaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Optional
+
+from packaging.utils import canonicalize_name
+
+
+class DepsError(Exception):
+    """Bad input or an interpreter that cannot be audited: exit code 2."""
+
+
+class Verdict(str, Enum):
+    READY = "ready"
+    GIL_RE_ENABLING = "gil-re-enabling"
+    UNKNOWN = "unknown"
+    PURE_PYTHON = "pure-python"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    version: str
+    implementation: str
+    prefix: str
+    free_threaded: bool
+    gil_enabled: Optional[bool]  # None before 3.13: the GIL cannot be turned off at all
+    marker_environment: dict[str, str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Interpreter:
+        return cls(executable=data["executable"], version=data["version"],
+                   implementation=data["implementation"], prefix=data["prefix"],
+                   free_threaded=bool(data["free_threaded"]),
+                   gil_enabled=data["gil_enabled"],
+                   marker_environment=dict(data["marker_environment"]))
+
+    def describe(self) -> str:
+        if self.free_threaded:
+            build = "free-threaded build, GIL " + ("enabled" if self.gil_enabled else "disabled")
+        else:
+            build = "GIL build"
+        return f"{self.executable} ({self.implementation} {self.version}, {build})"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One installed distribution, as its metadata describes it."""
+
+    name: str
+    version: str
+    location: str
+    has_record: bool
+    extension_files: tuple[str, ...]
+    extension_modules: tuple[str, ...]
+    wheel_tags: tuple[str, ...]
+    direct_url: Optional[str]  # the raw direct_url.json, if pip wrote one
+    classifiers: tuple[str, ...]
+    requires: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return canonicalize_name(self.name)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Distribution:
+        return cls(name=data["name"], version=data["version"] or "?",
+                   location=data["location"], has_record=bool(data["has_record"]),
+                   extension_files=tuple(data["extension_files"]),
+                   extension_modules=tuple(data["extension_modules"]),
+                   wheel_tags=tuple(data["wheel_tags"]), direct_url=data["direct_url"],
+                   classifiers=tuple(data["classifiers"]), requires=tuple(data["requires"]))
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """What importing a distribution's extension modules in a fresh
+    free-threaded process showed."""
+
+    ran: bool
+    gil_enabled_after: Optional[bool] = None
+    # The module named by CPython's warning: it may belong to another
+    # distribution that the imported module pulled in.
+    module: Optional[str] = None
+    imported_module: Optional[str] = None  # the import that was running then
+    warning: Optional[str] = None
+    error: Optional[str] = None
+    imported: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ran": self.ran, "gil_enabled_after": self.gil_enabled_after,
+                "module": self.module, "warning": self.warning, "error": self.error,
+                "imported": list(self.imported)}
+
+
+NOT_PROBED = ProbeOutcome(ran=False)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A distribution with its verdict."""
+
+    dist: Distribution
+    verdict: Verdict
+    evidence: str
+    free_threaded_tags: tuple[str, ...]
+    probe: ProbeOutcome = NOT_PROBED
+    required_by: Optional[str] = None  # None when the whole environment is audited
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A requirement the environment does not satisfy."""
+
+    requirement: str
+    required_by: str
+    installed: Optional[str] = None  # the version that is there but does not match
+
+    def describe(self) -> str:
+        if self.installed is None:
+            return f"{self.requirement} (required by {self.required_by}) is not installed"
+        return (f"{self.requirement} (required by {self.required_by}): "
+                f"version {self.installed} is installed")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which distributions were audited, and why."""
+
+    kind: str  # "all", "requirements" or "pyproject"
+    source: Optional[str] = None
+    note: Optional[str] = None
+
+    def describe(self) -> str:
+        if self.kind == "requirements":
+            text = f"requirements in {self.source} and what they require"
+        elif self.kind == "pyproject":
+            text = f"[project] dependencies of {self.source} and what they require"
+        else:
+            text = "every installed distribution"
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass
+class Report:
+    interpreter: Interpreter
+    probe_ran: bool
+    probe_reason: str
+    scope: Scope
+    entries: list[Entry] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def with_verdict(self, verdict: Verdict) -> list[Entry]:
+        return [e for e in self.entries if e.verdict is verdict]

@@ -1,0 +1,347 @@
+"""The installed ``ftlint`` console script, run as users run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+RACY = textwrap.dedent('''\
+    _cache = {}
+    _count = 0
+
+
+    def get(key):
+        if key not in _cache:
+            _cache[key] = key * 2
+        return _cache[key]
+
+
+    def hit():
+        global _count
+        _count += 1
+''')
+CLEAN = textwrap.dedent('''\
+    import threading
+
+    _cache = {}
+    _lock = threading.Lock()
+
+
+    def get(key):
+        with _lock:
+            return _cache.setdefault(key, key * 2)
+''')
+LINE = re.compile(r"^(?P<path>.+):(?P<row>\d+):(?P<col>\d+): (?P<code>FT\d{3}) \[(?P<conf>\w+)\] (?P<msg>.+)$")
+
+
+def write(tmp: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return tmp
+
+
+def codes_in(output: str) -> list[tuple[str, int, str]]:
+    out = []
+    for line in output.splitlines():
+        m = LINE.match(line)
+        if m:
+            out.append((Path(m["path"]).name, int(m["row"]), m["code"]))
+    return out
+
+
+# -- exit codes and output ----------------------------------------------------
+
+def test_findings_exit_1_with_text_lines(tmp_path, run_ftlint):
+    write(tmp_path, {"racy.py": RACY})
+    proc = run_ftlint("racy.py", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert codes_in(proc.stdout) == [("racy.py", 7, "FT101"), ("racy.py", 13, "FT102")]
+    first = LINE.match(proc.stdout.splitlines()[0])
+    assert first["col"] == "9" and first["conf"] == "medium"
+    assert "Found 2 findings (2 medium) in 1 file checked." in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_clean_exit_0(tmp_path, run_ftlint):
+    write(tmp_path, {"clean.py": CLEAN})
+    proc = run_ftlint("clean.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "All checks passed (1 file checked)." in proc.stdout
+
+
+def test_default_path_is_cwd_and_check_alias(tmp_path, run_ftlint):
+    write(tmp_path, {"pkg/racy.py": RACY, "pkg/clean.py": CLEAN})
+    plain = run_ftlint(cwd=tmp_path)
+    aliased = run_ftlint("check", ".", cwd=tmp_path)
+    assert plain.returncode == aliased.returncode == 1
+    assert plain.stdout == aliased.stdout
+    assert "in 2 files checked" in plain.stdout
+
+
+def test_exit_zero_quiet_statistics(tmp_path, run_ftlint):
+    write(tmp_path, {"racy.py": RACY})
+    proc = run_ftlint("--exit-zero", "--quiet", "racy.py", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert len(proc.stdout.splitlines()) == 2 and "Found" not in proc.stdout
+    stats = run_ftlint("--statistics", "racy.py", cwd=tmp_path)
+    assert stats.returncode == 1
+    assert stats.stdout.split() == ["1", "FT101", "unguarded-global-mutation",
+                                    "1", "FT102", "global-read-modify-write"]
+
+
+def test_missing_path_is_usage_error(tmp_path, run_ftlint):
+    proc = run_ftlint("nope.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "nope.py: no such file or directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--select", "FT999"], "unknown rule code or prefix 'FT999'"),
+    (["--ignore", "XYZ"], "unknown rule code or prefix 'XYZ'"),
+    (["--min-confidence", "huge"], "Invalid value for '--min-confidence'"),
+    (["--format", "xml"], "Invalid value for '--format'"),
+    (["--bogus"], "No such option '--bogus'"),
+])
+def test_usage_errors_exit_2(tmp_path, run_ftlint, args, needle):
+    write(tmp_path, {"racy.py": RACY})
+    proc = run_ftlint(*args, "racy.py", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_select_ignore_and_min_confidence(tmp_path, run_ftlint):
+    write(tmp_path, {"racy.py": RACY + "\n_seen = set()\n\ndef mark(v):\n    _seen.add(v)\n"})
+    everything = codes_in(run_ftlint("racy.py", cwd=tmp_path).stdout)
+    assert [c for *_, c in everything] == ["FT101", "FT102", "FT101"]
+    only = codes_in(run_ftlint("--select", "FT102", "racy.py", cwd=tmp_path).stdout)
+    assert [c for *_, c in only] == ["FT102"]
+    prefix = codes_in(run_ftlint("--select", "FT1", "--ignore", "FT101", "racy.py", cwd=tmp_path).stdout)
+    assert [c for *_, c in prefix] == ["FT102"]
+    extended = codes_in(run_ftlint("--select", "FT102", "--extend-select", "FT101", "racy.py",
+                                   cwd=tmp_path).stdout)
+    assert len(extended) == 3
+    medium = codes_in(run_ftlint("--min-confidence", "medium", "racy.py", cwd=tmp_path).stdout)
+    assert [row for _, row, _ in medium] == [7, 13]
+
+
+def test_opt_in_rule_needs_its_full_code(tmp_path, run_ftlint):
+    write(tmp_path, {"consts.py": "METHODS = ['GET']\n\ndef ok(m):\n    return m in METHODS\n"})
+    assert run_ftlint("consts.py", cwd=tmp_path).returncode == 0
+    assert run_ftlint("--select", "FT1", "consts.py", cwd=tmp_path).returncode == 0
+    proc = run_ftlint("--extend-select", "FT107", "consts.py", cwd=tmp_path)
+    assert proc.returncode == 1 and "FT107" in proc.stdout
+
+
+def test_json_output_has_ruffs_shape(tmp_path, run_ftlint):
+    write(tmp_path, {"racy.py": RACY})
+    proc = run_ftlint("--format", "json", "racy.py", cwd=tmp_path)
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    assert [d["code"] for d in data] == ["FT101", "FT102"]
+    first = data[0]
+    assert set(first) >= {"filename", "code", "name", "message", "location", "end_location",
+                          "fix", "url", "confidence", "confidence_reason"}
+    assert first["filename"] == "racy.py"
+    assert first["name"] == "unguarded-global-mutation"
+    assert first["location"] == {"row": 7, "column": 9}
+    assert first["end_location"] == {"row": 7, "column": 30}
+    assert first["fix"] is None
+    assert first["url"].endswith("/FT101/")
+    assert first["confidence"] == "medium" and first["confidence_reason"]
+
+
+def test_json_clean_is_empty_list(tmp_path, run_ftlint):
+    write(tmp_path, {"clean.py": CLEAN})
+    proc = run_ftlint("--format", "json", "clean.py", cwd=tmp_path)
+    assert proc.returncode == 0 and json.loads(proc.stdout) == []
+
+
+# -- configuration -------------------------------------------------------------
+
+def test_pyproject_config_is_read_from_parent(tmp_path, run_ftlint):
+    write(tmp_path, {
+        "pyproject.toml": '[tool.ftlint]\nignore = ["FT102"]\nmin-confidence = "medium"\n',
+        "src/racy.py": RACY + "\n_seen = set()\n\ndef mark(v):\n    _seen.add(v)\n",
+    })
+    proc = run_ftlint("racy.py", cwd=tmp_path / "src")
+    assert codes_in(proc.stdout) == [("racy.py", 7, "FT101")]
+
+
+def test_per_file_ignores_and_excludes(tmp_path, run_ftlint):
+    write(tmp_path, {
+        "pyproject.toml": textwrap.dedent('''\
+            [tool.ftlint]
+            extend-exclude = ["generated"]
+            [tool.ftlint.per-file-ignores]
+            "tests/*" = ["FT1"]
+        '''),
+        "tests/test_x.py": RACY,
+        "generated/gen.py": RACY,
+        "app.py": RACY,
+    })
+    proc = run_ftlint(".", cwd=tmp_path)
+    assert {name for name, *_ in codes_in(proc.stdout)} == {"app.py"}
+    assert "in 2 files checked" in proc.stdout
+    named = run_ftlint("generated/gen.py", cwd=tmp_path)
+    assert named.returncode == 1, "a file named explicitly is always checked"
+
+
+@pytest.mark.parametrize("body,needle", [
+    ('selct = ["FT1"]', "unknown option 'selct' in [tool.ftlint] (did you mean 'select'?)"),
+    ('select = ["FT9"]', "unknown rule code or prefix 'FT9'"),
+    ('min-confidence = "sure"', "invalid confidence 'sure'"),
+    ('select = "FT1', "invalid TOML"),
+])
+def test_bad_config_exit_2(tmp_path, run_ftlint, body, needle):
+    write(tmp_path, {"pyproject.toml": f"[tool.ftlint]\n{body}\n", "racy.py": RACY})
+    proc = run_ftlint("racy.py", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explicit_config_file(tmp_path, run_ftlint):
+    write(tmp_path, {"conf/ftlint.toml": 'select = ["FT102"]\n', "racy.py": RACY})
+    proc = run_ftlint("--config", "conf/ftlint.toml", "racy.py", cwd=tmp_path)
+    assert [c for *_, c in codes_in(proc.stdout)] == ["FT102"]
+    missing = run_ftlint("--config", "nope.toml", "racy.py", cwd=tmp_path)
+    assert missing.returncode == 2 and "nope.toml" in missing.stderr
+
+
+# -- suppression ---------------------------------------------------------------
+
+def test_noqa_comments(tmp_path, run_ftlint):
+    source = RACY.replace("_cache[key] = key * 2", "_cache[key] = key * 2  # noqa: FT101")
+    source = source.replace("_count += 1", "_count += 1  # noqa: FT101, E501")
+    write(tmp_path, {"a.py": source})
+    proc = run_ftlint("a.py", cwd=tmp_path)
+    assert codes_in(proc.stdout) == [("a.py", 13, "FT102")], "noqa for another code must not hide FT102"
+    bare = RACY.replace("_count += 1", "_count += 1  # noqa")
+    write(tmp_path, {"b.py": bare})
+    assert [c for *_, c in codes_in(run_ftlint("b.py", cwd=tmp_path).stdout)] == ["FT101"]
+    write(tmp_path, {"c.py": "# ftlint: noqa\n" + RACY})
+    assert run_ftlint("c.py", cwd=tmp_path).returncode == 0
+
+
+# -- bad input -------------------------------------------------------------------
+
+def test_bad_files_are_reported_and_others_still_checked(tmp_path, run_ftlint):
+    write(tmp_path, {
+        "py2.py": "print 'hello'\n",
+        "latin.py": b"x = '\xff\xfe'\n",
+        "binary.py": bytes(range(256)) * 4,
+        "good.py": RACY,
+    })
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "missing-target.py")
+    proc = run_ftlint(".", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    by_file = {line.split(":")[0]: line for line in lines if ": FT00" in line}
+    assert set(by_file) == {"py2.py", "latin.py", "binary.py", "dangling.py"}
+    assert "py2.py:1:" in by_file["py2.py"] and "FT002 [error] cannot parse" in by_file["py2.py"]
+    assert "FT001 [error] cannot read" in by_file["dangling.py"]
+    assert ("good.py", 7, "FT101") in codes_in(proc.stdout)
+    assert "4 files could not be checked" in proc.stdout
+
+
+def test_bad_files_in_json(tmp_path, run_ftlint):
+    write(tmp_path, {"py2.py": "x = 1\nprint 'hello'\n"})
+    data = json.loads(run_ftlint("--format", "json", "py2.py", cwd=tmp_path).stdout)
+    assert data[0]["code"] == "FT002" and data[0]["location"]["row"] == 2
+    assert data[0]["url"] is None
+
+
+# -- discovery -----------------------------------------------------------------
+
+def test_gitignore_and_default_excludes(tmp_path, run_ftlint):
+    write(tmp_path, {
+        ".gitignore": "ignored/\n*_gen.py\n",
+        "ignored/a.py": RACY,
+        "x_gen.py": RACY,
+        ".venv/lib/site.py": RACY,
+        "build/out.py": RACY,
+        "pkg/stub.pyi": "_cache: dict\n",
+        "pkg/mod.py": RACY,
+        "notes.txt": "not python",
+    })
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    proc = run_ftlint(".", cwd=tmp_path)
+    assert {name for name, *_ in codes_in(proc.stdout)} == {"mod.py"}
+    assert "in 2 files checked" in proc.stdout  # mod.py and stub.pyi
+    assert run_ftlint("x_gen.py", cwd=tmp_path).returncode == 1
+    assert run_ftlint("ignored", cwd=tmp_path).returncode == 1, "a named directory is checked"
+
+
+def test_parallel_run_matches_serial(tmp_path, run_ftlint):
+    write(tmp_path, {f"m{i:02}.py": RACY if i % 2 else CLEAN for i in range(24)})
+    serial = run_ftlint("-j", "1", "--format", "json", ".", cwd=tmp_path)
+    parallel = run_ftlint("-j", "2", "--format", "json", ".", cwd=tmp_path)
+    assert serial.returncode == parallel.returncode == 1
+    assert json.loads(serial.stdout) == json.loads(parallel.stdout)
+    assert len(json.loads(serial.stdout)) == 24
+
+
+def test_no_cache_is_accepted(tmp_path, run_ftlint):
+    write(tmp_path, {"clean.py": CLEAN})
+    assert run_ftlint("--no-cache", "clean.py", cwd=tmp_path).returncode == 0
+
+
+# -- other commands ------------------------------------------------------------------
+
+def test_rule_and_rules(run_ftlint):
+    doc = run_ftlint("rule", "FT101")
+    assert doc.returncode == 0
+    assert doc.stdout.startswith("# FT101: unguarded-global-mutation")
+    for section in ("## What it does", "## Why is this bad without the GIL?", "## Example",
+                    "## Fix safety"):
+        assert section in doc.stdout
+    assert run_ftlint("rule", "lazy-global-init").stdout.startswith("# FT103")
+    bad = run_ftlint("rule", "FT999")
+    assert bad.returncode == 2 and "unknown rule" in bad.stderr
+    table = run_ftlint("rules")
+    assert table.returncode == 0
+    assert [line.split()[0] for line in table.stdout.splitlines()[1:]] == [
+        "FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT107"]
+
+
+def test_version_help_and_module(tmp_path, run_ftlint):
+    from ftlint import __version__
+
+    assert run_ftlint("--version").stdout.strip() == f"ftlint, version {__version__}"
+    helptext = run_ftlint("check", "--help").stdout
+    for option in ("--select", "--extend-select", "--ignore", "--format", "--exclude",
+                   "--extend-exclude", "--min-confidence", "--exit-zero", "--statistics",
+                   "--quiet", "--config", "--no-cache"):
+        assert option in helptext
+    write(tmp_path, {"racy.py": RACY})
+    proc = subprocess.run([sys.executable, "-m", "ftlint", "racy.py"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "FT101" in proc.stdout
+
+
+def test_ftlint_passes_its_own_source(run_ftlint):
+    proc = run_ftlint("src", cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_bundled_example_has_findings(run_ftlint):
+    proc = run_ftlint("examples", cwd=ROOT)
+    assert proc.returncode == 1
+    codes = {c for *_, c in codes_in(proc.stdout)}
+    assert {"FT101", "FT102", "FT103", "FT104", "FT105", "FT106"} <= codes
