@@ -145,3 +145,7 @@ def rules_command() -> None:
     click.echo(f"{'code':<6}  {'name':<{width}}  {'fix':<9}  {'default':<7}  what it finds")
     for code, name, fix, default, summary in rows:
         click.echo(f"{code:<6}  {name:<{width}}  {fix:<9}  {default:<7}  {summary}")
+
+
+from ftlint.deps.cli import deps as _deps_command  # noqa: E402
+main.add_command(_deps_command)

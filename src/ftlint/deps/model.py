@@ -107,6 +107,7 @@ class Entry:
     verdict: Verdict
     evidence: str
     free_threaded_tags: tuple[str, ...]
+    built_locally: bool = False  # the free-threaded wheel was built here, not published
     probe: ProbeOutcome = NOT_PROBED
     required_by: Optional[str] = None  # None when the whole environment is audited
 

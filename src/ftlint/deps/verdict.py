@@ -59,7 +59,8 @@ def judge(dist: Distribution, probe: ProbeOutcome = NOT_PROBED,
     ft_tags = free_threaded_tags(dist)
     verdict, evidence = _decide(dist, probe, ft_tags)
     return Entry(dist=dist, verdict=verdict, evidence=evidence, free_threaded_tags=ft_tags,
-                 probe=probe, required_by=required_by)
+                 built_locally=bool(ft_tags) and built_locally(dist), probe=probe,
+                 required_by=required_by)
 
 
 def _decide(dist: Distribution, probe: ProbeOutcome,
@@ -96,14 +97,13 @@ def _from_probe(dist: Distribution, probe: ProbeOutcome) -> tuple[Verdict, str]:
 
 
 def _from_static(dist: Distribution, ft_tags: tuple[str, ...]) -> tuple[Verdict, str]:
-    claim = f"; classifier says '{short_classifier(dist)}'" if dist.classifiers else ""
     if ft_tags and not built_locally(dist):
         return Verdict.READY, f"installed from a published {'/'.join(ft_tags)} wheel (not probed)"
     if ft_tags:
         return (Verdict.UNKNOWN, f"built from source as {'/'.join(ft_tags)}; that alone does "
-                f"not show it declares Py_mod_gil (not probed){claim}")
+                f"not show it declares Py_mod_gil (not probed)")
     tags = ", ".join(dist.wheel_tags) or "no WHEEL file"
-    return Verdict.UNKNOWN, f"no free-threaded wheel tag ({tags}){claim}"
+    return Verdict.UNKNOWN, f"no free-threaded wheel tag ({tags})"
 
 
 def short_classifier(dist: Distribution) -> str:

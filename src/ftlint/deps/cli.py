@@ -1,0 +1,93 @@
+"""The ``ftlint deps`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+# The audit machinery is imported when the command runs, so that loading the
+# CLI for `ftlint check` does not pay for it.
+EXIT_ERROR = 2
+
+
+@click.command("deps", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--python", "python", metavar="PATH", default=None,
+              help="Interpreter to audit: a python executable, a virtual environment "
+                   "directory or a command on PATH. Default: the one running ftlint.")
+@click.option("--requirements", "-r", "requirements", metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Audit only what this requirements file declares, and what that "
+                   "requires in turn.")
+@click.option("--project", metavar="DIR", type=click.Path(path_type=Path), default=None,
+              help="Find pyproject.toml at or above DIR instead of the current directory.")
+@click.option("--all", "audit_all", is_flag=True,
+              help="Audit every installed distribution, even in a project directory.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--no-import", is_flag=True,
+              help="Do not import anything: judge from metadata only. Without it, on a "
+                   "free-threaded interpreter, the extension modules of every audited "
+                   "distribution are imported, which runs their code.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="Time limit for importing one distribution's modules.")
+@click.option("--strict", is_flag=True, help="Exit with 1 also when a verdict is unknown.")
+def deps(python: Optional[str], requirements: Optional[Path], project: Optional[Path],
+         audit_all: bool, output_format: str, no_import: bool, timeout: float,
+         strict: bool) -> None:
+    """Check whether the installed dependencies keep the GIL disabled.
+
+    On a free-threaded CPython (3.13t, 3.14t), importing one extension module
+    that does not declare the Py_mod_gil slot turns the GIL back on for the
+    whole process. For each installed distribution this reports whether it
+    ships extension modules, whether it was installed from a free-threaded
+    wheel (cp313t, cp314t), its Free Threading classifier, and a verdict:
+    ready, gil-re-enabling, unknown or pure-python.
+
+    \b
+    Which distributions are audited:
+      --requirements FILE   what FILE declares, and their requirements
+      (default)             the [project] dependencies of the nearest
+                            pyproject.toml, and their requirements; every
+                            installed distribution if there is none
+      --all                 every installed distribution
+
+    On a free-threaded interpreter the verdict comes from importing each
+    distribution's extension modules in a separate child process (without
+    PYTHON_GIL) and checking whether the GIL came back on. IMPORTING RUNS THE
+    MODULES' CODE: use --no-import to judge from metadata only.
+
+    Exit codes: 0 every audited distribution is ready, pure Python or unknown;
+    1 one re-enables the GIL or a requirement is not satisfied (and, with
+    --strict, one is unknown); 2 bad input, such as an interpreter that cannot
+    be run or an unreadable requirements file.
+    """
+    from ftlint.deps.audit import Options, run_audit
+    from ftlint.deps.model import DepsError
+    from ftlint.deps.report import exit_code, write_json, write_text
+
+    if audit_all and requirements is not None:
+        _fail("--all and --requirements cannot be used together")
+    options = Options(python=python, requirements=requirements, project=project,
+                      audit_all=audit_all, no_import=no_import, timeout=timeout)
+    try:
+        report = run_audit(options)
+    except DepsError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # an internal error must not look like a clean audit
+        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Please report this, with the ftlint deps command line you ran.", err=True)
+        sys.exit(EXIT_ERROR)
+    if output_format == "json":
+        write_json(report, sys.stdout, strict)
+    else:
+        write_text(report, sys.stdout)
+    sys.exit(exit_code(report, strict))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"ftlint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)

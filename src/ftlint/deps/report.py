@@ -1,0 +1,133 @@
+"""Render an audit as a text table or as JSON, and decide the exit code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ftlint.deps.model import Entry, Report, Verdict
+from ftlint.deps.verdict import short_classifier
+
+EXIT_READY, EXIT_NOT_READY, EXIT_ERROR = 0, 1, 2
+
+
+def exit_code(report: Report, strict: bool = False) -> int:
+    """1 when a dependency re-enables the GIL or a requirement is not
+    satisfied (the project cannot run as declared); with ``strict``, also
+    when a verdict is unknown."""
+    if report.with_verdict(Verdict.GIL_RE_ENABLING) or report.missing:
+        return EXIT_NOT_READY
+    if strict and report.with_verdict(Verdict.UNKNOWN):
+        return EXIT_NOT_READY
+    return EXIT_READY
+
+
+# --- JSON --------------------------------------------------------------------
+
+def to_json(report: Report, strict: bool = False) -> dict[str, Any]:
+    interp = report.interpreter
+    return {
+        "interpreter": {"executable": interp.executable, "version": interp.version,
+                        "implementation": interp.implementation, "prefix": interp.prefix,
+                        "free_threaded": interp.free_threaded,
+                        "gil_enabled": interp.gil_enabled},
+        "probe": {"ran": report.probe_ran, "reason": report.probe_reason},
+        "scope": {"kind": report.scope.kind, "source": report.scope.source,
+                  "note": report.scope.note},
+        "distributions": [_entry_json(e) for e in report.entries],
+        "missing": [{"requirement": m.requirement, "required_by": m.required_by,
+                     "installed": m.installed} for m in report.missing],
+        "warnings": list(report.warnings),
+        "summary": {**{v.value: len(report.with_verdict(v)) for v in Verdict},
+                    "missing": len(report.missing), "exit_code": exit_code(report, strict)},
+    }
+
+
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    dist = entry.dist
+    return {"name": dist.name, "version": dist.version,
+            "has_extensions": bool(dist.extension_files),
+            "extension_modules": list(dist.extension_modules),
+            "wheel_tags": list(dist.wheel_tags),
+            "free_threaded_wheel": bool(entry.free_threaded_tags),
+            "built_locally": entry.built_locally,
+            "classifiers": list(dist.classifiers),
+            "verdict": entry.verdict.value, "evidence": entry.evidence,
+            "required_by": entry.required_by,
+            "probe": entry.probe.to_json()}
+
+
+def write_json(report: Report, out: TextIO, strict: bool = False) -> None:
+    json.dump(to_json(report, strict), out, indent=2)
+    out.write("\n")
+
+
+# --- text --------------------------------------------------------------------
+
+_HEADER = ("name", "version", "compiled", "ft wheel", "classifier", "verdict", "evidence")
+
+
+def _row(entry: Entry) -> tuple[str, ...]:
+    dist = entry.dist
+    compiled = bool(dist.extension_files)
+    if entry.free_threaded_tags:
+        ft_wheel = "/".join(entry.free_threaded_tags)
+        ft_wheel += " (local)" if entry.built_locally else ""
+    else:
+        ft_wheel = "no" if compiled else "-"  # a pure wheel needs no ABI tag
+    return (dist.name, dist.version, "yes" if compiled else "no", ft_wheel,
+            short_classifier(dist) or "-", entry.verdict.value, entry.evidence)
+
+
+def write_text(report: Report, out: TextIO) -> None:
+    out.write(f"Interpreter: {report.interpreter.describe()}\n")
+    out.write(f"Audited:     {report.scope.describe()}\n")
+    probe_state = "ran" if report.probe_ran else "not run"
+    out.write(f"Probe:       {probe_state}: {report.probe_reason}\n\n")
+    if report.entries:
+        rows = [_HEADER, *(_row(e) for e in report.entries)]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths)]
+            out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+        out.write("\n")
+    for warning in report.warnings:
+        out.write(f"warning: {warning}\n")
+    for missing in report.missing:
+        out.write(f"missing: {missing.describe()}\n")
+    for line in summary_lines(report):
+        out.write(line + "\n")
+
+
+def summary_lines(report: Report) -> list[str]:
+    total = len(report.entries)
+    noun = "distribution" if total == 1 else "distributions"
+    lines = []
+    if report.missing:
+        count = len(report.missing)
+        lines.append(f"{count} requirement{'s are' if count > 1 else ' is'} not satisfied.")
+    bad = report.with_verdict(Verdict.GIL_RE_ENABLING)
+    unknown = report.with_verdict(Verdict.UNKNOWN)
+    if bad:
+        culprits = "; ".join(f"{e.dist.name} ({_short_evidence(e)})" for e in bad)
+        verb = "re-enables" if len(bad) == 1 else "re-enable"
+        lines.append(f"{len(bad)} of {total} {noun} {verb} the GIL: {culprits}")
+    elif not unknown:
+        lines.append(f"All {total} {noun} are ready for free-threading or pure Python.")
+    else:
+        lines.append(f"None of the {total} {noun} is known to re-enable the GIL.")
+    if unknown:
+        names = ", ".join(e.dist.name for e in unknown)
+        lines.append(f"{len(unknown)} could not be verified (unknown): {names}")
+        if not report.probe_ran:
+            lines.append("  To verify them, run on a free-threaded interpreter "
+                         "(--python .../python3.13t) without --no-import.")
+    return lines
+
+
+def _short_evidence(entry: Entry) -> str:
+    """The evidence up to the warning's first clause: the rest of CPython's
+    message ('To override this behavior ...') is in the table already."""
+    text = entry.evidence
+    cut = text.find(", which has not declared")
+    return text[:cut] + " ..." if cut >= 0 else text
