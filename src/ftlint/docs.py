@@ -38,10 +38,14 @@ def _para(text: str) -> str:
 def render_rule(rule: type[Rule]) -> str:
     parts = [f"# {rule.code}: {rule.name}", ""]
     enabled = "on by default" if rule.default_enabled else "opt-in: select it explicitly"
-    parts += [f"*{_FIX[rule.fix]} This rule is {enabled}.*", ""]
+    fix = _FIX[rule.fix].rstrip(".")
+    if not FIXER_AVAILABLE and rule.fix != "none":
+        fix += " (planned)"
+    parts += [f"*{fix}. This rule is {enabled}.*", ""]
     parts += ["## What it does", "", _para(rule.summary), ""]
     parts += ["## Why is this bad without the GIL?", "", _para(rule.rationale), ""]
-    parts += ["## Confidence", "", _para(rule.confidence_doc), ""]
+    confidence = rule.confidence_doc.strip()
+    parts += ["## Confidence", "", _para(confidence[:1].upper() + confidence[1:]), ""]
     if rule.known_problems:
         parts += ["## Known problems", "", _para(rule.known_problems), ""]
     parts += ["## Example", ""]
@@ -77,3 +81,31 @@ def render_index() -> str:
         summary = " ".join(rule.summary.split())
         lines.append(f"| [{code}]({code}.md) | {rule.name} | {rule.fix} | {default} | {summary} |")
     return "\n".join(lines) + "\n"
+
+
+def generated_pages() -> dict[str, str]:
+    """Relative path under docs/ -> content, for every generated page."""
+    pages = {"rules/index.md": render_index()}
+    for code, rule in ALL_RULES.items():
+        pages[f"rules/{code}.md"] = render_rule(rule)
+    return pages
+
+
+def write_pages(docs_dir: str) -> list[str]:
+    from pathlib import Path
+
+    written = []
+    for rel, text in generated_pages().items():
+        path = Path(docs_dir) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(rel)
+    return written
+
+
+if __name__ == "__main__":  # python -m ftlint.docs [DOCS_DIR]
+    import sys
+
+    for rel in write_pages(sys.argv[1] if len(sys.argv) > 1 else "docs"):
+        print(f"wrote docs/{rel}")

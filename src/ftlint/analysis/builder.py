@@ -17,6 +17,7 @@ from ftlint.analysis.names import (
 )
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
+from ftlint.analysis.walk import Walker
 
 _DISPLAYS = {
     cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
@@ -29,9 +30,8 @@ _IMMUTABLE_NODES = (
 _SYNC_DECORATOR = ("synchron", "locked", "with_lock")
 
 
-class ModelBuilder(cst.CSTVisitor):
+class ModelBuilder(Walker):
     def __init__(self, path: str, module: cst.Module) -> None:
-        super().__init__()
         self.model = ModuleModel(path=path, module=module)
         self.imports = ImportMap()
         self.frames: list[Frame] = [Frame("module")]
@@ -584,7 +584,7 @@ class ModelBuilder(cst.CSTVisitor):
         return False  # lambdas hold expressions only; nothing shared is written
 
     def build(self) -> ModuleModel:
-        self.model.module.visit(self)
+        self.walk(self.model.module)
         self.model.docstring = self.model.module.get_docstring()
         return finalize(self.model, self.imports, self.runtime_refs, self.import_refs,
                         self.import_decorators)

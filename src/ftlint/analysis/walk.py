@@ -1,0 +1,57 @@
+"""A read-only traversal of a libcst tree, with libcst's visitor hooks.
+
+``CSTNode.visit`` rebuilds and re-validates every node it passes, which costs
+as much as parsing; we only read the tree. This walker keeps the same hook
+names (``visit_If``, ``visit_If_body``, ``leave_If``, a ``False`` from a visit
+skips the children) and skips whitespace and punctuation fields outright.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, Optional
+
+import libcst as cst
+
+_SKIPPED_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
+    "header", "footer", "trailing_whitespace", "dot", "equal", "colon", "lbracket",
+    "rbracket", "lbrace", "rbrace", "operator", "at", "newline", "asynchronous",
+    "star", "whitespace", "first_line", "empty_lines", "indent",
+})
+
+Hook = Optional[Callable]
+
+
+@functools.cache
+def _plan(visitor: type, node: type) -> tuple[Hook, Hook, tuple[tuple[str, Hook, Hook], ...]]:
+    name = node.__name__
+    fields = []
+    for field in dataclasses.fields(node):
+        if field.name in _SKIPPED_FIELDS or field.name.startswith("whitespace"):
+            continue
+        fields.append((field.name, getattr(visitor, f"visit_{name}_{field.name}", None),
+                       getattr(visitor, f"leave_{name}_{field.name}", None)))
+    return (getattr(visitor, f"visit_{name}", None), getattr(visitor, f"leave_{name}", None),
+            tuple(fields))
+
+
+class Walker:
+    def walk(self, node: cst.CSTNode) -> None:
+        visit, leave, fields = _plan(type(self), type(node))
+        if visit is None or visit(self, node) is not False:
+            for name, before, after in fields:
+                value = getattr(node, name)
+                if before is not None:
+                    before(self, node)
+                if isinstance(value, cst.CSTNode):
+                    self.walk(value)
+                elif type(value) in (tuple, list):
+                    for item in value:
+                        if isinstance(item, cst.CSTNode):
+                            self.walk(item)
+                if after is not None:
+                    after(self, node)
+        if leave is not None:
+            leave(self, node)

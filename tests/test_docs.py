@@ -1,0 +1,32 @@
+"""Rule pages are generated from the rules; the committed ones must be current."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+
+from ftlint.docs import generated_pages, render_rule
+from ftlint.rules import ALL_RULES
+
+
+def test_generated_rule_pages_are_current():
+    stale = []
+    for rel, text in generated_pages().items():
+        path = ROOT / "docs" / rel
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(rel)
+    assert not stale, f"regenerate with `python -m ftlint.docs docs`: {stale}"
+
+
+def test_rule_command_prints_the_page(run_ftlint):
+    for code in ALL_RULES:
+        assert run_ftlint("rule", code).stdout == (ROOT / "docs" / "rules" / f"{code}.md").read_text()
+
+
+def test_pages_show_examples_without_test_markers():
+    for rule in ALL_RULES.values():
+        page = render_rule(rule)
+        assert "# expect:" not in page
+        assert f"# {rule.code}" in page, "the flagged line is marked for readers"
+        for section in ("## What it does", "## Why is this bad without the GIL?", "## Confidence",
+                        "## Example", "## Fix safety", "## Options"):
+            assert section in page
