@@ -1,0 +1,1 @@
+"""Its _native.so is deliberately not a shared library."""
