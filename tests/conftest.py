@@ -32,3 +32,30 @@ def run_ftlint():
                               text=True, timeout=120, env={**os.environ, **(env or {})})
 
     return run
+
+
+def free_threaded_python() -> Path | None:
+    """A free-threaded interpreter: $FTLINT_FT_PYTHON, else the cached build."""
+    candidates = []
+    if os.environ.get("FTLINT_FT_PYTHON"):
+        candidates.append(Path(os.environ["FTLINT_FT_PYTHON"]))
+    candidates += sorted((Path.home() / ".cache" / "ft-python" / "bin").glob("python3.1[3-9]t"))
+    for candidate in candidates:
+        if candidate.exists():
+            probe = subprocess.run([str(candidate), "-c",
+                                    "import sys; sys.exit(sys._is_gil_enabled())"],
+                                   capture_output=True)
+            if probe.returncode == 0:
+                return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def ft_python() -> Path:
+    python = free_threaded_python()
+    if python is None and os.environ.get("FTLINT_REQUIRE_FT"):
+        pytest.fail("FTLINT_REQUIRE_FT is set but no free-threaded CPython was found")
+    if python is None:
+        pytest.skip("no free-threaded CPython found: set FTLINT_FT_PYTHON or build one "
+                    "into ~/.cache/ft-python (.ci/build-ft-python.sh)")
+    return python

@@ -1,0 +1,57 @@
+"""Arbitrary programs never crash the analysis, and findings point into the file."""
+
+from __future__ import annotations
+
+import hypothesmith
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ftlint.api import lint_source
+from ftlint.rules import ALL_RULES
+
+ALL = sorted(ALL_RULES)
+
+
+def _check(source: str) -> None:
+    result = lint_source(source, "fuzz.py", codes=ALL)
+    lines = source.splitlines() or [""]
+    for d in result.diagnostics:
+        assert 1 <= d.start.row <= max(len(lines), 1) + 1
+        assert (d.start.row, d.start.column) <= (d.end.row, d.end.column) or d.is_error
+    if not result.error:
+        silenced = "\n".join(line + "  # noqa" if line.strip() else line for line in lines)
+        # A noqa on every line silences every finding that starts on a code line.
+        remaining = lint_source(silenced + "\n", "fuzz.py", codes=ALL)
+        assert all(d.is_error for d in remaining.diagnostics) or remaining.error or all(
+            not lines[d.start.row - 1].strip() for d in remaining.diagnostics)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_grammar_programs(source: str) -> None:
+    _check(source)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_node())
+def test_node_programs(source: str) -> None:
+    _check(source)
+
+
+SHARED = st.sampled_from(["_cache", "self.items", "cls.registry", "Holder.seen", "_count"])
+STATEMENTS = st.sampled_from([
+    "{x}[k] = v", "{x}[k] += 1", "{x}.append(v)", "del {x}[k]", "{x}.pop()",
+    "if k not in {x}:\n        {x}[k] = v", "for item in {x}:\n        pass",
+    "with _lock:\n        {x}.add(v)", "if {x} is None:\n        {x} = []",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(SHARED, STATEMENTS), min_size=1, max_size=6))
+def test_generated_racy_methods(parts) -> None:
+    body = "\n".join("    " + stmt.format(x=x) for x, stmt in parts)
+    source = ("import threading\n_cache = {}\n_count = 0\n_lock = threading.Lock()\n"
+              "class Holder:\n    seen = set()\n    registry = []\n\n"
+              f"def method(self, cls, k, v):\n    global _count\n{body}\n")
+    assert not lint_source(source, "gen.py").error, source
+    _check(source)
