@@ -56,7 +56,7 @@ def dist(name: str = "demo", *, modules: tuple[str, ...] = (), tags: tuple[str, 
          requires: tuple[str, ...] = (), version: str = "1.0",
          direct_url: Optional[str] = None) -> Distribution:
     files = tuple(m.replace(".", "/") + ".cpython-313t-x86_64-linux-gnu.so" for m in modules)
-    return Distribution(name=name, version=version, location="/site", has_record=True,
+    return Distribution(name=name, version=version, location="/site", file_list="RECORD",
                         extension_files=files, extension_modules=modules, wheel_tags=tags,
                         direct_url=direct_url, classifiers=(), requires=requires)
 

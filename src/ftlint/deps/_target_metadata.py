@@ -75,13 +75,34 @@ def _module_name(parts, suffixes):
     return None
 
 
+def _files_from_top_level(dist):
+    """Relative paths of the compiled files under the distribution's top-level
+    names, for installs without a file list (e.g. some distro packages)."""
+    names = (dist.read_text("top_level.txt") or "").split()
+    root = str(dist.locate_file(""))
+    found = []
+    for name in names:
+        package = os.path.join(root, name)
+        for directory, _, filenames in os.walk(package):
+            found.extend(os.path.relpath(os.path.join(directory, f), root) for f in filenames)
+        if os.path.isdir(root):  # a top-level extension module: name.cpython-...so
+            found.extend(f for f in os.listdir(root) if f.startswith(name + "."))
+    return [tuple(path.split(os.sep)) for path in found]
+
+
 def distribution(dist, suffixes):
     meta = dist.metadata
-    files = dist.files or []  # None when the installer wrote no RECORD
+    # dist.files reads RECORD (or the legacy installed-files.txt/SOURCES.txt);
+    # None when the installer wrote none of them.
+    if dist.files is not None:
+        file_list, paths = "RECORD", [path.parts for path in dist.files]
+    elif dist.read_text("top_level.txt"):
+        file_list, paths = "top_level.txt", _files_from_top_level(dist)
+    else:
+        file_list, paths = None, []
     extension_files, extension_modules = [], []
-    for path in files:
-        parts = path.parts
-        if not parts or parts[0] == ".." or not path.name.endswith(COMPILED_SUFFIXES):
+    for parts in paths:
+        if not parts or parts[0] == ".." or not parts[-1].endswith(COMPILED_SUFFIXES):
             continue  # '..' paths are scripts and data outside site-packages
         extension_files.append("/".join(parts))
         module = _module_name(parts, suffixes)
@@ -93,7 +114,7 @@ def distribution(dist, suffixes):
         "name": meta["Name"],
         "version": meta["Version"] or dist.version,
         "location": str(dist.locate_file("")),
-        "has_record": dist.files is not None,
+        "file_list": file_list,
         "extension_files": sorted(extension_files),
         "extension_modules": sorted(set(extension_modules)),
         "wheel_tags": [line.split(":", 1)[1].strip() for line in wheel.splitlines()

@@ -123,11 +123,13 @@ def run_audit(options: Options) -> Report:
         problems += declared.skipped
 
     audited = sorted((installed[k] for k in required_by), key=lambda d: d.key)
-    reason = probing.why_not(interpreter, options.no_import)
-    outcomes = {} if reason else probing.probe_all(interpreter, audited, options.timeout,
-                                                   options.jobs)
+    why_not = probing.why_not(interpreter, options.no_import)
+    outcomes = {} if why_not else probing.probe_all(interpreter, audited, options.timeout,
+                                                    options.jobs)
     entries = [judge(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key]) for d in audited]
-    return Report(interpreter=interpreter, probe_ran=reason is None,
-                  probe_reason=reason or "imported the extension modules of each "
-                  "distribution in its own process", scope=scope, entries=entries,
+    count = len(outcomes)
+    ran = (f"imported the extension modules of {count} distribution"
+           f"{'' if count == 1 else 's'}, each in a fresh process")
+    return Report(interpreter=interpreter, probe_ran=why_not is None,
+                  probe_reason=why_not or ran, scope=scope, entries=entries,
                   missing=missing, warnings=problems)

@@ -53,7 +53,7 @@ class Distribution:
     name: str
     version: str
     location: str
-    has_record: bool
+    file_list: Optional[str]  # where the files came from: "RECORD", "top_level.txt" or None
     extension_files: tuple[str, ...]
     extension_modules: tuple[str, ...]
     wheel_tags: tuple[str, ...]
@@ -68,7 +68,7 @@ class Distribution:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Distribution:
         return cls(name=data["name"], version=data["version"] or "?",
-                   location=data["location"], has_record=bool(data["has_record"]),
+                   location=data["location"], file_list=data["file_list"],
                    extension_files=tuple(data["extension_files"]),
                    extension_modules=tuple(data["extension_modules"]),
                    wheel_tags=tuple(data["wheel_tags"]), direct_url=data["direct_url"],

@@ -119,9 +119,11 @@ def summary_lines(report: Report) -> list[str]:
     if unknown:
         names = ", ".join(e.dist.name for e in unknown)
         lines.append(f"{len(unknown)} could not be verified (unknown): {names}")
-        if not report.probe_ran:
-            lines.append("  To verify them, run on a free-threaded interpreter "
-                         "(--python .../python3.13t) without --no-import.")
+        if not report.probe_ran and report.interpreter.free_threaded:
+            lines.append("  To verify them, run again without --no-import (it imports them).")
+        elif not report.probe_ran:
+            lines.append("  To verify them, audit a free-threaded interpreter's environment "
+                         "(--python .../python3.13t).")
     return lines
 
 

@@ -65,13 +65,14 @@ def judge(dist: Distribution, probe: ProbeOutcome = NOT_PROBED,
 
 def _decide(dist: Distribution, probe: ProbeOutcome,
             ft_tags: tuple[str, ...]) -> tuple[Verdict, str]:
-    if not dist.has_record:
-        return Verdict.UNKNOWN, "installed without a RECORD file, so its files cannot be listed"
+    if dist.file_list is None:
+        return (Verdict.UNKNOWN, "installed without RECORD or top_level.txt, so its files "
+                "cannot be listed")
     if not dist.extension_modules:
         if dist.extension_files:
             return (Verdict.PURE_PYTHON, f"its {len(dist.extension_files)} compiled file(s) "
                     "are not Python extension modules for this interpreter")
-        return Verdict.PURE_PYTHON, "no compiled extension modules in RECORD"
+        return Verdict.PURE_PYTHON, f"no compiled extension modules in {dist.file_list}"
     if probe.ran:
         return _from_probe(dist, probe)
     return _from_static(dist, ft_tags)
