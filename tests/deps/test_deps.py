@@ -63,18 +63,25 @@ def dist(name: str = "demo", *, modules: tuple[str, ...] = (), tags: tuple[str, 
 
 # --- the free-threaded environment ------------------------------------------
 
+def _unavailable(reason: str) -> None:
+    # CI sets FTLINT_REQUIRE_FT: there a missing interpreter is a failure.
+    if os.environ.get("FTLINT_REQUIRE_FT"):
+        pytest.fail(f"FTLINT_REQUIRE_FT is set but {reason}")
+    pytest.skip(reason)
+
+
 def find_ft_python() -> Path:
     configured = os.environ.get("FTLINT_FT_PYTHON")
     candidate = Path(configured) if configured else FT_DEFAULT
     if not candidate.is_file():
         where = f"FTLINT_FT_PYTHON={configured}" if configured else str(FT_DEFAULT)
-        pytest.skip(f"no free-threaded CPython at {where}; set FTLINT_FT_PYTHON to a "
-                    "python3.13t (or build one) to run the free-threaded tests")
+        _unavailable(f"no free-threaded CPython at {where}; set FTLINT_FT_PYTHON to a "
+                     "python3.13t to run the free-threaded tests")
     check = subprocess.run([str(candidate), "-c", "import sysconfig; "
                             "print(sysconfig.get_config_var('Py_GIL_DISABLED'))"],
                            capture_output=True, text=True)
     if check.stdout.strip() != "1":
-        pytest.skip(f"{candidate} is not a free-threaded build")
+        _unavailable(f"{candidate} is not a free-threaded build")
     return candidate
 
 

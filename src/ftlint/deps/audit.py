@@ -126,7 +126,8 @@ def run_audit(options: Options) -> Report:
     why_not = probing.why_not(interpreter, options.no_import)
     outcomes = {} if why_not else probing.probe_all(interpreter, audited, options.timeout,
                                                     options.jobs)
-    entries = [judge(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key]) for d in audited]
+    entries = [judge(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key],
+                     interpreter.free_threaded) for d in audited]
     count = len(outcomes)
     ran = (f"imported the extension modules of {count} distribution"
            f"{'' if count == 1 else 's'}, each in a fresh process")

@@ -55,16 +55,16 @@ def built_locally(dist: Distribution) -> bool:
 
 
 def judge(dist: Distribution, probe: ProbeOutcome = NOT_PROBED,
-          required_by: Optional[str] = None) -> Entry:
+          required_by: Optional[str] = None, free_threaded_interpreter: bool = True) -> Entry:
     ft_tags = free_threaded_tags(dist)
-    verdict, evidence = _decide(dist, probe, ft_tags)
+    verdict, evidence = _decide(dist, probe, ft_tags, free_threaded_interpreter)
     return Entry(dist=dist, verdict=verdict, evidence=evidence, free_threaded_tags=ft_tags,
                  built_locally=bool(ft_tags) and built_locally(dist), probe=probe,
                  required_by=required_by)
 
 
-def _decide(dist: Distribution, probe: ProbeOutcome,
-            ft_tags: tuple[str, ...]) -> tuple[Verdict, str]:
+def _decide(dist: Distribution, probe: ProbeOutcome, ft_tags: tuple[str, ...],
+            free_threaded_interpreter: bool) -> tuple[Verdict, str]:
     if dist.file_list is None:
         return (Verdict.UNKNOWN, "installed without RECORD or top_level.txt, so its files "
                 "cannot be listed")
@@ -75,7 +75,7 @@ def _decide(dist: Distribution, probe: ProbeOutcome,
         return Verdict.PURE_PYTHON, f"no compiled extension modules in {dist.file_list}"
     if probe.ran:
         return _from_probe(dist, probe)
-    return _from_static(dist, ft_tags)
+    return _from_static(dist, ft_tags, free_threaded_interpreter)
 
 
 def _from_probe(dist: Distribution, probe: ProbeOutcome) -> tuple[Verdict, str]:
@@ -97,13 +97,17 @@ def _from_probe(dist: Distribution, probe: ProbeOutcome) -> tuple[Verdict, str]:
             "the GIL stayed disabled")
 
 
-def _from_static(dist: Distribution, ft_tags: tuple[str, ...]) -> tuple[Verdict, str]:
+def _from_static(dist: Distribution, ft_tags: tuple[str, ...],
+                 free_threaded_interpreter: bool) -> tuple[Verdict, str]:
     if ft_tags and not built_locally(dist):
         return Verdict.READY, f"installed from a published {'/'.join(ft_tags)} wheel (not probed)"
     if ft_tags:
         return (Verdict.UNKNOWN, f"built from source as {'/'.join(ft_tags)}; that alone does "
                 f"not show it declares Py_mod_gil (not probed)")
     tags = ", ".join(dist.wheel_tags) or "no WHEEL file"
+    if not free_threaded_interpreter:
+        # A GIL build installs GIL wheels: their tags say nothing either way.
+        return Verdict.UNKNOWN, f"installed for a GIL build ({tags})"
     return Verdict.UNKNOWN, f"no free-threaded wheel tag ({tags})"
 
 
