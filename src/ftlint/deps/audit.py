@@ -42,6 +42,8 @@ def resolve_python(python: Optional[str]) -> str:
     """The interpreter to audit: ``--python`` may be a path, a venv directory
     or a command on PATH; by default, the one running ftlint."""
     if python is None:
+        if not sys.executable:  # embedded interpreters may not know their binary
+            raise DepsError("cannot tell which interpreter runs ftlint: pass --python")
         return sys.executable
     path = Path(python).expanduser()
     if path.is_dir():  # a virtual environment, or a prefix
@@ -53,8 +55,11 @@ def resolve_python(python: Optional[str]) -> str:
         if not os.access(path, os.X_OK):
             raise DepsError(f"--python {python}: not executable")
         return str(path)
-    if os.sep not in python and (found := shutil.which(python)):
-        return found
+    if os.sep not in python:
+        found = shutil.which(python)
+        if found:
+            return found
+        raise DepsError(f"--python {python}: no such file, nor a command on PATH")
     raise DepsError(f"--python {python}: no such file")
 
 
