@@ -69,9 +69,9 @@ def test_findings_exit_1_with_text_lines(tmp_path, run_ftlint):
     write(tmp_path, {"racy.py": RACY})
     proc = run_ftlint("racy.py", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert codes_in(proc.stdout) == [("racy.py", 7, "FT101"), ("racy.py", 13, "FT102")]
+    assert codes_in(proc.stdout) == [("racy.py", 6, "FT203"), ("racy.py", 13, "FT102")]
     first = LINE.match(proc.stdout.splitlines()[0])
-    assert first["col"] == "9" and first["conf"] == "medium"
+    assert first["col"] == "5" and first["conf"] == "medium"
     assert "Found 2 findings (2 medium) in 1 file checked." in proc.stdout
     assert proc.stderr == ""
 
@@ -99,8 +99,8 @@ def test_exit_zero_quiet_statistics(tmp_path, run_ftlint):
     assert len(proc.stdout.splitlines()) == 2 and "Found" not in proc.stdout
     stats = run_ftlint("--statistics", "racy.py", cwd=tmp_path)
     assert stats.returncode == 1
-    assert stats.stdout.split() == ["1", "FT101", "unguarded-global-mutation",
-                                    "1", "FT102", "global-read-modify-write"]
+    assert stats.stdout.split() == ["1", "FT102", "global-read-modify-write",
+                                    "1", "FT203", "check-then-act"]
 
 
 def test_missing_path_is_usage_error(tmp_path, run_ftlint):
@@ -128,16 +128,18 @@ def test_usage_errors_exit_2(tmp_path, run_ftlint, args, needle):
 def test_select_ignore_and_min_confidence(tmp_path, run_ftlint):
     write(tmp_path, {"racy.py": RACY + "\n_seen = set()\n\ndef mark(v):\n    _seen.add(v)\n"})
     everything = codes_in(run_ftlint("racy.py", cwd=tmp_path).stdout)
-    assert [c for *_, c in everything] == ["FT101", "FT102", "FT101"]
+    assert [c for *_, c in everything] == ["FT203", "FT102", "FT101"]
     only = codes_in(run_ftlint("--select", "FT102", "racy.py", cwd=tmp_path).stdout)
     assert [c for *_, c in only] == ["FT102"]
     prefix = codes_in(run_ftlint("--select", "FT1", "--ignore", "FT101", "racy.py", cwd=tmp_path).stdout)
     assert [c for *_, c in prefix] == ["FT102"]
+    general = codes_in(run_ftlint("--select", "FT1", "racy.py", cwd=tmp_path).stdout)
+    assert [c for *_, c in general] == ["FT101", "FT102", "FT101"], "FT101 reports what FT203 would"
     extended = codes_in(run_ftlint("--select", "FT102", "--extend-select", "FT101", "racy.py",
                                    cwd=tmp_path).stdout)
     assert len(extended) == 3
     medium = codes_in(run_ftlint("--min-confidence", "medium", "racy.py", cwd=tmp_path).stdout)
-    assert [row for _, row, _ in medium] == [7, 13]
+    assert [row for _, row, _ in medium] == [6, 13]
 
 
 def test_opt_in_rule_needs_its_full_code(tmp_path, run_ftlint):
@@ -153,16 +155,16 @@ def test_json_output_has_ruffs_shape(tmp_path, run_ftlint):
     proc = run_ftlint("--format", "json", "racy.py", cwd=tmp_path)
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
-    assert [d["code"] for d in data] == ["FT101", "FT102"]
+    assert [d["code"] for d in data] == ["FT203", "FT102"]
     first = data[0]
     assert set(first) >= {"filename", "code", "name", "message", "location", "end_location",
                           "fix", "url", "confidence", "confidence_reason"}
     assert first["filename"] == "racy.py"
-    assert first["name"] == "unguarded-global-mutation"
-    assert first["location"] == {"row": 7, "column": 9}
+    assert first["name"] == "check-then-act"
+    assert first["location"] == {"row": 6, "column": 5}
     assert first["end_location"] == {"row": 7, "column": 30}
     assert first["fix"] is None
-    assert first["url"].endswith("/FT101/")
+    assert first["url"].endswith("/FT203/")
     assert first["confidence"] == "medium" and first["confidence_reason"]
 
 
@@ -180,7 +182,7 @@ def test_pyproject_config_is_read_from_parent(tmp_path, run_ftlint):
         "src/racy.py": RACY + "\n_seen = set()\n\ndef mark(v):\n    _seen.add(v)\n",
     })
     proc = run_ftlint("racy.py", cwd=tmp_path / "src")
-    assert codes_in(proc.stdout) == [("racy.py", 7, "FT101")]
+    assert codes_in(proc.stdout) == [("racy.py", 6, "FT203")]
 
 
 def test_per_file_ignores_and_excludes(tmp_path, run_ftlint):
@@ -189,7 +191,7 @@ def test_per_file_ignores_and_excludes(tmp_path, run_ftlint):
             [tool.ftlint]
             extend-exclude = ["generated"]
             [tool.ftlint.per-file-ignores]
-            "tests/*" = ["FT1"]
+            "tests/*" = ["FT1", "FT2"]
         '''),
         "tests/test_x.py": RACY,
         "generated/gen.py": RACY,
@@ -226,14 +228,14 @@ def test_explicit_config_file(tmp_path, run_ftlint):
 # -- suppression ---------------------------------------------------------------
 
 def test_noqa_comments(tmp_path, run_ftlint):
-    source = RACY.replace("_cache[key] = key * 2", "_cache[key] = key * 2  # noqa: FT101")
+    source = RACY.replace("if key not in _cache:", "if key not in _cache:  # noqa: FT203")
     source = source.replace("_count += 1", "_count += 1  # noqa: FT101, E501")
     write(tmp_path, {"a.py": source})
     proc = run_ftlint("a.py", cwd=tmp_path)
     assert codes_in(proc.stdout) == [("a.py", 13, "FT102")], "noqa for another code must not hide FT102"
     bare = RACY.replace("_count += 1", "_count += 1  # noqa")
     write(tmp_path, {"b.py": bare})
-    assert [c for *_, c in codes_in(run_ftlint("b.py", cwd=tmp_path).stdout)] == ["FT101"]
+    assert [c for *_, c in codes_in(run_ftlint("b.py", cwd=tmp_path).stdout)] == ["FT203"]
     write(tmp_path, {"c.py": "# ftlint: noqa\n" + RACY})
     assert run_ftlint("c.py", cwd=tmp_path).returncode == 0
 
@@ -256,7 +258,7 @@ def test_bad_files_are_reported_and_others_still_checked(tmp_path, run_ftlint):
     assert set(by_file) == {"py2.py", "latin.py", "binary.py", "dangling.py"}
     assert "py2.py:1:" in by_file["py2.py"] and "FT002 [error] cannot parse" in by_file["py2.py"]
     assert "FT001 [error] cannot read" in by_file["dangling.py"]
-    assert ("good.py", 7, "FT101") in codes_in(proc.stdout)
+    assert ("good.py", 6, "FT203") in codes_in(proc.stdout)
     assert "4 files could not be checked" in proc.stdout
 
 
@@ -317,7 +319,8 @@ def test_rule_and_rules(run_ftlint):
     table = run_ftlint("rules")
     assert table.returncode == 0
     assert [line.split()[0] for line in table.stdout.splitlines()[1:]] == [
-        "FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT107"]
+        "FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT107", "FT201", "FT202",
+        "FT203", "FT204", "FT205", "FT206", "FT301", "FT302", "FT303", "FT304", "FT305"]
 
 
 def test_version_help_and_module(tmp_path, run_ftlint):
@@ -332,7 +335,7 @@ def test_version_help_and_module(tmp_path, run_ftlint):
     write(tmp_path, {"racy.py": RACY})
     proc = subprocess.run([sys.executable, "-m", "ftlint", "racy.py"], cwd=tmp_path,
                           capture_output=True, text=True)
-    assert proc.returncode == 1 and "FT101" in proc.stdout
+    assert proc.returncode == 1 and "FT203" in proc.stdout
 
 
 def test_ftlint_passes_its_own_source(run_ftlint):
@@ -344,4 +347,4 @@ def test_bundled_example_has_findings(run_ftlint):
     proc = run_ftlint("examples", cwd=ROOT)
     assert proc.returncode == 1
     codes = {c for *_, c in codes_in(proc.stdout)}
-    assert {"FT101", "FT102", "FT103", "FT104", "FT105", "FT106"} <= codes
+    assert {"FT101", "FT102", "FT103", "FT105", "FT106", "FT202", "FT205", "FT206"} <= codes

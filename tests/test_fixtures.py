@@ -17,11 +17,11 @@ SELECT = re.compile(r"^#\s*select:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
 
 
 def _codes(source: str) -> list[str]:
-    codes = [c for c, r in ALL_RULES.items() if r.default_enabled]
+    """A ``# select: FT101, FT107`` line picks the rules; else the defaults."""
     match = SELECT.search(source)
     if match:
-        codes += [c.strip() for c in match.group("codes").split(",")]
-    return sorted(set(codes))
+        return sorted({c.strip() for c in match.group("codes").split(",")})
+    return sorted(c for c, r in ALL_RULES.items() if r.default_enabled)
 
 
 def check_source(source: str, path: str) -> None:

@@ -43,10 +43,12 @@ def test_console_script_threads_match_serial(ft_venv, tmp_path):
     for i in range(20):
         (tmp_path / f"m{i}.py").write_text(source)
     exe = str(ft_venv / "bin" / "ftlint")
+    one = json.loads(subprocess.run([exe, "--format", "json", str(tmp_path / "m0.py")],
+                                    capture_output=True, text=True).stdout)
     serial = subprocess.run([exe, "-j", "1", "--format", "json", str(tmp_path)],
                             capture_output=True, text=True)
     threaded = subprocess.run([exe, "-j", "2", "--format", "json", str(tmp_path)],
                               capture_output=True, text=True)
     assert serial.returncode == threaded.returncode == 1, threaded.stderr
     assert json.loads(serial.stdout) == json.loads(threaded.stdout)
-    assert len(json.loads(serial.stdout)) == 20 * 8
+    assert len(json.loads(serial.stdout)) == 20 * len(one) > 0

@@ -17,12 +17,15 @@ from typing import Iterable, Optional, Sequence
 import libcst as cst
 
 from ftlint.analysis.builder import build_model
+from ftlint.analysis.model import ModuleModel
 from ftlint.config import Settings
 from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic, Location
 from ftlint.discovery import discover
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
+from ftlint.project import ModuleSummary, apply as apply_project, module_name, reachable, summarize
 from ftlint.rules import ALL_RULES, default_states
+from ftlint.rules.base import Finding, Rule
 
 
 @dataclass
@@ -30,6 +33,7 @@ class FileResult:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: bool = False  # the file could not be read or parsed
+    summary: Optional[ModuleSummary] = None
 
 
 @dataclass
@@ -63,18 +67,52 @@ def parse(source: bytes | str) -> cst.Module:
     return cst.parse_module(source)
 
 
-def lint_source(
+def _supersede(found: list[tuple[type[Rule], Finding]], model: ModuleModel,
+               enabled: set[str]) -> list[tuple[type[Rule], Finding]]:
+    """Drop a general finding when a more specific rule reports the same write."""
+    acts: dict[int, list[int]] = {}
+    for compound in model.compounds:
+        if compound.write is not None:
+            acts.setdefault(id(compound.node), []).append(id(compound.write))
+    covered: dict[str, set[int]] = {}
+    for rule, finding in found:
+        for code in rule.supersedes:
+            if code in enabled and finding.access is not None:
+                ids = covered.setdefault(code, set())
+                ids.add(id(finding.access))
+                ids.update(acts.get(id(finding.node), ()))
+    return [(rule, f) for rule, f in found
+            if f.access is None or id(f.access) not in covered.get(rule.code, ())]
+
+
+def _extra(finding: Finding, model: ModuleModel) -> dict:
+    extra: dict = {}
+    function = finding.function
+    if function is not None:
+        extra["function"] = function.qualname
+        while function is not None and function.class_name is None:
+            function = function.parent
+        if function is not None:
+            extra["class"] = function.class_name
+    access = finding.access
+    if access is not None and access.write and access.atomic and model.compound_for(access) is None:
+        extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
+    return extra
+
+
+def analyze_source(
     source: bytes | str,
     path: str = "<stdin>",
     settings: Optional[Settings] = None,
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
+    module: Optional[str] = None,
 ) -> FileResult:
-    """Check one module's source. Never raises for bad input."""
+    """Per-file work: findings (before the project pass) and the summary."""
     settings = settings or Settings()
     selected = tuple(codes) if codes is not None else enabled_rules(settings)
     try:
-        module = parse(source)
+        tree = parse(source)
     except cst.ParserSyntaxError as exc:
         return _error(path, SYNTAX_ERROR, f"cannot parse: {exc.message}",
                       exc.raw_line, exc.raw_column + 1)
@@ -83,25 +121,21 @@ def lint_source(
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot parse: too deeply nested")
     try:
-        model = build_model(path, module)
+        model = build_model(path, tree, settings.synchronizing_decorators)
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
-    findings = []
-    for code in selected:
-        rule = ALL_RULES[code]()
-        findings.extend((rule, f) for f in rule.check(model))
-    if not findings:
-        return FileResult(path)
-    text = module.code if isinstance(source, bytes) else source
+    result = FileResult(path, summary=summarize(model, module or module_name(path)))
+    found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
+    found = _supersede(found, model, set(selected))
+    if not found:
+        return result
+    text = tree.code if isinstance(source, bytes) else source
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(_relative(path, settings.root))
-    positions = compute_positions(module, [f.node for _, f in findings])
-    result = FileResult(path)
+    positions = compute_positions(tree, [f.node for _, f in found])
     seen = set()
-    for rule, finding in findings:
+    for rule, finding in found:
         start, end = positions[id(finding.node)]
-        if finding.confidence < settings.min_confidence:
-            continue
         if any(rule.code.startswith(c) for c in ignored):
             continue
         if suppressions is not None and suppressions.suppressed(rule.code, start.row):
@@ -112,9 +146,34 @@ def lint_source(
         seen.add(key)
         result.diagnostics.append(Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
-            finding.confidence, finding.reason,
-            extra={"function": finding.function} if finding.function else {},
+            finding.confidence, finding.reason, extra=_extra(finding, model),
         ))
+    return result
+
+
+def finish(results: Sequence[FileResult], settings: Settings) -> None:
+    """The project pass, then the confidence filter."""
+    threads = reachable([r.summary for r in results if r.summary is not None],
+                        settings.thread_entry_points)
+    for r in results:
+        if r.summary is not None:
+            r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
+                                          settings.not_thread_safe)
+        r.diagnostics = [d for d in r.diagnostics
+                         if d.is_error or d.confidence >= settings.min_confidence]
+
+
+def lint_source(
+    source: bytes | str,
+    path: str = "<stdin>",
+    settings: Optional[Settings] = None,
+    codes: Optional[Iterable[str]] = None,
+    apply_noqa: bool = True,
+) -> FileResult:
+    """Check one module's source on its own. Never raises for bad input."""
+    settings = settings or Settings()
+    result = analyze_source(source, path, settings, codes, apply_noqa)
+    finish([result], settings)
     return result
 
 
@@ -123,7 +182,7 @@ def lint_file(path: str, settings: Settings, codes: Sequence[str]) -> FileResult
         data = Path(path).read_bytes()
     except OSError as exc:
         return _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
-    return lint_source(data, path, settings, codes)
+    return analyze_source(data, path, settings, codes)
 
 
 def _relative(path: str, root: str) -> str:
@@ -140,7 +199,8 @@ RECURSION_LIMIT = 20_000
 
 def _raise_recursion_limit() -> None:
     if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
+        # Process-wide on purpose: raised once, before any worker starts.
+        sys.setrecursionlimit(RECURSION_LIMIT)  # noqa: FT302
 
 
 def _executor(jobs: int) -> Executor:
@@ -163,4 +223,5 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
                                          [codes] * len(files), chunksize=chunk))
     else:
         report.files = [lint_file(f, settings, codes) for f in files]
+    finish(report.files, settings)
     return report

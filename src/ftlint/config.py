@@ -39,6 +39,8 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     min_confidence: Confidence = Confidence.LOW
     thread_entry_points: tuple[str, ...] = ()
+    synchronizing_decorators: tuple[str, ...] = ()
+    not_thread_safe: str = "low"  # or "ignore": findings in code declared not thread-safe
     respect_gitignore: bool = True
     # Where relative patterns are anchored: the config file's directory.
     root: str = field(default_factory=os.getcwd)
@@ -96,6 +98,8 @@ _KEYS = {
     "extend-exclude": "strings",
     "min-confidence": "confidence",
     "thread-entry-points": "strings",
+    "synchronizing-decorators": "strings",
+    "not-thread-safe": "choice:low,ignore",
     "respect-gitignore": "bool",
 }
 
@@ -165,6 +169,11 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[s
             values[attr] = validate_codes(_strings(raw, label), known, label)
         elif kind == "strings":
             values[attr] = _strings(raw, label)
+        elif kind.startswith("choice:"):
+            choices = kind.split(":", 1)[1].split(",")
+            if raw not in choices:
+                raise ConfigError(f"{label} must be one of: {', '.join(choices)}")
+            values[attr] = raw
         elif kind == "bool":
             if not isinstance(raw, bool):
                 raise ConfigError(f"{label} must be true or false")

@@ -22,6 +22,8 @@ class _Done(Exception):
 
 
 class _OffsetState(CodegenState):
+    __thread_safe__ = False  # one per code generation pass
+
     def __init__(self, module: cst.Module, targets: Iterable[cst.CSTNode]) -> None:
         super().__init__(
             default_indent=module.default_indent,

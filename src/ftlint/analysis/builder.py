@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Optional, Sequence
 
 import libcst as cst
@@ -17,6 +18,7 @@ from ftlint.analysis.names import (
 )
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
+from ftlint.analysis.threads import note_call, note_class
 from ftlint.analysis.walk import Walker
 
 _DISPLAYS = {
@@ -31,7 +33,12 @@ _SYNC_DECORATOR = ("synchron", "locked", "with_lock")
 
 
 class ModelBuilder(Walker):
-    def __init__(self, path: str, module: cst.Module) -> None:
+    # One builder per file, used by one thread: it is deliberately unlocked.
+    __thread_safe__ = False
+
+    def __init__(self, path: str, module: cst.Module,
+                 sync_decorators: Sequence[str] = ()) -> None:
+        self.sync_decorators = tuple(sync_decorators)
         self.model = ModuleModel(path=path, module=module)
         self.imports = ImportMap()
         self.frames: list[Frame] = [Frame("module")]
@@ -44,6 +51,8 @@ class ModelBuilder(Walker):
         self.runtime_refs: dict[str, int] = {}
         self.import_refs: dict[str, int] = {}
         self.import_decorators: set[str] = set()
+        self.executors: set[str] = set()  # names bound by `with ThreadPoolExecutor() as ex`
+        self.in_test = 0  # > 0 while inside an if/while test or a comparison
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -263,6 +272,7 @@ class ModelBuilder(Walker):
         outer = self.frame.class_name
         qual = f"{outer}.{node.name.value}" if outer else node.name.value
         self.model.classes[qual] = node
+        note_class(self, qual, node)
         self.frames.append(Frame("class", class_name=qual,
                                  saved=(self.with_locks, self.line_locks, self.checks)))
         self.with_locks, self.line_locks, self.checks = [], [[]], []
@@ -321,7 +331,11 @@ class ModelBuilder(Walker):
                     self.model.bindings[ref] = binding
         self.frames.append(frame)
         self.with_locks, self.line_locks, self.checks = [], [[]], []
-        sync = [d for d in decorators if any(s in d.lower() for s in _SYNC_DECORATOR)]
+        qualified = {d: self.imports.qualify(_decorator_target(dec.decorator)) or d
+                     for d, dec in zip(decorators, node.decorators)}
+        sync = [d for d in decorators if any(s in d.lower() for s in _SYNC_DECORATOR)
+                or any(fnmatch.fnmatchcase(n, p) for p in self.sync_decorators
+                       for n in (d, qualified.get(d, d)))]
         self.with_locks.extend(f"@{d}" for d in sync)
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
@@ -431,9 +445,12 @@ class ModelBuilder(Walker):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         callee = dotted(func)
+        qualified = self.imports.qualify(func)
         if callee is not None:
-            self.model.calls.append(Call(self.function(), callee, self.imports.qualify(func),
-                                         node, self.held()))
+            self.model.calls.append(Call(self.function(), callee, qualified, node, self.held()))
+        note_call(self, node, qualified)
+        if qualified == "builtins.next" and node.args:
+            self.record(node.args[0].value, "next", False, True, node)
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             atomic = MUTATORS.get(method)
@@ -505,6 +522,10 @@ class ModelBuilder(Walker):
                 pushed += 1
             if item.asname is not None and self.frame.kind == "function":
                 bind_target(self.frame, item.asname.name)
+            if (item.asname is not None and isinstance(item.asname.name, cst.Name)
+                    and isinstance(expr, cst.Call)
+                    and (self.imports.qualify(expr.func) or "").endswith("PoolExecutor")):
+                self.executors.add(item.asname.name.value)
         self._with_pushed = getattr(self, "_with_pushed", [])
         self._with_pushed.append(pushed)
 
@@ -580,6 +601,23 @@ class ModelBuilder(Walker):
         if self.frame.kind == "function":
             bind_target(self.frame, node.target)
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        function = self.function()
+        if function is not None:
+            function.is_generator = True
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self.in_test += 1
+
+    def leave_Comparison(self, node: cst.Comparison) -> None:
+        self.in_test -= 1
+
+    def visit_If_test(self, node: cst.If) -> None:
+        self.in_test += 1
+
+    def leave_If_test(self, node: cst.If) -> None:
+        self.in_test -= 1
+
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False  # lambdas hold expressions only; nothing shared is written
 
@@ -632,5 +670,5 @@ def _released_in_finally(builder: ModelBuilder, node: cst.Try) -> list[str]:
     return keys
 
 
-def build_model(path: str, module: cst.Module) -> ModuleModel:
-    return ModelBuilder(path, module).build()
+def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = ()) -> ModuleModel:
+    return ModelBuilder(path, module, sync_decorators).build()

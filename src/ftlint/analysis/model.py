@@ -52,6 +52,7 @@ class Function:
     self_name: Optional[str]  # name of the first parameter of a method
     decorators: tuple[str, ...]
     parent: Optional["Function"] = None
+    is_generator: bool = False
     import_time_only: bool = False  # set for private helpers used only at import
     called_under_lock: bool = False  # a private helper every caller calls locked
 
@@ -59,6 +60,10 @@ class Function:
     def is_private(self) -> bool:
         return any(part.startswith("_") and not part.startswith("__")
                    for part in self.qualname.split("."))
+
+    @property
+    def is_public(self) -> bool:
+        return not self.is_private and self.parent is None
 
     @property
     def in_constructor(self) -> bool:
@@ -122,6 +127,28 @@ class LockUse:
     constructor: str
 
 
+@dataclass
+class EntryPoint:
+    """Code handed to another thread: ``Thread(target=f)``, ``pool.submit(f)``..."""
+
+    target: str  # dotted callee as written, with self.x resolved to Class.x
+    qualified: Optional[str]  # import-resolved name, when the target is imported
+    kind: str  # "Thread(target=)", "executor.submit", "Thread.run", ...
+    node: cst.CSTNode
+    function: Optional[Function]
+
+
+@dataclass
+class GlobalCall:
+    """A call into process-wide or GIL-reliant machinery (os.chdir, ...)."""
+
+    name: str  # qualified: "os.chdir", "sys.setswitchinterval", ...
+    node: cst.Call
+    function: Optional[Function]
+    locks: tuple[str, ...]
+    in_test: bool = False  # used in a comparison or an if/while test
+
+
 _LOCKISH = re.compile(
     r"lock|mutex|(^|_)mu$|cond|(^|_)sem(aphore)?$|(^|_)cv$|synchron", re.IGNORECASE
 )
@@ -140,6 +167,10 @@ class ModuleModel:
     # Instance attributes assigned in a constructor: (Class, attr).
     constructor_attrs: set[tuple[str, str]] = field(default_factory=set)
     classes: dict[str, cst.ClassDef] = field(default_factory=dict)
+    class_bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    class_docstrings: dict[str, str] = field(default_factory=dict)
+    entry_points: list[EntryPoint] = field(default_factory=list)
+    global_calls: list[GlobalCall] = field(default_factory=list)
     docstring: Optional[str] = None
 
     # -- queries rules use -------------------------------------------------
@@ -147,6 +178,8 @@ class ModuleModel:
         return self.bindings.get(ref)
 
     def is_lock(self, key: str) -> bool:
+        if key.startswith("@"):
+            return True  # a synchronizing decorator holds a lock around the body
         binding = self._lock_bindings().get(key)
         if binding is not None:
             return True
@@ -176,26 +209,46 @@ class ModuleModel:
             function = function.parent
         return False
 
-    def writes(self, ref: Optional[Ref] = None) -> Iterator[Access]:
-        for a in self.accesses:
-            if a.write and (ref is None or a.ref == ref):
-                yield a
+    def accesses_of(self, ref: Ref) -> list[Access]:
+        index = self.__dict__.get("_by_ref")
+        if index is None:
+            index = {}
+            for a in self.accesses:
+                index.setdefault(a.ref, []).append(a)
+            self.__dict__["_by_ref"] = index
+        return index.get(ref, [])
 
-    def reads(self, ref: Optional[Ref] = None) -> Iterator[Access]:
-        for a in self.accesses:
-            if not a.write and (ref is None or a.ref == ref):
-                yield a
+    def writes(self, ref: Ref) -> Iterator[Access]:
+        return (a for a in self.accesses_of(ref) if a.write)
 
     def runtime_writes(self, ref: Ref) -> list[Access]:
         """Writes after import that no lock guards."""
-        return [a for a in self.accesses
-                if a.write and a.ref == ref and not a.import_time
-                and not self.access_guarded(a)]
+        return [a for a in self.accesses_of(ref)
+                if a.write and not a.import_time and not self.access_guarded(a)]
 
     def runtime_iterations(self, ref: Ref) -> list[Access]:
-        return [a for a in self.accesses
-                if a.ref == ref and a.op == "iter" and not a.import_time
-                and not self.access_guarded(a)]
+        return [a for a in self.accesses_of(ref)
+                if a.op == "iter" and not a.import_time and not self.access_guarded(a)]
+
+    def shared_classes(self) -> set[str]:
+        """Classes whose instances are meant to be shared: the class uses a
+        lock, or the module holds an instance of it."""
+        cache = self.__dict__.get("_shared_classes")
+        if cache is None:
+            cache = set()
+            for ref, binding in self.bindings.items():
+                if binding.mutability is Mutability.LOCK and ref[0] in ("class", "instance"):
+                    cache.add(ref[1])
+                value = binding.node
+                if (ref[0] == "global" and isinstance(value, cst.Call)
+                        and isinstance(value.func, cst.Name) and value.func.value in self.classes):
+                    cache.add(value.func.value)
+            for access in self.accesses:
+                function = access.function
+                if function is not None and function.class_name and self.guarded(access.locks):
+                    cache.add(function.class_name)
+            self.__dict__["_shared_classes"] = cache
+        return cache
 
     def compound_for(self, access: Access) -> Optional[Compound]:
         index = self.__dict__.get("_compound_index")

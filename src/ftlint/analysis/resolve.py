@@ -35,6 +35,8 @@ def _resolve(access: Access, model: ModuleModel, imports: ImportMap,
     ref = access.ref
     kind = ref[0]
     if kind == "name":
+        if ref[1] in imports.aliases and "." in imports.aliases[ref[1]]:
+            return ("ext", imports.aliases[ref[1]])  # from os import environ
         return ("global", ref[1])
     if kind == "nameattr":
         name, attr = ref[1], ref[2]

@@ -58,6 +58,11 @@ def probe(modules):
     return result
 
 
+# This script runs alone in a child interpreter that it owns, so changing
+# process-wide state (warnings filters, sys.stdout) is its job.
+# ftlint: noqa: FT302
+
+
 def main():
     # Modules may print while they import; keep our stdout for the JSON alone.
     out = os.fdopen(os.dup(1), "w")

@@ -10,6 +10,17 @@ from ftlint.rules.ft104_shared_class_state import SharedClassState
 from ftlint.rules.ft105_mutable_default_state import MutableDefaultState
 from ftlint.rules.ft106_function_attribute_state import FunctionAttributeState
 from ftlint.rules.ft107_mutable_shared_constant import MutableSharedConstant
+from ftlint.rules.ft201_attribute_read_modify_write import AttributeReadModifyWrite
+from ftlint.rules.ft202_container_read_modify_write import ContainerReadModifyWrite
+from ftlint.rules.ft203_check_then_act import CheckThenAct
+from ftlint.rules.ft204_lazy_attribute_init import LazyAttributeInit
+from ftlint.rules.ft205_inconsistent_locking import InconsistentLocking
+from ftlint.rules.ft206_unguarded_iteration import UnguardedIteration
+from ftlint.rules.ft301_shared_iterator import SharedIterator
+from ftlint.rules.ft302_process_global_mutation import ProcessGlobalMutation
+from ftlint.rules.ft303_switch_interval_reliance import SwitchIntervalReliance
+from ftlint.rules.ft304_refcount_reliance import RefcountReliance
+from ftlint.rules.ft305_lock_created_at_use import LockCreatedAtUse
 
 ALL_RULES: dict[str, type[Rule]] = {
     rule.code: rule
@@ -21,6 +32,17 @@ ALL_RULES: dict[str, type[Rule]] = {
         MutableDefaultState,
         FunctionAttributeState,
         MutableSharedConstant,
+        AttributeReadModifyWrite,
+        ContainerReadModifyWrite,
+        CheckThenAct,
+        LazyAttributeInit,
+        InconsistentLocking,
+        UnguardedIteration,
+        SharedIterator,
+        ProcessGlobalMutation,
+        SwitchIntervalReliance,
+        RefcountReliance,
+        LockCreatedAtUse,
     )
 }
 

@@ -9,7 +9,7 @@ from typing import ClassVar, Iterator, Optional
 
 import libcst as cst
 
-from ftlint.analysis.model import Access, Binding, ModuleModel, Mutability, Ref
+from ftlint.analysis.model import Access, Binding, Function, ModuleModel, Mutability, Ref
 from ftlint.diagnostics import Confidence
 
 
@@ -19,8 +19,16 @@ class Finding:
     message: str
     confidence: Confidence
     reason: str
-    # Qualified name of the function the finding is in, for the project pass.
-    function: Optional[str] = None
+    # The function the finding is in, for the project pass.
+    function: Optional[Function] = None
+    # The write this finding is about: a more specific rule reporting the
+    # same write supersedes a general one (see Rule.supersedes).
+    access: Optional[Access] = None
+
+    @classmethod
+    def at(cls, access: Access, message: str, confidence: Confidence, reason: str,
+           node: Optional[cst.CSTNode] = None) -> "Finding":
+        return cls(node or access.node, message, confidence, reason, access.function, access)
 
 
 # Expected findings are marked inline, on the line they point at:
@@ -67,6 +75,8 @@ class Rule:
     options: ClassVar[str] = ""
     references: ClassVar[tuple[str, ...]] = ()
     default_enabled: ClassVar[bool] = True
+    # Codes whose finding on the same write this rule's finding replaces.
+    supersedes: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[tuple[Example, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
 
@@ -144,7 +154,7 @@ def _compound_text(kind: str) -> str:
 
 
 def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
-    lazy = {id(c.node) for c in model.compounds if c.kind == "lazy-init" and c.ref == ref}
+    lazy = lazy_init_nodes(model).get(ref, set())
     for access in model.runtime_writes(ref):
         compound = model.compound_for(access)
         if compound is not None and model.guarded(compound.locks):
@@ -152,3 +162,47 @@ def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
         if compound is not None and compound.kind != "lazy-init" and id(compound.node) in lazy:
             continue  # filling the value a lazy initialisation just built
         yield access
+
+
+def lazy_init_nodes(model: ModuleModel) -> dict[Ref, set[int]]:
+    cache = model.__dict__.get("_lazy_nodes")
+    if cache is None:
+        cache = {}
+        for c in model.compounds:
+            if c.kind == "lazy-init":
+                cache.setdefault(c.ref, set()).add(id(c.node))
+        model.__dict__["_lazy_nodes"] = cache
+    return cache
+
+
+SHARED_REFS = ("instance", "class", "global", "attr", "funcattr")
+
+
+def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confidence, str]:
+    """Without reachability facts: how exposed is the code doing this?
+
+    State on a class, a module or a module-level object is shared by
+    definition, so a public function writing it is a library promising that
+    callers may do so from threads. An instance is shared only if several
+    threads use it: as RacerD does, we take a class's own use of a lock, or a
+    module-level instance of it, as the sign that it is meant to be.
+    """
+    if access.ref[0] in ("class", "global", "attr", "funcattr"):
+        return Confidence.MEDIUM, "the state lives on a class or module, which every thread shares"
+    cls = access.ref[1] if access.ref[0] == "instance" else None
+    if cls is not None and cls in model.shared_classes():
+        return Confidence.MEDIUM, (
+            f"`{cls}` uses a lock or has a module-level instance, so its objects are "
+            "meant to be shared between threads"
+        )
+    return Confidence.LOW, "no sign yet that several threads use this object"
+
+
+def is_shared_write(model: ModuleModel, access: Access) -> bool:
+    """A run-time access (usually a write) to state another thread can see."""
+    if access.ref[0] not in SHARED_REFS or access.import_time:
+        return False
+    function = access.function
+    if access.ref[0] == "instance" and function is not None and function.in_constructor:
+        return False  # the object is still under construction
+    return True

@@ -160,5 +160,5 @@ class UnguardedGlobalMutation(Rule):
                 if access.op in _NAME_OPS:
                     continue  # rebinding the name itself is FT102/FT103
                 confidence, reason = container_write_confidence(model, access, binding)
-                yield Finding(access.node, self.message.format(name=describe(binding.ref)),
-                              confidence, reason, access.function and access.function.qualname)
+                yield Finding.at(access, self.message.format(name=describe(binding.ref)),
+                                 confidence, reason)

@@ -100,9 +100,7 @@ class GlobalReadModifyWrite(Rule):
                     or model.access_guarded(write)):
                 continue
             what = "a read-modify-write" if compound.kind == "rmw" else "a check followed by a set"
-            yield Finding(
-                write.node, self.message.format(name=describe(compound.ref)),
-                Confidence.MEDIUM,
+            yield Finding.at(
+                write, self.message.format(name=describe(compound.ref)), Confidence.MEDIUM,
                 f"{what} of a global: another thread can write between the read and the store",
-                write.function and write.function.qualname,
             )

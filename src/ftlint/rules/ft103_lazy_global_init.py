@@ -103,10 +103,8 @@ class LazyGlobalInit(Rule):
             if (id(compound.node), compound.ref) in reported:
                 continue  # one finding per check, however many stores follow
             reported.add((id(compound.node), compound.ref))
-            yield Finding(
-                write.node, self.message.format(name=describe(compound.ref)),
-                Confidence.MEDIUM,
+            yield Finding.at(
+                write, self.message.format(name=describe(compound.ref)), Confidence.MEDIUM,
                 "the None check and the assignment are separate steps: two threads "
                 "can both see it unset and both build it",
-                write.function and write.function.qualname,
             )

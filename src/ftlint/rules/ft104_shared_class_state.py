@@ -95,5 +95,5 @@ class SharedClassState(Rule):
         for binding in mutable_bindings(model, "class"):
             for access in unguarded_runtime_writes(model, binding.ref):
                 confidence, reason = container_write_confidence(model, access, binding)
-                yield Finding(access.node, self.message.format(name=describe(binding.ref)),
-                              confidence, reason, access.function and access.function.qualname)
+                yield Finding.at(access, self.message.format(name=describe(binding.ref)),
+                                 confidence, reason)

@@ -78,5 +78,5 @@ class MutableDefaultState(Rule):
         for binding in mutable_bindings(model, "default"):
             for access in unguarded_runtime_writes(model, binding.ref):
                 confidence, reason = container_write_confidence(model, access, binding)
-                yield Finding(access.node, self.message.format(param=binding.ref[2]),
-                              confidence, reason, access.function and access.function.qualname)
+                yield Finding.at(access, self.message.format(param=binding.ref[2]),
+                                 confidence, reason)

@@ -87,5 +87,5 @@ class FunctionAttributeState(Rule):
             else:
                 confidence = Confidence.LOW
                 reason = "a single store; it races with other calls' stores and reads"
-            yield Finding(access.node, self.message.format(name=describe(access.ref)),
-                          confidence, reason, access.function and access.function.qualname)
+            yield Finding.at(access, self.message.format(name=describe(access.ref)),
+                             confidence, reason)

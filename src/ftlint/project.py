@@ -1,0 +1,218 @@
+"""The project pass: which code runs on other threads, across modules.
+
+Each module contributes a small, picklable :class:`ModuleSummary` (its
+functions, call edges and thread entry points), computed where the file is
+analysed. Joining them is cheap, so per-file work stays parallel and
+cacheable, and only this pass sees the whole project.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import Function, ModuleModel
+from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
+from ftlint.diagnostics import Confidence, Diagnostic
+
+Target = tuple  # ("local", qualname) or ("ext", dotted import-resolved name)
+
+NOT_THREAD_SAFE = re.compile(
+    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b|\bsingle[- ]threaded\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    functions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # qualname -> decorators
+    classes: set[str] = field(default_factory=set)
+    instances: dict[str, str] = field(default_factory=dict)  # module-level NAME = Class()
+    edges: list[tuple[str, Target]] = field(default_factory=list)
+    entries: list[tuple[Target, str]] = field(default_factory=list)  # (target, description)
+    not_thread_safe: bool = False
+    unsafe_classes: set[str] = field(default_factory=set)
+
+
+def module_name(path: str) -> str:
+    """Dotted module name, from the package directories above the file."""
+    file = Path(path)
+    parts = [file.stem] if file.stem != "__init__" else []
+    directory = file.resolve().parent
+    while (directory / "__init__.py").exists():
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts)) or file.stem
+
+
+def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str]) -> bool:
+    binding = model.bindings.get(ref)
+    if binding is not None and getattr(binding.node, "value", None) == "False":
+        return True
+    return bool(docstring and NOT_THREAD_SAFE.search(docstring))
+
+
+def summarize(model: ModuleModel, module: str) -> ModuleSummary:
+    summary = ModuleSummary(module)
+    summary.functions = {f.qualname: f.decorators for f in model.functions}
+    summary.classes = set(model.classes)
+    for ref, binding in model.bindings.items():
+        value = binding.node
+        if (ref[0] == "global" and isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in summary.classes):
+            summary.instances[ref[1]] = value.func.value
+    summary.not_thread_safe = _declares_unsafe(model, ("global", "__thread_safe__"), model.docstring)
+    summary.unsafe_classes = {c for c in model.classes
+                              if _declares_unsafe(model, ("class", c, "__thread_safe__"),
+                                                  model.class_docstrings.get(c))}
+
+    def resolve(callee: str, qualified: Optional[str], caller: Optional[Function]) -> Optional[Target]:
+        method = caller
+        while method is not None and method.class_name is None:
+            method = method.parent
+        if method is not None and method.self_name and callee.startswith(method.self_name + "."):
+            callee = method.class_name + callee[len(method.self_name):]
+        scope = caller
+        while scope is not None:
+            if f"{scope.qualname}.{callee}" in summary.functions:
+                return ("local", f"{scope.qualname}.{callee}")
+            scope = scope.parent
+        found = _local(callee, summary, model)
+        if found is not None:
+            return ("local", found)
+        return ("ext", qualified) if qualified else None
+
+    for call in model.calls:
+        if call.caller is None:
+            continue
+        target = resolve(call.callee, call.qualified, call.caller)
+        if target is not None:
+            summary.edges.append((call.caller.qualname, target))
+    for entry in model.entry_points:
+        target = resolve(entry.target, entry.qualified, entry.function)
+        if target is not None:
+            where = f" in `{entry.function.qualname}()`" if entry.function else ""
+            summary.entries.append((target, f"`{entry.kind}`{where} ({module})"))
+    for cls, bases in model.class_bases.items():
+        if _inherits(cls, THREAD_BASES, model):
+            if f"{cls}.run" in summary.functions:
+                summary.entries.append((("local", f"{cls}.run"), f"`{cls}.run()`, a Thread subclass"))
+        if _inherits(cls, HANDLER_BASES, model):
+            for qual in summary.functions:
+                owner, _, name = qual.rpartition(".")
+                if owner == cls and (name in HANDLER_METHODS or name.startswith("do_")):
+                    summary.entries.append((("local", qual), f"`{qual}()`, a request handler"))
+    return summary
+
+
+def _inherits(cls: str, bases: frozenset, model: ModuleModel, depth: int = 0) -> bool:
+    for base in model.class_bases.get(cls, ()):
+        if base in bases or (depth < 10 and base in model.class_bases
+                             and _inherits(base, bases, model, depth + 1)):
+            return True
+    return False
+
+
+def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[str]:
+    if callee in summary.functions:
+        return callee
+    head, _, rest = callee.partition(".")
+    if head in summary.instances and rest:
+        callee = f"{summary.instances[head]}.{rest}"  # STATS.count() on STATS = Stats()
+        if callee in summary.functions:
+            return callee
+    if callee in summary.classes and f"{callee}.__init__" in summary.functions:
+        return f"{callee}.__init__"
+    owner, _, name = callee.rpartition(".")
+    seen = 0
+    while owner in summary.classes and seen < 10:  # inherited methods, same module
+        for base in model.class_bases.get(owner, ()):
+            if f"{base}.{name}" in summary.functions:
+                return f"{base}.{name}"
+        bases = [b for b in model.class_bases.get(owner, ()) if b in summary.classes]
+        owner = bases[0] if bases else ""
+        seen += 1
+    return None
+
+
+def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = ()) -> dict[str, str]:
+    """Function ids (``module:qualname``) that run on other threads -> why."""
+    summaries = list(summaries)
+    modules = {s.module: s for s in summaries}
+    patterns = tuple(entry_patterns)
+
+    def node_id(summary: ModuleSummary, target: Target) -> Optional[str]:
+        if target[0] == "local":
+            return f"{summary.module}:{target[1]}"
+        parts = target[1].split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            other = modules.get(".".join(parts[:i]))
+            if other is None:
+                continue
+            rest = ".".join(parts[i:])
+            head, _, tail = rest.partition(".")
+            if head in other.instances and tail:
+                rest = f"{other.instances[head]}.{tail}"
+            if rest in other.functions:
+                return f"{other.module}:{rest}"
+            if rest in other.classes and f"{rest}.__init__" in other.functions:
+                return f"{other.module}:{rest}.__init__"
+        return None
+
+    graph: dict[str, list[str]] = {}
+    why: dict[str, str] = {}
+    queue: deque[str] = deque()
+    for summary in summaries:
+        for caller, target in summary.edges:
+            callee = node_id(summary, target)
+            if callee is not None:
+                graph.setdefault(f"{summary.module}:{caller}", []).append(callee)
+        for target, description in summary.entries:
+            start = node_id(summary, target)
+            if start is not None and start not in why:
+                why[start] = description
+                queue.append(start)
+        for qual, decorators in summary.functions.items():
+            full = f"{summary.module}.{qual}"
+            for pattern in patterns:
+                if any(fnmatch.fnmatchcase(d, pattern) for d in decorators) or fnmatch.fnmatchcase(full, pattern):
+                    start = f"{summary.module}:{qual}"
+                    if start not in why:
+                        why[start] = f"configured entry point `{pattern}`"
+                        queue.append(start)
+    while queue:
+        current = queue.popleft()
+        for callee in graph.get(current, ()):
+            if callee not in why:
+                why[callee] = why[current]
+                queue.append(callee)
+    return why
+
+
+def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
+          not_thread_safe: str = "low") -> list[Diagnostic]:
+    """Raise findings in thread-reachable code, lower those in code that
+    declares itself not thread-safe (or drop them, by configuration)."""
+    kept = []
+    for d in diagnostics:
+        function = d.extra.get("function")
+        declared = summary.not_thread_safe or d.extra.get("class") in summary.unsafe_classes
+        if declared and not d.is_error:
+            if not_thread_safe == "ignore":
+                continue
+            d.confidence = Confidence.LOW
+            d.reason = f"{d.reason}; lowered: the code declares itself not thread-safe"
+        elif function and f"{summary.module}:{function}" in threads and not d.is_error:
+            ceiling = Confidence.MEDIUM if d.extra.get("atomic") else Confidence.HIGH
+            if d.confidence < ceiling:
+                d.confidence = ceiling
+            d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
+        kept.append(d)
+    return kept

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.rules.base import (
+    Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
+)
+
+_ATTRIBUTE_REFS = ("instance", "class", "attr")
+
+
+class AttributeReadModifyWrite(Rule):
+    code = "FT201"
+    name = "attribute-read-modify-write"
+    message = "Attribute {name} is read, changed and written back without a lock"
+    summary = (
+        "`self.n += 1`, `obj.x = obj.x + y`, `self.x = f(self.x)` or a "
+        "check-then-set of an attribute, on an object other threads can reach."
+    )
+    rationale = (
+        "An attribute update is a load, a computation and a store. With the "
+        "GIL a thread switch between them was rare. On the free-threaded build "
+        "two threads calling `counter.increment()` on the same object both "
+        "load 5 and both store 6: one increment is lost, silently."
+    )
+    confidence_doc = (
+        "high when the method is reachable from a thread entry point; medium for "
+        "a public method, or state on a class or module object; low otherwise."
+    )
+    fix = "safe"
+    fix_doc = (
+        "Add `self._lock = threading.Lock()` at the top of `__init__` (a class-level "
+        "lock for class state) and wrap the update in `with self._lock:`. Safe: "
+        "single-threaded behaviour is unchanged."
+    )
+    use_instead = '''
+        import threading
+
+        class Counter:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.value = 0
+
+            def increment(self):
+                with self._lock:
+                    self.value += 1
+    '''
+    known_problems = (
+        "Objects reached through parameters or locals are assumed unshared: "
+        "only `self`, `cls`, classes and module-level objects are tracked."
+    )
+    supersedes = ("FT106",)
+    VALID = (
+        Example('''
+            class Counter:
+                def __init__(self):
+                    self.value = 0
+                    self.value += 1
+        ''', "in __init__ the object is still under construction"),
+        Example('''
+            import threading
+
+            class Counter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.value = 0
+
+                def increment(self):
+                    with self._lock:
+                        self.value += 1
+        ''', "guarded"),
+        Example('''
+            class Point:
+                pass
+
+            def build():
+                p = Point()
+                p.x = 1
+                p.x += 1
+                return p
+        ''', "a local object that has not escaped"),
+    )
+    INVALID = (
+        Example('''
+            class Counter:
+                def __init__(self):
+                    self.value = 0
+
+                def increment(self):
+                    self.value += 1  # expect: FT201[medium]
+
+            REQUESTS = Counter()  # one instance, shared by the whole module
+        ''', "a counter on a module-level instance"),
+        Example('''
+            class Stats:
+                def _observe(self, value):
+                    if value > self.peak:
+                        self.peak = value  # expect: FT201[low]
+        ''', "check-then-set in a private method"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for compound in model.compounds:
+            write = compound.write
+            if (compound.kind not in ("rmw", "check-then-set") or write is None
+                    or compound.ref[0] not in _ATTRIBUTE_REFS
+                    or write.op not in ("augattr", "setattr")
+                    or not is_shared_write(model, write)
+                    or model.guarded(compound.locks) or model.access_guarded(write)):
+                continue
+            confidence, reason = shared_object_confidence(model, write)
+            what = "read-modify-write" if compound.kind == "rmw" else "check-then-set"
+            yield Finding.at(write, self.message.format(name=describe(compound.ref)),
+                             confidence, f"a {what}: concurrent updates are lost; {reason}")

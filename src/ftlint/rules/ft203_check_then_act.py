@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.rules.base import (
+    Example, Finding, Rule, lazy_init_nodes, describe, is_shared_write,
+    shared_object_confidence,
+)
+
+_DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
+
+
+class CheckThenAct(Rule):
+    code = "FT203"
+    name = "check-then-act"
+    message = "Check-then-act on shared {name}: another thread can act between the check and the act"
+    summary = (
+        "A test on a shared container followed by an action that relies on it: "
+        "`if k not in d: d[k] = v`, `if k in d: del d[k]`, `if e in s: "
+        "s.remove(e)`, `if lst: lst.pop()`, `try: d[k] except KeyError: d[k] = "
+        "...`, eviction by `len()`, and `if k in d: return d[k]` when other code "
+        "deletes from `d`."
+    )
+    rationale = (
+        "Each step is atomic on the free-threaded build, but the pair is not. "
+        "Between `k not in d` and `d[k] = v` another thread can insert (the "
+        "value is built twice and one is lost); between `k in d` and `del d[k]` "
+        "another thread can delete (KeyError); between `if lst` and `lst.pop()` "
+        "another thread can empty the list (IndexError). With the GIL the "
+        "window was rarely hit; without it, it is hit under any real load."
+    )
+    confidence_doc = (
+        "high when reachable from a thread entry point; medium for containers on "
+        "a class or module, or used in a public method; low otherwise."
+    )
+    fix = "sometimes"
+    fix_doc = (
+        "Where the value has no side effects, one atomic call replaces the pair "
+        "(safe): `d.setdefault(k, v)`, `d.pop(k, None)`, `s.discard(e)`, and "
+        "`try: x = lst.pop() except IndexError` for `if lst: x = lst.pop()`. "
+        "Otherwise the whole `if` goes under a lock (safe)."
+    )
+    use_instead = '''
+        def register(name, handler):
+            _handlers.setdefault(name, handler)
+
+        def forget(name):
+            _handlers.pop(name, None)
+    '''
+    supersedes = ("FT101", "FT104", "FT105")
+    VALID = (
+        Example('''
+            import threading
+
+            class Cache:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._data = {}
+
+                def get(self, key):
+                    with self._lock:
+                        if key not in self._data:
+                            self._data[key] = len(key)
+                        return self._data[key]
+        ''', "the check and the act under one lock"),
+        Example('''
+            class Cache:
+                def __init__(self):
+                    self._data = {}
+
+                def get(self, key):
+                    if key in self._data:
+                        return self._data[key]
+                    return None
+        ''', "check-then-read where nothing deletes"),
+    )
+    INVALID = (
+        Example('''
+            class Cache:
+                def __init__(self):
+                    self._data = {}
+
+                def get(self, key):
+                    if key not in self._data:  # expect: FT203[medium]
+                        self._data[key] = len(key)
+                    return self._data[key]
+
+            CACHE = Cache()
+        ''', "memoising on a module-level instance"),
+        Example('''
+            _pending = set()
+
+            def finish(job):
+                if job in _pending:  # expect: FT203[medium]
+                    _pending.remove(job)
+        ''', "remove after a membership test"),
+        Example('''
+            class Pool:
+                def __init__(self):
+                    self.free = []
+
+                def _take(self):
+                    if self.free:  # expect: FT203[low]
+                        return self.free.pop()
+                    return None
+        ''', "pop after a truth test"),
+        Example('''
+            class Registry:
+                def __init__(self):
+                    self._items = {}
+
+                def lookup(self, key):
+                    try:  # expect: FT203[low]
+                        return self._items[key]
+                    except KeyError:
+                        self._items[key] = object()
+                        return self._items[key]
+        ''', "try/except KeyError"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        reported = set()
+        lazy = lazy_init_nodes(model)
+        for compound in model.compounds:
+            access = compound.write
+            if access is None or compound.ref[0] not in ("instance", "class", "global", "attr"):
+                continue
+            if not is_shared_write(model, access):
+                continue  # under construction, or at import time
+            if compound.kind == "check-then-read":
+                if not any(w.op in _DELETES and is_shared_write(model, w)
+                           for w in model.writes(compound.ref)):
+                    continue
+            elif compound.kind != "check-then-act":
+                continue
+            if model.guarded(compound.locks) or (
+                    access.function is not None and access.function.called_under_lock):
+                continue
+            if id(compound.node) in lazy.get(compound.ref, ()):
+                continue  # filling a value just built lazily: FT103/FT204 report it
+            key = (id(compound.node), compound.ref)
+            if key in reported:
+                continue
+            reported.add(key)
+            confidence, reason = shared_object_confidence(model, access)
+            detail = "try/except" if compound.detail == "try/except KeyError" else "test"
+            yield Finding.at(access, self.message.format(name=describe(compound.ref)),
+                             confidence, f"the {detail} and the act are separate steps; {reason}",
+                             node=compound.node)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import Example, Finding, Rule, describe, is_shared_write, where
+
+
+class InconsistentLocking(Rule):
+    code = "FT205"
+    name = "inconsistent-locking"
+    message = "{name} is written under a lock elsewhere but without one here"
+    summary = (
+        "State that one place writes while holding a lock and another place "
+        "writes without it. The guarded write is never reported, only the "
+        "unguarded one."
+    )
+    rationale = (
+        "A lock protects state only if every access takes it. The author "
+        "already decided this state needs a lock, so an unguarded write is "
+        "almost certainly an oversight: it races with the guarded code, which "
+        "then reads torn or lost updates. This is RacerD's strongest signal, "
+        "and on the free-threaded build the race is real, not theoretical."
+    )
+    confidence_doc = "always high: the code itself says the state is shared and needs the lock."
+    fix = "safe"
+    fix_doc = (
+        "Take the same lock around the unguarded write (the fix reuses the "
+        "existing lock rather than adding one). Safe: with one thread nothing "
+        "changes."
+    )
+    use_instead = '''
+        def reset(self):
+            with self._lock:
+                self._items.clear()
+    '''
+    supersedes = ("FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT201", "FT202",
+                  "FT203", "FT204")
+    VALID = (
+        Example('''
+            import threading
+
+            class Queue:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._items = []
+
+                def put(self, item):
+                    with self._lock:
+                        self._items.append(item)
+
+                def reset(self):
+                    with self._lock:
+                        self._items.clear()
+        ''', "every write takes the lock"),
+        Example('''
+            import threading
+
+            class Queue:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._items = []
+
+                def put(self, item):
+                    with self._lock:
+                        self._items.append(item)
+        ''', "the write in __init__ happens before the object is shared"),
+    )
+    INVALID = (
+        Example('''
+            import threading
+
+            class Queue:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._items = []
+
+                def put(self, item):
+                    with self._lock:
+                        self._items.append(item)
+
+                def reset(self):
+                    self._items.clear()  # expect: FT205[high]
+        ''', "a forgotten lock"),
+        Example('''
+            import threading
+            _lock = threading.Lock()
+            _state = {}
+
+            def update(key, value):
+                with _lock:
+                    _state[key] = value
+
+            def drop(key):
+                _state.pop(key, None)  # expect: FT205[high]
+        ''', "module state"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        by_ref: dict = {}
+        for access in model.accesses:
+            if access.write and access.op not in ("iter", "next") and is_shared_write(model, access):
+                by_ref.setdefault(access.ref, []).append(access)
+        for ref, writes in by_ref.items():
+            guarded = [w for w in writes if model.access_guarded(w)]
+            if not guarded:
+                continue
+            example = guarded[0]
+            held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
+            locks = ", ".join(f"`{k}`" for k in held) or "a lock"
+            for access in writes:
+                if model.access_guarded(access):
+                    continue
+                compound = model.compound_for(access)
+                if compound is not None and model.guarded(compound.locks):
+                    continue
+                yield Finding.at(access, self.message.format(name=describe(ref)[0].upper() + describe(ref)[1:]),
+                                 Confidence.HIGH,
+                                 f"{where(example)} writes it holding {locks}; this write does not")

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.rules.base import (
+    Example, Finding, Rule, describe, is_shared_write, shared_object_confidence, where,
+)
+
+_MUTATIONS = frozenset({
+    "setitem", "delitem", "augitem", "append", "appendleft", "insert", "pop", "popleft",
+    "popitem", "remove", "discard", "add", "clear", "setdefault", "extend", "extendleft",
+    "update", "difference_update", "intersection_update", "symmetric_difference_update",
+    "sort", "reverse", "rotate", "move_to_end",
+})
+
+
+class UnguardedIteration(Rule):
+    code = "FT206"
+    name = "unguarded-iteration"
+    message = "Iterating shared {name} without a lock while other code mutates it"
+    summary = (
+        "A `for` loop or comprehension over a shared container (through self, "
+        "cls, a class or a global) that is mutated elsewhere at run time, with "
+        "the iteration outside any lock."
+    )
+    rationale = (
+        "Iterating a dict or set while another thread adds or removes keys "
+        "raises `RuntimeError: dictionary changed size during iteration`; a "
+        "list being mutated is walked with skipped or repeated items. Under the "
+        "GIL a short loop often finished before a switch; on the free-threaded "
+        "build the mutation happens truly at the same time."
+    )
+    confidence_doc = (
+        "high when reachable from a thread entry point; medium for containers on "
+        "a class or module, or iterated in a public method; low otherwise."
+    )
+    fix = "safe"
+    fix_doc = (
+        "Iterate a snapshot taken in one call, `for x in list(items):` (for a "
+        "built-in container the copy is made under its lock), or hold the lock "
+        "that guards the mutations for the whole loop. Safe: single-threaded "
+        "behaviour is unchanged."
+    )
+    use_instead = '''
+        def report(self):
+            for name, value in list(self._stats.items()):
+                print(name, value)
+    '''
+    VALID = (
+        Example('''
+            class Stats:
+                def __init__(self):
+                    self._stats = {}
+
+                def add(self, name):
+                    self._stats[name] = 1
+
+                def report(self):
+                    for name in list(self._stats):
+                        print(name)
+        ''', "iterating a snapshot"),
+        Example('''
+            class Stats:
+                def __init__(self):
+                    self._stats = {"a": 1}
+
+                def report(self):
+                    for name in self._stats:
+                        print(name)
+        ''', "never mutated after construction"),
+    )
+    INVALID = (
+        Example('''
+            class Stats:
+                def __init__(self):
+                    self._stats = {}
+
+                def add(self, name):
+                    self._stats[name] = 1
+
+                def report(self):
+                    for name in self._stats.items():  # expect: FT206[low]
+                        print(name)
+        ''', "a loop over a dict that add() mutates"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        for access in model.accesses:
+            if (access.op != "iter" or access.ref[0] not in ("instance", "class", "global", "attr")
+                    or not is_shared_write(model, access) or model.access_guarded(access)):
+                continue
+            mutations = [w for w in model.writes(access.ref)
+                         if w.op in _MUTATIONS and is_shared_write(model, w)
+                         and w.statement is not access.statement]
+            if not mutations:
+                continue
+            confidence, reason = shared_object_confidence(model, access)
+            yield Finding.at(access, self.message.format(name=describe(access.ref)), confidence,
+                             f"{where(mutations[0])} mutates it; {reason}")

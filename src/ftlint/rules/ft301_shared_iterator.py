@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.rules.base import (
+    Example, Finding, Rule, describe, shared_object_confidence,
+)
+
+
+class SharedIterator(Rule):
+    code = "FT301"
+    name = "shared-iterator"
+    message = "Iterator {name} is shared; consuming it from several threads is not safe"
+    summary = (
+        "A generator or iterator stored at module, class or instance level and "
+        "consumed at run time with `next()` or a `for` loop."
+    )
+    rationale = (
+        "Iterators and generators must not be shared between threads. A "
+        "generator resumed by two threads at once raises `ValueError: "
+        "generator already executing`; other iterators hand the same item to "
+        "two threads or skip items. The GIL serialised most `next()` calls; "
+        "without it they overlap."
+    )
+    confidence_doc = (
+        "high when reachable from a thread entry point; medium for module- and "
+        "class-level iterators, or instance iterators used in a public method; "
+        "low otherwise."
+    )
+    fix = "none"
+    fix_doc = (
+        "Give each thread its own iterator, hand items out through a "
+        "`queue.Queue`, or hold a lock around each `next()`. No automatic fix: "
+        "which one is right depends on the program."
+    )
+    use_instead = '''
+        import itertools
+        import threading
+
+        _ids = itertools.count()
+        _ids_lock = threading.Lock()
+
+        def next_id():
+            with _ids_lock:
+                return next(_ids)
+    '''
+    VALID = (
+        Example('''
+            def numbers():
+                yield 1
+                yield 2
+
+            def total():
+                return sum(numbers())
+        ''', "a fresh generator per call"),
+        Example('''
+            import itertools
+            import threading
+            _ids = itertools.count()
+            _lock = threading.Lock()
+
+            def next_id():
+                with _lock:
+                    return next(_ids)
+        ''', "next() under a lock"),
+    )
+    INVALID = (
+        Example('''
+            import itertools
+            _ids = itertools.count()
+
+            def next_id():
+                return next(_ids)  # expect: FT301[medium]
+        ''', "a module-level counter iterator"),
+        Example('''
+            def _rows():
+                yield from range(10)
+
+            _source = _rows()
+
+            def take():
+                return next(_source)  # expect: FT301[medium]
+        ''', "a module-level generator"),
+    )
+
+    def check(self, model: ModuleModel) -> Iterator[Finding]:
+        generators = {f.qualname for f in model.functions if f.is_generator}
+        iterators = set()
+        for ref, binding in model.bindings.items():
+            value = binding.node
+            if binding.kind == "iterator" or (
+                    isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                    and value.func.value in generators):
+                iterators.add(ref)
+        for access in model.accesses:
+            if (access.ref not in iterators or access.op not in ("next", "iter")
+                    or access.import_time or model.access_guarded(access)):
+                continue
+            confidence, reason = shared_object_confidence(model, access)
+            yield Finding.at(access, self.message.format(name=describe(access.ref)), confidence,
+                             f"one iterator object consumed wherever this runs; {reason}")
