@@ -30,6 +30,10 @@ _IMMUTABLE_NODES = (
     cst.Integer, cst.Float, cst.Imaginary, cst.Lambda,
 )
 _SYNC_DECORATOR = ("synchron", "locked", "with_lock")
+_THREAD_IDS = frozenset({
+    "threading.get_ident", "threading.get_native_id", "threading.current_thread",
+    "_thread.get_ident", "threading.currentThread",
+})
 
 
 class ModelBuilder(Walker):
@@ -47,6 +51,9 @@ class ModelBuilder(Walker):
         self.line_locks: list[list[str]] = [[]]
         # Open checks: (test keys, the `if`/`try` node, locks held at the check)
         self.checks: list[tuple[dict, cst.CSTNode, tuple[str, ...]]] = []
+        # Per block: checks kept open past their statement by a guard clause
+        # (`if cached: return cached`), closed when the block ends.
+        self.kept_checks: list[int] = [0]
         # How often each name occurs in functions / at import time.
         self.runtime_refs: dict[str, int] = {}
         self.import_refs: dict[str, int] = {}
@@ -125,6 +132,10 @@ class ModelBuilder(Walker):
                     if func.kind == "classmethod":
                         return ("class", func.class_name, attr)
                     return ("self", func.class_name, attr)
+            frame = self.frame
+            if (base in ("self", "cls") and frame.kind == "function" and base in frame.params
+                    and method is None):
+                return ("self", base, attr)  # a decorator's wrapper(self, ...)
             return ("nameattr", base, attr)
         return None
 
@@ -184,13 +195,22 @@ class ModelBuilder(Walker):
         if isinstance(target, cst.Name):
             if frame.kind == "function":
                 if target.value in frame.globals:
+                    name = target.value
+                    read_before = frame.global_reads.get(name, 0) > 0
+                    # The target Name is visited next; it is a store, not a read.
+                    frame.global_reads[name] = frame.global_reads.get(name, 0) - 1
+                    before = len(self.model.compounds)
                     self.record(target, op if op != "setitem" else "rebind", True, atomic, node, value)
+                    if op == "rebind" and read_before and len(self.model.compounds) == before:
+                        self.add_rmw(target, node, augmented=False, detail="read earlier")
                 else:
                     frame.bind(target.value)
             elif frame.kind == "class":
                 frame.bind(target.value)
             return
         if isinstance(target, cst.Subscript):
+            if self.is_thread_key(target):
+                return  # d[threading.get_ident()] = v: each thread owns its slot
             item_op = {"rebind": "setitem", "augassign": "augitem", "del": "delitem"}[op]
             self.record(target.value, item_op, True, atomic, node)
             return
@@ -274,12 +294,13 @@ class ModelBuilder(Walker):
         self.model.classes[qual] = node
         note_class(self, qual, node)
         self.frames.append(Frame("class", class_name=qual,
-                                 saved=(self.with_locks, self.line_locks, self.checks)))
-        self.with_locks, self.line_locks, self.checks = [], [[]], []
+                                 saved=(self.with_locks, self.line_locks, self.checks,
+                                        self.kept_checks)))
+        self.with_locks, self.line_locks, self.checks, self.kept_checks = [], [[]], [], [0]
 
     def leave_ClassDef_body(self, node: cst.ClassDef) -> None:
         frame = self.frames.pop()
-        self.with_locks, self.line_locks, self.checks = frame.saved
+        self.with_locks, self.line_locks, self.checks, self.kept_checks = frame.saved
 
     def note_decorators(self, node: cst.FunctionDef | cst.ClassDef) -> None:
         if self.function() is None:
@@ -319,7 +340,7 @@ class ModelBuilder(Walker):
                             decorators, parent)
         self.model.functions.append(function)
         frame = Frame("function", function=function,
-                      saved=(self.with_locks, self.line_locks, self.checks))
+                      saved=(self.with_locks, self.line_locks, self.checks, self.kept_checks))
         for param in _all_params(node.params):
             frame.params.add(param.name.value)
             if param.default is not None:
@@ -330,7 +351,7 @@ class ModelBuilder(Walker):
                     frame.mutable_defaults[param.name.value] = binding
                     self.model.bindings[ref] = binding
         self.frames.append(frame)
-        self.with_locks, self.line_locks, self.checks = [], [[]], []
+        self.with_locks, self.line_locks, self.checks, self.kept_checks = [], [[]], [], [0]
         qualified = {d: self.imports.qualify(_decorator_target(dec.decorator)) or d
                      for d, dec in zip(decorators, node.decorators)}
         sync = [d for d in decorators if any(s in d.lower() for s in _SYNC_DECORATOR)
@@ -340,12 +361,16 @@ class ModelBuilder(Walker):
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
-        self.with_locks, self.line_locks, self.checks = frame.saved
+        self.with_locks, self.line_locks, self.checks, self.kept_checks = frame.saved
         for access in resolve_pending(frame, self.frame):
             self.model.accesses.append(access)
 
     def visit_Global(self, node: cst.Global) -> None:
-        self.frame.globals.update(n.name.value for n in node.names)
+        frame = self.frame
+        for item in node.names:
+            frame.globals.add(item.name.value)
+            # The Name inside `global x` is visited next; it is not a read.
+            frame.global_reads[item.name.value] = frame.global_reads.get(item.name.value, 0) - 1
 
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
         self.frame.nonlocals.update(n.name.value for n in node.names)
@@ -353,6 +378,9 @@ class ModelBuilder(Walker):
     def visit_Name(self, node: cst.Name) -> None:
         refs = self.runtime_refs if self.function() is not None else self.import_refs
         refs[node.value] = refs.get(node.value, 0) + 1
+        frame = self.frame
+        if frame.kind == "function" and node.value in frame.globals:
+            frame.global_reads[node.value] = frame.global_reads.get(node.value, 0) + 1
 
     # -- statements ------------------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -375,12 +403,26 @@ class ModelBuilder(Walker):
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.line_locks.append([])
+        self.kept_checks.append(0)
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.line_locks.pop()
+        kept = self.kept_checks.pop()
+        if kept:
+            del self.checks[-kept:]
+
+    def keep_or_close_check(self, guard: bool) -> None:
+        """After a guard clause the rest of the block runs only when the
+        check failed, so the check stays open until the block ends."""
+        if guard:
+            self.kept_checks[-1] += 1
+        else:
+            self.checks.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         frame = self.frame
+        if frame.kind == "function" and len(node.targets) == 1:
+            self.note_alias(node.targets[0].target, node.value)
         for target in node.targets:
             if frame.kind in ("module", "class"):
                 self.bind_names(target.target, node.value, node)
@@ -396,6 +438,35 @@ class ModelBuilder(Walker):
             self.bind_names(node.target, node.value, node)
         self.record_target(node.target, "rebind", True, node, node.value)
         self.check_rmw(node.target, node.value, node)
+
+    def is_thread_id(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return expr.value in self.frame.thread_ids
+        if isinstance(expr, cst.Attribute) and expr.attr.value in ("ident", "native_id", "name"):
+            expr = expr.value
+        return isinstance(expr, cst.Call) and self.imports.qualify(expr.func) in _THREAD_IDS
+
+    def is_thread_key(self, target: cst.Subscript) -> bool:
+        index = target.slice[0].slice if len(target.slice) == 1 else None
+        return isinstance(index, cst.Index) and self.is_thread_id(index.value)
+
+    def note_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """`x = d.get(k)` / `x = d[k]`: a later test of `x` checks `d`."""
+        if not isinstance(target, cst.Name):
+            return
+        if self.is_thread_id(value):
+            self.frame.thread_ids.add(target.value)
+        container = None
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "get"):
+            container = value.func.value
+        elif isinstance(value, cst.Subscript):
+            container = value.value
+        key = expr_key(container) if container is not None else None
+        if key is not None:
+            self.frame.aliases[target.value] = key
+        else:
+            self.frame.aliases.pop(target.value, None)
 
     def bind_names(self, target: cst.BaseExpression, value: cst.BaseExpression,
                    node: cst.CSTNode) -> None:
@@ -422,7 +493,8 @@ class ModelBuilder(Walker):
         if key in read_keys(value):
             self.add_rmw(target, node, augmented=False)
 
-    def add_rmw(self, target: cst.BaseExpression, node: cst.CSTNode, augmented: bool) -> None:
+    def add_rmw(self, target: cst.BaseExpression, node: cst.CSTNode, augmented: bool,
+                detail: str = "") -> None:
         """Mark the write just recorded for ``node`` as read-modify-write."""
         write = self.last_write(node)
         if write is None:
@@ -430,7 +502,7 @@ class ModelBuilder(Walker):
         write.atomic = False
         self.model.compounds.append(Compound(
             kind="rmw", ref=write.ref, node=node, write=write, function=write.function,
-            locks=write.locks, detail="augmented" if augmented else "assign",
+            locks=write.locks, detail=detail or ("augmented" if augmented else "assign"),
         ))
 
     def last_write(self, node: cst.CSTNode) -> Optional[Access]:
@@ -540,6 +612,10 @@ class ModelBuilder(Walker):
 
     def visit_If_body(self, node: cst.If) -> None:
         keys = test_keys(node.test)
+        for key, kind in list(keys.items()):
+            alias = self.frame.aliases.get(key[1]) if key[0] == "N" else None
+            if alias is not None:  # `pool = self.pools.get(k)` then `if pool:`
+                keys.setdefault(alias, "contains")
         self.checks.append((keys, node, self.held()))
         test = node.test
         acquired = None
@@ -552,7 +628,7 @@ class ModelBuilder(Walker):
         self.with_locks.pop()
 
     def leave_If(self, node: cst.If) -> None:
-        self.checks.pop()
+        self.keep_or_close_check(node.orelse is None and _exits(node.body))
         self.statements.pop()
 
     def visit_While(self, node: cst.While) -> None:
@@ -588,7 +664,7 @@ class ModelBuilder(Walker):
         self.checks.append((keys, node, self.held()))
 
     def leave_Try_handlers(self, node: cst.Try) -> None:
-        self.checks.pop()
+        self.keep_or_close_check(handler_catches_lookup(node) and _exits(node.body))
 
     def leave_Try(self, node: cst.Try) -> None:
         self.statements.pop()
@@ -651,6 +727,17 @@ def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
     for frame in frames[frames.index(method) + 1:]:
         names |= frame.params
     return names
+
+
+def _exits(body: cst.BaseSuite) -> bool:
+    """Does the block end by leaving (return, raise, continue, break)?"""
+    if isinstance(body, cst.SimpleStatementSuite):
+        last = body.body[-1] if body.body else None
+    else:
+        statement = body.body[-1] if body.body else None
+        last = (statement.body[-1] if isinstance(statement, cst.SimpleStatementLine)
+                and statement.body else None)
+    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
 
 
 def _released_in_finally(builder: ModelBuilder, node: cst.Try) -> list[str]:

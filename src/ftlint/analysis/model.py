@@ -7,6 +7,7 @@ as handles for reporting; rules never walk the tree themselves.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -177,24 +178,61 @@ class ModuleModel:
     def binding(self, ref: Ref) -> Optional[Binding]:
         return self.bindings.get(ref)
 
+    # The indexes below are built on first use, after the model is complete;
+    # a model belongs to one file and one thread.
+    @functools.cached_property
+    def lock_bindings(self) -> dict[str, Binding]:
+        return {".".join(ref[1:]): b for ref, b in self.bindings.items()
+                if b.mutability is Mutability.LOCK}
+
+    @functools.cached_property
+    def by_ref(self) -> dict[Ref, list[Access]]:
+        index: dict[Ref, list[Access]] = {}
+        for a in self.accesses:
+            index.setdefault(a.ref, []).append(a)
+        return index
+
+    @functools.cached_property
+    def compound_index(self) -> dict[int, Compound]:
+        index: dict[int, Compound] = {}
+        for c in self.compounds:
+            if c.write is not None:
+                index.setdefault(id(c.write), c)
+        return index
+
+    @functools.cached_property
+    def lazy_init_nodes(self) -> dict[Ref, set[int]]:
+        """ids of the `if` nodes that lazily initialise each ref."""
+        nodes: dict[Ref, set[int]] = {}
+        for c in self.compounds:
+            if c.kind == "lazy-init":
+                nodes.setdefault(c.ref, set()).add(id(c.node))
+        return nodes
+
+    @functools.cached_property
+    def shared_classes(self) -> set[str]:
+        """Classes whose instances are meant to be shared: the class uses a
+        lock, or the module holds an instance of it."""
+        shared = set()
+        for ref, binding in self.bindings.items():
+            if binding.mutability is Mutability.LOCK and ref[0] in ("class", "instance"):
+                shared.add(ref[1])
+            value = binding.node
+            if (ref[0] == "global" and isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Name) and value.func.value in self.classes):
+                shared.add(value.func.value)
+        for access in self.accesses:
+            function = access.function
+            if function is not None and function.class_name and self.guarded(access.locks):
+                shared.add(function.class_name)
+        return shared
+
     def is_lock(self, key: str) -> bool:
         if key.startswith("@"):
             return True  # a synchronizing decorator holds a lock around the body
-        binding = self._lock_bindings().get(key)
-        if binding is not None:
+        if key in self.lock_bindings:
             return True
-        last = key.rsplit(".", 1)[-1]
-        return bool(_LOCKISH.search(last))
-
-    def _lock_bindings(self) -> dict[str, Binding]:
-        cache = self.__dict__.get("_locks")
-        if cache is None:
-            cache = {}
-            for ref, b in self.bindings.items():
-                if b.mutability is Mutability.LOCK:
-                    cache[".".join(ref[1:])] = b
-            self.__dict__["_locks"] = cache
-        return cache
+        return bool(_LOCKISH.search(key.rsplit(".", 1)[-1]))
 
     def guarded(self, locks: tuple[str, ...]) -> bool:
         return any(self.is_lock(k) for k in locks)
@@ -210,13 +248,7 @@ class ModuleModel:
         return False
 
     def accesses_of(self, ref: Ref) -> list[Access]:
-        index = self.__dict__.get("_by_ref")
-        if index is None:
-            index = {}
-            for a in self.accesses:
-                index.setdefault(a.ref, []).append(a)
-            self.__dict__["_by_ref"] = index
-        return index.get(ref, [])
+        return self.by_ref.get(ref, [])
 
     def writes(self, ref: Ref) -> Iterator[Access]:
         return (a for a in self.accesses_of(ref) if a.write)
@@ -230,32 +262,5 @@ class ModuleModel:
         return [a for a in self.accesses_of(ref)
                 if a.op == "iter" and not a.import_time and not self.access_guarded(a)]
 
-    def shared_classes(self) -> set[str]:
-        """Classes whose instances are meant to be shared: the class uses a
-        lock, or the module holds an instance of it."""
-        cache = self.__dict__.get("_shared_classes")
-        if cache is None:
-            cache = set()
-            for ref, binding in self.bindings.items():
-                if binding.mutability is Mutability.LOCK and ref[0] in ("class", "instance"):
-                    cache.add(ref[1])
-                value = binding.node
-                if (ref[0] == "global" and isinstance(value, cst.Call)
-                        and isinstance(value.func, cst.Name) and value.func.value in self.classes):
-                    cache.add(value.func.value)
-            for access in self.accesses:
-                function = access.function
-                if function is not None and function.class_name and self.guarded(access.locks):
-                    cache.add(function.class_name)
-            self.__dict__["_shared_classes"] = cache
-        return cache
-
     def compound_for(self, access: Access) -> Optional[Compound]:
-        index = self.__dict__.get("_compound_index")
-        if index is None:
-            index = {}
-            for c in self.compounds:
-                if c.write is not None:
-                    index.setdefault(id(c.write), c)
-            self.__dict__["_compound_index"] = index
-        return index.get(id(access))
+        return self.compound_index.get(id(access))

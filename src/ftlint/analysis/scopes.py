@@ -27,6 +27,9 @@ class Frame:
     nonlocals: set[str] = field(default_factory=set)
     mutable_defaults: dict[str, Binding] = field(default_factory=dict)
     pending: list[Access] = field(default_factory=list)
+    aliases: dict[str, tuple] = field(default_factory=dict)  # x = d.get(k): x -> key of d
+    global_reads: dict[str, int] = field(default_factory=dict)  # reads of `global` names
+    thread_ids: set[str] = field(default_factory=set)  # tid = threading.get_ident()
     # Saved analysis state of the enclosing code, restored on leaving.
     saved: tuple = ()
 

@@ -39,7 +39,7 @@ PROCESS_GLOBAL_CALLS = frozenset({
     "contextlib.redirect_stdout", "contextlib.redirect_stderr", "locale.setlocale",
     "socket.setdefaulttimeout", "sys.setrecursionlimit", "warnings.catch_warnings",
     "warnings.simplefilter", "warnings.filterwarnings", "warnings.resetwarnings",
-    "time.tzset", "sys.setdlopenflags",
+    "time.tzset", "sys.setdlopenflags", "locale.getpreferredencoding",
 })
 PROCESS_GLOBAL_STATE = frozenset({"os.environ", "os.environb", "sys.stdout", "sys.stderr",
                                   "sys.stdin"})
@@ -70,6 +70,10 @@ def _callable(builder: "ModelBuilder", expr: cst.BaseExpression) -> Optional[str
 def note_call(builder: "ModelBuilder", node: cst.Call, qualified: Optional[str]) -> None:
     model = builder.model
     function = builder.function()
+    if qualified == "locale.getpreferredencoding" and _argument(node, "do_setlocale", 0) is not None:
+        arg = _argument(node, "do_setlocale", 0)
+        if isinstance(arg, cst.Name) and arg.value == "False":
+            qualified = None  # getpreferredencoding(False) does not call setlocale
     if qualified in WATCHED:
         model.global_calls.append(GlobalCall(qualified, node, function, builder.held(),
                                              in_test=builder.in_test > 0))

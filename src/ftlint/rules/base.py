@@ -103,9 +103,20 @@ def where(access: Access) -> str:
     return f"`{access.function.qualname}()`" if access.function else "module scope"
 
 
+_ITEM_WRITES = frozenset({"setitem", "delitem", "augitem"})
+
+
 def mutable_bindings(model: ModuleModel, scope: str) -> Iterator[Binding]:
+    """Containers at ``scope``: known mutable ones, and names of unknown type
+    that are written through subscripts at run time (built by a call, or an
+    alias of another global), which only a mapping or a list allows."""
     for ref, binding in model.bindings.items():
-        if ref[0] == scope and binding.mutability is Mutability.MUTABLE:
+        if ref[0] != scope:
+            continue
+        if binding.mutability is Mutability.MUTABLE:
+            yield binding
+        elif (binding.mutability is Mutability.UNKNOWN and binding.kind == "object"
+              and any(w.op in _ITEM_WRITES and not w.import_time for w in model.writes(ref))):
             yield binding
 
 
@@ -154,7 +165,7 @@ def _compound_text(kind: str) -> str:
 
 
 def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
-    lazy = lazy_init_nodes(model).get(ref, set())
+    lazy = model.lazy_init_nodes.get(ref, set())
     for access in model.runtime_writes(ref):
         compound = model.compound_for(access)
         if compound is not None and model.guarded(compound.locks):
@@ -164,18 +175,11 @@ def unguarded_runtime_writes(model: ModuleModel, ref: Ref) -> Iterator[Access]:
         yield access
 
 
-def lazy_init_nodes(model: ModuleModel) -> dict[Ref, set[int]]:
-    cache = model.__dict__.get("_lazy_nodes")
-    if cache is None:
-        cache = {}
-        for c in model.compounds:
-            if c.kind == "lazy-init":
-                cache.setdefault(c.ref, set()).add(id(c.node))
-        model.__dict__["_lazy_nodes"] = cache
-    return cache
-
-
-SHARED_REFS = ("instance", "class", "global", "attr", "funcattr")
+SHARED_REFS = ("instance", "class", "global", "attr", "funcattr", "ext")
+# Containers of the interpreter itself that every thread shares.
+SHARED_MODULE_STATE = frozenset({
+    "sys.modules", "sys.path", "sys.meta_path", "sys.path_hooks", "sys.path_importer_cache",
+})
 
 
 def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confidence, str]:
@@ -187,10 +191,10 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
     threads use it: as RacerD does, we take a class's own use of a lock, or a
     module-level instance of it, as the sign that it is meant to be.
     """
-    if access.ref[0] in ("class", "global", "attr", "funcattr"):
+    if access.ref[0] in ("class", "global", "attr", "funcattr", "ext"):
         return Confidence.MEDIUM, "the state lives on a class or module, which every thread shares"
     cls = access.ref[1] if access.ref[0] == "instance" else None
-    if cls is not None and cls in model.shared_classes():
+    if cls is not None and cls in model.shared_classes:
         return Confidence.MEDIUM, (
             f"`{cls}` uses a lock or has a module-level instance, so its objects are "
             "meant to be shared between threads"
@@ -201,6 +205,8 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
 def is_shared_write(model: ModuleModel, access: Access) -> bool:
     """A run-time access (usually a write) to state another thread can see."""
     if access.ref[0] not in SHARED_REFS or access.import_time:
+        return False
+    if access.ref[0] == "ext" and access.ref[1] not in SHARED_MODULE_STATE:
         return False
     function = access.function
     if access.ref[0] == "instance" and function is not None and function.in_constructor:

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.rules.base import (
-    Example, Finding, Rule, lazy_init_nodes, describe, is_shared_write,
+    Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
 
@@ -121,10 +121,10 @@ class CheckThenAct(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         reported = set()
-        lazy = lazy_init_nodes(model)
+        lazy = model.lazy_init_nodes
         for compound in model.compounds:
             access = compound.write
-            if access is None or compound.ref[0] not in ("instance", "class", "global", "attr"):
+            if access is None or compound.ref[0] not in ("instance", "class", "global", "attr", "ext"):
                 continue
             if not is_shared_write(model, access):
                 continue  # under construction, or at import time
