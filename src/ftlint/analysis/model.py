@@ -56,6 +56,7 @@ class Function:
     is_generator: bool = False
     import_time_only: bool = False  # set for private helpers used only at import
     called_under_lock: bool = False  # a private helper every caller calls locked
+    constructor_helper: bool = False  # a private helper called only from __init__
 
     @property
     def is_private(self) -> bool:
@@ -70,6 +71,8 @@ class Function:
     def in_constructor(self) -> bool:
         func: Optional[Function] = self
         while func is not None:
+            if func.constructor_helper:
+                return True
             if func.class_name and func.name in ("__init__", "__new__", "__post_init__",
                                                  "__init_subclass__", "__set_name__"):
                 return True

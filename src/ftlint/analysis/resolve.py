@@ -16,7 +16,10 @@ _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
 def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int],
              import_refs: dict[str, int], import_decorators: set[str]) -> ModuleModel:
-    class_attrs = {(r[1], r[2]) for r in model.bindings if r[0] == "class"}
+    # `active = None` in the class body and `self.active = set()` later: the
+    # container lives on the instance, whatever the class body says.
+    class_attrs = {(r[1], r[2]) for r, b in model.bindings.items()
+                   if r[0] == "class" and b.mutability is not Mutability.IMMUTABLE}
     for access in model.accesses:
         access.ref = _resolve(access, model, imports, class_attrs)
     kept = {id(a) for a in model.accesses}
@@ -98,7 +101,8 @@ def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
 def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
                          import_refs: dict[str, int]) -> None:
     """A private function whose every call in the module holds a lock runs
-    under that lock (RacerD's "called only with the lock held")."""
+    under that lock (RacerD's "called only with the lock held"); a call from a
+    constructor counts too, since the object is not shared yet."""
     calls: dict[str, list] = {}
     for call in model.calls:
         if call.callee.count(".") <= 1:
@@ -110,14 +114,19 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         changed = False
         for function in helpers:
             sites = calls.get(function.name)
-            if function.called_under_lock or not sites:
+            if function.called_under_lock or function.constructor_helper or not sites:
                 continue
             # Any use other than a call (a callback, a thread target) may run
             # it without the lock.
             uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
             if uses > len(sites):
                 continue
-            if all(model.guarded(c.locks) or (c.caller is not None and c.caller.called_under_lock)
-                   for c in sites):
+            locked = [model.guarded(c.locks) or (c.caller is not None and c.caller.called_under_lock)
+                      for c in sites]
+            building = [c.caller is not None and c.caller.in_constructor for c in sites]
+            if all(building):
+                function.constructor_helper = True  # like __init__ itself
+                changed = True
+            elif all(lock or build for lock, build in zip(locked, building)):
                 function.called_under_lock = True
                 changed = True

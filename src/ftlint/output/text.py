@@ -40,4 +40,6 @@ def summary(report: Report) -> str:
     text += f" in {files} {noun} checked."
     if errors:
         text += f" {errors} file{'s' if errors != 1 else ''} could not be checked."
+    if by_conf["low"] and by_conf["low"] < findings:
+        text += f" (--min-confidence medium hides the {by_conf['low']} low.)"
     return text

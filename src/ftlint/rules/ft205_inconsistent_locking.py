@@ -100,7 +100,10 @@ class InconsistentLocking(Rule):
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         by_ref: dict = {}
         for access in model.accesses:
-            if access.write and access.op not in ("iter", "next") and is_shared_write(model, access):
+            # Interpreter-wide state (sys.modules) has no single lock to be
+            # consistent about: whatever lock is held elsewhere is unrelated.
+            if (access.write and access.op not in ("iter", "next") and access.ref[0] != "ext"
+                    and is_shared_write(model, access)):
                 by_ref.setdefault(access.ref, []).append(access)
         for ref, writes in by_ref.items():
             guarded = [w for w in writes if model.access_guarded(w)]
