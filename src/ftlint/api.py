@@ -67,6 +67,16 @@ def parse(source: bytes | str) -> cst.Module:
     return cst.parse_module(source)
 
 
+def _decode(source: bytes | str, tree: cst.Module) -> str:
+    """The text for noqa scanning; decoding is far cheaper than tree.code."""
+    if isinstance(source, str):
+        return source
+    try:
+        return source.decode(tree.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return tree.code
+
+
 def _supersede(found: list[tuple[type[Rule], Finding]], model: ModuleModel,
                enabled: set[str]) -> list[tuple[type[Rule], Finding]]:
     """Drop a general finding when a more specific rule reports the same write."""
@@ -129,7 +139,7 @@ def analyze_source(
     found = _supersede(found, model, set(selected))
     if not found:
         return result
-    text = tree.code if isinstance(source, bytes) else source
+    text = _decode(source, tree)
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(_relative(path, settings.root))
     positions = compute_positions(tree, [f.node for _, f in found])
