@@ -87,6 +87,16 @@ class UnguardedGlobalMutation(Rule):
                 _state.items = [value]
         ''', "per-thread state"),
         Example('''
+            import contextvars
+            import queue
+            _request = contextvars.ContextVar("request")
+            _jobs = queue.Queue()
+
+            def handle(request):
+                _request.set(request)
+                _jobs.put(request)
+        ''', "per-context state, and a queue.Queue, which locks internally"),
+        Example('''
             _items = []
 
             def collect(value):
