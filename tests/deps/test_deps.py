@@ -25,7 +25,6 @@ from ftlint.deps.requirements import Declared, read_requirements_file, resolve
 from ftlint.deps.verdict import built_locally, free_threaded_tags, judge
 
 PACKAGES = Path(__file__).resolve().parent / "packages"
-FT_DEFAULT = Path.home() / ".cache" / "ft-python" / "bin" / "python3.13t"
 
 
 def ftlint_exe() -> str:
@@ -63,40 +62,18 @@ def dist(name: str = "demo", *, modules: tuple[str, ...] = (), tags: tuple[str, 
 
 # --- the free-threaded environment ------------------------------------------
 
-def _unavailable(reason: str) -> None:
-    # CI sets FTLINT_REQUIRE_FT: there a missing interpreter is a failure.
-    if os.environ.get("FTLINT_REQUIRE_FT"):
-        pytest.fail(f"FTLINT_REQUIRE_FT is set but {reason}")
-    pytest.skip(reason)
-
-
-def find_ft_python() -> Path:
-    configured = os.environ.get("FTLINT_FT_PYTHON")
-    candidate = Path(configured) if configured else FT_DEFAULT
-    if not candidate.is_file():
-        where = f"FTLINT_FT_PYTHON={configured}" if configured else str(FT_DEFAULT)
-        _unavailable(f"no free-threaded CPython at {where}; set FTLINT_FT_PYTHON to a "
-                     "python3.13t to run the free-threaded tests")
-    check = subprocess.run([str(candidate), "-c", "import sysconfig; "
-                            "print(sysconfig.get_config_var('Py_GIL_DISABLED'))"],
-                           capture_output=True, text=True)
-    if check.stdout.strip() != "1":
-        _unavailable(f"{candidate} is not a free-threaded build")
-    return candidate
-
-
 def _run(*command: str | Path, cwd: Optional[Path] = None) -> None:
     proc = subprocess.run([str(c) for c in command], capture_output=True, text=True, cwd=cwd)
     assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
 
 
 @pytest.fixture(scope="session")
-def ft_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ft_venv(ft_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3.13t venv with: ft-ready-ext (declares Py_mod_gil), gil-needing-ext
     (does not), ft-pure-pkg (pure, requires ft-ready-ext), broken-ext (its
     '.so' cannot be loaded) and three plain modules for the probe's edge cases.
     Returns the venv's python."""
-    base = find_ft_python()
+    base = ft_python  # tests/conftest.py: $FTLINT_FT_PYTHON or the cached build
     root = tmp_path_factory.mktemp("ft-env")
     _run(base, "-m", "venv", root / "venv")
     python = root / "venv" / "bin" / "python"
