@@ -60,6 +60,7 @@ class ModelBuilder(Walker):
         self.import_decorators: set[str] = set()
         self.executors: set[str] = set()  # names bound by `with ThreadPoolExecutor() as ex`
         self.in_test = 0  # > 0 while inside an if/while test or a comparison
+        self.loop_depth = 0
 
     # -- helpers -----------------------------------------------------------
     @property
@@ -362,6 +363,12 @@ class ModelBuilder(Walker):
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
         self.with_locks, self.line_locks, self.checks, self.kept_checks = frame.saved
+        for name, (value, constructor) in frame.local_locks.items():
+            uses = frame.lock_uses.get(name, 0)
+            # Bound once, used only by with/acquire/release here: no other
+            # code, and so no other thread, can ever hold the same lock.
+            if uses and frame.name_counts.get(name, 0) == uses + 1:
+                self.model.lock_uses.append(LockUse(value, frame.function, constructor))
         for access in resolve_pending(frame, self.frame):
             self.model.accesses.append(access)
 
@@ -378,6 +385,9 @@ class ModelBuilder(Walker):
     def visit_Name(self, node: cst.Name) -> None:
         refs = self.runtime_refs if self.function() is not None else self.import_refs
         refs[node.value] = refs.get(node.value, 0) + 1
+        for outer in self.frames:
+            if outer.kind == "function":  # nested code's uses count for the outer local
+                outer.name_counts[node.value] = outer.name_counts.get(node.value, 0) + 1
         frame = self.frame
         if frame.kind == "function" and node.value in frame.globals:
             frame.global_reads[node.value] = frame.global_reads.get(node.value, 0) + 1
@@ -423,6 +433,7 @@ class ModelBuilder(Walker):
         frame = self.frame
         if frame.kind == "function" and len(node.targets) == 1:
             self.note_alias(node.targets[0].target, node.value)
+            self.note_local_value(node.targets[0].target, node.value)
         for target in node.targets:
             if frame.kind in ("module", "class"):
                 self.bind_names(target.target, node.value, node)
@@ -467,6 +478,17 @@ class ModelBuilder(Walker):
             self.frame.aliases[target.value] = key
         else:
             self.frame.aliases.pop(target.value, None)
+
+    def note_local_value(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """Locals bound to an iterator (FT301 if handed to threads) or to a
+        new lock (FT305 if it never leaves the function)."""
+        if not isinstance(target, cst.Name):
+            return
+        mutability, kind = self.classify_value(value)
+        if kind == "iterator" or (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+            self.frame.local_iterators[target.value] = value
+        if mutability is Mutability.LOCK and isinstance(value, cst.Call):
+            self.frame.local_locks[target.value] = (value, self.imports.qualify(value.func) or "Lock")
 
     def bind_names(self, target: cst.BaseExpression, value: cst.BaseExpression,
                    node: cst.CSTNode) -> None:
@@ -533,12 +555,19 @@ class ModelBuilder(Walker):
                 self.record(func.value, method, True, atomic, node)
             elif method == "acquire" and isinstance(func.value, cst.Call):
                 self.lock_created_here(func.value)
+            elif method in ("acquire", "release"):
+                self.count_local_lock_use(func.value)
         elif isinstance(func, cst.Name) and func.value in ("setattr", "delattr") and len(node.args) >= 2:
             name = node.args[1].value
             if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
                 target = cst.Attribute(node.args[0].value, cst.Name(name.evaluated_value))
                 if isinstance(node.args[0].value, cst.Name):
                     self.record(target, func.value, True, True, node)
+
+    def count_local_lock_use(self, expr: cst.BaseExpression) -> None:
+        frame = self.frame
+        if isinstance(expr, cst.Name) and expr.value in frame.local_locks:
+            frame.lock_uses[expr.value] = frame.lock_uses.get(expr.value, 0) + 1
 
     def lock_created_here(self, node: cst.Call) -> None:
         name = self.imports.qualify(node.func)
@@ -552,12 +581,14 @@ class ModelBuilder(Walker):
             self.record(target, "iter", False, True, node)
 
     def visit_For(self, node: cst.For) -> None:
+        self.loop_depth += 1
         self.statements.append(node)
         self.record_iteration(node.iter, node.iter)
         if self.frame.kind == "function":
             bind_target(self.frame, node.target)
 
     def leave_For(self, node: cst.For) -> None:
+        self.loop_depth -= 1
         self.statements.pop()
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
@@ -592,6 +623,7 @@ class ModelBuilder(Walker):
             if key is not None:
                 self.with_locks.append(key)
                 pushed += 1
+            self.count_local_lock_use(expr)
             if item.asname is not None and self.frame.kind == "function":
                 bind_target(self.frame, item.asname.name)
             if (item.asname is not None and isinstance(item.asname.name, cst.Name)
@@ -632,10 +664,12 @@ class ModelBuilder(Walker):
         self.statements.pop()
 
     def visit_While(self, node: cst.While) -> None:
+        self.loop_depth += 1
         self.statements.append(node)
         self.checks.append((test_keys(node.test), node, self.held()))
 
     def leave_While(self, node: cst.While) -> None:
+        self.loop_depth -= 1
         self.checks.pop()
         self.statements.pop()
 

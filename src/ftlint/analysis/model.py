@@ -143,6 +143,17 @@ class EntryPoint:
 
 
 @dataclass
+class IteratorHandoff:
+    """A local iterator passed to code that runs on another thread."""
+
+    name: str
+    value: cst.BaseExpression  # what the local was bound to
+    node: cst.Call  # the Thread(...) / submit(...) call
+    function: Optional[Function]
+    in_loop: bool
+
+
+@dataclass
 class GlobalCall:
     """A call into process-wide or GIL-reliant machinery (os.chdir, ...)."""
 
@@ -175,6 +186,7 @@ class ModuleModel:
     class_docstrings: dict[str, str] = field(default_factory=dict)
     entry_points: list[EntryPoint] = field(default_factory=list)
     global_calls: list[GlobalCall] = field(default_factory=list)
+    iterator_handoffs: list[IteratorHandoff] = field(default_factory=list)
     docstring: Optional[str] = None
 
     # -- queries rules use -------------------------------------------------

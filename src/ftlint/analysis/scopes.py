@@ -30,6 +30,11 @@ class Frame:
     aliases: dict[str, tuple] = field(default_factory=dict)  # x = d.get(k): x -> key of d
     global_reads: dict[str, int] = field(default_factory=dict)  # reads of `global` names
     thread_ids: set[str] = field(default_factory=set)  # tid = threading.get_ident()
+    # Locals bound to an iterator or generator, and to a new lock.
+    local_iterators: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    local_locks: dict[str, tuple[cst.BaseExpression, str]] = field(default_factory=dict)
+    lock_uses: dict[str, int] = field(default_factory=dict)  # with / acquire / release
+    name_counts: dict[str, int] = field(default_factory=dict)  # here and in nested code
     # Saved analysis state of the enclosing code, restored on leaving.
     saved: tuple = ()
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ftlint.analysis.model import EntryPoint, GlobalCall
+from ftlint.analysis.model import EntryPoint, GlobalCall, IteratorHandoff
 from ftlint.analysis.names import dotted
 
 if TYPE_CHECKING:
@@ -93,10 +93,33 @@ def note_call(builder: "ModelBuilder", node: cst.Call, qualified: Optional[str])
             target, kind = _argument(node, "func", 1), "loop.run_in_executor()"
     if target is None:
         return
+    _note_handoffs(builder, node, target)
     name = _callable(builder, target)
     if name is not None:
         resolved = builder.imports.qualify(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
         model.entry_points.append(EntryPoint(name, resolved, kind, node, function))
+
+
+def _note_handoffs(builder: "ModelBuilder", node: cst.Call, target: cst.BaseExpression) -> None:
+    """Local iterators among the arguments handed to the other thread."""
+    values = []
+    for arg in node.args:
+        if arg.value is target:
+            continue
+        if arg.keyword is not None and arg.keyword.value in ("args", "kwargs") and isinstance(
+                arg.value, (cst.Tuple, cst.List)):
+            values.extend(e.value for e in arg.value.elements)
+        elif arg.keyword is None or arg.keyword.value not in ("daemon", "name", "group"):
+            values.append(arg.value)
+    for value in values:
+        if not isinstance(value, cst.Name):
+            continue
+        for frame in reversed(builder.frames):
+            bound = frame.local_iterators.get(value.value)
+            if bound is not None:
+                builder.model.iterator_handoffs.append(IteratorHandoff(
+                    value.value, bound, node, builder.function(), builder.loop_depth > 0))
+                break
 
 
 def note_class(builder: "ModelBuilder", qualname: str, node: cst.ClassDef) -> None:

@@ -5,6 +5,7 @@ from typing import Iterator
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, shared_object_confidence,
 )
@@ -16,7 +17,8 @@ class SharedIterator(Rule):
     message = "Iterator {name} is shared; consuming it from several threads is not safe"
     summary = (
         "A generator or iterator stored at module, class or instance level and "
-        "consumed at run time with `next()` or a `for` loop."
+        "consumed at run time with `next()` or a `for` loop, or one local "
+        "iterator passed to several threads (`Thread(args=(rows,))` in a loop)."
     )
     rationale = (
         "Iterators and generators must not be shared between threads. A "
@@ -26,7 +28,8 @@ class SharedIterator(Rule):
         "without it they overlap."
     )
     confidence_doc = (
-        "high when reachable from a thread entry point; medium for module- and "
+        "high when one iterator is handed to several threads, or when reachable "
+        "from a thread entry point; medium for module- and "
         "class-level iterators, or instance iterators used in a public method; "
         "low otherwise."
     )
@@ -84,7 +87,35 @@ class SharedIterator(Rule):
             def take():
                 return next(_source)  # expect: FT301[medium]
         ''', "a module-level generator"),
+        Example('''
+            import threading
+
+            def process(rows, worker):
+                source = iter(rows)
+                for _ in range(4):
+                    threading.Thread(target=worker, args=(source,)).start()  # expect: FT301[high]
+        ''', "one iterator handed to four threads"),
     )
+
+    def _handoffs(self, model: ModuleModel, generators: set[str]) -> Iterator[Finding]:
+        """One local iterator passed to several threads (in a loop, or twice)."""
+        groups: dict[tuple, list] = {}
+        for handoff in model.iterator_handoffs:
+            value = handoff.value
+            is_iterator = not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name) \
+                or value.func.value in generators or value.func.value in ("iter", "count", "cycle")
+            if isinstance(value, cst.GeneratorExp):
+                is_iterator = True
+            if is_iterator:
+                key = (id(handoff.function), handoff.name)
+                groups.setdefault(key, []).append(handoff)
+        for handoffs in groups.values():
+            if len(handoffs) < 2 and not handoffs[0].in_loop:
+                continue
+            first = handoffs[0]
+            yield Finding(first.node, self.message.format(name=f"`{first.name}`"), Confidence.HIGH,
+                          "the same iterator object is handed to several threads",
+                          first.function)
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         generators = {f.qualname for f in model.functions if f.is_generator}
@@ -95,6 +126,7 @@ class SharedIterator(Rule):
                     isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
                     and value.func.value in generators):
                 iterators.add(ref)
+        yield from self._handoffs(model, generators)
         for access in model.accesses:
             if (access.ref not in iterators or access.op not in ("next", "iter")
                     or access.import_time or model.access_guarded(access)):

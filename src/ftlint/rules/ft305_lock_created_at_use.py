@@ -11,7 +11,10 @@ class LockCreatedAtUse(Rule):
     code = "FT305"
     name = "lock-created-at-use"
     message = "A new `{name}` is created right where it is used; it guards nothing"
-    summary = "`with threading.Lock():` or `threading.Lock().acquire()`: a fresh lock per use."
+    summary = (
+        "`with threading.Lock():`, `threading.Lock().acquire()`, or a lock bound "
+        "to a local that never leaves the function: a fresh lock per call."
+    )
     rationale = (
         "Each call creates its own lock, so no two threads ever contend for "
         "the same one and the block runs unprotected. Under the GIL such code "
@@ -57,6 +60,14 @@ class LockCreatedAtUse(Rule):
             def update(state):
                 lock = RLock().acquire()  # expect: FT305[high]
         ''', "acquire on a fresh lock"),
+        Example('''
+            import threading
+
+            def update(state):
+                lock = threading.Lock()  # expect: FT305[high]
+                with lock:
+                    state.count += 1
+        ''', "a local lock that no other call can see"),
     )
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
