@@ -117,8 +117,12 @@ def analyze_source(
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
     module: Optional[str] = None,
+    fixes: bool = False,
 ) -> FileResult:
-    """Per-file work: findings (before the project pass) and the summary."""
+    """Per-file work: findings (before the project pass) and the summary.
+
+    With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
+    shape (this costs one code generation per fix)."""
     settings = settings or Settings()
     selected = tuple(codes) if codes is not None else enabled_rules(settings)
     try:
@@ -157,8 +161,25 @@ def analyze_source(
         result.diagnostics.append(Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
             finding.confidence, finding.reason, extra=_extra(finding, model),
+            fix=_fix_json(finding, model) if fixes else None,
         ))
     return result
+
+
+def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
+    from ftlint.fixes import Fix
+    from ftlint.fixes.apply import edits_json
+
+    return edits_json(model, finding.fix) if isinstance(finding.fix, Fix) else None
+
+
+def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Settings] = None,
+               unsafe: bool = False, diagnostics: Optional[Iterable[Diagnostic]] = None):
+    """Apply the fixes for one module's findings, proven before they are
+    returned: see :mod:`ftlint.fixes.fixer`. Returns a ``FixResult``."""
+    from ftlint.fixes.fixer import fix_source as _fix_source
+
+    return _fix_source(source, path, settings, unsafe, diagnostics)
 
 
 def finish(results: Sequence[FileResult], settings: Settings) -> None:
@@ -187,12 +208,13 @@ def lint_source(
     return result
 
 
-def lint_file(path: str, settings: Settings, codes: Sequence[str]) -> FileResult:
+def lint_file(path: str, settings: Settings, codes: Sequence[str],
+              fixes: bool = False) -> FileResult:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         return _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
-    return analyze_source(data, path, settings, codes)
+    return analyze_source(data, path, settings, codes, fixes=fixes)
 
 
 def _relative(path: str, root: str) -> str:
@@ -220,7 +242,8 @@ def _executor(jobs: int) -> Executor:
     return ProcessPoolExecutor(jobs, initializer=_raise_recursion_limit)
 
 
-def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None) -> Report:
+def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
+               fixes: bool = False) -> Report:
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
@@ -230,8 +253,9 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
         with _executor(min(jobs, len(files))) as pool:
             chunk = max(1, len(files) // (jobs * 8))
             report.files = list(pool.map(lint_file, files, [settings] * len(files),
-                                         [codes] * len(files), chunksize=chunk))
+                                         [codes] * len(files), [fixes] * len(files),
+                                         chunksize=chunk))
     else:
-        report.files = [lint_file(f, settings, codes) for f in files]
+        report.files = [lint_file(f, settings, codes, fixes) for f in files]
     finish(report.files, settings)
     return report

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Optional
+from typing import ClassVar, Iterator, Optional, Union
 
 import libcst as cst
 
 from ftlint.analysis.model import Access, Binding, Function, ModuleModel, Mutability, Ref
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined, Fix
 
 
 @dataclass
@@ -24,6 +25,8 @@ class Finding:
     # The write this finding is about: a more specific rule reporting the
     # same write supersedes a general one (see Rule.supersedes).
     access: Optional[Access] = None
+    # The fix, or why this finding has none (an unusual shape is declined).
+    fix: Union[Fix, Declined, None] = None
 
     @classmethod
     def at(cls, access: Access, message: str, confidence: Confidence, reason: str,

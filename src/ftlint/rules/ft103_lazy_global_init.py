@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
+from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.base import Example, Finding, Rule, describe
 
 
@@ -103,8 +104,10 @@ class LazyGlobalInit(Rule):
             if (id(compound.node), compound.ref) in reported:
                 continue  # one finding per check, however many stores follow
             reported.add((id(compound.node), compound.ref))
-            yield Finding.at(
+            finding = Finding.at(
                 write, self.message.format(name=describe(compound.ref)), Confidence.MEDIUM,
                 "the None check and the assignment are separate steps: two threads "
                 "can both see it unset and both build it",
             )
+            finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
+            yield finding

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -111,5 +112,7 @@ class AttributeReadModifyWrite(Rule):
                 continue
             confidence, reason = shared_object_confidence(model, write)
             what = "read-modify-write" if compound.kind == "rmw" else "check-then-set"
-            yield Finding.at(write, self.message.format(name=describe(compound.ref)),
-                             confidence, f"a {what}: concurrent updates are lost; {reason}")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                 confidence, f"a {what}: concurrent updates are lost; {reason}")
+            finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
+            yield finding

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -92,5 +93,7 @@ class ContainerReadModifyWrite(Rule):
                     or model.guarded(compound.locks) or model.access_guarded(write)):
                 continue
             confidence, reason = shared_object_confidence(model, write)
-            yield Finding.at(write, self.message.format(name=describe(compound.ref)),
-                             confidence, f"a read-modify-write of one item: updates are lost; {reason}")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                 confidence, f"a read-modify-write of one item: updates are lost; {reason}")
+            finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
+            yield finding

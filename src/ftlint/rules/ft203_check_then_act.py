@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes import Declined
+from ftlint.fixes.atomic import atomic_fix
+from ftlint.fixes.locks import wrap_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
@@ -145,6 +148,10 @@ class CheckThenAct(Rule):
             reported.add(key)
             confidence, reason = shared_object_confidence(model, access)
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
-            yield Finding.at(access, self.message.format(name=describe(compound.ref)),
-                             confidence, f"the {detail} and the act are separate steps; {reason}",
-                             node=compound.node)
+            finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
+                                 confidence, f"the {detail} and the act are separate steps; {reason}",
+                                 node=compound.node)
+            finding.fix = atomic_fix(model, compound)
+            if isinstance(finding.fix, Declined):
+                finding.fix = wrap_fix(model, compound.ref, compound.node, access)
+            yield finding

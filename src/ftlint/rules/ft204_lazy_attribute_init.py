@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -110,5 +111,7 @@ class LazyAttributeInit(Rule):
                 continue
             reported.add(key)
             confidence, reason = shared_object_confidence(model, write)
-            yield Finding.at(write, self.message.format(name=describe(compound.ref)), confidence,
-                             f"the unset test and the assignment are separate steps; {reason}")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)), confidence,
+                                 f"the unset test and the assignment are separate steps; {reason}")
+            finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
+            yield finding

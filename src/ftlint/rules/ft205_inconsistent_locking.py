@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
+from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import Example, Finding, Rule, describe, is_shared_write, where
 
 
@@ -118,6 +119,9 @@ class InconsistentLocking(Rule):
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
-                yield Finding.at(access, self.message.format(name=describe(ref)[0].upper() + describe(ref)[1:]),
-                                 Confidence.HIGH,
-                                 f"{where(example)} writes it holding {locks}; this write does not")
+                finding = Finding.at(access, self.message.format(name=describe(ref)[0].upper() + describe(ref)[1:]),
+                                     Confidence.HIGH,
+                                     f"{where(example)} writes it holding {locks}; this write does not")
+                finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
+                                       reuse=tuple(held))
+                yield finding

@@ -1,0 +1,67 @@
+"""Fixes are data: which nodes to replace or wrap, which imports and statements
+to add, and whether the change is safe. Rules attach them to findings; one
+fixer (:mod:`ftlint.fixes.apply`) applies and verifies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+SAFE, UNSAFE = "safe", "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``node`` by ``new``, or put it under ``with <wrap>:``."""
+
+    node: cst.CSTNode
+    new: Optional[cst.CSTNode] = None
+    wrap: Optional[str] = None  # the lock expression, e.g. "_cache_lock"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement to add once: after ``anchor`` (a top-level statement), or
+    first in the body of ``anchor`` (a class or ``__init__``). Statements that
+    share a ``key`` (the lock's name) are added once; the reentrant one wins."""
+
+    anchor: cst.CSTNode
+    code: str
+    key: str
+    reentrant: bool = False
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str  # SAFE or UNSAFE
+    message: str
+    edits: tuple[Edit, ...]
+    imports: tuple[str, ...] = ()  # modules to import: "threading"
+    module_statements: tuple[Statement, ...] = ()
+    class_statements: tuple[Statement, ...] = ()
+    init_statements: tuple[Statement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Declined:
+    """Why a finding has no fix: an unusual shape is skipped, not guessed at."""
+
+    reason: str
+
+
+@dataclass
+class FixOutcome:
+    """What one finding's fix did, for reports."""
+
+    code: str
+    message: str
+    row: int
+    column: int
+    fix_message: str = ""
+    reason: str = ""  # set when the finding stays unfixed
+
+
+__all__ = ["Declined", "Edit", "Fix", "FixOutcome", "SAFE", "Statement", "UNSAFE"]

@@ -1,0 +1,195 @@
+"""Apply fixes in one pass, then prove the result before anything is written.
+
+Only the nodes on the way from the module to an edited node are rebuilt, so a
+fix costs one code generation, not a re-validation of the whole tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Callable, Iterable, Optional, Sequence
+
+import libcst as cst
+
+from ftlint.analysis.model import ModuleModel
+from ftlint.fixes import Edit, Fix, Statement
+from ftlint.fixes.tree import children, parents
+
+Action = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+def _wrap(edit: Edit) -> Action:
+    def action(updated: cst.CSTNode) -> cst.CSTNode:
+        if edit.new is not None:
+            return edit.new
+        item = cst.WithItem(cst.parse_expression(edit.wrap))
+        return cst.With(items=[item], body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
+                        leading_lines=updated.leading_lines)
+    return action
+
+
+def _parse_statements(statements: Iterable[Statement]) -> list[cst.BaseStatement]:
+    return [cst.parse_statement(s.code) for s in statements]
+
+
+def _after_docstring(body: Sequence[cst.BaseStatement]) -> int:
+    first = body[0] if body else None
+    if (isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr)
+            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))):
+        return 1
+    return 0
+
+
+def _prepend(statements: list[Statement]) -> Action:
+    def action(updated: cst.CSTNode) -> cst.CSTNode:
+        block = updated.body
+        at = _after_docstring(block.body)
+        new = list(block.body[:at]) + _parse_statements(statements) + list(block.body[at:])
+        return updated.with_changes(body=block.with_changes(body=new))
+    return action
+
+
+def _imports_end(module: cst.Module) -> int:
+    """Index after the leading docstring, `__future__` and import statements."""
+    end = _after_docstring(module.body)
+    for index in range(end, len(module.body)):
+        statement = module.body[index]
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
+            end = index + 1
+        else:
+            break
+    return end
+
+
+def _has_import(module: cst.Module, name: str) -> bool:
+    return any(isinstance(s, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Import) and any(a.asname is None and module.code_for_node(a.name) == name
+                                              for a in small.names)
+        for small in s.body) for s in module.body)
+
+
+def _module_action(original: cst.Module, imports: set[str], after: dict[int, list[Statement]]) -> Action:
+    def action(updated: cst.CSTNode) -> cst.CSTNode:
+        body = list(updated.body)
+        end = _imports_end(original)
+        new_imports = [cst.parse_statement(f"import {name}\n") for name in sorted(imports)
+                       if not _has_import(original, name)]
+        out: list[cst.BaseStatement] = []
+        for index, statement in enumerate(body):
+            if index == end:
+                out.extend(new_imports)
+            out.append(statement)
+            # A lock goes after its binding, and after the imports.
+            anchor = index if index >= end - 1 else end - 1
+            if index == anchor:
+                pending = [s for i, group in after.items()
+                           if (i if i >= end - 1 else end - 1) == index for s in group]
+                out.extend(_parse_statements(sorted(pending, key=lambda s: s.key)))
+        if end >= len(body):
+            out.extend(new_imports)
+        return updated.with_changes(body=out)
+    return action
+
+
+def _merge(statements: Iterable[Statement]) -> dict[int, list[Statement]]:
+    """Group by anchor, one statement per key; the reentrant variant wins."""
+    by_key: dict[str, Statement] = {}
+    for s in statements:
+        if s.key not in by_key or (s.reentrant and not by_key[s.key].reentrant):
+            by_key[s.key] = s
+    grouped: dict[int, list[Statement]] = {}
+    for s in by_key.values():
+        grouped.setdefault(id(s.anchor), []).append(s)
+    return grouped
+
+
+def touched(fix: Fix) -> list[cst.CSTNode]:
+    return [e.node for e in fix.edits]
+
+
+def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
+    """One fix edits a node inside (or equal to) a node the other edits."""
+    parent_of = parents(model)
+
+    def lineage(node: cst.CSTNode) -> set[int]:
+        ids = set()
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            ids.add(id(current))
+            current = parent_of.get(id(current))
+        return ids
+
+    mine = {id(n) for n in touched(a)}
+    theirs = {id(n) for n in touched(b)}
+    return (any(mine & lineage(n) for n in touched(b))
+            or any(theirs & lineage(n) for n in touched(a)))
+
+
+def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
+    """The module with ``fixes`` (already free of overlaps) applied."""
+    module = model.module
+    actions: dict[int, list[Action]] = {}
+    for fix in fixes:
+        for edit in fix.edits:
+            actions.setdefault(id(edit.node), []).append(_wrap(edit))
+    for group in (_merge(s for f in fixes for s in f.class_statements),
+                  _merge(s for f in fixes for s in f.init_statements)):
+        for anchor_id, statements in group.items():
+            actions.setdefault(anchor_id, []).append(_prepend(statements))
+    imports = {name for f in fixes for name in f.imports}
+    module_statements = _merge(s for f in fixes for s in f.module_statements)
+    index_of = {id(s): i for i, s in enumerate(module.body)}
+    after = {index_of[a]: group for a, group in module_statements.items() if a in index_of}
+    if imports or after:
+        actions.setdefault(id(module), []).append(_module_action(module, imports, after))
+    parent_of = parents(model)
+    needed: set[int] = set()
+    for node_id in actions:
+        current = node_id
+        while current is not None and current not in needed:
+            needed.add(current)
+            parent = parent_of.get(current)
+            current = id(parent) if parent is not None else None
+    return _rebuild(module, needed, actions)
+
+
+def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action]]) -> cst.CSTNode:
+    if id(node) not in needed:
+        return node
+    changes = {}
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        if isinstance(value, cst.CSTNode):
+            new = _rebuild(value, needed, actions)
+            if new is not value:
+                changes[field.name] = new
+        elif type(value) in (tuple, list) and any(id(v) in needed for v in value
+                                                    if isinstance(v, cst.CSTNode)):
+            changes[field.name] = type(value)(
+                _rebuild(v, needed, actions) if isinstance(v, cst.CSTNode) else v for v in value)
+    updated = node.with_changes(**changes) if changes else node
+    for action in actions.get(id(node), ()):
+        updated = action(updated)
+    return updated
+
+
+def edits_json(model: ModuleModel, fix: Fix) -> dict:
+    """The fix in ruff's JSON shape: line-range edits of the file's text."""
+    before = model.module.code.splitlines(keepends=True)
+    after = apply(model, [fix]).code.splitlines(keepends=True)
+    edits = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        edits.append({
+            "content": "".join(after[j1:j2]),
+            "location": {"row": i1 + 1, "column": 1},
+            "end_location": {"row": i2 + 1, "column": 1},
+        })
+    return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
+
+
+__all__ = ["apply", "children", "edits_json", "overlaps"]

@@ -1,0 +1,111 @@
+"""FT203: a check and an act on a built-in container become one atomic call.
+
+Each rewrite is safe only when the `if` is exactly the check and one act, with
+no `else`, no comments inside, and a value without side effects: the call then
+does in one step what the pair did in two.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import libcst as cst
+
+from ftlint.analysis.model import Compound, ModuleModel
+from ftlint.fixes import SAFE, Declined, Edit, Fix
+from ftlint.fixes.tree import block_statement, code, has_comment, pure
+
+_MAPPINGS = frozenset({"dict", "defaultdict", "OrderedDict", "Counter"})
+_SETS = frozenset({"set"})
+_SEQUENCES = frozenset({"list", "deque"})
+
+
+def _single_act(node: cst.If) -> Optional[cst.BaseSmallStatement]:
+    body = node.body
+    if isinstance(body, cst.IndentedBlock):
+        if len(body.body) != 1 or not isinstance(body.body[0], cst.SimpleStatementLine):
+            return None
+        body = body.body[0]
+    return body.body[0] if len(body.body) == 1 else None
+
+
+def _membership(test: cst.BaseExpression, negated: bool):
+    """(element, container) for `e in c` / `e not in c`."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    wanted = cst.NotIn if negated else cst.In
+    if not isinstance(target.operator, wanted):
+        return None
+    return test.left, target.comparator
+
+
+def _method_call(expr: cst.BaseExpression, method: str):
+    """(receiver, args) for `receiver.method(args)`."""
+    if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == method):
+        return expr.func.value, expr.args
+    return None
+
+
+def _statement(model: ModuleModel, template: str, node: cst.If) -> cst.BaseStatement:
+    return cst.parse_statement(template).with_changes(leading_lines=node.leading_lines)
+
+
+def atomic_fix(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
+    node = compound.node
+    if not isinstance(node, cst.If):
+        return Declined("only an `if` check can become one call")
+    binding = model.binding(compound.ref)
+    kind = binding.kind if binding is not None else ""
+    why = block_statement(model, node)
+    if why:
+        return Declined(why)
+    if node.orelse is not None:
+        return Declined("the `if` has an `else` branch")
+    if has_comment(model, node):
+        return Declined("a comment inside the `if` would be lost")
+    act = _single_act(node)
+    if act is None:
+        return Declined("the `if` body is more than one statement")
+    same = lambda a, b: code(model, a) == code(model, b)  # noqa: E731
+    member = _membership(node.test, negated=True)
+    if member and kind in _MAPPINGS and isinstance(act, cst.Assign) and len(act.targets) == 1:
+        key, container = member
+        target = act.targets[0].target
+        if (isinstance(target, cst.Subscript) and len(target.slice) == 1
+                and isinstance(target.slice[0].slice, cst.Index)
+                and same(target.value, container) and same(target.slice[0].slice.value, key)):
+            if not (pure(key) and pure(act.value)):
+                return Declined("the key or the value may have side effects")
+            text = f"{code(model, container)}.setdefault({code(model, key)}, {code(model, act.value)})\n"
+            return _fix(node, _statement(model, text, node), "Use `setdefault`")
+    member = _membership(node.test, negated=False)
+    if member and isinstance(act, cst.Del) and kind in _MAPPINGS:
+        key, container = member
+        target = act.target
+        if (isinstance(target, cst.Subscript) and len(target.slice) == 1
+                and isinstance(target.slice[0].slice, cst.Index)
+                and same(target.value, container) and same(target.slice[0].slice.value, key)
+                and pure(key)):
+            text = f"{code(model, container)}.pop({code(model, key)}, None)\n"
+            return _fix(node, _statement(model, text, node), "Use `pop(key, None)`")
+    if member and isinstance(act, cst.Expr) and kind in _SETS:
+        element, container = member
+        call = _method_call(act.value, "remove")
+        if (call and same(call[0], container) and len(call[1]) == 1
+                and same(call[1][0].value, element) and pure(element)):
+            text = f"{code(model, container)}.discard({code(model, element)})\n"
+            return _fix(node, _statement(model, text, node), "Use `discard`")
+    if kind in _SEQUENCES and pure(node.test):
+        value = getattr(act, "value", None)
+        call = _method_call(value, "pop") if isinstance(act, (cst.Assign, cst.Expr, cst.Return)) else None
+        if call and not call[1] and same(call[0], node.test):
+            line = cst.SimpleStatementLine([act.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)])
+            text = f"try:\n    {code(model, line).strip()}\nexcept IndexError:\n    pass\n"
+            return _fix(node, _statement(model, text, node), "Pop inside `try`/`except IndexError`")
+    return Declined("not one of the shapes that a single atomic call replaces")
+
+
+def _fix(node: cst.If, new: cst.BaseStatement, message: str) -> Fix:
+    return Fix(SAFE, message, (Edit(node, new=new),))

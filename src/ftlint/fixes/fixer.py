@@ -1,0 +1,184 @@
+"""``fix_source``: apply every fix of a file that does not overlap another, then
+prove the result (it parses, the fixed findings are gone, fixing again changes
+nothing) before handing it back. On any failure the source comes back as it
+was, with the reason. Never raises for bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Union
+
+import libcst as cst
+
+from ftlint.config import Settings
+from ftlint.diagnostics import Diagnostic
+from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
+from ftlint.fixes.apply import apply, overlaps
+
+Source = Union[bytes, str]
+
+
+@dataclass
+class FixResult:
+    new_source: Source
+    applied: list[FixOutcome] = field(default_factory=list)
+    unfixed: list[FixOutcome] = field(default_factory=list)
+    error: Optional[str] = None  # the file was left untouched, and why
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.applied) and self.error is None
+
+
+@dataclass
+class _Pass:
+    new_source: Source
+    applied: list[FixOutcome]
+    unfixed: list[FixOutcome]
+    before: Counter
+
+
+def _key(code: str, message: str) -> tuple[str, str]:
+    return code, message
+
+
+def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
+              wanted: Optional[set], codes: Optional[Iterable[str]]) -> Union[_Pass, str]:
+    """Fix the findings whose (code, row, column) is in ``wanted`` (all if None)."""
+    from ftlint import api  # the fixer sits on top of the linter
+    from ftlint.analysis.builder import build_model
+    from ftlint.positions import compute_positions
+    from ftlint.rules import ALL_RULES
+
+    try:
+        tree = api.parse(source)
+        model = build_model(path, tree, settings.synchronizing_decorators)
+    except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError,
+            RecursionError) as exc:
+        return f"cannot parse: {getattr(exc, 'message', exc)}"
+    selected = tuple(codes) if codes is not None else api.enabled_rules(settings)
+    found = [(ALL_RULES[c], f) for c in selected for f in ALL_RULES[c]().check(model)]
+    found = api._supersede(found, model, set(selected))
+    positions = compute_positions(tree, [f.node for _, f in found])
+    before: Counter = Counter()
+    chosen: list[tuple[Fix, FixOutcome]] = []
+    unfixed: list[FixOutcome] = []
+    seen = set()
+    for rule, finding in found:
+        start = positions[id(finding.node)][0]
+        where = (rule.code, start.row, start.column)
+        if where in seen:
+            continue
+        seen.add(where)
+        before[_key(rule.code, finding.message)] += 1
+        if wanted is not None and where not in wanted:
+            continue
+        outcome = FixOutcome(rule.code, finding.message, start.row, start.column)
+        fix = finding.fix
+        if fix is None or isinstance(fix, Declined):
+            outcome.reason = fix.reason if fix is not None else "no fix for this rule"
+            unfixed.append(outcome)
+            continue
+        if fix.applicability != SAFE and not unsafe:
+            outcome.reason = "the fix is unsafe; --unsafe-fixes applies it"
+            unfixed.append(outcome)
+            continue
+        clash = next((o for f, o in chosen if overlaps(model, f, fix)), None)
+        if clash is not None:
+            outcome.reason = (f"overlaps the fix for {clash.code} at {clash.row}:{clash.column}; "
+                              "run the fixer again")
+            unfixed.append(outcome)
+            continue
+        outcome.fix_message = fix.message
+        chosen.append((fix, outcome))
+    if not chosen:
+        return _Pass(source, [], unfixed, before)
+    new_tree = apply(model, [f for f, _ in chosen])
+    new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
+    return _Pass(new_source, [o for _, o in chosen], unfixed, before)
+
+
+def _compiles(source: Source) -> bool:
+    try:
+        compile(source, "<fix>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe: bool,
+            codes: Optional[Iterable[str]]) -> Optional[str]:
+    """None when the fixed source is proven good, else why not."""
+    from ftlint.api import analyze_source
+
+    new = result.new_source
+    try:
+        cst.parse_module(new)
+    except Exception as exc:  # noqa: BLE001 - any failure means "do not write"
+        return f"the fixed code does not parse ({type(exc).__name__})"
+    if _compiles(source) and not _compiles(new):
+        return "the fixed code does not compile"
+    after = analyze_source(new, path, settings, codes)
+    if after.error:
+        return "the fixed code cannot be checked"
+    remaining = Counter(_key(d.code, d.message) for d in after.diagnostics)
+    fixed = Counter(_key(o.code, o.message) for o in result.applied)
+    for key, count in fixed.items():
+        if remaining[key] > result.before[key] - count:
+            return f"the fix did not remove {key[0]} ({key[1]})"
+    wanted = {(d.code, d.start.row, d.start.column) for d in after.diagnostics
+              if _key(d.code, d.message) in fixed}
+    again = _one_pass(new, path, settings, unsafe, wanted, codes)
+    if isinstance(again, str) or again.new_source != new:
+        return "fixing again would change the code again (not idempotent)"
+    return None
+
+
+def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Settings] = None,
+               unsafe: bool = False, diagnostics: Optional[Iterable[Diagnostic]] = None,
+               codes: Optional[Iterable[str]] = None) -> FixResult:
+    """Fix what ``diagnostics`` report (default: what ``lint_source`` reports)."""
+    from ftlint.api import lint_source
+
+    settings = settings or Settings()
+    if diagnostics is None:
+        diagnostics = lint_source(source, path, settings, codes).diagnostics
+    wanted = {(d.code, d.start.row, d.start.column) for d in diagnostics if not d.is_error}
+    if not wanted:
+        return FixResult(source)
+    first = _one_pass(source, path, settings, unsafe, wanted, codes)
+    if isinstance(first, str):
+        return FixResult(source, error=first)
+    if not first.applied:
+        return FixResult(source, [], first.unfixed)
+    why = _verify(source, first, path, settings, unsafe, codes)
+    if why is not None:
+        reason = f"not fixed: {why}"
+        undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
+        return FixResult(source, [], undone + first.unfixed, error=why)
+    return FixResult(first.new_source, first.applied, first.unfixed)
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace ``path`` in one step, keeping its permission bits."""
+    directory = os.path.dirname(os.path.abspath(path))
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".ftlint-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise

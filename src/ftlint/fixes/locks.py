@@ -1,0 +1,216 @@
+"""Lock fixes: a lock named after the state, and the unit of work under it.
+
+A new module lock `_cache_lock` guards `_cache`; an instance gets
+`self._lock`. An existing lock is reused when the state is already partly
+guarded by it. A region that calls back into the module's (or the class's)
+own code gets an `RLock`, since that code may take the same lock again; an
+existing lock is never reused for such a region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import libcst as cst
+
+from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
+from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
+from ftlint.fixes.tree import block_statement, code, has_comment, pure_test, suspends, top_level, walk
+
+
+@dataclass(frozen=True)
+class Lock:
+    expr: str  # what `with` takes: "_cache_lock", "self._lock"
+    imports: tuple[str, ...] = ()
+    module_statements: tuple[Statement, ...] = ()
+    class_statements: tuple[Statement, ...] = ()
+    init_statements: tuple[Statement, ...] = ()
+
+    def fix(self, message: str, *edits: Edit) -> Fix:
+        return Fix(SAFE, message, edits, self.imports, self.module_statements,
+                   self.class_statements, self.init_statements)
+
+
+def lock_name(name: str) -> str:
+    base = name.lstrip("_")
+    return f"_{base.lower() if base.isupper() else base}_lock"
+
+
+def _threading_available(model: ModuleModel) -> Optional[str]:
+    """None if `threading` names the module (or can be imported as it)."""
+    binding = model.binding(("global", "threading"))
+    if binding is None:
+        return None
+    for statement in model.module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Import) and any(
+                        a.asname is None and code(model, a.name) == "threading" for a in small.names):
+                    return None
+    return "`threading` names something else in this module"
+
+
+def _module_calls(model: ModuleModel, region: cst.CSTNode) -> bool:
+    names = {f.name for f in model.functions if f.class_name is None and f.parent is None}
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names
+               for n in walk(region))
+
+
+def _method_calls(model: ModuleModel, region: cst.CSTNode, cls: str, self_name: str) -> bool:
+    methods = {f.name for f in model.functions if f.class_name == cls}
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+               and isinstance(n.func.value, cst.Name) and n.func.value.value == self_name
+               and n.func.attr.value in methods for n in walk(region))
+
+
+def _called_holding(model: ModuleModel, function: Optional[Function], key: str) -> bool:
+    if function is None:
+        return False
+    return any(key in call.locks and call.callee.rsplit(".", 1)[-1] == function.name
+               for call in model.calls)
+
+
+def _reused(locks: tuple[str, ...], model: ModuleModel) -> list[str]:
+    return [k for k in locks if k in model.lock_bindings]
+
+
+def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
+                reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
+    """The module lock for global ``ref`` around ``region``."""
+    name = ref[1]
+    for key in _reused(reuse, model):
+        if model.lock_bindings[key].ref[0] != "global":
+            continue
+        if _module_calls(model, region) or _called_holding(model, function, key):
+            return Declined(f"the region could re-enter `{key}`")
+        return Lock(key)
+    if reuse:
+        return Declined("the lock that guards it elsewhere is not a module lock")
+    binding = model.binding(ref)
+    if binding is None or binding.statement is None:
+        return Declined(f"`{name}` is not bound at module level in this file")
+    lock = lock_name(name)
+    existing = model.binding(("global", lock))
+    if existing is not None:
+        if existing.mutability is Mutability.LOCK:
+            return Lock(lock)
+        return Declined(f"`{lock}` already names something else")
+    why = _threading_available(model)
+    if why:
+        return Declined(why)
+    anchor = top_level(model, binding.statement)
+    if anchor is None:
+        return Declined(f"cannot find where `{name}` is bound")
+    reentrant = _module_calls(model, region)
+    kind = "RLock" if reentrant else "Lock"
+    statement = Statement(anchor, f"{lock} = threading.{kind}()\n", lock, reentrant)
+    return Lock(lock, ("threading",), module_statements=(statement,))
+
+
+def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
+                  reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
+    """`self._lock` (or a class-level `_lock`) for state on a class or instance."""
+    if (function is None or function.class_name is None or function.parent is not None
+            or function.self_name is None or function.kind not in ("method", "classmethod")):
+        return Declined("the state is not written in a method of its class")
+    cls, me = function.class_name, function.self_name
+    if ref[0] not in ("instance", "class") or ref[1] != cls or cls not in model.classes:
+        return Declined("the state belongs to another class")
+    scopes = ("class",) if ref[0] == "class" or function.kind == "classmethod" else ("instance", "class")
+    for key in _reused(reuse, model):
+        binding = model.lock_bindings[key]
+        if binding.ref[0] in scopes and binding.ref[1] == cls:
+            if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
+                return Declined(f"the region could re-enter `{key}`")
+            return Lock(f"{me}.{binding.ref[2]}")
+    if reuse:
+        return Declined(f"the lock that guards it elsewhere is not a lock of `{cls}`")
+    for scope in scopes:
+        for attr_ref, binding in model.bindings.items():
+            if attr_ref[0] == scope and attr_ref[1] == cls and binding.mutability is Mutability.LOCK:
+                if _method_calls(model, region, cls, me):
+                    return Declined(f"the region could re-enter `{me}.{attr_ref[2]}`")
+                return Lock(f"{me}.{attr_ref[2]}")
+    if any(r[1:] == (cls, "_lock") for r in model.bindings if r[0] in ("instance", "class")):
+        return Declined(f"`{cls}._lock` already names something else")
+    why = _threading_available(model)
+    if why:
+        return Declined(why)
+    kind = "RLock" if _method_calls(model, region, cls, me) else "Lock"
+    class_node = model.classes[cls]
+    init = next((s for s in class_node.body.body
+                 if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    if "instance" in scopes and init is not None:
+        params = init.params.params
+        if not params:
+            return Declined("`__init__` has no `self` parameter")
+        statement = Statement(init, f"{params[0].name.value}._lock = threading.{kind}()\n",
+                              f"{cls}._lock", kind == "RLock")
+        return Lock(f"{me}._lock", ("threading",), init_statements=(statement,))
+    if any(code(model, b.value) not in ("object",) for b in class_node.bases):
+        return Declined("a base class may already define `_lock`; add the lock by hand")
+    if "instance" not in scopes and any(r[:3] == ("instance", cls, "_lock") for r in model.bindings):
+        return Declined(f"instances of `{cls}` set their own `_lock`")
+    statement = Statement(class_node, f"_lock = threading.{kind}()\n", f"{cls}._lock", kind == "RLock")
+    return Lock(f"{me}._lock", ("threading",), class_statements=(statement,))
+
+
+def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
+             reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
+    if ref[0] == "global":
+        return module_lock(model, ref, region, function, reuse)
+    if ref[0] in ("instance", "class"):
+        return instance_lock(model, ref, region, function, reuse)
+    return Declined("only module, class and instance state get a lock")
+
+
+def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
+    """The smallest complete unit: the whole `if`/`try` of a check-then-act,
+    else the statement."""
+    compound = model.compound_for(access)
+    if compound is not None and isinstance(compound.node, (cst.If, cst.Try)):
+        return compound.node
+    return access.statement
+
+
+def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
+             reuse: tuple[str, ...] = ()) -> Union[Fix, Declined]:
+    """Put the whole unit of work ``region`` under the state's lock."""
+    why = block_statement(model, region)
+    if why:
+        return Declined(why)
+    if suspends(region):
+        return Declined("the region yields or awaits; a lock must not be held across it")
+    lock = lock_for(model, ref, region, access.function, reuse)
+    if isinstance(lock, Declined):
+        return lock
+    return lock.fix(f"Guard with `{lock.expr}`", Edit(region, wrap=lock.expr))
+
+
+def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
+                       access: Access) -> Union[Fix, Declined]:
+    """`if x is None: x = build()` -> test, lock, test again, build."""
+    if not isinstance(node, cst.If) or node.orelse is not None:
+        return Declined("only an `if` without `else` is rewritten")
+    why = block_statement(model, node)
+    if why:
+        return Declined(why)
+    if not isinstance(node.body, cst.IndentedBlock):
+        return Declined("the `if` body is on the same line")
+    if node.body.header.comment is not None or has_comment(model, node.test):
+        return Declined("a comment on the test would be duplicated")
+    if not pure_test(node.test):
+        return Declined("the test may have side effects; it would run twice")
+    if any(isinstance(n, cst.With) for n in walk(node.body)):
+        return Declined("the body already takes a lock")
+    if suspends(node):
+        return Declined("the body yields or awaits")
+    lock = lock_for(model, ref, node, access.function)
+    if isinstance(lock, Declined):
+        return lock
+    inner = node.with_changes(leading_lines=())
+    guarded = cst.With(items=[cst.WithItem(cst.parse_expression(lock.expr))],
+                       body=cst.IndentedBlock([inner]))
+    new = node.with_changes(body=cst.IndentedBlock([guarded]))
+    return lock.fix(f"Double-checked locking with `{lock.expr}`", Edit(node, new=new))

@@ -1,0 +1,128 @@
+"""Tree queries the fix builders share: parents, purity, comments."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import ModuleModel
+
+
+@functools.cache
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(node_type))
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def parents(model: ModuleModel) -> dict[int, cst.CSTNode]:
+    """id(node) -> parent, built once per model and only when a fix needs it."""
+    cached = model.__dict__.get("_fix_parents")
+    if cached is None:
+        cached = {}
+        stack = [model.module]
+        while stack:
+            node = stack.pop()
+            for child in children(node):
+                cached[id(child)] = node
+                stack.append(child)
+        model.__dict__["_fix_parents"] = cached
+    return cached
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+
+
+def block_statement(model: ModuleModel, node: cst.CSTNode) -> Optional[str]:
+    """None if ``node`` is a whole statement of a block (so it can be wrapped
+    or replaced), else why not."""
+    parent = parents(model).get(id(node))
+    if not isinstance(parent, (cst.IndentedBlock, cst.Module)):
+        return "the statement is not alone on its line or is an `elif`"
+    if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
+        return "several statements share the line"
+    return None
+
+
+def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    """The module-level statement that contains ``node``."""
+    parent_of = parents(model)
+    current = node
+    while True:
+        parent = parent_of.get(id(current))
+        if parent is None:
+            return None
+        if parent is model.module:
+            return current
+        current = parent
+
+
+def code(model: ModuleModel, node: cst.CSTNode) -> str:
+    return model.module.code_for_node(node)
+
+
+def has_comment(model: ModuleModel, node: cst.CSTNode) -> bool:
+    """Comments inside ``node`` (not the lines above it) would be lost."""
+    if isinstance(node, cst.BaseStatement) and hasattr(node, "leading_lines"):
+        node = node.with_changes(leading_lines=())
+    return any(isinstance(n, cst.Comment) for n in walk(node))
+
+
+_PURE_CALLS = frozenset({"hasattr", "getattr", "isinstance", "len"})
+
+
+def pure(node: cst.CSTNode, calls: frozenset[str] = frozenset()) -> bool:
+    """No side effects: names, constants, attribute reads, literals, tests."""
+    if isinstance(node, (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
+                         cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.ConcatenatedString):
+        return pure(node.left) and pure(node.right)
+    if isinstance(node, cst.Attribute):
+        return pure(node.value, calls)
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        return all(not isinstance(e, cst.StarredElement) and pure(e.value, calls)
+                   for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and pure(e.key, calls) and pure(e.value, calls)
+                   for e in node.elements)
+    if isinstance(node, cst.UnaryOperation):
+        return pure(node.expression, calls)
+    if isinstance(node, cst.BooleanOperation):
+        return pure(node.left, calls) and pure(node.right, calls)
+    if isinstance(node, cst.Comparison):
+        return pure(node.left, calls) and all(
+            isinstance(t.operator, (cst.Is, cst.IsNot)) and pure(t.comparator, calls)
+            for t in node.comparisons)
+    if isinstance(node, cst.Call):
+        return (isinstance(node.func, cst.Name) and node.func.value in calls
+                and all(not a.star and a.keyword is None and pure(a.value, calls)
+                        for a in node.args))
+    return False
+
+
+def pure_test(node: cst.CSTNode) -> bool:
+    return pure(node, _PURE_CALLS)
+
+
+def suspends(node: cst.CSTNode) -> bool:
+    """A lock held across ``yield`` or ``await`` blocks other threads."""
+    return any(isinstance(n, (cst.Yield, cst.Await)) for n in walk(node)
+               if not isinstance(n, (cst.FunctionDef, cst.Lambda)))
