@@ -67,6 +67,11 @@ def _codes_option(name: str, help_text: str):
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, without the summary.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply unsafe fixes too.")
+@click.option("--diff", is_flag=True,
+              help="Print the fixes as a unified diff and change no file (exit 1 if any).")
+@click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed in each file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel workers (default: the number of CPUs).")
@@ -75,7 +80,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
           extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
           exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
-          no_cache: bool, jobs: Optional[int]) -> None:
+          no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
+          diff: bool = False, show_fixes: bool = False) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
     from ftlint.api import lint_paths
     from ftlint.output import FORMATS
@@ -85,7 +91,13 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
                                     ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
                                     extend_exclude=extend_exclude, min_confidence=min_confidence)
-        report = lint_paths(paths, settings, jobs=jobs)
+        report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json")
+        if fix or diff:
+            fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes)
+            if diff:
+                sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
+            if fixed:  # report what is left, at its new place
+                report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json")
     except ConfigError as exc:
         click.echo(f"ftlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -94,9 +106,39 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         click.echo("Please report this, with the file that triggered it.", err=True)
         sys.exit(EXIT_ERROR)
     FORMATS[output_format](report, sys.stdout, quiet=quiet, statistics=statistics)
-    if report.diagnostics and not exit_zero:
+    if fix and fixed:
+        count = sum(len(f.result.applied) for f in fixed)
+        click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {len(fixed)} "
+                   f"file{'s' if len(fixed) != 1 else ''}.", err=output_format != "text")
+    if (report.diagnostics or (fix and fixed)) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool) -> list:
+    """Fix (or, with ``diff``, only print) and return the files that change."""
+    from ftlint.fixes.run import fix_files
+
+    results = fix_files(report, settings, unsafe=unsafe, write=not diff)
+    for file in results:
+        if file.error:
+            click.echo(f"ftlint: {file.path}: {file.error}", err=True)
+        elif file.result.error:
+            click.echo(f"ftlint: {file.path}: left unchanged: {file.result.error}", err=True)
+        if diff and file.changed:
+            click.echo(file.diff, nl=False)
+        if show and (file.changed or file.result.unfixed):
+            click.echo(f"{file.path}:", err=diff)
+            for o in file.result.applied if file.changed else ():
+                click.echo(f"  fixed {o.code} at {o.row}:{o.column}: {o.fix_message}", err=diff)
+            for o in file.result.unfixed:
+                click.echo(f"  not fixed {o.code} at {o.row}:{o.column}: {o.reason}", err=diff)
+    changed = [f for f in results if f.changed]
+    if diff:
+        count = sum(len(f.result.applied) for f in changed)
+        click.echo(f"Would fix {count} finding{'s' if count != 1 else ''} in {len(changed)} "
+                   f"file{'s' if len(changed) != 1 else ''}.", err=True)
+    return changed
 
 
 def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -> Settings:

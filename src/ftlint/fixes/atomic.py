@@ -53,6 +53,28 @@ def _statement(model: ModuleModel, template: str, node: cst.If) -> cst.BaseState
 
 
 def atomic_fix(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
+    fix = _shape(model, compound)
+    if isinstance(fix, Fix) and _locked_elsewhere(model, compound):
+        return Declined("other code updates it in steps that need a lock; the lock must cover this too")
+    return fix
+
+
+def _locked_elsewhere(model: ModuleModel, compound: Compound) -> bool:
+    """Another write of the same state holds (or will get) a lock: a lone
+    atomic call here would then race with the locked steps there."""
+    for write in model.writes(compound.ref):
+        if write is compound.write or write.import_time:
+            continue
+        if model.access_guarded(write):
+            return True
+        other = model.compound_for(write)
+        if (other is not None and other.node is not compound.node
+                and not isinstance(_shape(model, other), Fix)):
+            return True
+    return False
+
+
+def _shape(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
     node = compound.node
     if not isinstance(node, cst.If):
         return Declined("only an `if` check can become one call")

@@ -1,0 +1,65 @@
+"""Fix the files of a report: what ``ftlint --fix`` and ``--diff`` do.
+
+Returns data; the command line decides what to print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ftlint.config import Settings
+from ftlint.fixes.fixer import FixResult, fix_source, write_atomically
+
+
+@dataclass
+class FileFix:
+    path: str
+    result: FixResult
+    diff: str = ""
+    error: Optional[str] = None  # could not read or write the file
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.result.changed
+
+
+def _diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
+    try:
+        a, b = old.decode(encoding), new.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        a, b = old.decode("latin-1"), new.decode("latin-1")
+    lines = difflib.unified_diff(a.splitlines(keepends=True), b.splitlines(keepends=True),
+                                 fromfile=path, tofile=path)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
+
+
+def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True) -> list[FileFix]:
+    """Fix every file of ``report`` with a finding; write only proven results."""
+    out = []
+    for file in report.files:
+        wanted = [d for d in file.diagnostics if not d.is_error]
+        if file.error or not wanted:
+            continue
+        try:
+            data = Path(file.path).read_bytes()
+        except OSError as exc:
+            out.append(FileFix(file.path, FixResult(b""), error=f"cannot read: {exc.strerror or exc}"))
+            continue
+        result = fix_source(data, file.path, settings, unsafe, wanted)
+        fixed = FileFix(file.path, result)
+        if result.changed:
+            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+            fixed.diff = _diff(file.path, data, result.new_source, encoding)
+            if write:
+                try:
+                    write_atomically(file.path, result.new_source)
+                except OSError as exc:
+                    fixed.error = f"cannot write: {exc.strerror or exc}"
+        out.append(fixed)
+    return out
