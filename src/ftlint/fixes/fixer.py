@@ -69,6 +69,8 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
     seen = set()
+    # In source order: an enclosing unit (the whole `if`) wins over a statement inside it.
+    found.sort(key=lambda rf: (positions[id(rf[1].node)][0].row, positions[id(rf[1].node)][0].column))
     for rule, finding in found:
         start = positions[id(finding.node)][0]
         where = (rule.code, start.row, start.column)

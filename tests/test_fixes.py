@@ -1,0 +1,494 @@
+"""Fixes: before/after pairs per fix kind, shapes left alone, and the fixer's
+guarantees (overlaps reported, idempotent, proven before anything is written)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import textwrap
+
+import pytest
+
+from ftlint.api import fix_source, lint_source
+from ftlint.fixes import fixer
+
+
+def _src(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def assert_fix(before: str, after: str) -> None:
+    result = fix_source(_src(before), "mod.py")
+    assert result.error is None
+    assert result.new_source == _src(after)
+    again = fix_source(result.new_source, "mod.py")
+    assert again.new_source == result.new_source  # idempotent
+
+
+PAIRS = {
+    "setdefault": ('''
+        _handlers = {}
+
+        def register(name, handler):
+            if name not in _handlers:
+                _handlers[name] = handler
+    ''', '''
+        _handlers = {}
+
+        def register(name, handler):
+            _handlers.setdefault(name, handler)
+    '''),
+    "pop with default": ('''
+        _handlers = {}
+
+        def forget(name):
+            # Drop it if present.
+            if name in _handlers:
+                del _handlers[name]
+    ''', '''
+        _handlers = {}
+
+        def forget(name):
+            # Drop it if present.
+            _handlers.pop(name, None)
+    '''),
+    "discard": ('''
+        _pending = set()
+
+        def finish(job):
+            if job in _pending:
+                _pending.remove(job)
+    ''', '''
+        _pending = set()
+
+        def finish(job):
+            _pending.discard(job)
+    '''),
+    "pop in try": ('''
+        class Pool:
+            def __init__(self):
+                self.free = []
+
+            def take(self):
+                if self.free:
+                    item = self.free.pop()
+                return None
+    ''', '''
+        class Pool:
+            def __init__(self):
+                self.free = []
+
+            def take(self):
+                try:
+                    item = self.free.pop()
+                except IndexError:
+                    pass
+                return None
+    '''),
+    "module lock and import": ('''
+        """Cache."""
+        _cache = {}
+
+        def get(key):
+            if key not in _cache:  # built once
+                _cache[key] = compute(key)
+            return _cache[key]
+    ''', '''
+        """Cache."""
+        import threading
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def get(key):
+            with _cache_lock:
+                if key not in _cache:  # built once
+                    _cache[key] = compute(key)
+            return _cache[key]
+    '''),
+    "module lock after the imports, existing import kept": ('''
+        import threading
+        from collections import Counter
+
+        TOTALS = Counter()
+
+        def add(key, value):
+            TOTALS[key] += value
+    ''', '''
+        import threading
+        from collections import Counter
+
+        TOTALS = Counter()
+        _totals_lock = threading.Lock()
+
+        def add(key, value):
+            with _totals_lock:
+                TOTALS[key] += value
+    '''),
+    "global read-modify-write": ('''
+        import os
+
+        _total = 0
+
+        def bump():
+            global _total
+            _total += 1
+    ''', '''
+        import os
+        import threading
+
+        _total = 0
+        _total_lock = threading.Lock()
+
+        def bump():
+            global _total
+            with _total_lock:
+                _total += 1
+    '''),
+    "reuse the lock that guards it elsewhere": ('''
+        import threading
+        _lock = threading.Lock()
+        _state = {}
+
+        def update(key, value):
+            with _lock:
+                _state[key] = value
+
+        def drop(key):
+            _state.pop(key, None)
+    ''', '''
+        import threading
+        _lock = threading.Lock()
+        _state = {}
+
+        def update(key, value):
+            with _lock:
+                _state[key] = value
+
+        def drop(key):
+            with _lock:
+                _state.pop(key, None)
+    '''),
+    "instance lock in __init__": ('''
+        class Counter:
+            def __init__(self):
+                """A counter."""
+                self.value = 0
+
+            def increment(self):
+                self.value += 1
+
+        REQUESTS = Counter()
+    ''', '''
+        import threading
+        class Counter:
+            def __init__(self):
+                """A counter."""
+                self._lock = threading.Lock()
+                self.value = 0
+
+            def increment(self):
+                with self._lock:
+                    self.value += 1
+
+        REQUESTS = Counter()
+    '''),
+    "class-level lock without __init__, RLock for re-entry": ('''
+        import threading
+
+        class Stats:
+            def _observe(self, value):
+                if value > self.peak:
+                    self.peak = self.normalise(value)
+
+            def normalise(self, value):
+                return value
+    ''', '''
+        import threading
+
+        class Stats:
+            _lock = threading.RLock()
+            def _observe(self, value):
+                with self._lock:
+                    if value > self.peak:
+                        self.peak = self.normalise(value)
+
+            def normalise(self, value):
+                return value
+    '''),
+    "double-checked global": ('''
+        import threading
+
+        _client = None
+
+        def client():
+            global _client
+            if _client is None:
+                _client = make_client()
+            return _client
+    ''', '''
+        import threading
+
+        _client = None
+        _client_lock = threading.Lock()
+
+        def client():
+            global _client
+            if _client is None:
+                with _client_lock:
+                    if _client is None:
+                        _client = make_client()
+            return _client
+    '''),
+    "double-checked singleton": ('''
+        import threading
+
+        class Service:
+            _instance = None
+
+            @classmethod
+            def instance(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+    ''', '''
+        import threading
+
+        class Service:
+            _lock = threading.Lock()
+            _instance = None
+
+            @classmethod
+            def instance(cls):
+                if cls._instance is None:
+                    with cls._lock:
+                        if cls._instance is None:
+                            cls._instance = cls()
+                return cls._instance
+    '''),
+    "no atomic call where other writes need the lock": ('''
+        import threading
+        _cache = {}
+
+        def put(key, value):
+            if key not in _cache:
+                _cache[key] = value
+
+        def build(key):
+            if key not in _cache:
+                _cache[key] = compute(key)
+    ''', '''
+        import threading
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def put(key, value):
+            with _cache_lock:
+                if key not in _cache:
+                    _cache[key] = value
+
+        def build(key):
+            with _cache_lock:
+                if key not in _cache:
+                    _cache[key] = compute(key)
+    '''),
+}
+
+
+@pytest.mark.parametrize("before, after", list(PAIRS.values()), ids=list(PAIRS))
+def test_fix(before: str, after: str) -> None:
+    assert_fix(before, after)
+
+
+UNCHANGED = {
+    "elif": '''
+        _cache = {}
+
+        def get(key, flag):
+            if flag:
+                pass
+            elif key not in _cache:
+                _cache[key] = compute(key)
+    ''',
+    "several statements on one line": '''
+        _totals = {}
+
+        def add(key, value):
+            _totals[key] += value; log(key)
+    ''',
+    "lock held across yield": '''
+        _cache = {}
+
+        def items(key):
+            if key not in _cache:
+                _cache[key] = yield key
+    ''',
+    "threading names something else": '''
+        from mylib import threading
+        _totals = {}
+
+        def add(key, value):
+            _totals[key] += value
+    ''',
+    "the lock name is taken": '''
+        _totals = {}
+        _totals_lock = 5
+
+        def add(key, value):
+            _totals[key] += value
+    ''',
+    "a lone atomic operation": '''
+        _seen = set()
+
+        def mark(value):
+            _seen.add(value)
+    ''',
+    "a test with side effects is not run twice": '''
+        _client = None
+
+        def client():
+            global _client
+            if _client is None or refresh():
+                _client = make_client()
+            return _client
+    ''',
+    "a base class may own _lock": '''
+        class Stats(Base):
+            def _observe(self, value):
+                if value > self.peak:
+                    self.peak = value
+    ''',
+}
+
+
+@pytest.mark.parametrize("source", list(UNCHANGED.values()), ids=list(UNCHANGED))
+def test_unchanged(source: str) -> None:
+    code = _src(source)
+    assert lint_source(code, "mod.py").diagnostics  # there is something to fix...
+    result = fix_source(code, "mod.py")
+    assert result.new_source == code  # ...but not safely
+    assert result.error is None
+    assert result.unfixed and all(o.reason for o in result.unfixed)
+
+
+def test_overlapping_fix_is_reported_not_dropped() -> None:
+    code = _src('''
+        _counts = {}
+        _total = 0
+
+        def hit(key):
+            global _total
+            if key not in _counts:
+                _counts[key] = compute(key)
+                _total += 1
+    ''')
+    result = fix_source(code, "mod.py")
+    assert [o.code for o in result.applied] == ["FT203"]
+    assert [o.code for o in result.unfixed] == ["FT102"]
+    assert "overlaps the fix for FT203" in result.unfixed[0].reason
+
+
+def test_failed_proof_leaves_source_untouched(monkeypatch) -> None:
+    code = _src(PAIRS["discard"][0])
+    monkeypatch.setattr(fixer, "apply", lambda model, fixes: model.module)
+    result = fix_source(code, "mod.py")
+    assert result.new_source == code
+    assert not result.changed
+    assert "did not remove" in result.error
+    assert result.unfixed[0].reason.startswith("not fixed:")
+
+
+def test_unparsable_source_is_returned_as_is() -> None:
+    code = "def broken(:\n"
+    result = fix_source(code, "mod.py")
+    assert result.new_source == code and not result.changed
+
+
+def test_crlf_bom_tabs_and_comments_survive() -> None:
+    before = ("\ufeff# header\r\n_pending = set()\r\n\r\ndef finish(job):\r\n"
+              "\t# why\r\n\tif job in _pending:\r\n\t\t_pending.remove(job)\r\n"
+              "\treturn job  # done\r\n").encode("utf-8")
+    after = ("\ufeff# header\r\n_pending = set()\r\n\r\ndef finish(job):\r\n"
+             "\t# why\r\n\t_pending.discard(job)\r\n\treturn job  # done\r\n").encode("utf-8")
+    result = fix_source(before, "mod.py")
+    assert result.new_source == after
+
+
+def test_lock_fix_keeps_crlf_and_encoding() -> None:
+    before = "# -*- coding: latin-1 -*-\r\n_n = {}\r\n\r\ndef f(k):\r\n    _n[k] += 1  # é\r\n"
+    result = fix_source(before.encode("latin-1"), "mod.py")
+    text = result.new_source.decode("latin-1")
+    assert "\n" not in text.replace("\r\n", "")
+    assert "    with _n_lock:\r\n        _n[k] += 1  # é\r\n" in text
+
+
+def test_json_carries_the_fix(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "mod.py"
+    path.write_text(_src(PAIRS["discard"][0]))
+    out = run_ftlint("--format", "json", str(path))
+    [finding] = json.loads(out.stdout)
+    fix = finding["fix"]
+    assert fix["applicability"] == "safe" and fix["message"] == "Use `discard`"
+    [edit] = fix["edits"]
+    assert edit["content"] == "    _pending.discard(job)\n"
+    assert edit["location"] == {"row": 4, "column": 1}
+    assert edit["end_location"] == {"row": 6, "column": 1}
+
+
+def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "mod.py"
+    path.write_text(_src(PAIRS["global read-modify-write"][0]))
+    os.chmod(path, 0o751)
+    out = run_ftlint("--fix", str(path))
+    assert out.returncode == 1  # the file was rewritten
+    assert "Fixed 1 finding in 1 file." in out.stdout
+    assert path.read_text() == _src(PAIRS["global read-modify-write"][1])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o751
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mod.py"]
+
+
+def test_write_failure_keeps_the_original(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "mod.py"
+    path.write_text("old\n")
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        fixer.write_atomically(str(path), b"new\n")
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["mod.py"]
+
+
+def test_cli_diff_writes_nothing(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "mod.py"
+    code = _src(PAIRS["module lock and import"][0])
+    path.write_text(code)
+    out = run_ftlint("--diff", str(path))
+    assert out.returncode == 1
+    assert "+import threading\n" in out.stdout and "+_cache_lock = threading.Lock()\n" in out.stdout
+    assert "Would fix 1 finding in 1 file." in out.stderr
+    assert path.read_text() == code
+
+
+def test_cli_fix_show_fixes_and_clean_exit(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "mod.py"
+    path.write_text(_src(PAIRS["setdefault"][0]) + _src(UNCHANGED["elif"]).replace("_cache", "_other"))
+    out = run_ftlint("--fix", "--show-fixes", str(path))
+    assert out.returncode == 1
+    assert "fixed FT203 at 4:5: Use `setdefault`" in out.stdout
+    assert "not fixed FT203" in out.stdout and "elif" in out.stdout
+    assert "Fixed 1 finding in 1 file." in out.stdout
+    clean = tmp_path / "clean.py"
+    clean.write_text("x = 1\n")
+    out = run_ftlint("--fix", str(clean))
+    assert out.returncode == 0 and clean.read_text() == "x = 1\n"
+
+
+def test_cli_fix_never_writes_an_unparsable_file(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "bad.py"
+    path.write_bytes(b"def broken(:\n")
+    out = run_ftlint("--fix", str(path))
+    assert out.returncode == 1  # the syntax error is reported
+    assert path.read_bytes() == b"def broken(:\n"
