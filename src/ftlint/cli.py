@@ -72,6 +72,11 @@ def _codes_option(name: str, help_text: str):
 @click.option("--diff", is_flag=True,
               help="Print the fixes as a unified diff and change no file (exit 1 if any).")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed in each file.")
+@click.option("--add-noqa", is_flag=True,
+              help="Add '# noqa: CODE' comments to the reported lines (merged with existing ones).")
+@click.option("--baseline", metavar="FILE", default=None,
+              help="Report only findings not recorded in FILE; record them there if FILE "
+                   "does not exist.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel workers (default: the number of CPUs).")
@@ -81,7 +86,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
           exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
           no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
-          diff: bool = False, show_fixes: bool = False) -> None:
+          diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
+          baseline: Optional[str] = None) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
     from ftlint.api import lint_paths
     from ftlint.output import FORMATS
@@ -98,6 +104,10 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
                 report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json")
+        if add_noqa or baseline is not None:
+            from ftlint.adoption import adopt
+            report = adopt(report, settings.root, add_noqa, baseline,
+                           lambda line: click.echo(line, err=True))
     except ConfigError as exc:
         click.echo(f"ftlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
