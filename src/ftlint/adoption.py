@@ -159,6 +159,12 @@ def add_noqa_to_file(path: str, by_row: dict[int, list[Diagnostic]], result: Noq
         ending_match = _ENDING.search(line)
         ending = ending_match.group(1) if ending_match else ""
         body = line[:len(line) - len(ending)]
+        column = info.comment[row][0] if row in info.comment else len(body)
+        shadow = NOQA_INLINE.search(body, 0, column)
+        if shadow is not None:  # "# noqa" in a string: the first match is what counts
+            result.skipped.extend(Skipped(d, "a string on the line contains '# noqa'")
+                                  for d in diagnostics)
+            continue
         if row in info.comment:
             column, comment = info.comment[row]
             merged = _merge(comment, codes)
