@@ -7,10 +7,9 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from ftlint.analysis.checks import classify, handler_catches_lookup, test_keys
-from ftlint.analysis.keys import expr_key, iter_subexpressions, read_keys, strip_view
+from ftlint.analysis.keys import strip_view
 from ftlint.analysis.model import (
-    Access, Binding, Call, Compound, Function, LockUse, ModuleModel, Mutability,
+    Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, THREADSAFE_TYPES,
@@ -20,6 +19,8 @@ from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
 from ftlint.analysis.walk import Walker
+from ftlint.analysis.compounds import CheckTracking
+from ftlint.analysis.locking import LockTracking
 
 _DISPLAYS = {
     cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
@@ -36,7 +37,7 @@ _THREAD_IDS = frozenset({
 })
 
 
-class ModelBuilder(Walker):
+class ModelBuilder(LockTracking, CheckTracking, Walker):
     # One builder per file, used by one thread: it is deliberately unlocked.
     __thread_safe__ = False
 
@@ -75,10 +76,6 @@ class ModelBuilder(Walker):
                 return None
         return None
 
-    def held(self) -> tuple[str, ...]:
-        lines = [k for block in self.line_locks for k in block]
-        return tuple(k for k in self.with_locks if k) + tuple(lines)
-
     def method_frame(self) -> Optional[Frame]:
         for frame in reversed(self.frames):
             if frame.kind == "function" and frame.function.class_name:
@@ -86,16 +83,6 @@ class ModelBuilder(Walker):
             if frame.kind != "function":
                 return None
         return None
-
-    def lock_key(self, node: cst.BaseExpression) -> Optional[str]:
-        if isinstance(node, cst.Call):
-            inner = self.lock_key(node.func)
-            return None if inner is None else inner + "()"
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            method = self.method_frame()
-            if method is not None and node.value.value == method.function.self_name:
-                return f"{method.function.class_name}.{node.attr.value}"
-        return dotted(node)
 
     def classify_value(self, value: cst.BaseExpression) -> tuple[Mutability, str]:
         for node_type, kind in _DISPLAYS.items():
@@ -165,23 +152,6 @@ class ModelBuilder(Walker):
         else:
             self.model.accesses.append(access)
         self.match_check(target, access)
-
-    def match_check(self, target: cst.BaseExpression, access: Access) -> None:
-        key = expr_key(target)
-        if key is None or not self.checks:
-            return
-        for keys, node, locks in reversed(self.checks):
-            check = keys.get(key)
-            if check is None:
-                continue
-            kind = classify(check, access.op, access.write)
-            if kind is not None:
-                self.model.compounds.append(Compound(
-                    kind=kind, ref=access.ref, node=node, write=access,
-                    function=access.function, locks=locks,
-                    detail="try/except KeyError" if isinstance(node, cst.Try) else check,
-                ))
-            return
 
     def record_target(self, target: cst.BaseExpression, op: str, atomic: bool,
                       node: cst.CSTNode, value: Optional[cst.BaseExpression] = None) -> None:
@@ -395,18 +365,7 @@ class ModelBuilder(Walker):
     # -- statements ------------------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.statements.append(node)
-        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
-            call = node.body[0].value
-            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                method = call.func.attr.value
-                key = self.lock_key(call.func.value)
-                if key and method == "acquire":
-                    self.line_locks[-1].append(key)
-                elif key and method == "release":
-                    for block in reversed(self.line_locks):
-                        if key in block:
-                            block.remove(key)
-                            break
+        self.note_acquire_release(node)
 
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.statements.pop()
@@ -420,14 +379,6 @@ class ModelBuilder(Walker):
         kept = self.kept_checks.pop()
         if kept:
             del self.checks[-kept:]
-
-    def keep_or_close_check(self, guard: bool) -> None:
-        """After a guard clause the rest of the block runs only when the
-        check failed, so the check stays open until the block ends."""
-        if guard:
-            self.kept_checks[-1] += 1
-        else:
-            self.checks.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         frame = self.frame
@@ -461,24 +412,6 @@ class ModelBuilder(Walker):
         index = target.slice[0].slice if len(target.slice) == 1 else None
         return isinstance(index, cst.Index) and self.is_thread_id(index.value)
 
-    def note_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        """`x = d.get(k)` / `x = d[k]`: a later test of `x` checks `d`."""
-        if not isinstance(target, cst.Name):
-            return
-        if self.is_thread_id(value):
-            self.frame.thread_ids.add(target.value)
-        container = None
-        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
-                and value.func.attr.value == "get"):
-            container = value.func.value
-        elif isinstance(value, cst.Subscript):
-            container = value.value
-        key = expr_key(container) if container is not None else None
-        if key is not None:
-            self.frame.aliases[target.value] = key
-        else:
-            self.frame.aliases.pop(target.value, None)
-
     def note_local_value(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """Locals bound to an iterator (FT301 if handed to threads) or to a
         new lock (FT305 if it never leaves the function)."""
@@ -504,34 +437,6 @@ class ModelBuilder(Walker):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self.record_target(node.target, "augassign", False, node, node.value)
         self.add_rmw(node.target, node, augmented=True)
-
-    def check_rmw(self, target: cst.BaseExpression, value: cst.BaseExpression,
-                  node: cst.CSTNode) -> None:
-        key = expr_key(target)
-        if key is None or key[0] == "L":
-            return
-        if isinstance(target, cst.Name) and target.value not in self.frame.globals:
-            return
-        if key in read_keys(value):
-            self.add_rmw(target, node, augmented=False)
-
-    def add_rmw(self, target: cst.BaseExpression, node: cst.CSTNode, augmented: bool,
-                detail: str = "") -> None:
-        """Mark the write just recorded for ``node`` as read-modify-write."""
-        write = self.last_write(node)
-        if write is None:
-            return
-        write.atomic = False
-        self.model.compounds.append(Compound(
-            kind="rmw", ref=write.ref, node=node, write=write, function=write.function,
-            locks=write.locks, detail=detail or ("augmented" if augmented else "assign"),
-        ))
-
-    def last_write(self, node: cst.CSTNode) -> Optional[Access]:
-        for pool in (self.frame.pending, self.model.accesses):
-            if pool and pool[-1].node is node and pool[-1].write:
-                return pool[-1]
-        return None
 
     def visit_Del(self, node: cst.Del) -> None:
         self.record_target(node.target, "del", True, node)
@@ -564,16 +469,6 @@ class ModelBuilder(Walker):
                 if isinstance(node.args[0].value, cst.Name):
                     self.record(target, func.value, True, True, node)
 
-    def count_local_lock_use(self, expr: cst.BaseExpression) -> None:
-        frame = self.frame
-        if isinstance(expr, cst.Name) and expr.value in frame.local_locks:
-            frame.lock_uses[expr.value] = frame.lock_uses.get(expr.value, 0) + 1
-
-    def lock_created_here(self, node: cst.Call) -> None:
-        name = self.imports.qualify(node.func)
-        if name in LOCK_TYPES:
-            self.model.lock_uses.append(LockUse(node, self.function(), name))
-
     # -- reads -------------------------------------------------------------------
     def record_iteration(self, iterable: cst.BaseExpression, node: cst.CSTNode) -> None:
         target = strip_view(iterable)
@@ -596,109 +491,12 @@ class ModelBuilder(Walker):
         if self.frame.kind == "function":
             bind_target(self.frame, node.target)
 
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self.checks:
-            self.record_getitem(node)
-
-    def record_getitem(self, node: cst.Subscript) -> None:
-        # Only reads under a membership check matter (`if k in d: return d[k]`).
-        key = expr_key(node.value)
-        if key is None:
-            return
-        for keys, _, _ in self.checks:
-            if keys.get(key) == "contains":
-                self.record(node.value, "getitem", False, True, node)
-                return
-
     # -- locks and checks ------------------------------------------------------
-    def visit_With(self, node: cst.With) -> None:
-        self.statements.append(node)
-        pushed = 0
-        for item in node.items:
-            expr = item.item
-            if isinstance(expr, cst.Call) and self.imports.qualify(expr.func) in LOCK_TYPES:
-                self.lock_created_here(expr)
-                continue
-            key = self.lock_key(expr)
-            if key is not None:
-                self.with_locks.append(key)
-                pushed += 1
-            self.count_local_lock_use(expr)
-            if item.asname is not None and self.frame.kind == "function":
-                bind_target(self.frame, item.asname.name)
-            if (item.asname is not None and isinstance(item.asname.name, cst.Name)
-                    and isinstance(expr, cst.Call)
-                    and (self.imports.qualify(expr.func) or "").endswith("PoolExecutor")):
-                self.executors.add(item.asname.name.value)
-        self._with_pushed = getattr(self, "_with_pushed", [])
-        self._with_pushed.append(pushed)
-
-    def leave_With(self, node: cst.With) -> None:
-        pushed = self._with_pushed.pop()
-        if pushed:
-            del self.with_locks[-pushed:]
-        self.statements.pop()
-
     def visit_If(self, node: cst.If) -> None:
         self.statements.append(node)
 
-    def visit_If_body(self, node: cst.If) -> None:
-        keys = test_keys(node.test)
-        for key, kind in list(keys.items()):
-            alias = self.frame.aliases.get(key[1]) if key[0] == "N" else None
-            if alias is not None:  # `pool = self.pools.get(k)` then `if pool:`
-                keys.setdefault(alias, "contains")
-        self.checks.append((keys, node, self.held()))
-        test = node.test
-        acquired = None
-        if (isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute)
-                and test.func.attr.value == "acquire"):
-            acquired = self.lock_key(test.func.value)
-        self.with_locks.append(acquired or "")
-
-    def leave_If_body(self, node: cst.If) -> None:
-        self.with_locks.pop()
-
-    def leave_If(self, node: cst.If) -> None:
-        self.keep_or_close_check(node.orelse is None and _exits(node.body))
-        self.statements.pop()
-
-    def visit_While(self, node: cst.While) -> None:
-        self.loop_depth += 1
-        self.statements.append(node)
-        self.checks.append((test_keys(node.test), node, self.held()))
-
-    def leave_While(self, node: cst.While) -> None:
-        self.loop_depth -= 1
-        self.checks.pop()
-        self.statements.pop()
-
     def visit_Try(self, node: cst.Try) -> None:
         self.statements.append(node)
-
-    def visit_Try_body(self, node: cst.Try) -> None:
-        released = _released_in_finally(self, node)
-        self.with_locks.extend(released)
-        self._try_pushed = getattr(self, "_try_pushed", [])
-        self._try_pushed.append(len(released))
-
-    def leave_Try_body(self, node: cst.Try) -> None:
-        pushed = self._try_pushed.pop()
-        if pushed:
-            del self.with_locks[-pushed:]
-
-    def visit_Try_handlers(self, node: cst.Try) -> None:
-        keys = {}
-        if handler_catches_lookup(node):
-            for expr in iter_subexpressions(node.body):
-                if isinstance(expr, cst.Subscript):
-                    key = expr_key(expr.value)
-                    if key is not None:
-                        keys[key] = "contains"
-        self.checks.append((keys, node, self.held()))
-
-    def leave_Try_handlers(self, node: cst.Try) -> None:
-        self.keep_or_close_check(handler_catches_lookup(node) and _exits(node.body))
 
     def leave_Try(self, node: cst.Try) -> None:
         self.statements.pop()
@@ -763,32 +561,6 @@ def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
     return names
 
 
-def _exits(body: cst.BaseSuite) -> bool:
-    """Does the block end by leaving (return, raise, continue, break)?"""
-    if isinstance(body, cst.SimpleStatementSuite):
-        last = body.body[-1] if body.body else None
-    else:
-        statement = body.body[-1] if body.body else None
-        last = (statement.body[-1] if isinstance(statement, cst.SimpleStatementLine)
-                and statement.body else None)
-    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
-
-
-def _released_in_finally(builder: ModelBuilder, node: cst.Try) -> list[str]:
-    if node.finalbody is None:
-        return []
-    keys = []
-    for stmt in node.finalbody.body.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            call = small.value if isinstance(small, cst.Expr) else None
-            if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value == "release"):
-                key = builder.lock_key(call.func.value)
-                if key is not None:
-                    keys.append(key)
-    return keys
 
 
 def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = ()) -> ModuleModel:

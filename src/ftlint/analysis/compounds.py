@@ -1,0 +1,157 @@
+"""Compound operations: a check and the act that relies on it, and
+read-modify-write, matched while the tree is walked.
+
+A mixin of :class:`ftlint.analysis.builder.ModelBuilder`; the test reading
+itself is in :mod:`ftlint.analysis.checks`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ftlint.analysis.checks import classify, handler_catches_lookup, test_keys
+from ftlint.analysis.keys import expr_key, iter_subexpressions, read_keys
+from ftlint.analysis.model import Access, Compound
+
+
+class CheckTracking:
+    __thread_safe__ = False  # part of the per-file ModelBuilder
+
+    def match_check(self, target: cst.BaseExpression, access: Access) -> None:
+        key = expr_key(target)
+        if key is None or not self.checks:
+            return
+        for keys, node, locks in reversed(self.checks):
+            check = keys.get(key)
+            if check is None:
+                continue
+            kind = classify(check, access.op, access.write)
+            if kind is not None:
+                self.model.compounds.append(Compound(
+                    kind=kind, ref=access.ref, node=node, write=access,
+                    function=access.function, locks=locks,
+                    detail="try/except KeyError" if isinstance(node, cst.Try) else check,
+                ))
+            return
+
+    def keep_or_close_check(self, guard: bool) -> None:
+        """After a guard clause the rest of the block runs only when the
+        check failed, so the check stays open until the block ends."""
+        if guard:
+            self.kept_checks[-1] += 1
+        else:
+            self.checks.pop()
+
+    def check_rmw(self, target: cst.BaseExpression, value: cst.BaseExpression,
+                  node: cst.CSTNode) -> None:
+        key = expr_key(target)
+        if key is None or key[0] == "L":
+            return
+        if isinstance(target, cst.Name) and target.value not in self.frame.globals:
+            return
+        if key in read_keys(value):
+            self.add_rmw(target, node, augmented=False)
+
+    def add_rmw(self, target: cst.BaseExpression, node: cst.CSTNode, augmented: bool,
+                detail: str = "") -> None:
+        """Mark the write just recorded for ``node`` as read-modify-write."""
+        write = self.last_write(node)
+        if write is None:
+            return
+        write.atomic = False
+        self.model.compounds.append(Compound(
+            kind="rmw", ref=write.ref, node=node, write=write, function=write.function,
+            locks=write.locks, detail=detail or ("augmented" if augmented else "assign"),
+        ))
+
+    def last_write(self, node: cst.CSTNode) -> Optional[Access]:
+        for pool in (self.frame.pending, self.model.accesses):
+            if pool and pool[-1].node is node and pool[-1].write:
+                return pool[-1]
+        return None
+
+    def visit_If_body(self, node: cst.If) -> None:
+        keys = test_keys(node.test)
+        for key, kind in list(keys.items()):
+            alias = self.frame.aliases.get(key[1]) if key[0] == "N" else None
+            if alias is not None:  # `pool = self.pools.get(k)` then `if pool:`
+                keys.setdefault(alias, "contains")
+        self.checks.append((keys, node, self.held()))
+        test = node.test
+        acquired = None
+        if (isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute)
+                and test.func.attr.value == "acquire"):
+            acquired = self.lock_key(test.func.value)
+        self.with_locks.append(acquired or "")
+
+    def leave_If(self, node: cst.If) -> None:
+        self.keep_or_close_check(node.orelse is None and _exits(node.body))
+        self.statements.pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loop_depth += 1
+        self.statements.append(node)
+        self.checks.append((test_keys(node.test), node, self.held()))
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loop_depth -= 1
+        self.checks.pop()
+        self.statements.pop()
+
+    def visit_Try_handlers(self, node: cst.Try) -> None:
+        keys = {}
+        if handler_catches_lookup(node):
+            for expr in iter_subexpressions(node.body):
+                if isinstance(expr, cst.Subscript):
+                    key = expr_key(expr.value)
+                    if key is not None:
+                        keys[key] = "contains"
+        self.checks.append((keys, node, self.held()))
+
+    def leave_Try_handlers(self, node: cst.Try) -> None:
+        self.keep_or_close_check(handler_catches_lookup(node) and _exits(node.body))
+
+    def note_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """`x = d.get(k)` / `x = d[k]`: a later test of `x` checks `d`."""
+        if not isinstance(target, cst.Name):
+            return
+        if self.is_thread_id(value):
+            self.frame.thread_ids.add(target.value)
+        container = None
+        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "get"):
+            container = value.func.value
+        elif isinstance(value, cst.Subscript):
+            container = value.value
+        key = expr_key(container) if container is not None else None
+        if key is not None:
+            self.frame.aliases[target.value] = key
+        else:
+            self.frame.aliases.pop(target.value, None)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self.checks:
+            self.record_getitem(node)
+
+    def record_getitem(self, node: cst.Subscript) -> None:
+        # Only reads under a membership check matter (`if k in d: return d[k]`).
+        key = expr_key(node.value)
+        if key is None:
+            return
+        for keys, _, _ in self.checks:
+            if keys.get(key) == "contains":
+                self.record(node.value, "getitem", False, True, node)
+                return
+
+
+def _exits(body: cst.BaseSuite) -> bool:
+    """Does the block end by leaving (return, raise, continue, break)?"""
+    if isinstance(body, cst.SimpleStatementSuite):
+        last = body.body[-1] if body.body else None
+    else:
+        statement = body.body[-1] if body.body else None
+        last = (statement.body[-1] if isinstance(statement, cst.SimpleStatementLine)
+                and statement.body else None)
+    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))

@@ -1,0 +1,119 @@
+"""Which locks are held where: the guarded regions of a module.
+
+`with lock:`, `acquire()` with a `release()` in `finally`, plain
+`acquire()` ... `release()` statements, `if lock.acquire(...):` bodies, and
+locks created right where they are used (which guard nothing).
+A mixin of :class:`ftlint.analysis.builder.ModelBuilder`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import LockUse
+from ftlint.analysis.names import LOCK_TYPES, dotted
+from ftlint.analysis.scopes import bind_target
+
+
+class LockTracking:
+    __thread_safe__ = False  # part of the per-file ModelBuilder
+
+    def held(self) -> tuple[str, ...]:
+        lines = [k for block in self.line_locks for k in block]
+        return tuple(k for k in self.with_locks if k) + tuple(lines)
+
+    def lock_key(self, node: cst.BaseExpression) -> Optional[str]:
+        if isinstance(node, cst.Call):
+            inner = self.lock_key(node.func)
+            return None if inner is None else inner + "()"
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            method = self.method_frame()
+            if method is not None and node.value.value == method.function.self_name:
+                return f"{method.function.class_name}.{node.attr.value}"
+        return dotted(node)
+
+    def count_local_lock_use(self, expr: cst.BaseExpression) -> None:
+        frame = self.frame
+        if isinstance(expr, cst.Name) and expr.value in frame.local_locks:
+            frame.lock_uses[expr.value] = frame.lock_uses.get(expr.value, 0) + 1
+
+    def lock_created_here(self, node: cst.Call) -> None:
+        name = self.imports.qualify(node.func)
+        if name in LOCK_TYPES:
+            self.model.lock_uses.append(LockUse(node, self.function(), name))
+
+    def visit_With(self, node: cst.With) -> None:
+        self.statements.append(node)
+        pushed = 0
+        for item in node.items:
+            expr = item.item
+            if isinstance(expr, cst.Call) and self.imports.qualify(expr.func) in LOCK_TYPES:
+                self.lock_created_here(expr)
+                continue
+            key = self.lock_key(expr)
+            if key is not None:
+                self.with_locks.append(key)
+                pushed += 1
+            self.count_local_lock_use(expr)
+            if item.asname is not None and self.frame.kind == "function":
+                bind_target(self.frame, item.asname.name)
+            if (item.asname is not None and isinstance(item.asname.name, cst.Name)
+                    and isinstance(expr, cst.Call)
+                    and (self.imports.qualify(expr.func) or "").endswith("PoolExecutor")):
+                self.executors.add(item.asname.name.value)
+        self._with_pushed = getattr(self, "_with_pushed", [])
+        self._with_pushed.append(pushed)
+
+    def leave_With(self, node: cst.With) -> None:
+        pushed = self._with_pushed.pop()
+        if pushed:
+            del self.with_locks[-pushed:]
+        self.statements.pop()
+
+    def visit_Try_body(self, node: cst.Try) -> None:
+        released = _released_in_finally(self, node)
+        self.with_locks.extend(released)
+        self._try_pushed = getattr(self, "_try_pushed", [])
+        self._try_pushed.append(len(released))
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        pushed = self._try_pushed.pop()
+        if pushed:
+            del self.with_locks[-pushed:]
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.with_locks.pop()
+
+    def note_acquire_release(self, node: cst.SimpleStatementLine) -> None:
+        """`lock.acquire()` ... `lock.release()` as plain statements."""
+        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
+            call = node.body[0].value
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                method = call.func.attr.value
+                key = self.lock_key(call.func.value)
+                if key and method == "acquire":
+                    self.line_locks[-1].append(key)
+                elif key and method == "release":
+                    for block in reversed(self.line_locks):
+                        if key in block:
+                            block.remove(key)
+                            break
+
+
+def _released_in_finally(builder: LockTracking, node: cst.Try) -> list[str]:
+    if node.finalbody is None:
+        return []
+    keys = []
+    for stmt in node.finalbody.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                    and call.func.attr.value == "release"):
+                key = builder.lock_key(call.func.value)
+                if key is not None:
+                    keys.append(key)
+    return keys
