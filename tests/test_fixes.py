@@ -11,7 +11,9 @@ import textwrap
 import pytest
 
 from ftlint.api import fix_source, lint_source
+from ftlint.config import Settings
 from ftlint.fixes import fixer
+from ftlint.rules import ALL_RULES
 
 
 def _src(code: str) -> str:
@@ -492,3 +494,17 @@ def test_cli_fix_never_writes_an_unparsable_file(tmp_path, run_ftlint) -> None:
     out = run_ftlint("--fix", str(path))
     assert out.returncode == 1  # the syntax error is reported
     assert path.read_bytes() == b"def broken(:\n"
+
+
+RULE_FIXES = [(code, before, after) for code, rule in ALL_RULES.items()
+              for before, after in rule.FIX_EXAMPLES]
+
+
+@pytest.mark.parametrize("code, before, after", RULE_FIXES,
+                         ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(RULE_FIXES)])
+def test_rule_fix_examples(code: str, before: str, after: str) -> None:
+    """The before/after pairs on the rule pages are what --fix does."""
+    assert ALL_RULES[code].fix != "none"
+    result = fix_source(_src(before), "mod.py", Settings(select=(code,)))
+    assert code in {o.code for o in result.applied}
+    assert_fix(before, after)

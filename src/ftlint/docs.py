@@ -18,8 +18,9 @@ _FIX = {
     "sometimes": "Fix: available for some cases.",
     "none": "Fix: none.",
 }
-# Until the fixer ships, pages say what the fix will be, not that it runs.
-FIXER_AVAILABLE = False
+# A rule's fix runs once the rule shows it with FIX_EXAMPLES (tested pairs);
+# until then its page says what the fix will be, not that it runs.
+FIXER_AVAILABLE = True
 _PLANNED = " The fixer is planned and not yet part of this release."
 
 
@@ -39,7 +40,7 @@ def render_rule(rule: type[Rule]) -> str:
     parts = [f"# {rule.code}: {rule.name}", ""]
     enabled = "on by default" if rule.default_enabled else "opt-in: select it explicitly"
     fix = _FIX[rule.fix].rstrip(".")
-    if not FIXER_AVAILABLE and rule.fix != "none":
+    if _planned(rule):
         fix += " (planned)"
     parts += [f"*{fix}. This rule is {enabled}.*", ""]
     parts += ["## What it does", "", _para(rule.summary), ""]
@@ -61,8 +62,11 @@ def render_rule(rule: type[Rule]) -> str:
             if example.title:
                 parts += [f"{example.title[0].upper()}{example.title[1:]}:", ""]
             parts += ["```python", _show(example.code), "```", ""]
-    planned = "" if FIXER_AVAILABLE or rule.fix == "none" else _PLANNED
+    planned = _PLANNED if _planned(rule) else ""
     parts += ["## Fix safety", "", _para(_FIX[rule.fix] + " " + rule.fix_doc + planned), ""]
+    for before, after in rule.FIX_EXAMPLES:
+        parts += ["`ftlint --fix` turns:", "", "```python", _show(before), "```", "",
+                  "into:", "", "```python", _show(after), "```", ""]
     parts += ["## Options", ""]
     parts += [_para(rule.options or (
         "`select`, `ignore`, `per-file-ignores` and `min-confidence` in `[tool.ftlint]`; "
@@ -71,6 +75,10 @@ def render_rule(rule: type[Rule]) -> str:
     if rule.references:
         parts += ["## References", ""] + [f"- {r}" for r in rule.references] + [""]
     return "\n".join(parts)
+
+
+def _planned(rule: type[Rule]) -> bool:
+    return rule.fix != "none" and not (FIXER_AVAILABLE and rule.FIX_EXAMPLES)
 
 
 def render_index() -> str:

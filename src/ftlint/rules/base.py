@@ -82,6 +82,9 @@ class Rule:
     supersedes: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[tuple[Example, ...]] = ()
     INVALID: ClassVar[tuple[Example, ...]] = ()
+    # (before, after) pairs of what `--fix` does, rendered under "Fix safety"
+    # and tested; a rule whose fix is not "none" but has none is still planned.
+    FIX_EXAMPLES: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         raise NotImplementedError

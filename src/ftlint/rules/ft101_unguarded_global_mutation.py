@@ -166,6 +166,28 @@ class UnguardedGlobalMutation(Rule):
         ''', "a lone atomic operation"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import threading
+        _cache = {}
+
+        def get(key):
+            if key not in _cache:
+                _cache[key] = compute(key)
+            return _cache[key]
+    ''', '''
+        import threading
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def get(key):
+            with _cache_lock:
+                if key not in _cache:
+                    _cache[key] = compute(key)
+            return _cache[key]
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for binding in mutable_bindings(model, "global"):
             for access in unguarded_runtime_writes(model, binding.ref):

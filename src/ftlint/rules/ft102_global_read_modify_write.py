@@ -92,6 +92,25 @@ class GlobalReadModifyWrite(Rule):
         ''', "x = x + y"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        _total_requests = 0
+
+        def handle(request):
+            global _total_requests
+            _total_requests += 1
+    ''', '''
+        import threading
+        _total_requests = 0
+        _total_requests_lock = threading.Lock()
+
+        def handle(request):
+            global _total_requests
+            with _total_requests_lock:
+                _total_requests += 1
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for compound in model.compounds:
             write = compound.write

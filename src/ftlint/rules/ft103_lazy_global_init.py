@@ -92,6 +92,30 @@ class LazyGlobalInit(Rule):
         ''', "the lock is taken, but the check is not repeated under it"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        _client = None
+
+        def client():
+            global _client
+            if _client is None:
+                _client = make_client()
+            return _client
+    ''', '''
+        import threading
+        _client = None
+        _client_lock = threading.Lock()
+
+        def client():
+            global _client
+            if _client is None:
+                with _client_lock:
+                    if _client is None:
+                        _client = make_client()
+            return _client
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         reported = set()
         for compound in model.compounds:

@@ -101,6 +101,31 @@ class AttributeReadModifyWrite(Rule):
         ''', "check-then-set in a private method"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        class Counter:
+            def __init__(self):
+                self.value = 0
+
+            def increment(self):
+                self.value += 1
+
+        REQUESTS = Counter()
+    ''', '''
+        import threading
+        class Counter:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.value = 0
+
+            def increment(self):
+                with self._lock:
+                    self.value += 1
+
+        REQUESTS = Counter()
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for compound in model.compounds:
             write = compound.write

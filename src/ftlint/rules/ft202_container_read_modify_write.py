@@ -84,6 +84,27 @@ class ContainerReadModifyWrite(Rule):
         ''', "augmented item assignment on a global"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        from collections import Counter
+
+        _hits = Counter()
+
+        def hit(path):
+            _hits[path] += 1
+    ''', '''
+        from collections import Counter
+        import threading
+
+        _hits = Counter()
+        _hits_lock = threading.Lock()
+
+        def hit(path):
+            with _hits_lock:
+                _hits[path] += 1
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for compound in model.compounds:
             write = compound.write

@@ -122,6 +122,53 @@ class CheckThenAct(Rule):
         ''', "try/except KeyError"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        _handlers = {}
+
+        def register(name, handler):
+            if name not in _handlers:
+                _handlers[name] = handler
+
+        def forget(name):
+            if name in _handlers:
+                del _handlers[name]
+    ''', '''
+        _handlers = {}
+
+        def register(name, handler):
+            _handlers.setdefault(name, handler)
+
+        def forget(name):
+            _handlers.pop(name, None)
+    '''),
+        ('''
+        class Pool:
+            def __init__(self):
+                self.free = []
+
+            def take(self):
+                if self.free:
+                    return self.free.pop()
+                return None
+
+        POOL = Pool()
+    ''', '''
+        class Pool:
+            def __init__(self):
+                self.free = []
+
+            def take(self):
+                try:
+                    return self.free.pop()
+                except IndexError:
+                    pass
+                return None
+
+        POOL = Pool()
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         reported = set()
         lazy = model.lazy_init_nodes

@@ -97,6 +97,32 @@ class LazyAttributeInit(Rule):
         ''', "through hasattr"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        class Service:
+            _instance = None
+
+            @classmethod
+            def instance(cls):
+                if cls._instance is None:
+                    cls._instance = cls()
+                return cls._instance
+    ''', '''
+        import threading
+        class Service:
+            _lock = threading.Lock()
+            _instance = None
+
+            @classmethod
+            def instance(cls):
+                if cls._instance is None:
+                    with cls._lock:
+                        if cls._instance is None:
+                            cls._instance = cls()
+                return cls._instance
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         reported = set()
         for compound in model.compounds:

@@ -98,6 +98,39 @@ class InconsistentLocking(Rule):
         ''', "module state"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import threading
+
+        class Queue:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._items = []
+
+            def put(self, item):
+                with self._lock:
+                    self._items.append(item)
+
+            def reset(self):
+                self._items.clear()
+    ''', '''
+        import threading
+
+        class Queue:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._items = []
+
+            def put(self, item):
+                with self._lock:
+                    self._items.append(item)
+
+            def reset(self):
+                with self._lock:
+                    self._items.clear()
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         by_ref: dict = {}
         for access in model.accesses:
