@@ -354,6 +354,27 @@ UNCHANGED = {
                 _client = make_client()
             return _client
     ''',
+    "a guard clause is not the unit of work": '''
+        _checked = 0
+
+        def check():
+            global _checked
+            if _checked:
+                return
+            setup()
+            _checked = 1
+    ''',
+    "a base class may set _lock in its __init__": '''
+        class Stats(Base):
+            def __init__(self):
+                self.peak = 0
+
+            def observe(self, value):
+                if value > self.peak:
+                    self.peak = value
+
+        STATS = Stats()
+    ''',
     "a base class may own _lock": '''
         class Stats(Base):
             def _observe(self, value):

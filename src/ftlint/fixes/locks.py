@@ -16,7 +16,9 @@ import libcst as cst
 
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
-from ftlint.fixes.tree import block_statement, code, has_comment, pure_test, suspends, top_level, walk
+from ftlint.fixes.tree import (
+    block_statement, code, has_comment, inside, pure_test, suspends, top_level, walk,
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
                 return Lock(f"{me}.{attr_ref[2]}")
     if any(r[1:] == (cls, "_lock") for r in model.bindings if r[0] in ("instance", "class")):
         return Declined(f"`{cls}._lock` already names something else")
-    why = _threading_available(model)
+    why = _threading_available(model) or _inherited(model, cls)
     if why:
         return Declined(why)
     kind = "RLock" if _method_calls(model, region, cls, me) else "Lock"
@@ -148,12 +150,23 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
         statement = Statement(init, f"{params[0].name.value}._lock = threading.{kind}()\n",
                               f"{cls}._lock", kind == "RLock")
         return Lock(f"{me}._lock", ("threading",), init_statements=(statement,))
-    if any(code(model, b.value) not in ("object",) for b in class_node.bases):
-        return Declined("a base class may already define `_lock`; add the lock by hand")
     if "instance" not in scopes and any(r[:3] == ("instance", cls, "_lock") for r in model.bindings):
         return Declined(f"instances of `{cls}` set their own `_lock`")
     statement = Statement(class_node, f"_lock = threading.{kind}()\n", f"{cls}._lock", kind == "RLock")
     return Lock(f"{me}._lock", ("threading",), class_statements=(statement,))
+
+
+def _inherited(model: ModuleModel, cls: str) -> Optional[str]:
+    """A new `_lock` must not meet another `_lock` up or down the hierarchy."""
+    class_node = model.classes[cls]
+    if any(code(model, b.value) != "object" for b in class_node.bases):
+        return "a base class may already use `_lock`; add the lock by hand"
+    subclasses = {name for name, bases in model.class_bases.items()
+                  if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
+    if any(r[0] in ("instance", "class") and r[1] in subclasses and r[2] == "_lock"
+           for r in model.bindings):
+        return "a subclass already uses `_lock`"
+    return None
 
 
 def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
@@ -180,6 +193,8 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     why = block_statement(model, region)
     if why:
         return Declined(why)
+    if not inside(model, access.node, region):
+        return Declined("the check and the write are separate statements (a guard clause)")
     if suspends(region):
         return Declined("the region yields or awaits; a lock must not be held across it")
     lock = lock_for(model, ref, region, access.function, reuse)
@@ -193,6 +208,8 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     """`if x is None: x = build()` -> test, lock, test again, build."""
     if not isinstance(node, cst.If) or node.orelse is not None:
         return Declined("only an `if` without `else` is rewritten")
+    if not inside(model, access.node, node.body):
+        return Declined("the assignment is not inside the `if`")
     why = block_statement(model, node)
     if why:
         return Declined(why)

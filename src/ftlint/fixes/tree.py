@@ -61,6 +61,16 @@ def block_statement(model: ModuleModel, node: cst.CSTNode) -> Optional[str]:
     return None
 
 
+def inside(model: ModuleModel, node: cst.CSTNode, region: cst.CSTNode) -> bool:
+    parent_of = parents(model)
+    current: Optional[cst.CSTNode] = node
+    while current is not None:
+        if current is region:
+            return True
+        current = parent_of.get(id(current))
+    return False
+
+
 def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
     """The module-level statement that contains ``node``."""
     parent_of = parents(model)
