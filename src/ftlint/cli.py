@@ -13,6 +13,7 @@ from ftlint.config import (
     ConfigError, Settings, find_config, load_settings, split_codes, validate_codes,
 )
 from ftlint.diagnostics import Confidence
+from ftlint.output import FORMATS
 from ftlint.rules import ALL_RULES, get_rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -60,11 +61,16 @@ def _codes_option(name: str, help_text: str):
               help="Patterns to skip in addition to the defaults.")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None,
               help="Report only findings at or above this confidence.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "output_format", type=click.Choice(list(FORMATS)), default="text",
               show_default=True, help="Output format.")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, without the summary.")
+@click.option("--show-source", is_flag=True,
+              help="Show the reported lines, underlined, under each finding (text format).")
+@click.option("--color/--no-color", default=None,
+              help="Colour text output (default: on a terminal, unless NO_COLOR is set; "
+                   "FORCE_COLOR turns it on).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
@@ -85,12 +91,12 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
           extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
           exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
+          show_source: bool, color: Optional[bool],
           no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
           baseline: Optional[str] = None) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
     from ftlint.api import lint_paths
-    from ftlint.output import FORMATS
 
     paths = paths or (".",)
     try:
@@ -115,7 +121,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("Please report this, with the file that triggered it.", err=True)
         sys.exit(EXIT_ERROR)
-    FORMATS[output_format](report, sys.stdout, quiet=quiet, statistics=statistics)
+    FORMATS[output_format](report, sys.stdout, quiet=quiet, statistics=statistics,
+                           show_source=show_source, color=color)
     if fix and fixed:
         count = sum(len(f.result.applied) for f in fixed)
         click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {len(fixed)} "
