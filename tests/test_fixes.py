@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -529,3 +530,24 @@ def test_rule_fix_examples(code: str, before: str, after: str) -> None:
     result = fix_source(_src(before), "mod.py", Settings(select=(code,)))
     assert code in {o.code for o in result.applied}
     assert_fix(before, after)
+
+
+FIX_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fixes"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in FIX_FIXTURES.glob("*.py")
+                                        if not p.name.endswith(".fixed.py")),
+                         ids=lambda p: p.name)
+def test_fixture_files(path: Path) -> None:
+    """Each fixture fixes to its ``.fixed.py`` sibling, which parses, keeps none
+    of the fixed findings, and which fixing again leaves alone."""
+    source = path.read_text(encoding="utf-8")
+    expected = path.with_name(path.stem + ".fixed.py").read_text(encoding="utf-8")
+    result = fix_source(source, str(path))
+    assert result.error is None and result.applied
+    assert result.new_source == expected
+    compile(expected, str(path), "exec")
+    left = {(d.code, d.message) for d in lint_source(expected, str(path)).diagnostics}
+    kept = {(o.code, o.message) for o in result.unfixed}
+    assert not {(o.code, o.message) for o in result.applied} - kept & left
+    assert fix_source(expected, str(path)).new_source == expected
