@@ -12,7 +12,7 @@ _FREEZE = {"list": "a tuple", "set": "a frozenset", "dict": "types.MappingProxyT
 class MutableSharedConstant(Rule):
     code = "FT107"
     name = "mutable-shared-constant"
-    message = "{name} is never mutated after import; make it {frozen} so nothing can"
+    message = "{name} is never mutated after import; make it {frozen} so that nothing can change it"
     summary = (
         "A module-level or class-level list, set or dict that nothing in the "
         "module mutates after import: a constant by convention only. Opt-in: "
