@@ -241,22 +241,18 @@ def fingerprint(code: str, function: Optional[str], line_text: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
-class _Lines:
-    def __init__(self) -> None:
-        self._cache: dict[str, list[str]] = {}
-
-    def get(self, path: str, row: int) -> str:
-        if path not in self._cache:
-            try:
-                self._cache[path] = _read(path).lines
-            except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
-                self._cache[path] = []
-        lines = self._cache[path]
-        return lines[row - 1] if 0 < row <= len(lines) else ""
+def _line(files: dict[str, list[str]], path: str, row: int) -> str:
+    if path not in files:
+        try:
+            files[path] = _read(path).lines
+        except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+            files[path] = []
+    lines = files[path]
+    return lines[row - 1] if 0 < row <= len(lines) else ""
 
 
 def _entries(diagnostics: Iterable[Diagnostic], root: str) -> list[tuple[Diagnostic, dict]]:
-    lines = _Lines()
+    files: dict[str, list[str]] = {}  # path -> lines, read once
     out = []
     for d in diagnostics:
         if d.is_error:
@@ -265,7 +261,7 @@ def _entries(diagnostics: Iterable[Diagnostic], root: str) -> list[tuple[Diagnos
             "path": _relative(d.path, root),
             "code": d.code,
             "fingerprint": fingerprint(d.code, d.extra.get("function"),
-                                       lines.get(d.path, d.start.row)),
+                                       _line(files, d.path, d.start.row)),
             "line": d.start.row,
         }
         if d.extra.get("function"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
@@ -239,6 +239,10 @@ def _executor(jobs: int) -> Executor:
     # libcst's parser holds the GIL; on a free-threaded build threads scale.
     if not getattr(sys, "_is_gil_enabled", lambda: True)():
         return ThreadPoolExecutor(jobs)
+    # Imported here: multiprocessing costs start-up time, and small runs
+    # (a pre-commit hook's few files) never need it.
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(jobs, initializer=_raise_recursion_limit)
 
 
