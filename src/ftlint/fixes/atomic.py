@@ -13,7 +13,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Compound, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
-from ftlint.fixes.tree import block_statement, code, has_comment, pure
+from ftlint.fixes.tree import block_statement, code, has_comment, pure, scope_of
 
 _MAPPINGS = frozenset({"dict", "defaultdict", "OrderedDict", "Counter"})
 _SETS = frozenset({"set"})
@@ -80,7 +80,7 @@ def _shape(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
         return Declined("only an `if` check can become one call")
     binding = model.binding(compound.ref)
     kind = binding.kind if binding is not None else ""
-    why = block_statement(model, node)
+    why = block_statement(model, node, scope_of(model, compound.function))
     if why:
         return Declined(why)
     if node.orelse is not None:

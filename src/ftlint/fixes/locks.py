@@ -17,7 +17,7 @@ import libcst as cst
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.tree import (
-    block_statement, code, has_comment, inside, pure_test, suspends, top_level, walk,
+    block_statement, code, has_comment, inside, pure_test, scope_of, suspends, top_level, walk,
 )
 
 
@@ -190,10 +190,10 @@ def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
 def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
              reuse: tuple[str, ...] = ()) -> Union[Fix, Declined]:
     """Put the whole unit of work ``region`` under the state's lock."""
-    why = block_statement(model, region)
+    why = block_statement(model, region, scope_of(model, access.function))
     if why:
         return Declined(why)
-    if not inside(model, access.node, region):
+    if not inside(access.node, region):
         return Declined("the check and the write are separate statements (a guard clause)")
     if suspends(region):
         return Declined("the region yields or awaits; a lock must not be held across it")
@@ -208,9 +208,9 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     """`if x is None: x = build()` -> test, lock, test again, build."""
     if not isinstance(node, cst.If) or node.orelse is not None:
         return Declined("only an `if` without `else` is rewritten")
-    if not inside(model, access.node, node.body):
+    if not inside(access.node, node.body):
         return Declined("the assignment is not inside the `if`")
-    why = block_statement(model, node)
+    why = block_statement(model, node, scope_of(model, access.function))
     if why:
         return Declined(why)
     if not isinstance(node.body, cst.IndentedBlock):

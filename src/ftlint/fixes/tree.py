@@ -27,19 +27,28 @@ def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
                     yield item
 
 
-def parents(model: ModuleModel) -> dict[int, cst.CSTNode]:
-    """id(node) -> parent, built once per model and only when a fix needs it."""
-    cached = model.__dict__.get("_fix_parents")
-    if cached is None:
-        cached = {}
-        stack = [model.module]
+def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int, cst.CSTNode]:
+    """id(node) -> parent under ``root`` (default: the module), built once per
+    root. Fix builders pass the enclosing function, which keeps plain linting
+    from paying for a walk of the whole module."""
+    root = model.module if root is None else root
+    cache = model.__dict__.setdefault("_fix_parents", {})
+    found = cache.get(id(root))
+    if found is None:
+        found = {}
+        stack = [root]
         while stack:
             node = stack.pop()
             for child in children(node):
-                cached[id(child)] = node
+                found[id(child)] = node
                 stack.append(child)
-        model.__dict__["_fix_parents"] = cached
-    return cached
+        cache[id(root)] = found
+    return found
+
+
+def scope_of(model: ModuleModel, function) -> cst.CSTNode:
+    """The smallest tree a builder needs: the function, else the module."""
+    return function.node if function is not None else model.module
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -50,10 +59,11 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(children(current))
 
 
-def block_statement(model: ModuleModel, node: cst.CSTNode) -> Optional[str]:
+def block_statement(model: ModuleModel, node: cst.CSTNode,
+                    scope: Optional[cst.CSTNode] = None) -> Optional[str]:
     """None if ``node`` is a whole statement of a block (so it can be wrapped
     or replaced), else why not."""
-    parent = parents(model).get(id(node))
+    parent = parents(model, scope).get(id(node))
     if not isinstance(parent, (cst.IndentedBlock, cst.Module)):
         return "the statement is not alone on its line or is an `elif`"
     if isinstance(node, cst.SimpleStatementLine) and len(node.body) != 1:
@@ -61,27 +71,19 @@ def block_statement(model: ModuleModel, node: cst.CSTNode) -> Optional[str]:
     return None
 
 
-def inside(model: ModuleModel, node: cst.CSTNode, region: cst.CSTNode) -> bool:
-    parent_of = parents(model)
-    current: Optional[cst.CSTNode] = node
-    while current is not None:
-        if current is region:
-            return True
-        current = parent_of.get(id(current))
-    return False
+def inside(node: cst.CSTNode, region: cst.CSTNode) -> bool:
+    return any(n is node for n in walk(region))
 
 
 def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
     """The module-level statement that contains ``node``."""
-    parent_of = parents(model)
-    current = node
-    while True:
-        parent = parent_of.get(id(current))
-        if parent is None:
-            return None
-        if parent is model.module:
-            return current
-        current = parent
+    for statement in model.module.body:
+        if statement is node:
+            return statement
+    for statement in model.module.body:
+        if inside(node, statement):
+            return statement
+    return None
 
 
 def code(model: ModuleModel, node: cst.CSTNode) -> str:
