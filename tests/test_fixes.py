@@ -21,11 +21,12 @@ def _src(code: str) -> str:
     return textwrap.dedent(code).lstrip("\n")
 
 
-def assert_fix(before: str, after: str) -> None:
-    result = fix_source(_src(before), "mod.py")
+def assert_fix(before: str, after: str, settings: Settings | None = None,
+               unsafe: bool = False) -> None:
+    result = fix_source(_src(before), "mod.py", settings, unsafe)
     assert result.error is None
     assert result.new_source == _src(after)
-    again = fix_source(result.new_source, "mod.py")
+    again = fix_source(result.new_source, "mod.py", settings, unsafe)
     assert again.new_source == result.new_source  # idempotent
 
 
@@ -526,10 +527,12 @@ RULE_FIXES = [(code, before, after) for code, rule in ALL_RULES.items()
                          ids=[f"{c}-{i}" for i, (c, _, _) in enumerate(RULE_FIXES)])
 def test_rule_fix_examples(code: str, before: str, after: str) -> None:
     """The before/after pairs on the rule pages are what --fix does."""
-    assert ALL_RULES[code].fix != "none"
-    result = fix_source(_src(before), "mod.py", Settings(select=(code,)))
+    rule = ALL_RULES[code]
+    assert rule.fix != "none"
+    settings, unsafe = Settings(select=(code,)), rule.fix == "unsafe"
+    result = fix_source(_src(before), "mod.py", settings, unsafe)
     assert code in {o.code for o in result.applied}
-    assert_fix(before, after)
+    assert_fix(before, after, settings, unsafe)
 
 
 FIX_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fixes"
@@ -551,3 +554,31 @@ def test_fixture_files(path: Path) -> None:
     kept = {(o.code, o.message) for o in result.unfixed}
     assert not {(o.code, o.message) for o in result.applied} - kept & left
     assert fix_source(expected, str(path)).new_source == expected
+
+
+def test_unsafe_fixes_only_when_asked(tmp_path, run_ftlint) -> None:
+    path = tmp_path / "consts.py"
+    code = 'METHODS = ["GET", "POST"]\n'
+    path.write_text(code)
+    out = run_ftlint("--select", "FT107", "--fix", "--show-fixes", str(path))
+    assert out.returncode == 1 and path.read_text() == code
+    assert "not fixed FT107 at 1:11: the fix is unsafe; --unsafe-fixes applies it" in out.stdout
+    out = run_ftlint("--select", "FT107", "--fix", "--unsafe-fixes", str(path))
+    assert out.returncode == 1 and "Fixed 1 finding in 1 file." in out.stdout
+    assert path.read_text() == 'METHODS = ("GET", "POST")\n'
+
+
+def test_freeze_keeps_comments_and_one_element_tuples() -> None:
+    before = _src('''
+        ONE = [
+            1  # the only one
+        ]
+    ''')
+    result = fix_source(before, "mod.py", Settings(select=("FT107",)), unsafe=True)
+    assert result.new_source == "ONE = (\n    1,  # the only one\n)\n"
+
+
+def test_freeze_declines_import_time_mutation() -> None:
+    code = "NAMES = []\nNAMES.append('x')\n\ndef names():\n    return NAMES\n"
+    result = fix_source(code, "mod.py", Settings(select=("FT107",)), unsafe=True)
+    assert result.new_source == code

@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel, Mutability
 from ftlint.diagnostics import Confidence
+from ftlint.fixes.immutable import freeze_fix
 from ftlint.rules.base import Example, Finding, Rule, describe
 
 _FREEZE = {"list": "a tuple", "set": "a frozenset", "dict": "types.MappingProxyType"}
@@ -60,6 +61,19 @@ class MutableSharedConstant(Rule):
         ''', "a list used as a constant"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        METHODS = ["GET", "POST"]
+        SEPARATORS = {",", ";"}
+        DEFAULTS = {"debug": False}
+    ''', '''
+        import types
+        METHODS = ("GET", "POST")
+        SEPARATORS = frozenset({",", ";"})
+        DEFAULTS = types.MappingProxyType({"debug": False})
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for ref, binding in model.bindings.items():
             if ref[0] not in ("global", "class") or binding.mutability is not Mutability.MUTABLE:
@@ -70,7 +84,9 @@ class MutableSharedConstant(Rule):
                 continue
             if any(not a.import_time for a in model.writes(ref)):
                 continue
-            yield Finding(binding.node,
-                          self.message.format(name=describe(ref), frozen=frozen),
-                          Confidence.LOW,
-                          "no write after import in this module; other modules may still mutate it")
+            finding = Finding(binding.node,
+                              self.message.format(name=describe(ref), frozen=frozen),
+                              Confidence.LOW,
+                              "no write after import in this module; other modules may still mutate it")
+            finding.fix = freeze_fix(model, binding)
+            yield finding
