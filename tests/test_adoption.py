@@ -166,3 +166,14 @@ def test_bad_baseline_is_an_error(tmp_path, racy, run_ftlint):
     result = run_ftlint("--baseline", "b.json", "racy.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "b.json" in result.stderr and "baseline" in result.stderr
+
+
+def test_add_noqa_after_a_form_feed_line(tmp_path, run_ftlint):
+    # A form feed is not a line break for the parser: rows must not shift.
+    path = tmp_path / "ff.py"
+    path.write_text("_log = []\n\x0c\n\ndef add(x):\n    _log.append(x)\n")
+    assert run_ftlint("ff.py", cwd=tmp_path).returncode == 1
+    result = run_ftlint("--add-noqa", "ff.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_text().splitlines()[-1] == "    _log.append(x)  # noqa: FT101"
+    assert run_ftlint("ff.py", cwd=tmp_path).returncode == 0

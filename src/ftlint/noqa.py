@@ -18,6 +18,9 @@ NOQA_FILE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _SEP = re.compile(r"[,\s]+")
+# Rows as the parser counts them: str.splitlines() would also break at form
+# feeds and other separators, and shift every row after them.
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 ALL = frozenset({"*"})
 
@@ -32,7 +35,7 @@ class Suppressions:
     """Looks up suppressions lazily: only lines with findings are examined."""
 
     def __init__(self, source: str) -> None:
-        self._lines = source.splitlines()
+        self._lines = _NEWLINE.split(source)
         self.file_codes: frozenset[str] = frozenset()
         if "ftlint" in source:
             for match in NOQA_FILE.finditer(source):
