@@ -203,6 +203,14 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     return lock.fix(f"Guard with `{lock.expr}`", Edit(region, wrap=lock.expr))
 
 
+def container_lock_fix(model: ModuleModel, ref: Ref, access: Access) -> Union[Fix, Declined]:
+    """A lock for a container write, unless it is one atomic operation: then
+    the code it races with needs the lock too, and that is not here."""
+    if access.atomic and model.compound_for(access) is None:
+        return Declined("a single atomic operation; a lock around it alone changes nothing")
+    return wrap_fix(model, ref, unit_of_work(model, access), access)
+
+
 def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
                        access: Access) -> Union[Fix, Declined]:
     """`if x is None: x = build()` -> test, lock, test again, build."""

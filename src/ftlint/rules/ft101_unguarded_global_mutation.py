@@ -3,8 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
-from ftlint.fixes import Declined
-from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, container_write_confidence, describe,
     mutable_bindings, unguarded_runtime_writes,
@@ -196,9 +195,5 @@ class UnguardedGlobalMutation(Rule):
                 confidence, reason = container_write_confidence(model, access, binding)
                 finding = Finding.at(access, self.message.format(name=describe(binding.ref)),
                                      confidence, reason)
-                if access.atomic and model.compound_for(access) is None:
-                    # Other code racing with it needs the lock too: no local fix.
-                    finding.fix = Declined("a single atomic operation; a lock around it alone changes nothing")
-                else:
-                    finding.fix = wrap_fix(model, binding.ref, unit_of_work(model, access), access)
+                finding.fix = container_lock_fix(model, binding.ref, access)
                 yield finding

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, container_write_confidence, describe,
     mutable_bindings, unguarded_runtime_writes,
@@ -91,9 +92,30 @@ class SharedClassState(Rule):
         ''', "read-modify-write through cls"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        class Registry:
+            counts = {}
+
+            def hit(self, key):
+                self.counts[key] = self.counts.get(key, 0) + 1
+    ''', '''
+        import threading
+        class Registry:
+            _lock = threading.Lock()
+            counts = {}
+
+            def hit(self, key):
+                with self._lock:
+                    self.counts[key] = self.counts.get(key, 0) + 1
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for binding in mutable_bindings(model, "class"):
             for access in unguarded_runtime_writes(model, binding.ref):
                 confidence, reason = container_write_confidence(model, access, binding)
-                yield Finding.at(access, self.message.format(name=describe(binding.ref)),
-                                 confidence, reason)
+                finding = Finding.at(access, self.message.format(name=describe(binding.ref)),
+                                     confidence, reason)
+                finding.fix = container_lock_fix(model, binding.ref, access)
+                yield finding
