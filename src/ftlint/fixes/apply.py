@@ -14,7 +14,7 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Edit, Fix, Statement
-from ftlint.fixes.tree import children, parents
+from ftlint.fixes.tree import parents
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -71,23 +71,23 @@ def _has_import(module: cst.Module, name: str) -> bool:
 
 
 def _module_action(original: cst.Module, imports: set[str], after: dict[int, list[Statement]]) -> Action:
+    """New imports go after the leading imports; each new statement goes after
+    its anchor (the guarded binding), and never before the imports."""
+    end = _imports_end(original)
+    placed: dict[int, list[Statement]] = {}
+    for index, group in after.items():
+        placed.setdefault(max(index, end - 1), []).extend(group)
+
     def action(updated: cst.CSTNode) -> cst.CSTNode:
-        body = list(updated.body)
-        end = _imports_end(original)
         new_imports = [cst.parse_statement(f"import {name}\n") for name in sorted(imports)
                        if not _has_import(original, name)]
         out: list[cst.BaseStatement] = []
-        for index, statement in enumerate(body):
+        for index, statement in enumerate(updated.body):
             if index == end:
                 out.extend(new_imports)
             out.append(statement)
-            # A lock goes after its binding, and after the imports.
-            anchor = index if index >= end - 1 else end - 1
-            if index == anchor:
-                pending = [s for i, group in after.items()
-                           if (i if i >= end - 1 else end - 1) == index for s in group]
-                out.extend(_parse_statements(sorted(pending, key=lambda s: s.key)))
-        if end >= len(body):
+            out.extend(_parse_statements(sorted(placed.get(index, ()), key=lambda s: s.key)))
+        if end >= len(updated.body):
             out.extend(new_imports)
         return updated.with_changes(body=out)
     return action
@@ -192,4 +192,4 @@ def edits_json(model: ModuleModel, fix: Fix) -> dict:
     return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
 
 
-__all__ = ["apply", "children", "edits_json", "overlaps"]
+__all__ = ["apply", "edits_json", "overlaps"]
