@@ -112,7 +112,8 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
 
 def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
                   reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
-    """`self._lock` (or a class-level `_lock`) for state on a class or instance."""
+    """`self._lock` for instance state (class-level when there is no
+    `__init__`); a class-level `_<attr>_lock` for class state."""
     if (function is None or function.class_name is None or function.parent is not None
             or function.self_name is None or function.kind not in ("method", "classmethod")):
         return Declined("the state is not written in a method of its class")
@@ -134,8 +135,11 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
                 if _method_calls(model, region, cls, me):
                     return Declined(f"the region could re-enter `{me}.{attr_ref[2]}`")
                 return Lock(f"{me}.{attr_ref[2]}")
-    if any(r[1:] == (cls, "_lock") for r in model.bindings if r[0] in ("instance", "class")):
-        return Declined(f"`{cls}._lock` already names something else")
+    # Instance state gets `self._lock`; class state a class lock named after
+    # it, which no instance attribute of the same name can shadow.
+    attr = "_lock" if "instance" in scopes else lock_name(ref[2])
+    if any(r[1:] == (cls, attr) for r in model.bindings if r[0] in ("instance", "class")):
+        return Declined(f"`{cls}.{attr}` already names something else")
     why = _threading_available(model) or _inherited(model, cls)
     if why:
         return Declined(why)
@@ -143,17 +147,16 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     class_node = model.classes[cls]
     init = next((s for s in class_node.body.body
                  if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+    key = f"{cls}.{attr}"
     if "instance" in scopes and init is not None:
         params = init.params.params
         if not params:
             return Declined("`__init__` has no `self` parameter")
-        statement = Statement(init, f"{params[0].name.value}._lock = threading.{kind}()\n",
-                              f"{cls}._lock", kind == "RLock")
-        return Lock(f"{me}._lock", ("threading",), init_statements=(statement,))
-    if "instance" not in scopes and any(r[:3] == ("instance", cls, "_lock") for r in model.bindings):
-        return Declined(f"instances of `{cls}` set their own `_lock`")
-    statement = Statement(class_node, f"_lock = threading.{kind}()\n", f"{cls}._lock", kind == "RLock")
-    return Lock(f"{me}._lock", ("threading",), class_statements=(statement,))
+        statement = Statement(init, f"{params[0].name.value}.{attr} = threading.{kind}()\n",
+                              key, kind == "RLock")
+        return Lock(f"{me}.{attr}", ("threading",), init_statements=(statement,))
+    statement = Statement(class_node, f"{attr} = threading.{kind}()\n", key, kind == "RLock")
+    return Lock(f"{me}.{attr}", ("threading",), class_statements=(statement,))
 
 
 def _inherited(model: ModuleModel, cls: str) -> Optional[str]:

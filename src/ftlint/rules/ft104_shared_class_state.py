@@ -33,7 +33,7 @@ class SharedClassState(Rule):
     fix_doc = (
         "If the state was meant per instance, create it in `__init__`. If it "
         "is meant to be shared, guard every mutation with a class-level lock "
-        "(`_lock = threading.Lock()` in the class body)."
+        "named after it (`_counts_lock = threading.Lock()` in the class body)."
     )
     use_instead = '''
         class Pool:
@@ -102,11 +102,11 @@ class SharedClassState(Rule):
     ''', '''
         import threading
         class Registry:
-            _lock = threading.Lock()
+            _counts_lock = threading.Lock()
             counts = {}
 
             def hit(self, key):
-                with self._lock:
+                with self._counts_lock:
                     self.counts[key] = self.counts.get(key, 0) + 1
     '''),
     )

@@ -110,13 +110,13 @@ class LazyAttributeInit(Rule):
     ''', '''
         import threading
         class Service:
-            _lock = threading.Lock()
+            _instance_lock = threading.Lock()
             _instance = None
 
             @classmethod
             def instance(cls):
                 if cls._instance is None:
-                    with cls._lock:
+                    with cls._instance_lock:
                         if cls._instance is None:
                             cls._instance = cls()
                 return cls._instance
