@@ -620,3 +620,15 @@ def test_generated_fixes_hold(parts, in_class) -> None:
             break
     else:
         pytest.fail(f"fixing does not converge:\n{source}")
+
+
+def test_a_failing_fix_never_raises(monkeypatch) -> None:
+    code = _src(PAIRS["discard"][0])
+
+    def boom(model, fixes):
+        raise ValueError("bad node")
+
+    monkeypatch.setattr(fixer, "apply", boom)
+    result = fix_source(code, "mod.py")
+    assert result.new_source == code and not result.changed
+    assert "could not apply the fixes" in result.error

@@ -100,8 +100,11 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         chosen.append((fix, outcome))
     if not chosen:
         return _Pass(source, [], unfixed, before)
-    new_tree = apply(model, [f for f, _ in chosen])
-    new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
+    try:
+        new_tree = apply(model, [f for f, _ in chosen])
+        new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
+    except Exception as exc:  # noqa: BLE001 - a broken fix must leave the file as it was
+        return f"could not apply the fixes ({type(exc).__name__}: {exc})"
     return _Pass(new_source, [o for _, o in chosen], unfixed, before)
 
 
