@@ -378,6 +378,25 @@ UNCHANGED = {
 
         STATS = Stats()
     ''',
+    "the existing lock is held by a caller (no deadlock)": '''
+        import threading
+
+        class Queue:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._items = []
+
+            def put(self, item):
+                with self._lock:
+                    self._items.append(item)
+                    self._trim()
+
+            def _trim(self):
+                self._items.clear()
+
+            def reset(self):
+                self._trim()
+    ''',
     "a base class may own _lock": '''
         class Stats(Base):
             def _observe(self, value):
