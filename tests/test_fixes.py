@@ -130,6 +130,55 @@ PAIRS = {
             with _totals_lock:
                 TOTALS[key] += value
     '''),
+    "RLock when the region calls back into the module": ('''
+        import threading
+
+        _totals = {}
+
+        def add(key, value):
+            _totals[key] += normalise(value)
+
+        def normalise(value):
+            return value
+    ''', '''
+        import threading
+
+        _totals = {}
+        _totals_lock = threading.RLock()
+
+        def add(key, value):
+            with _totals_lock:
+                _totals[key] += normalise(value)
+
+        def normalise(value):
+            return value
+    '''),
+    "reuse an existing lock attribute": ('''
+        import threading
+
+        class Meter:
+            def __init__(self):
+                self._mutex = threading.Lock()
+                self.count = 0
+
+            def mark(self):
+                self.count += 1
+
+        METER = Meter()
+    ''', '''
+        import threading
+
+        class Meter:
+            def __init__(self):
+                self._mutex = threading.Lock()
+                self.count = 0
+
+            def mark(self):
+                with self._mutex:
+                    self.count += 1
+
+        METER = Meter()
+    '''),
     "global read-modify-write": ('''
         import os
 

@@ -54,9 +54,14 @@ def _threading_available(model: ModuleModel) -> Optional[str]:
 
 
 def _module_calls(model: ModuleModel, region: cst.CSTNode) -> bool:
+    """The region calls a function or method defined in this module, which
+    may take the same module lock."""
     names = {f.name for f in model.functions if f.class_name is None and f.parent is None}
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names
-               for n in walk(region))
+    methods = {f.name for f in model.functions if f.class_name is not None}
+    return any(isinstance(n, cst.Call) and (
+        (isinstance(n.func, cst.Name) and n.func.value in names)
+        or (isinstance(n.func, cst.Attribute) and n.func.attr.value in methods))
+        for n in walk(region))
 
 
 def _method_calls(model: ModuleModel, region: cst.CSTNode, cls: str, self_name: str) -> bool:
@@ -95,9 +100,11 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
     lock = lock_name(name)
     existing = model.binding(("global", lock))
     if existing is not None:
-        if existing.mutability is Mutability.LOCK:
-            return Lock(lock)
-        return Declined(f"`{lock}` already names something else")
+        if existing.mutability is not Mutability.LOCK:
+            return Declined(f"`{lock}` already names something else")
+        if _module_calls(model, region) or _called_holding(model, function, lock):
+            return Declined(f"the region could re-enter `{lock}`")
+        return Lock(lock)
     why = _threading_available(model)
     if why:
         return Declined(why)
@@ -132,7 +139,8 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     for scope in scopes:
         for attr_ref, binding in model.bindings.items():
             if attr_ref[0] == scope and attr_ref[1] == cls and binding.mutability is Mutability.LOCK:
-                if _method_calls(model, region, cls, me):
+                key = ".".join(attr_ref[1:])
+                if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
                     return Declined(f"the region could re-enter `{me}.{attr_ref[2]}`")
                 return Lock(f"{me}.{attr_ref[2]}")
     # Instance state gets `self._lock`; class state a class lock named after
