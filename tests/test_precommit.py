@@ -1,8 +1,10 @@
 """The pre-commit hooks, run by the real ``pre-commit try-repo``.
 
 try-repo installs ftlint from a clone of this repository's committed HEAD into
-an environment of its own (from PyPI for the dependencies), once per test
-session: every test shares one PRE_COMMIT_HOME.
+an environment of its own (from PyPI for the dependencies). It builds that
+environment in a temporary store on every call, whatever PRE_COMMIT_HOME says,
+so the tests make only two calls, each running both hooks: one on racy code,
+one on clean code.
 """
 
 from __future__ import annotations
@@ -80,51 +82,70 @@ def pre_commit_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-@pytest.fixture
-def try_repo(tmp_path, hook_repo, pre_commit_home):
-    exe = _pre_commit()
+def _try_repo(work: Path, files: dict[str, str], hook_repo: Path,
+              home: Path) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """Run every hook of ``hook_repo`` on a new git repository holding ``files``;
+    return the result and each hook's section of the output, by hook id."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PRE_COMMIT", "GIT_", "VIRTUAL_ENV"))}
-    env["PRE_COMMIT_HOME"] = str(pre_commit_home)
+    env["PRE_COMMIT_HOME"] = str(home)  # keep the user's cache out of it
+    work.mkdir()
+    _git("init", "-q", cwd=work)
+    _git("config", "user.email", "dev@example.com", cwd=work)
+    _git("config", "user.name", "Dev", cwd=work)
+    for name, text in files.items():
+        (work / name).write_text(text)
+    _git("add", *files, cwd=work)
+    result = subprocess.run([_pre_commit(), "try-repo", str(hook_repo), "--all-files",
+                             "--color", "never"],
+                            cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    out = result.stdout + result.stderr
+    sections = {}
+    for hook in ("ftlint", "ftlint-fix"):
+        marker = f"- hook id: {hook}\n"
+        if marker in out:
+            body = out.split(marker, 1)[1]
+            sections[hook] = body.split("- hook id:", 1)[0]
+    return result, sections
 
-    def run(hook: str, files: dict[str, str]) -> subprocess.CompletedProcess:
-        work = tmp_path / "work"
-        work.mkdir()
-        _git("init", "-q", cwd=work)
-        _git("config", "user.email", "dev@example.com", cwd=work)
-        _git("config", "user.name", "Dev", cwd=work)
-        for name, text in files.items():
-            (work / name).write_text(text)
-        _git("add", *files, cwd=work)
-        return subprocess.run([exe, "try-repo", str(hook_repo), hook, "--all-files",
-                               "--color", "never"],
-                              cwd=work, env=env, capture_output=True, text=True, timeout=900)
 
-    return run
+@pytest.fixture(scope="module")
+def racy_run(tmp_path_factory, hook_repo, pre_commit_home):
+    work = tmp_path_factory.mktemp("racy") / "work"
+    result, sections = _try_repo(work, {"racy.py": RACY, "clean.py": CLEAN,
+                                        "notes.txt": "x = 1\n"}, hook_repo, pre_commit_home)
+    return result, sections, work
 
 
-def test_check_hook_fails_on_racy_code_and_prints_the_finding(try_repo):
-    result = try_repo("ftlint", {"racy.py": RACY, "clean.py": CLEAN, "notes.txt": "x = 1\n"})
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, hook_repo, pre_commit_home):
+    work = tmp_path_factory.mktemp("clean") / "work"
+    result, _ = _try_repo(work, {"clean.py": CLEAN}, hook_repo, pre_commit_home)
+    return result
+
+
+def test_check_hook_fails_on_racy_code_and_prints_the_finding(racy_run):
+    result, sections, _ = racy_run
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
-    assert "- hook id: ftlint" in out and "Failed" in out
-    assert "racy.py:7:5: FT203" in out
-    assert "clean.py" not in out.split("- hook id: ftlint", 1)[1]
+    assert "ftlint" in sections, out
+    assert "racy.py:7:5: FT203" in sections["ftlint"], out
+    assert "clean.py" not in sections["ftlint"]
 
 
-def test_check_hook_passes_on_clean_code(try_repo):
-    result = try_repo("ftlint", {"clean.py": CLEAN})
+def test_fix_hook_rewrites_the_file_and_fails(racy_run):
+    result, sections, work = racy_run
     out = result.stdout + result.stderr
-    assert result.returncode == 0, out
-    assert "ftlint" in out and "Passed" in out
-
-
-def test_fix_hook_rewrites_the_file_and_fails(try_repo, tmp_path):
-    result = try_repo("ftlint-fix", {"racy.py": RACY})
-    out = result.stdout + result.stderr
-    assert result.returncode == 1, out
-    assert "- hook id: ftlint-fix" in out
-    assert "files were modified by this hook" in out
-    fixed = (tmp_path / "work" / "racy.py").read_text()
+    assert "ftlint-fix" in sections, out
+    assert "- files were modified by this hook" in sections["ftlint-fix"], out
+    fixed = (work / "racy.py").read_text()
     assert "    _cache.setdefault(k, 0)\n" in fixed
     assert "if k not in _cache" not in fixed
+    assert (work / "clean.py").read_text() == CLEAN
+
+
+def test_hooks_pass_on_clean_code(clean_run):
+    out = clean_run.stdout + clean_run.stderr
+    assert clean_run.returncode == 0, out
+    passed = [line for line in out.splitlines() if line.startswith("ftlint")]
+    assert len(passed) == 2 and all(line.endswith("Passed") for line in passed), out
