@@ -204,9 +204,13 @@ def add_noqa(diagnostics: Iterable[Diagnostic]) -> NoqaResult:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path``'s content (through a symlink) keeping its mode."""
+    """Replace ``path``'s content (through a symlink) keeping its mode; a new
+    file gets mode 0644. Readers see the old content or the new, never half."""
     target = os.path.realpath(path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target) or ".",
                                prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
@@ -278,10 +282,7 @@ def write_baseline(file: str, diagnostics: Iterable[Diagnostic], root: str) -> i
     try:
         directory = os.path.dirname(os.path.abspath(file))
         os.makedirs(directory, exist_ok=True)
-        if os.path.exists(file):
-            write_atomic(file, text.encode("utf-8"))
-        else:
-            Path(file).write_text(text, encoding="utf-8")
+        write_atomic(file, text.encode("utf-8"))
     except OSError as exc:
         raise AdoptionError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(entries)
