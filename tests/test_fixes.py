@@ -179,6 +179,27 @@ PAIRS = {
 
         METER = Meter()
     '''),
+    "writes a new lock exposes are guarded in a follow-up pass": ('''
+        _pending = []
+
+        def submit(event):
+            _pending.append(event)
+            if len(_pending) >= 16:
+                send(list(_pending))
+                _pending.clear()
+    ''', '''
+        import threading
+        _pending = []
+        _pending_lock = threading.Lock()
+
+        def submit(event):
+            with _pending_lock:
+                _pending.append(event)
+            with _pending_lock:
+                if len(_pending) >= 16:
+                    send(list(_pending))
+                    _pending.clear()
+    '''),
     "global read-modify-write": ('''
         import os
 

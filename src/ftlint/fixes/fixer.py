@@ -166,7 +166,42 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         reason = f"not fixed: {why}"
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
-    return FixResult(first.new_source, first.applied, first.unfixed)
+    result = FixResult(first.new_source, first.applied, first.unfixed)
+    _finish_the_job(result, set(first.before), path, settings, unsafe, codes)
+    return result
+
+
+# A lock added in one place exposes the other writes of the same state
+# ("written under a lock elsewhere"); a few more passes guard them too.
+FOLLOW_UP_PASSES = 3
+
+
+def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
+                    unsafe: bool, codes: Optional[Iterable[str]]) -> None:
+    """Fix findings that only our own fixes brought out, pass by pass; each
+    pass is proven like the first, and a failed one is simply not taken."""
+    from ftlint.api import analyze_source
+
+    followed = False
+    for _ in range(FOLLOW_UP_PASSES):
+        current = result.new_source
+        left = analyze_source(current, path, settings, codes).diagnostics
+        new = [d for d in left if _key(d.code, d.message) not in known]
+        if not new:
+            break
+        step = _one_pass(current, path, settings, unsafe,
+                         {(d.code, d.start.row, d.start.column) for d in new}, codes)
+        if (isinstance(step, str) or not step.applied
+                or _verify(current, step, path, settings, unsafe, codes) is not None):
+            break
+        known |= set(step.before)
+        result.new_source = step.new_source
+        result.applied.extend(step.applied)
+        followed = True
+    if followed:  # a finding left unfixed at first may be gone now
+        remaining = {_key(d.code, d.message)
+                     for d in analyze_source(result.new_source, path, settings, codes).diagnostics}
+        result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]
 
 
 def write_atomically(path: str, data: bytes) -> None:
