@@ -148,7 +148,7 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     attr = "_lock" if "instance" in scopes else lock_name(ref[2])
     if any(r[1:] == (cls, attr) for r in model.bindings if r[0] in ("instance", "class")):
         return Declined(f"`{cls}.{attr}` already names something else")
-    why = _threading_available(model) or _inherited(model, cls)
+    why = _threading_available(model) or _inherited(model, cls, attr)
     if why:
         return Declined(why)
     kind = "RLock" if _method_calls(model, region, cls, me) else "Lock"
@@ -167,16 +167,17 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     return Lock(f"{me}.{attr}", ("threading",), class_statements=(statement,))
 
 
-def _inherited(model: ModuleModel, cls: str) -> Optional[str]:
-    """A new `_lock` must not meet another `_lock` up or down the hierarchy."""
-    class_node = model.classes[cls]
-    if any(code(model, b.value) != "object" for b in class_node.bases):
-        return "a base class may already use `_lock`; add the lock by hand"
+def _inherited(model: ModuleModel, cls: str, attr: str) -> Optional[str]:
+    """A new lock attribute must not meet one of the same name up or down the
+    hierarchy. Any base declines: even one defined here could get the same
+    attribute from another fix in the same pass."""
+    if any(code(model, b.value) != "object" for b in model.classes[cls].bases):
+        return f"a base class may already use `{attr}`; add the lock by hand"
     subclasses = {name for name, bases in model.class_bases.items()
                   if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
-    if any(r[0] in ("instance", "class") and r[1] in subclasses and r[2] == "_lock"
+    if any(r[0] in ("instance", "class") and r[1] in subclasses and r[2] == attr
            for r in model.bindings):
-        return "a subclass already uses `_lock`"
+        return f"a subclass already uses `{attr}`"
     return None
 
 
