@@ -170,7 +170,12 @@ def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
     from ftlint.fixes import Fix
     from ftlint.fixes.apply import edits_json
 
-    return edits_json(model, finding.fix) if isinstance(finding.fix, Fix) else None
+    if not isinstance(finding.fix, Fix):
+        return None
+    try:
+        return edits_json(model, finding.fix)
+    except Exception:  # noqa: BLE001 - a fix that cannot be shown is not offered
+        return None
 
 
 def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Settings] = None,
