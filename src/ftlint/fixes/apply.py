@@ -165,8 +165,8 @@ def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action
             new = _rebuild(value, needed, actions)
             if new is not value:
                 changes[field.name] = new
-        elif type(value) in (tuple, list) and any(id(v) in needed for v in value
-                                                    if isinstance(v, cst.CSTNode)):
+        elif type(value) in (tuple, list) and any(
+                isinstance(v, cst.CSTNode) and id(v) in needed for v in value):
             changes[field.name] = type(value)(
                 _rebuild(v, needed, actions) if isinstance(v, cst.CSTNode) else v for v in value)
     updated = node.with_changes(**changes) if changes else node
