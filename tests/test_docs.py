@@ -30,3 +30,17 @@ def test_pages_show_examples_without_test_markers():
         for section in ("## What it does", "## Why is this bad without the GIL?", "## Confidence",
                         "## Example", "## Fix safety", "## Options"):
             assert section in page
+
+
+def test_site_builds_strictly(tmp_path):
+    """The mkdocs site builds with no warning: every page in the nav exists and
+    every link between pages resolves."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    proc = subprocess.run([str(mkdocs), "build", "--strict", "-d", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "site" / "rules" / "FT101" / "index.html").exists()
