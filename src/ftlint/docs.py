@@ -12,6 +12,12 @@ import textwrap
 from ftlint.rules import ALL_RULES
 from ftlint.rules.base import EXPECT, Rule
 
+# Every page ends with the sources the rules rest on.
+_REFERENCES = (
+    "[Python support for free threading](https://docs.python.org/3/howto/free-threading-python.html)",
+    "[PEP 703: Making the Global Interpreter Lock Optional](https://peps.python.org/pep-0703/)",
+)
+
 _FIX = {
     "safe": "Fix: safe.",
     "unsafe": "Fix: unsafe (applied only with `--unsafe-fixes`).",
@@ -47,8 +53,9 @@ def render_rule(rule: type[Rule]) -> str:
     parts += ["## Why is this bad without the GIL?", "", _para(rule.rationale), ""]
     confidence = rule.confidence_doc.strip()
     parts += ["## Confidence", "", _para(confidence[:1].upper() + confidence[1:]), ""]
-    if rule.known_problems:
-        parts += ["## Known problems", "", _para(rule.known_problems), ""]
+    parts += ["## Known problems", "", _para(rule.known_problems or (
+        "None known. Report a false alarm or a missed race with the code that shows it."
+    )), ""]
     parts += ["## Example", ""]
     for example in rule.INVALID:
         if example.title:
@@ -72,8 +79,7 @@ def render_rule(rule: type[Rule]) -> str:
         "`select`, `ignore`, `per-file-ignores` and `min-confidence` in `[tool.ftlint]`; "
         f"`# noqa: {rule.code}` on the reported line."
     )), ""]
-    if rule.references:
-        parts += ["## References", ""] + [f"- {r}" for r in rule.references] + [""]
+    parts += ["## References", ""] + [f"- {r}" for r in (*rule.references, *_REFERENCES)] + [""]
     return "\n".join(parts)
 
 
