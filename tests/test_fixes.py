@@ -721,3 +721,32 @@ def test_a_failing_fix_never_raises(monkeypatch) -> None:
     result = fix_source(code, "mod.py")
     assert result.new_source == code and not result.changed
     assert "could not apply the fixes" in result.error
+
+
+def test_no_lock_is_wrapped_around_a_region_that_takes_a_lock(tmp_path, run_ftlint):
+    """A region that already takes a lock is never put under another (or the
+    same plain) lock: that nesting is how fixes would deadlock."""
+    source = (
+        "import threading\n\n\n"
+        "class Lexer:\n"
+        "    def __init__(self):\n"
+        "        self._lock = threading.Lock()\n"
+        "        self.state = ' '\n"
+        "        self.token = ''\n\n"
+        "    def step(self, ch):\n"
+        "        if ch == self.state:\n"
+        "            with self._lock:\n"
+        "                self.token += ch\n"
+        "            self.state = 'a'\n"
+    )
+    path = tmp_path / "lexer.py"
+    path.write_text(source)
+    for _ in range(2):
+        run_ftlint("--fix", "--unsafe-fixes", "--exit-zero", str(path))
+    text = path.read_text()
+    nested = [i for i, line in enumerate(text.splitlines())
+              if line.strip() == "with self._lock:" and any(
+                  l.strip() == "with self._lock:" and len(l) - len(l.lstrip()) < len(line) - len(line.lstrip())
+                  for l in text.splitlines()[:i])]
+    assert not nested, text
+    compile(text, "lexer.py", "exec")

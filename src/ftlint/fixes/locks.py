@@ -15,6 +15,7 @@ from typing import Optional, Union
 import libcst as cst
 
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
+from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, pure_test, scope_of, suspends, top_level, walk,
@@ -212,7 +213,25 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     lock = lock_for(model, ref, region, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
+    held = _locks_taken(model, region)
+    if held:
+        # Taking our lock around a region that takes a lock itself either
+        # re-enters a plain Lock or fixes an order between two locks that
+        # other code may take the other way round: both can deadlock.
+        return Declined(f"the region already takes `{held[0]}`; nesting locks could deadlock")
     return lock.fix(f"Guard with `{lock.expr}`", Edit(region, wrap=lock.expr))
+
+
+def _locks_taken(model: ModuleModel, region: cst.CSTNode) -> list[str]:
+    taken = []
+    for node in walk(region):
+        if isinstance(node, cst.With):
+            for item in node.items:
+                name = dotted(item.item.func if isinstance(item.item, cst.Call) else item.item)
+                if name and model.is_lock(name.replace("self.", "", 1)) or (
+                        name and model.is_lock(name)):
+                    taken.append(name)
+    return taken
 
 
 def container_lock_fix(model: ModuleModel, ref: Ref, access: Access) -> Union[Fix, Declined]:
