@@ -14,6 +14,7 @@ from hypothesis import given, settings as hyp_settings, strategies as st
 
 from ftlint.api import fix_source, lint_source
 from ftlint.config import Settings
+from ftlint.fileio import write_atomic
 from ftlint.fixes import fixer
 from ftlint.rules import ALL_RULES
 
@@ -571,7 +572,7 @@ def test_write_failure_keeps_the_original(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError):
-        fixer.write_atomically(str(path), b"new\n")
+        write_atomic(str(path), b"new\n")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["mod.py"]
 

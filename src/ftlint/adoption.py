@@ -22,8 +22,6 @@ import io
 import json
 import os
 import re
-import stat
-import tempfile
 import tokenize
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -32,6 +30,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from ftlint.config import ConfigError
 from ftlint.diagnostics import Diagnostic
+from ftlint.fileio import write_atomic
 from ftlint.noqa import NOQA_INLINE
 
 if TYPE_CHECKING:
@@ -201,31 +200,6 @@ def add_noqa(diagnostics: Iterable[Diagnostic]) -> NoqaResult:
     for path, by_row in sorted(grouped.items()):
         add_noqa_to_file(path, by_row, result)
     return result
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace ``path``'s content (through a symlink) keeping its mode; a new
-    file gets mode 0644. Readers see the old content or the new, never half."""
-    target = os.path.realpath(path)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target) or ".",
-                               prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # -- --baseline ---------------------------------------------------------------------------

@@ -6,9 +6,6 @@ was, with the reason. Never raises for bad input.
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Union
@@ -202,23 +199,3 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         remaining = {_key(d.code, d.message)
                      for d in analyze_source(result.new_source, path, settings, codes).diagnostics}
         result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Replace ``path`` in one step, keeping its permission bits."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".ftlint-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise

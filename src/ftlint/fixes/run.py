@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Optional
 
 from ftlint.config import Settings
-from ftlint.fixes.fixer import FixResult, fix_source, write_atomically
+from ftlint.fileio import write_atomic
+from ftlint.fixes.fixer import FixResult, fix_source
 
 
 @dataclass
@@ -58,7 +59,7 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
             fixed.diff = _diff(file.path, data, result.new_source, encoding)
             if write:
                 try:
-                    write_atomically(file.path, result.new_source)
+                    write_atomic(file.path, result.new_source)
                 except OSError as exc:
                     fixed.error = f"cannot write: {exc.strerror or exc}"
         out.append(fixed)
