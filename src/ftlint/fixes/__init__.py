@@ -24,14 +24,16 @@ class Edit:
 
 @dataclass(frozen=True)
 class Statement:
-    """A statement to add once: after ``anchor`` (a top-level statement), or
-    first in the body of ``anchor`` (a class or ``__init__``). Statements that
-    share a ``key`` (the lock's name) are added once; the reentrant one wins."""
+    """A statement to add once: after ``anchor`` (a top-level statement; before
+    it when ``before`` is set), or first in the body of ``anchor`` (a class or
+    ``__init__``). Statements that share a ``key`` (the lock's name) are added
+    once; the reentrant one wins. New statements never go above the imports."""
 
     anchor: cst.CSTNode
     code: str
     key: str
     reentrant: bool = False
+    before: bool = False
 
 
 @dataclass(frozen=True)

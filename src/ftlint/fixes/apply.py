@@ -70,25 +70,46 @@ def _has_import(module: cst.Module, name: str) -> bool:
         for small in s.body) for s in module.body)
 
 
-def _module_action(original: cst.Module, imports: set[str], after: dict[int, list[Statement]]) -> Action:
-    """New imports go after the leading imports; each new statement goes after
-    its anchor (the guarded binding), and never before the imports."""
+def _blank_lines(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """The blank lines above ``statement``, up to its first comment."""
+    out = []
+    for line in getattr(statement, "leading_lines", ()):
+        if line.comment is not None:
+            break
+        out.append(line)
+    return out
+
+
+def _module_action(original: cst.Module, imports: set[str],
+                   placements: list[tuple[int, bool, Statement]]) -> Action:
+    """New imports go after the leading imports. Each new statement goes after
+    its anchor (the guarded binding) or just before it (a function that uses
+    it), spaced like the anchor, and never above the imports."""
     end = _imports_end(original)
-    placed: dict[int, list[Statement]] = {}
-    for index, group in after.items():
-        placed.setdefault(max(index, end - 1), []).extend(group)
+    after: dict[int, list[Statement]] = {}
+    before: dict[int, list[Statement]] = {}
+    for index, is_before, statement in placements:
+        if is_before and index >= end:
+            before.setdefault(index, []).append(statement)
+        else:
+            after.setdefault(max(index - 1 if is_before else index, end - 1), []).append(statement)
+
+    def parsed(group: Iterable[Statement]) -> list[cst.BaseStatement]:
+        return _parse_statements(sorted(group, key=lambda s: s.key))
 
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         new_imports = [cst.parse_statement(f"import {name}\n") for name in sorted(imports)
                        if not _has_import(original, name)]
-        out: list[cst.BaseStatement] = []
+        out: list[cst.BaseStatement] = list(new_imports) if end == 0 else []
         for index, statement in enumerate(updated.body):
-            if index == end:
-                out.extend(new_imports)
+            if index in before:
+                group = parsed(before[index])
+                group[0] = group[0].with_changes(leading_lines=_blank_lines(statement))
+                out.extend(group)
             out.append(statement)
-            out.extend(_parse_statements(sorted(placed.get(index, ()), key=lambda s: s.key)))
-        if end >= len(updated.body):
-            out.extend(new_imports)
+            if index == end - 1:
+                out.extend(new_imports)
+            out.extend(parsed(after.get(index, ())))
         return updated.with_changes(body=out)
     return action
 
@@ -141,9 +162,11 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
     imports = {name for f in fixes for name in f.imports}
     module_statements = _merge(s for f in fixes for s in f.module_statements)
     index_of = {id(s): i for i, s in enumerate(module.body)}
-    after = {index_of[a]: group for a, group in module_statements.items() if a in index_of}
-    if imports or after:
-        actions.setdefault(id(module), []).append(_module_action(module, imports, after))
+    placements = [(index_of[anchor_id], statement.before, statement)
+                  for anchor_id, group in module_statements.items() if anchor_id in index_of
+                  for statement in group]
+    if imports or placements:
+        actions.setdefault(id(module), []).append(_module_action(module, imports, placements))
     parent_of = parents(model)
     needed: set[int] = set()
     for node_id in actions:

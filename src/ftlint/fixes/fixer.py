@@ -179,10 +179,10 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     pass is proven like the first, and a failed one is simply not taken."""
     from ftlint.api import analyze_source
 
+    left = analyze_source(result.new_source, path, settings, codes).diagnostics
     followed = False
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
-        left = analyze_source(current, path, settings, codes).diagnostics
         new = [d for d in left if _key(d.code, d.message) not in known]
         if not new:
             break
@@ -194,8 +194,8 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         known |= set(step.before)
         result.new_source = step.new_source
         result.applied.extend(step.applied)
+        left = analyze_source(result.new_source, path, settings, codes).diagnostics
         followed = True
     if followed:  # a finding left unfixed at first may be gone now
-        remaining = {_key(d.code, d.message)
-                     for d in analyze_source(result.new_source, path, settings, codes).diagnostics}
+        remaining = {_key(d.code, d.message) for d in left}
         result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]

@@ -18,7 +18,8 @@ from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.tree import (
-    block_statement, code, has_comment, inside, pure_test, scope_of, suspends, top_level, walk,
+    block_statement, code, has_comment, inside, parents, pure_test, scope_of, suspends,
+    top_level, walk,
 )
 
 
@@ -40,16 +41,19 @@ def lock_name(name: str) -> str:
     return f"_{base.lower() if base.isupper() else base}_lock"
 
 
-def _threading_available(model: ModuleModel) -> Optional[str]:
-    """None if `threading` names the module (or can be imported as it)."""
+def _threading_available(model: ModuleModel, at: Optional[int] = None) -> Optional[str]:
+    """None if `threading` names the module (or can be imported as it) at
+    top-level index ``at``, where a new lock statement will go."""
     binding = model.binding(("global", "threading"))
     if binding is None:
         return None
-    for statement in model.module.body:
+    for index, statement in enumerate(model.module.body):
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Import) and any(
                         a.asname is None and code(model, a.name) == "threading" for a in small.names):
+                    if at is not None and index > at:
+                        return "`import threading` comes after the place for the lock"
                     return None
     return "`threading` names something else in this module"
 
@@ -98,7 +102,16 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
     binding = model.binding(ref)
     if binding is None or binding.statement is None:
         return Declined(f"`{name}` is not bound at module level in this file")
-    lock = lock_name(name)
+    return new_module_lock(model, lock_name(name), binding.statement, region, function)
+
+
+def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: cst.CSTNode,
+                    function: Optional[Function], before: bool = False,
+                    constructor: str = "threading.Lock()",
+                    reentrant_constructor: Optional[str] = "threading.RLock()") -> Union[Lock, Declined]:
+    """Module lock ``lock``, added after (or ``before``) the top-level
+    statement holding ``anchor`` unless it exists; the reentrant constructor
+    when ``region`` calls this module's own code, which may take it again."""
     existing = model.binding(("global", lock))
     if existing is not None:
         if existing.mutability is not Mutability.LOCK:
@@ -106,16 +119,51 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
         if _module_calls(model, region) or _called_holding(model, function, lock):
             return Declined(f"the region could re-enter `{lock}`")
         return Lock(lock)
-    why = _threading_available(model)
-    if why:
-        return Declined(why)
-    anchor = top_level(model, binding.statement)
-    if anchor is None:
-        return Declined(f"cannot find where `{name}` is bound")
+    statement = top_level(model, anchor)
+    if statement is None:
+        return Declined(f"cannot find the module-level statement for `{lock}`")
     reentrant = _module_calls(model, region)
-    kind = "RLock" if reentrant else "Lock"
-    statement = Statement(anchor, f"{lock} = threading.{kind}()\n", lock, reentrant)
-    return Lock(lock, ("threading",), module_statements=(statement,))
+    if reentrant:
+        if reentrant_constructor is None:
+            return Declined(f"the region could re-enter a shared `{constructor}`")
+        constructor = reentrant_constructor
+    index = next(i for i, s in enumerate(model.module.body) if s is statement)
+    imports: tuple[str, ...] = ()
+    if constructor.startswith("threading."):
+        why = _threading_available(model, index - 1 if before else index)
+        if why:
+            return Declined(why)
+        imports = ("threading",)
+    new = Statement(statement, f"{lock} = {constructor}\n", lock, reentrant, before)
+    return Lock(lock, imports, module_statements=(new,))
+
+
+def _function_named(model: ModuleModel, qualname: str) -> Optional[Function]:
+    return next((f for f in model.functions if f.qualname == qualname), None)
+
+
+def default_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode,
+                 function: Optional[Function]) -> Union[Lock, Declined]:
+    """A module lock for the mutable default of ``ref[1]`` (parameter
+    ``ref[2]``), put before the function's statement. The default itself is
+    left alone: callers may pass the argument, and ftlint keeps seeing it."""
+    owner = _function_named(model, ref[1])
+    if owner is None:
+        return Declined(f"cannot find `{ref[1]}()`")
+    base = ref[1].replace(".", "_").replace("<", "").replace(">", "")
+    return new_module_lock(model, lock_name(f"{base}_{ref[2].lstrip('_')}"), owner.node, region, function,
+                           before=True)
+
+
+def function_attribute_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode,
+                            function: Optional[Function]) -> Union[Lock, Declined]:
+    """A module lock for state stored on a module-level function, put before
+    the function's statement."""
+    binding = model.binding(("global", ref[1]))
+    if binding is None or binding.kind != "function" or binding.statement is None:
+        return Declined(f"`{ref[1]}` is not a function defined at module level in this file")
+    return new_module_lock(model, lock_name(f"{ref[1]}_{ref[2]}"), binding.statement, region,
+                           function, before=True)
 
 
 def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
@@ -188,7 +236,11 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
         return module_lock(model, ref, region, function, reuse)
     if ref[0] in ("instance", "class"):
         return instance_lock(model, ref, region, function, reuse)
-    return Declined("only module, class and instance state get a lock")
+    if ref[0] == "default" and not reuse:
+        return default_lock(model, ref, region, function)
+    if ref[0] == "funcattr" and not reuse:
+        return function_attribute_lock(model, ref, region, function)
+    return Declined("only module, class, instance and function state get a lock")
 
 
 def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
@@ -210,10 +262,13 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
         return Declined("the check and the write are separate statements (a guard clause)")
     if suspends(region):
         return Declined("the region yields or awaits; a lock must not be held across it")
+    if _under_fresh_lock(model, region, access.function):
+        return Declined("the region is under a lock created at its use; "
+                        "FT305's fix makes that lock shared")
     lock = lock_for(model, ref, region, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
-    held = _locks_taken(model, region)
+    held = locks_taken(model, region)
     if held:
         # Taking our lock around a region that takes a lock itself either
         # re-enters a plain Lock or fixes an order between two locks that
@@ -222,7 +277,22 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     return lock.fix(f"Guard with `{lock.expr}`", Edit(region, wrap=lock.expr))
 
 
-def _locks_taken(model: ModuleModel, region: cst.CSTNode) -> list[str]:
+def _under_fresh_lock(model: ModuleModel, region: cst.CSTNode,
+                      function: Optional[Function]) -> bool:
+    """``region`` sits in `with threading.Lock():` (a lock made right there)."""
+    fresh = {id(u.node) for u in model.lock_uses if u.function is function}
+    if function is None or not fresh:
+        return False
+    parent_of = parents(model, function.node)
+    current = parent_of.get(id(region))
+    while current is not None:
+        if isinstance(current, cst.With) and any(id(i.item) in fresh for i in current.items):
+            return True
+        current = parent_of.get(id(current))
+    return False
+
+
+def locks_taken(model: ModuleModel, region: cst.CSTNode) -> list[str]:
     taken = []
     for node in walk(region):
         if isinstance(node, cst.With):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, container_write_confidence, mutable_bindings,
     unguarded_runtime_writes,
@@ -30,9 +31,18 @@ class MutableDefaultState(Rule):
     )
     fix = "sometimes"
     fix_doc = (
-        "Move the cache to a module-level container guarded by a module lock, "
-        "or use `functools.lru_cache`, which locks internally. Changing the "
-        "signature is unsafe: callers may pass the argument."
+        "The fix adds a module-level lock named after the function and the "
+        "parameter (`_fib_memo_lock`, an `RLock` when the guarded code calls "
+        "back into the module, as a recursive memo does), placed just before "
+        "the function, and wraps the whole compound update in it. Safe: with "
+        "one thread nothing changes, and the signature and the default object "
+        "stay as they are, so callers that pass their own container still "
+        "work. The default is deliberately not moved to a module global: "
+        "that would change `f.__defaults__` for introspecting code, and "
+        "ftlint could no longer see the shared state behind the parameter. A "
+        "lone atomic operation such as `history.append(x)` is left alone: a "
+        "lock around it alone changes nothing. By hand, "
+        "`functools.lru_cache` is often the better memo: it locks internally."
     )
     use_instead = '''
         import functools
@@ -74,9 +84,28 @@ class MutableDefaultState(Rule):
         ''', "accumulator"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        def fib(n, memo={}):
+            if n not in memo:
+                memo[n] = n if n < 2 else fib(n - 1) + fib(n - 2)
+            return memo[n]
+    ''', '''
+        import threading
+        _fib_memo_lock = threading.RLock()
+        def fib(n, memo={}):
+            with _fib_memo_lock:
+                if n not in memo:
+                    memo[n] = n if n < 2 else fib(n - 1) + fib(n - 2)
+            return memo[n]
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for binding in mutable_bindings(model, "default"):
             for access in unguarded_runtime_writes(model, binding.ref):
                 confidence, reason = container_write_confidence(model, access, binding)
-                yield Finding.at(access, self.message.format(param=binding.ref[2]),
-                                 confidence, reason)
+                finding = Finding.at(access, self.message.format(param=binding.ref[2]),
+                                     confidence, reason)
+                finding.fix = container_lock_fix(model, binding.ref, access)
+                yield finding

@@ -4,6 +4,8 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
+from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import Example, Finding, Rule, describe
 
 
@@ -25,10 +27,14 @@ class FunctionAttributeState(Rule):
         "medium for a read-modify-write or a compound container update; low for "
         "a plain assignment or a lone atomic operation."
     )
-    fix = "safe"
+    fix = "sometimes"
     fix_doc = (
-        "Guard the update with a module-level lock. Safe: single-threaded "
-        "behaviour is unchanged."
+        "The fix adds a module-level lock named after the function and the "
+        "attribute (`_handler_calls_lock`), placed just before the function, "
+        "and wraps the whole read-modify-write or check-then-act in it. Safe: "
+        "single-threaded behaviour is unchanged. A plain store "
+        "(`lookup.last = key`) is left alone: it is atomic, and a lock around "
+        "it alone changes nothing."
     )
     use_instead = '''
         import threading
@@ -73,6 +79,27 @@ class FunctionAttributeState(Rule):
         ''', "remembering the last call"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import threading
+
+        def handler():
+            handler.calls += 1
+
+        handler.calls = 0
+    ''', '''
+        import threading
+
+        _handler_calls_lock = threading.Lock()
+
+        def handler():
+            with _handler_calls_lock:
+                handler.calls += 1
+
+        handler.calls = 0
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for access in model.accesses:
             if (access.ref[0] != "funcattr" or not access.write or access.import_time
@@ -87,5 +114,10 @@ class FunctionAttributeState(Rule):
             else:
                 confidence = Confidence.LOW
                 reason = "a single store; it races with other calls' stores and reads"
-            yield Finding.at(access, self.message.format(name=describe(access.ref)),
-                             confidence, reason)
+            finding = Finding.at(access, self.message.format(name=describe(access.ref)),
+                                 confidence, reason)
+            if confidence is Confidence.MEDIUM:
+                finding.fix = wrap_fix(model, access.ref, unit_of_work(model, access), access)
+            else:
+                finding.fix = Declined("a single store; a lock around it alone changes nothing")
+            yield finding

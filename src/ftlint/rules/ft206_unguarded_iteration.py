@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes.iteration import snapshot_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence, where,
 )
@@ -35,12 +36,21 @@ class UnguardedIteration(Rule):
         "high when reachable from a thread entry point; medium for containers on "
         "a class or module, or iterated in a public method; low otherwise."
     )
-    fix = "safe"
+    fix = "sometimes"
     fix_doc = (
-        "Iterate a snapshot taken in one call, `for x in list(items):` (for a "
-        "built-in container the copy is made under its lock), or hold the lock "
-        "that guards the mutations for the whole loop. Safe: single-threaded "
-        "behaviour is unchanged."
+        "For an exact built-in `dict`, `list` or `set` (and the `keys()`, "
+        "`values()` and `items()` views of a dict, `defaultdict` or "
+        "`Counter`), the fix iterates a snapshot: `for x in list(items):`. "
+        "On the free-threaded build `list()` copies such a container in one "
+        "step while holding the container's own lock, so no mutation can land "
+        "in the middle of the copy. For any other container (a `deque`, an "
+        "`OrderedDict`, an object of unknown type) copying is itself an "
+        "iteration, so the fix instead puts the loop under the lock that "
+        "already guards every mutation, when there is exactly one; otherwise "
+        "the finding is left for a person. Safe: with one thread the loop "
+        "sees the same items in the same order. A loop whose own body "
+        "changes the container is left alone, because there a copy would "
+        "change which items it visits."
     )
     use_instead = '''
         def report(self):
@@ -85,6 +95,62 @@ class UnguardedIteration(Rule):
         ''', "a loop over a dict that add() mutates"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        class Stats:
+            def __init__(self):
+                self._stats = {}
+
+            def add(self, name):
+                self._stats[name] = 1
+
+            def report(self):
+                for name, value in self._stats.items():
+                    print(name, value)
+    ''', '''
+        class Stats:
+            def __init__(self):
+                self._stats = {}
+
+            def add(self, name):
+                self._stats[name] = 1
+
+            def report(self):
+                for name, value in list(self._stats.items()):
+                    print(name, value)
+    '''),
+        ('''
+        import threading
+        from collections import deque
+
+        _pending = deque()
+        _pending_lock = threading.Lock()
+
+        def submit(job):
+            with _pending_lock:
+                _pending.append(job)
+
+        def show():
+            for job in _pending:
+                print(job)
+    ''', '''
+        import threading
+        from collections import deque
+
+        _pending = deque()
+        _pending_lock = threading.Lock()
+
+        def submit(job):
+            with _pending_lock:
+                _pending.append(job)
+
+        def show():
+            with _pending_lock:
+                for job in _pending:
+                    print(job)
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for access in model.accesses:
             if (access.op != "iter" or access.ref[0] not in ("instance", "class", "global", "attr")
@@ -96,5 +162,7 @@ class UnguardedIteration(Rule):
             if not mutations:
                 continue
             confidence, reason = shared_object_confidence(model, access)
-            yield Finding.at(access, self.message.format(name=describe(access.ref)), confidence,
-                             f"{where(mutations[0])} mutates it; {reason}")
+            finding = Finding.at(access, self.message.format(name=describe(access.ref)),
+                                 confidence, f"{where(mutations[0])} mutates it; {reason}")
+            finding.fix = snapshot_fix(model, access, mutations)
+            yield finding

@@ -6,6 +6,8 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
+from ftlint.fixes.iteration import next_lock_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, shared_object_confidence,
 )
@@ -33,11 +35,16 @@ class SharedIterator(Rule):
         "class-level iterators, or instance iterators used in a public method; "
         "low otherwise."
     )
-    fix = "none"
+    fix = "sometimes"
     fix_doc = (
-        "Give each thread its own iterator, hand items out through a "
-        "`queue.Queue`, or hold a lock around each `next()`. No automatic fix: "
-        "which one is right depends on the program."
+        "For `next()` on a shared iterator, the fix holds a lock named after "
+        "the iterator (`_ids_lock` for a module-level one, `self._lock` for an "
+        "instance's) around the statement that calls it, so one thread at a "
+        "time advances it. Safe: with one thread the same items come out in "
+        "the same order. A `for` loop over a shared iterator and one iterator "
+        "handed to several threads are left alone: holding a lock for a whole "
+        "loop would let one thread take every item, so there the right change "
+        "(an iterator per thread, or a `queue.Queue`) is the author's to make."
     )
     use_instead = '''
         import itertools
@@ -97,6 +104,25 @@ class SharedIterator(Rule):
         ''', "one iterator handed to four threads"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import itertools
+        _ids = itertools.count()
+
+        def next_id():
+            return next(_ids)
+    ''', '''
+        import itertools
+        import threading
+        _ids = itertools.count()
+        _ids_lock = threading.Lock()
+
+        def next_id():
+            with _ids_lock:
+                return next(_ids)
+    '''),
+    )
+
     def _handoffs(self, model: ModuleModel, generators: set[str]) -> Iterator[Finding]:
         """One local iterator passed to several threads (in a loop, or twice)."""
         groups: dict[tuple, list] = {}
@@ -115,7 +141,8 @@ class SharedIterator(Rule):
             first = handoffs[0]
             yield Finding(first.node, self.message.format(name=f"`{first.name}`"), Confidence.HIGH,
                           "the same iterator object is handed to several threads",
-                          first.function)
+                          first.function,
+                          fix=Declined("give each thread its own iterator, or a `queue.Queue`"))
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         generators = {f.qualname for f in model.functions if f.is_generator}
@@ -132,5 +159,7 @@ class SharedIterator(Rule):
                     or access.import_time or model.access_guarded(access)):
                 continue
             confidence, reason = shared_object_confidence(model, access)
-            yield Finding.at(access, self.message.format(name=describe(access.ref)), confidence,
-                             f"one iterator object consumed wherever this runs; {reason}")
+            finding = Finding.at(access, self.message.format(name=describe(access.ref)),
+                                 confidence, f"one iterator object consumed wherever this runs; {reason}")
+            finding.fix = next_lock_fix(model, access)
+            yield finding

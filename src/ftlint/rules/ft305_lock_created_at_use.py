@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
+from ftlint.fixes.hoist import hoist_fix
 from ftlint.rules.base import Example, Finding, Rule
 
 
@@ -22,10 +23,19 @@ class LockCreatedAtUse(Rule):
         "'locked' section races like any other code."
     )
     confidence_doc = "always high: such a lock cannot exclude anything."
-    fix = "safe"
+    fix = "sometimes"
     fix_doc = (
-        "Hoist the lock to module or instance level and use that one object "
-        "everywhere. Safe: with one thread nothing changes."
+        "The fix creates the lock once, at module level just before the "
+        "function, named after it (`_update_lock`, `_Account_deposit_lock` "
+        "for a method), with the constructor as written, and uses that object "
+        "where the fresh one was made: in the `with`, before `.acquire()`, or "
+        "as the local's value. A plain `Lock` whose region calls back into the "
+        "module becomes an `RLock`, so a recursive call cannot deadlock. Safe: "
+        "with one thread nothing changes. The lock is module-wide, so it also "
+        "serialises calls on different instances: correct, if coarser than an "
+        "instance lock. Left alone: a region that yields or awaits, that takes "
+        "another lock (a shared lock would fix an order other code may "
+        "reverse), or whose lock takes arguments that may be local."
     )
     use_instead = '''
         import threading
@@ -70,8 +80,28 @@ class LockCreatedAtUse(Rule):
         ''', "a local lock that no other call can see"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import threading
+
+        def update(state):
+            with threading.Lock():
+                state.count += 1
+    ''', '''
+        import threading
+
+        _update_lock = threading.Lock()
+
+        def update(state):
+            with _update_lock:
+                state.count += 1
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for use in model.lock_uses:
-            yield Finding(use.node, self.message.format(name=use.constructor.rsplit(".", 1)[-1] + "()"),
-                          Confidence.HIGH, "a lock that only one caller ever sees excludes no one",
-                          use.function)
+            finding = Finding(use.node, self.message.format(name=use.constructor.rsplit(".", 1)[-1] + "()"),
+                              Confidence.HIGH, "a lock that only one caller ever sees excludes no one",
+                              use.function)
+            finding.fix = hoist_fix(model, use)
+            yield finding
