@@ -156,9 +156,12 @@ class UnguardedIteration(Rule):
             if (access.op != "iter" or access.ref[0] not in ("instance", "class", "global", "attr")
                     or not is_shared_write(model, access) or model.access_guarded(access)):
                 continue
+            binding = model.binding(access.ref)
+            # A missing key of a defaultdict inserts one: `d[k].append(x)` grows d.
+            inserts = binding is not None and binding.kind == "defaultdict"
             mutations = [w for w in model.writes(access.ref)
-                         if w.op in _MUTATIONS and is_shared_write(model, w)
-                         and w.statement is not access.statement]
+                         if (w.op in _MUTATIONS or (inserts and w.op.startswith("item.")))
+                         and is_shared_write(model, w) and w.statement is not access.statement]
             if not mutations:
                 continue
             confidence, reason = shared_object_confidence(model, access)
