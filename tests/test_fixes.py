@@ -498,10 +498,15 @@ def test_overlapping_fix_is_reported_not_dropped() -> None:
                 _counts[key] = compute(key)
                 _total += 1
     ''')
+    one = fixer._one_pass(code, "mod.py", Settings(), False, None, None)
+    assert [o.code for o in one.applied] == ["FT203"]
+    assert [o.code for o in one.unfixed] == ["FT102"]
+    assert "overlaps the fix for FT203" in one.unfixed[0].reason
+    # The lock FT203's fix adds covers the `+=` too, so nothing is left to report.
     result = fix_source(code, "mod.py")
     assert [o.code for o in result.applied] == ["FT203"]
-    assert [o.code for o in result.unfixed] == ["FT102"]
-    assert "overlaps the fix for FT203" in result.unfixed[0].reason
+    assert result.unfixed == []
+    assert not lint_source(result.new_source, "mod.py").diagnostics
 
 
 def test_failed_proof_leaves_source_untouched(monkeypatch) -> None:
@@ -1026,3 +1031,79 @@ def test_new_import_precedes_a_lock_placed_after_the_docstring() -> None:
     exec(compile(new, "mod.py", "exec"), namespace)
     namespace["bump"]()
     assert namespace["bump"].__defaults__[0] == {"n": 1}
+
+
+SWITCH_TRICK = '''
+    import sys
+
+    _total = 0
+
+    def bump():
+        global _total
+        sys.setswitchinterval(100)
+        try:
+            _total += 1
+        finally:
+            sys.setswitchinterval(0.005)
+'''
+
+
+def test_switch_interval_trick_is_an_unsafe_lock_fix() -> None:
+    code = _src(SWITCH_TRICK)
+    only = Settings(select=("FT303",))
+    assert fix_source(code, "mod.py", only).new_source == code  # unsafe: not without the flag
+    # With the flag, the lock also covers the `+=` that FT102 reports.
+    result = fix_source(code, "mod.py", unsafe=True)
+    assert [o.code for o in result.applied] == ["FT303", "FT303"]  # one fix, both calls
+    assert result.new_source == _src('''
+        import sys
+        import threading
+
+        _total = 0
+
+        _atomic_section_lock = threading.Lock()
+
+        def bump():
+            global _total
+            with _atomic_section_lock:
+                _total += 1
+    ''')
+
+
+@pytest.mark.parametrize("source", [
+    '''
+    import sys
+
+    def tune():
+        sys.setswitchinterval(0.001)
+    ''',
+    '''
+    import sys
+
+    def run(func):
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1000)
+        try:
+            return func()
+        finally:
+            sys.setswitchinterval(old)
+            print("restored", old)
+    ''',
+    '''
+    import sys
+
+    def run(func):
+        old = sys.getswitchinterval()
+        sys.setswitchinterval(1000)
+        try:
+            return func()
+        finally:
+            sys.setswitchinterval(old)
+        return old
+    ''',
+], ids=["tuning", "more in finally", "old used again"])
+def test_switch_interval_left_alone(source: str) -> None:
+    code = _src(source)
+    result = fix_source(code, "mod.py", unsafe=True)
+    assert result.new_source == code
+    assert result.unfixed and all(o.code == "FT303" and o.reason for o in result.unfixed)

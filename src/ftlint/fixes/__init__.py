@@ -6,7 +6,7 @@ fixer (:mod:`ftlint.fixes.apply`) applies and verifies them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import libcst as cst
 
@@ -15,10 +15,11 @@ SAFE, UNSAFE = "safe", "unsafe"
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace ``node`` by ``new``, or put it under ``with <wrap>:``."""
+    """Replace ``node`` by ``new`` (``cst.RemovalSentinel.REMOVE`` deletes a
+    statement), or put it under ``with <wrap>:``."""
 
     node: cst.CSTNode
-    new: Optional[cst.CSTNode] = None
+    new: Union[cst.CSTNode, cst.RemovalSentinel, None] = None
     wrap: Optional[str] = None  # the lock expression, e.g. "_cache_lock"
 
 

@@ -65,6 +65,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     before: Counter = Counter()
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
+    shared: list[FixOutcome] = []
     seen = set()
     # In source order: an enclosing unit (the whole `if`) wins over a statement inside it.
     found.sort(key=lambda rf: (positions[id(rf[1].node)][0].row, positions[id(rf[1].node)][0].column))
@@ -87,6 +88,11 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
             outcome.reason = "the fix is unsafe; --unsafe-fixes applies it"
             unfixed.append(outcome)
             continue
+        same = next((o for f, o in chosen if f is fix), None)
+        if same is not None:  # one fix for several findings (the calls of one idiom)
+            outcome.fix_message = fix.message
+            shared.append(outcome)
+            continue
         clash = next((o for f, o in chosen if overlaps(model, f, fix)), None)
         if clash is not None:
             outcome.reason = (f"overlaps the fix for {clash.code} at {clash.row}:{clash.column}; "
@@ -102,7 +108,8 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
     except Exception as exc:  # noqa: BLE001 - a broken fix must leave the file as it was
         return f"could not apply the fixes ({type(exc).__name__}: {exc})"
-    return _Pass(new_source, [o for _, o in chosen], unfixed, before)
+    applied = sorted([o for _, o in chosen] + shared, key=lambda o: (o.row, o.column))
+    return _Pass(new_source, applied, unfixed, before)
 
 
 def _compiles(source: Source) -> bool:
@@ -176,11 +183,11 @@ FOLLOW_UP_PASSES = 3
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
                     unsafe: bool, codes: Optional[Iterable[str]]) -> None:
     """Fix findings that only our own fixes brought out, pass by pass; each
-    pass is proven like the first, and a failed one is simply not taken."""
+    pass is proven like the first, and a failed one is simply not taken.
+    Then keep in ``unfixed`` only what the fixed code still reports."""
     from ftlint.api import analyze_source
 
     left = analyze_source(result.new_source, path, settings, codes).diagnostics
-    followed = False
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
         new = [d for d in left if _key(d.code, d.message) not in known]
@@ -195,7 +202,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         result.new_source = step.new_source
         result.applied.extend(step.applied)
         left = analyze_source(result.new_source, path, settings, codes).diagnostics
-        followed = True
-    if followed:  # a finding left unfixed at first may be gone now
-        remaining = {_key(d.code, d.message) for d in left}
-        result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]
+    # A finding left unfixed (say, one overlapping another fix) may be gone
+    # now: a lock the other fix added covers it. Report only what is left.
+    remaining = {_key(d.code, d.message) for d in left}
+    result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import SWITCH_INTERVAL
 from ftlint.diagnostics import Confidence
+from ftlint.fixes.switch import switch_fix
 from ftlint.rules.base import Example, Finding, Rule
 
 
@@ -24,8 +25,20 @@ class SwitchIntervalReliance(Rule):
         "now unprotected."
     )
     confidence_doc = "medium for setting the interval; low for only reading it."
-    fix = "none"
-    fix_doc = "Protect the section with a lock. No automatic fix: the section's extent is not known."
+    fix = "unsafe"
+    fix_doc = (
+        "Where the trick has its usual shape (optionally `old = "
+        "sys.getswitchinterval()`, then `sys.setswitchinterval(...)` and a "
+        "`try:` whose `finally:` only restores the interval), the fix "
+        "replaces it with `with _atomic_section_lock:` around the `try` body, "
+        "one module lock for every such section of the module (an `RLock` "
+        "when a section calls back into the module). Unsafe: under the GIL "
+        "the trick held off every other thread, while the lock holds off "
+        "only code that takes it, so any other code that touches the same "
+        "state must take `_atomic_section_lock` too; review it before "
+        "accepting. Any other use of the interval (tuning it, reading it) is "
+        "left alone."
+    )
     use_instead = '''
         import threading
 
@@ -57,6 +70,29 @@ class SwitchIntervalReliance(Rule):
         ''', "making a call 'atomic'"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import sys
+
+        def atomically(func):
+            old = sys.getswitchinterval()
+            sys.setswitchinterval(1000)
+            try:
+                return func()
+            finally:
+                sys.setswitchinterval(old)
+    ''', '''
+        import sys
+        import threading
+
+        _atomic_section_lock = threading.Lock()
+
+        def atomically(func):
+            with _atomic_section_lock:
+                return func()
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for call in model.global_calls:
             if call.name not in SWITCH_INTERVAL:
@@ -65,4 +101,4 @@ class SwitchIntervalReliance(Rule):
             yield Finding(call.node, self.message.format(name=call.name),
                           Confidence.MEDIUM if setter else Confidence.LOW,
                           "changes thread switching" if setter else "reads the switch interval",
-                          call.function and call.function)
+                          call.function, fix=switch_fix(model, call))
