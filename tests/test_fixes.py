@@ -1107,3 +1107,98 @@ def test_switch_interval_left_alone(source: str) -> None:
     result = fix_source(code, "mod.py", unsafe=True)
     assert result.new_source == code
     assert result.unfixed and all(o.code == "FT303" and o.reason for o in result.unfixed)
+
+
+def test_switch_interval_keeps_the_comment_above_the_trick() -> None:
+    code = _src('''
+        import sys
+
+        def atomically(func):
+            # Hold off other threads.
+            old = sys.getswitchinterval()
+            sys.setswitchinterval(1000)
+            try:
+                return func()  # the section
+            finally:
+                sys.setswitchinterval(old)
+    ''')
+    result = fix_source(code, "mod.py", Settings(select=("FT303",)), unsafe=True)
+    assert "    # Hold off other threads.\n    with _atomic_section_lock:\n" in result.new_source
+    assert "return func()  # the section" in result.new_source
+    commented = code.replace("sys.setswitchinterval(1000)", "sys.setswitchinterval(1000)  # long")
+    left = fix_source(commented, "mod.py", Settings(select=("FT303",)), unsafe=True)
+    assert left.new_source == commented
+    assert "comment" in left.unfixed[0].reason
+
+
+def test_chdir_around_subprocesses_becomes_cwd() -> None:
+    assert_fix('''
+        import os
+        import subprocess
+
+        def configure(path):
+            # Go there.
+            old = os.getcwd()
+            os.chdir(path)
+            try:
+                subprocess.run(
+                    ["./configure", "--prefix", "/usr"],
+                    check=True,
+                )
+                return subprocess.check_output(["make", "-n"])
+            finally:
+                os.chdir(old)
+    ''', '''
+        import os
+        import subprocess
+
+        def configure(path):
+            # Go there.
+            subprocess.run(
+                ["./configure", "--prefix", "/usr"],
+                check=True,
+                cwd=path,
+            )
+            return subprocess.check_output(["make", "-n"], cwd=path)
+    ''', Settings(select=("FT302",)), unsafe=True)
+
+
+@pytest.mark.parametrize("source", [
+    '''
+    import os
+
+    def build(path):
+        os.chdir(path)
+        open("Makefile").read()
+    ''',
+    '''
+    import contextlib
+    import subprocess
+
+    def build(path):
+        with contextlib.chdir(path):
+            subprocess.run(["make"], check=True)
+            print(open("log").read())
+    ''',
+    '''
+    import contextlib
+    import os
+    import subprocess
+
+    def build(path):
+        with contextlib.chdir(path):
+            subprocess.run(["make", os.path.abspath("out")], check=True)
+    ''',
+    '''
+    import os
+
+    def build(env):
+        os.environ["LC_ALL"] = "C"
+    ''',
+], ids=["chdir for good", "other code in the block", "argument depends on the directory",
+        "environment"])
+def test_process_state_left_alone(source: str) -> None:
+    code = _src(source)
+    result = fix_source(code, "mod.py", Settings(select=("FT302",)), unsafe=True)
+    assert result.new_source == code
+    assert result.unfixed and all(o.reason for o in result.unfixed)

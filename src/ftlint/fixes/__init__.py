@@ -16,10 +16,11 @@ SAFE, UNSAFE = "safe", "unsafe"
 @dataclass(frozen=True)
 class Edit:
     """Replace ``node`` by ``new`` (``cst.RemovalSentinel.REMOVE`` deletes a
-    statement), or put it under ``with <wrap>:``."""
+    statement, a ``cst.FlattenSentinel`` puts several in its place), or put
+    it under ``with <wrap>:``."""
 
     node: cst.CSTNode
-    new: Union[cst.CSTNode, cst.RemovalSentinel, None] = None
+    new: Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel, None] = None
     wrap: Optional[str] = None  # the lock expression, e.g. "_cache_lock"
 
 

@@ -190,11 +190,15 @@ def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action
                 changes[field.name] = new
         elif type(value) in (tuple, list) and any(
                 isinstance(v, cst.CSTNode) and id(v) in needed for v in value):
-            rebuilt = (_rebuild(v, needed, actions) if isinstance(v, cst.CSTNode) else v
-                       for v in value)
-            # An edit may remove a statement from its block.
-            changes[field.name] = type(value)(v for v in rebuilt
-                                              if v is not cst.RemovalSentinel.REMOVE)
+            items: list = []
+            for v in value:
+                new = _rebuild(v, needed, actions) if isinstance(v, cst.CSTNode) else v
+                # An edit may remove a statement, or put several in its place.
+                if isinstance(new, cst.FlattenSentinel):
+                    items.extend(new.nodes)
+                elif new is not cst.RemovalSentinel.REMOVE:
+                    items.append(new)
+            changes[field.name] = type(value)(items)
     updated = node.with_changes(**changes) if changes else node
     for action in actions.get(id(node), ()):
         updated = action(updated)

@@ -25,7 +25,7 @@ import libcst as cst
 from ftlint.analysis.model import GlobalCall, ModuleModel
 from ftlint.fixes import UNSAFE, Declined, Edit, Fix
 from ftlint.fixes.locks import locks_taken, new_module_lock
-from ftlint.fixes.tree import suspends, walk
+from ftlint.fixes.tree import comments_lost, suspends, walk
 
 LOCK = "_atomic_section_lock"
 _GET, _SET = "sys.getswitchinterval", "sys.setswitchinterval"
@@ -117,8 +117,10 @@ def switch_fix(model: ModuleModel, call: GlobalCall) -> Union[Fix, Declined]:
     if key in cached:  # the three calls of one idiom share one fix
         return cached[key]
     guarded = section[-1].body
-    if suspends(guarded):
-        fix: Union[Fix, Declined] = Declined("the section yields or awaits")
+    if comments_lost(model, section):
+        fix: Union[Fix, Declined] = Declined("a comment on the lines it removes would be lost")
+    elif suspends(guarded):
+        fix = Declined("the section yields or awaits")
     elif locks_taken(model, guarded):
         fix = Declined("the section takes a lock; a new lock around it could deadlock")
     else:

@@ -97,6 +97,21 @@ def has_comment(model: ModuleModel, node: cst.CSTNode) -> bool:
     return any(isinstance(n, cst.Comment) for n in walk(node))
 
 
+def comments_lost(model: ModuleModel, section: tuple) -> bool:
+    """Removing ``section[:-1]`` and keeping only the body of the block
+    ``section[-1]`` (a `try` or `with`) would drop a comment: one on a removed
+    line, above any but the first statement, or in a `finally:`."""
+    *removed, block = section
+    if any(has_comment(model, s) for s in removed[:1]):
+        return True
+    if any(isinstance(n, cst.Comment) for s in removed[1:] for n in walk(s)):
+        return True
+    if len(removed) and any(line.comment is not None for line in block.leading_lines):
+        return True
+    finalbody = getattr(block, "finalbody", None)
+    return finalbody is not None and any(isinstance(n, cst.Comment) for n in walk(finalbody))
+
+
 _PURE_CALLS = frozenset({"hasattr", "getattr", "isinstance", "len"})
 
 

@@ -5,6 +5,8 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
+from ftlint.fixes.process import cwd_fix
 from ftlint.rules.base import Example, Finding, Rule
 
 
@@ -32,11 +34,22 @@ class ProcessGlobalMutation(Rule):
         "high when reachable from a thread entry point; medium in a public "
         "function; low otherwise."
     )
-    fix = "none"
+    fix = "unsafe"
     fix_doc = (
         "Pass the state explicitly: `subprocess.run(..., env=..., cwd=...)`, "
         "absolute paths, `print(..., file=stream)`, an explicit timeout, a "
-        "logger. No automatic fix: the explicit form differs at every call."
+        "logger. The fix does this for the working directory where the change "
+        "only serves subprocesses: `with contextlib.chdir(path):`, or `old = "
+        "os.getcwd(); os.chdir(path); try: ... finally: os.chdir(old)`, around "
+        "nothing but `subprocess` calls whose arguments are plain values, "
+        "becomes the same calls with `cwd=path`. Unsafe: a missing directory "
+        "now fails when the child starts rather than at `chdir`, and on "
+        "Windows a relative program name is looked up from the current "
+        "directory rather than from `cwd`. The `import` that only served the "
+        "old code is left for your import linter. Everything else (the "
+        "environment, stdout swaps, locale, a `chdir` that is never undone or "
+        "that other code in the block relies on) is left alone: the explicit "
+        "form differs at every call."
     )
     use_instead = '''
         import os
@@ -78,6 +91,23 @@ class ProcessGlobalMutation(Rule):
         ''', "redirecting stdout"),
     )
 
+    FIX_EXAMPLES = (
+        ('''
+        import contextlib
+        import subprocess
+
+        def build(path):
+            with contextlib.chdir(path):
+                subprocess.run(["make"], check=True)
+    ''', '''
+        import contextlib
+        import subprocess
+
+        def build(path):
+            subprocess.run(["make"], check=True, cwd=path)
+    '''),
+    )
+
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for call in model.global_calls:
             if call.name not in PROCESS_GLOBAL_CALLS or call.function is None:
@@ -87,12 +117,16 @@ class ProcessGlobalMutation(Rule):
             confidence = Confidence.MEDIUM if call.function.is_public else Confidence.LOW
             yield Finding(call.node, self.message.format(name=call.name), confidence,
                           "process-wide: other threads see the change, and no lock of yours stops them",
-                          call.function)
+                          call.function, fix=cwd_fix(model, call))
         for access in model.accesses:
             if (access.ref[0] != "ext" or access.ref[1] not in PROCESS_GLOBAL_STATE
                     or not access.write or access.import_time):
                 continue
             public = access.function is not None and access.function.is_public
-            yield Finding.at(access, self.message.format(name=access.ref[1]),
-                             Confidence.MEDIUM if public else Confidence.LOW,
-                             "process-wide: other threads see the change, and no lock of yours stops them")
+            finding = Finding.at(access, self.message.format(name=access.ref[1]),
+                                 Confidence.MEDIUM if public else Confidence.LOW,
+                                 "process-wide: other threads see the change, and no lock of "
+                                 "yours stops them")
+            finding.fix = Declined("no automatic fix: pass the value explicitly (`env=`, "
+                                   "`file=`) where it is used")
+            yield finding
