@@ -1202,3 +1202,57 @@ def test_process_state_left_alone(source: str) -> None:
     result = fix_source(code, "mod.py", Settings(select=("FT302",)), unsafe=True)
     assert result.new_source == code
     assert result.unfixed and all(o.reason for o in result.unfixed)
+
+
+@pytest.mark.parametrize("source, unwanted", [
+    ('''
+    import weakref
+
+    _live = weakref.WeakSet()
+
+    def track(obj):
+        _live.add(obj)
+
+    def close_all():
+        for obj in _live:
+            obj.close()
+    ''', "list(_live)"),
+    ('''
+    import weakref
+
+    _by_name = weakref.WeakValueDictionary()
+
+    def remember(name, obj):
+        if name not in _by_name:
+            _by_name[name] = obj
+    ''', "setdefault"),
+], ids=["no snapshot of a WeakSet", "no setdefault on a WeakValueDictionary"])
+def test_weak_containers_are_not_treated_as_builtins(source: str, unwanted: str) -> None:
+    """Copying or setdefault on a weak container runs Python code item by
+    item: neither is one atomic step, unlike on a dict or a set."""
+    result = fix_source(_src(source), "mod.py", unsafe=True)
+    assert unwanted not in result.new_source
+
+
+def test_one_run_converges_when_a_new_lock_makes_a_declined_fix_possible() -> None:
+    """The loop can only take the lock that guards every mutation; that lock
+    is added by another fix in the same run, and the loop is guarded in a
+    follow-up pass rather than by a second `--fix` (found on the stdlib)."""
+    code = _src('''
+        from collections import deque
+
+        class Jobs:
+            def __init__(self):
+                self._jobs = deque()
+
+            def add(self, job):
+                if job not in self._jobs:
+                    self._jobs.append(job)
+
+            def show(self):
+                for job in self._jobs:
+                    print(job)
+    ''')
+    result = fix_source(code, "mod.py")
+    assert "        with self._lock:\n            for job in self._jobs:" in result.new_source
+    assert fix_source(result.new_source, "mod.py").new_source == result.new_source

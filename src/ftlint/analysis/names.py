@@ -23,9 +23,9 @@ MUTABLE_TYPES = {
     "collections.Counter": "Counter",
     "collections.OrderedDict": "OrderedDict",
     "collections.ChainMap": "ChainMap",
-    "weakref.WeakValueDictionary": "dict",
-    "weakref.WeakKeyDictionary": "dict",
-    "weakref.WeakSet": "set",
+    "weakref.WeakValueDictionary": "weakdict",
+    "weakref.WeakKeyDictionary": "weakdict",
+    "weakref.WeakSet": "weakset",
     "array.array": "array",
 }
 

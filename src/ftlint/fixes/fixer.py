@@ -190,7 +190,9 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     left = analyze_source(result.new_source, path, settings, codes).diagnostics
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
-        new = [d for d in left if _key(d.code, d.message) not in known]
+        # Everything still reported: findings our fixes brought out, and ones
+        # declined or overlapped before, which a new lock may have made fixable.
+        new = [d for d in left if not d.is_error and d.confidence >= settings.min_confidence]
         if not new:
             break
         step = _one_pass(current, path, settings, unsafe,
