@@ -339,7 +339,10 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             # code, and so no other thread, can ever hold the same lock.
             if uses and frame.name_counts.get(name, 0) == uses + 1:
                 self.model.lock_uses.append(LockUse(value, frame.function, constructor))
-        for access in resolve_pending(frame, self.frame):
+        # A method sees the names of the function around its class, not the
+        # class body's: the class scope is skipped, as Python does.
+        enclosing = next(f for f in reversed(self.frames) if f.kind != "class")
+        for access in resolve_pending(frame, enclosing):
             self.model.accesses.append(access)
 
     def visit_Global(self, node: cst.Global) -> None:
