@@ -1056,7 +1056,6 @@ def test_switch_interval_trick_is_an_unsafe_lock_fix() -> None:
     result = fix_source(code, "mod.py", unsafe=True)
     assert [o.code for o in result.applied] == ["FT303", "FT303"]  # one fix, both calls
     assert result.new_source == _src('''
-        import sys
         import threading
 
         _total = 0
@@ -1149,7 +1148,6 @@ def test_chdir_around_subprocesses_becomes_cwd() -> None:
             finally:
                 os.chdir(old)
     ''', '''
-        import os
         import subprocess
 
         def configure(path):
@@ -1161,6 +1159,52 @@ def test_chdir_around_subprocesses_becomes_cwd() -> None:
             )
             return subprocess.check_output(["make", "-n"], cwd=path)
     ''', Settings(select=("FT302",)), unsafe=True)
+
+
+ORPHAN_BEFORE = '''
+    """Build helpers."""
+
+    {imports}
+    import subprocess
+
+    def build(path):
+        with contextlib.chdir(path):
+            subprocess.run(["make"], check=True)
+    {tail}
+'''
+
+
+@pytest.mark.parametrize("imports, tail, kept", [
+    ("import contextlib", "", None),
+    ("import contextlib, os", "", "import os"),
+    ("import contextlib as cl", "", None),
+    ("import contextlib  # for chdir", "", "import contextlib  # for chdir"),
+    ("import contextlib", "__all__ = ['build', 'contextlib']", "import contextlib"),
+    ("import contextlib", "def later(x: 'contextlib.AbstractContextManager'): pass",
+     "import contextlib"),
+    ("import contextlib", "def cwd():\n        return contextlib.chdir('.')", "import contextlib"),
+], ids=["removed", "one of two names", "alias", "commented", "in __all__", "in a string",
+        "still used"])
+def test_import_the_fix_orphans_is_removed(imports: str, tail: str, kept: str | None) -> None:
+    code = _src(ORPHAN_BEFORE.format(imports=imports, tail=tail))
+    if "as cl" in imports:
+        code = code.replace("contextlib.chdir(path)", "cl.chdir(path)")
+    result = fix_source(code, "mod.py", Settings(select=("FT302",)), unsafe=True)
+    assert result.error is None and result.applied
+    new = result.new_source
+    assert "cwd=path" in new
+    assert ("import contextlib" in new) == (kept is not None and "contextlib" in kept)
+    if kept is not None:
+        assert kept + "\n" in new
+    # The blank line under the docstring survives the removal.
+    assert new.startswith('"""Build helpers."""\n\nimport ')
+    compile(new, "mod.py", "exec")
+
+
+def test_import_still_read_elsewhere_is_kept() -> None:
+    code = _src(SWITCH_TRICK) + "\n\ndef interval():\n    return sys.getswitchinterval()\n"
+    result = fix_source(code, "mod.py", Settings(select=("FT303",)), unsafe=True)
+    assert result.applied and result.new_source.startswith("import sys\n")
 
 
 @pytest.mark.parametrize("source", [

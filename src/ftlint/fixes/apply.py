@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
+from collections import Counter
 from typing import Callable, Iterable, Optional, Sequence
 
 import libcst as cst
@@ -175,7 +177,68 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
             needed.add(current)
             parent = parent_of.get(current)
             current = id(parent) if parent is not None else None
-    return _rebuild(module, needed, actions)
+    new = _rebuild(module, needed, actions)
+    removes = any(e.new is cst.RemovalSentinel.REMOVE or isinstance(e.new, cst.FlattenSentinel)
+                  for f in fixes for e in f.edits)
+    return _drop_orphaned_imports(module, new) if removes else new
+
+
+def _names(node: cst.CSTNode) -> Counter:
+    """How often each name is read outside import statements."""
+    seen: Counter = Counter()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> bool:
+            return False
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            seen[node.value] += 1
+
+    node.visit(Visitor())
+    return seen
+
+
+def _bound_name(module: cst.Module, alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return module.code_for_node(alias.name).split(".")[0]
+
+
+def _drop_orphaned_imports(original: cst.Module, new: cst.Module) -> cst.Module:
+    """Remove a top-level import that the fixes left unused: the name was read
+    before and is mentioned nowhere now (not in code, strings or comments)."""
+    before, after = _names(original), _names(new)
+    orphans = {name for name, count in before.items() if count and not after[name]}
+    if not orphans:
+        return new
+    body: list[cst.BaseStatement] = []
+    carry: Sequence[cst.EmptyLine] = ()
+    for statement in new.body:
+        if carry and not statement.leading_lines:
+            statement = statement.with_changes(leading_lines=carry)
+        carry = ()
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+        if (isinstance(small, (cst.Import, cst.ImportFrom)) and len(statement.body) == 1
+                and not isinstance(small.names, cst.ImportStar) and not _commented(statement)):
+            rest = new.deep_replace(statement, cst.SimpleStatementLine(body=[cst.Pass()])).code
+            keep = [a for a in small.names if _bound_name(new, a) not in orphans
+                    or re.search(rf"\b{re.escape(_bound_name(new, a))}\b", rest)]
+            if not keep:
+                carry = statement.leading_lines
+                continue
+            if len(keep) != len(small.names):
+                keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                statement = statement.with_changes(body=[small.with_changes(names=keep)])
+        body.append(statement)
+    return new.with_changes(body=body)
+
+
+def _commented(statement: cst.SimpleStatementLine) -> bool:
+    return (any(line.comment is not None for line in statement.leading_lines)
+            or statement.trailing_whitespace.comment is not None)
 
 
 def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action]]) -> cst.CSTNode:

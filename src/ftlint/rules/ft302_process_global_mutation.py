@@ -100,7 +100,6 @@ class ProcessGlobalMutation(Rule):
             with contextlib.chdir(path):
                 subprocess.run(["make"], check=True)
     ''', '''
-        import contextlib
         import subprocess
 
         def build(path):

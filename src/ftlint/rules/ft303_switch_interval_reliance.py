@@ -82,7 +82,6 @@ class SwitchIntervalReliance(Rule):
             finally:
                 sys.setswitchinterval(old)
     ''', '''
-        import sys
         import threading
 
         _atomic_section_lock = threading.Lock()
