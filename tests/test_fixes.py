@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -1300,3 +1301,70 @@ def test_one_run_converges_when_a_new_lock_makes_a_declined_fix_possible() -> No
     result = fix_source(code, "mod.py")
     assert "        with self._lock:\n            for job in self._jobs:" in result.new_source
     assert fix_source(result.new_source, "mod.py").new_source == result.new_source
+
+
+
+POOL = '''
+    import threading
+
+
+    class Pool:
+        def __init__(self):
+            {lock}
+            self._current = None
+            self.made = 0
+
+        def swap(self):
+            old, self._current = self._current, self.make()
+            return old
+
+        def make(self):
+            {guard}
+            return object()
+
+        def reset(self):
+            if self.made:
+                self._current = None
+                self.made = 0
+'''
+
+
+def _run_swap(source: str) -> bool:
+    """Call `Pool().swap()` in a thread; False if it hangs (a deadlock)."""
+    namespace: dict = {}
+    exec(compile(source, "mod.py", "exec"), namespace)
+    pool = namespace["Pool"]()
+    worker = threading.Thread(target=pool.swap, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    return not worker.is_alive()
+
+
+def test_lock_added_this_run_becomes_reentrant_when_a_later_region_re_enters() -> None:
+    # Pass one guards `made` with a new plain `self._lock`; that leaves `swap`
+    # partly guarded (FT205), and its region calls `make`, which takes the
+    # lock again. The lock is ours, so it becomes an RLock.
+    code = _src(POOL.format(lock="self.made = 0", guard="self.made += 1"))
+    assert "threading.RLock" not in fixer.fix_source(
+        code, "mod.py", Settings(), codes=["FT201"]).new_source  # one pass: a plain Lock
+    result = fix_source(code, "mod.py")
+    assert result.error is None
+    new = result.new_source
+    assert "self._lock = threading.RLock()" in new and "threading.Lock()" not in new
+    assert "with self._lock:\n            old, self._current" in new
+    assert not [d for d in lint_source(new, "mod.py", Settings()).diagnostics if d.code == "FT205"]
+    assert _run_swap(new)
+
+
+@pytest.mark.parametrize("kind", ["Lock", "RLock"])
+def test_users_lock_is_reused_for_re_entry_only_when_reentrant(kind: str) -> None:
+    code = _src(POOL.format(lock=f"self._lock = threading.{kind}()",
+                            guard="with self._lock:\n                self.made += 1"))
+    result = fix_source(code, "mod.py")
+    new = result.new_source
+    assert f"self._lock = threading.{kind}()" in new  # the user's lock is never changed
+    swap_guarded = "with self._lock:\n            old, self._current" in new
+    assert swap_guarded == (kind == "RLock")
+    if kind == "Lock":
+        assert any("re-enter" in o.reason for o in result.unfixed)
+    assert _run_swap(new)

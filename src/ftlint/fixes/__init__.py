@@ -17,11 +17,14 @@ SAFE, UNSAFE = "safe", "unsafe"
 class Edit:
     """Replace ``node`` by ``new`` (``cst.RemovalSentinel.REMOVE`` deletes a
     statement, a ``cst.FlattenSentinel`` puts several in its place), or put
-    it under ``with <wrap>:``."""
+    it under ``with <wrap>:``. A ``shared`` edit is one that several fixes
+    may carry unchanged (making a lock of this run reentrant); it does not
+    clash with itself."""
 
     node: cst.CSTNode
     new: Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel, None] = None
     wrap: Optional[str] = None  # the lock expression, e.g. "_cache_lock"
+    shared: bool = False
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,8 @@ def touched(fix: Fix) -> list[cst.CSTNode]:
 
 
 def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
-    """One fix edits a node inside (or equal to) a node the other edits."""
+    """One fix edits a node inside (or equal to) a node the other edits; the
+    same shared edit in both is no clash."""
     parent_of = parents(model)
 
     def lineage(node: cst.CSTNode) -> set[int]:
@@ -144,10 +145,12 @@ def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
             current = parent_of.get(id(current))
         return ids
 
-    mine = {id(n) for n in touched(a)}
-    theirs = {id(n) for n in touched(b)}
-    return (any(mine & lineage(n) for n in touched(b))
-            or any(theirs & lineage(n) for n in touched(a)))
+    def clash(x: Edit, y: Edit) -> bool:
+        if x.shared and y.shared and x.node is y.node:
+            return False
+        return id(x.node) in lineage(y.node) or id(y.node) in lineage(x.node)
+
+    return any(clash(x, y) for x in a.edits for y in b.edits)
 
 
 def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:

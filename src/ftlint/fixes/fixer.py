@@ -38,6 +38,7 @@ class _Pass:
     applied: list[FixOutcome]
     unfixed: list[FixOutcome]
     before: Counter
+    created: frozenset = frozenset()  # keys of the locks this pass added
 
 
 def _key(code: str, message: str) -> tuple[str, str]:
@@ -45,8 +46,10 @@ def _key(code: str, message: str) -> tuple[str, str]:
 
 
 def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
-              wanted: Optional[set], codes: Optional[Iterable[str]]) -> Union[_Pass, str]:
-    """Fix the findings whose (code, row, column) is in ``wanted`` (all if None)."""
+              wanted: Optional[set], codes: Optional[Iterable[str]],
+              fresh: frozenset = frozenset()) -> Union[_Pass, str]:
+    """Fix the findings whose (code, row, column) is in ``wanted`` (all if None);
+    ``fresh`` names the locks earlier passes of this run added."""
     from ftlint import api  # the fixer sits on top of the linter
     from ftlint.analysis.builder import build_model
     from ftlint.positions import compute_positions
@@ -58,6 +61,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError,
             RecursionError) as exc:
         return f"cannot parse: {getattr(exc, 'message', exc)}"
+    model.fresh_locks = fresh
     selected = tuple(codes) if codes is not None else api.enabled_rules(settings)
     found = [(ALL_RULES[c], f) for c in selected for f in ALL_RULES[c]().check(model)]
     found = api._supersede(found, model, set(selected))
@@ -109,7 +113,9 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     except Exception as exc:  # noqa: BLE001 - a broken fix must leave the file as it was
         return f"could not apply the fixes ({type(exc).__name__}: {exc})"
     applied = sorted([o for _, o in chosen] + shared, key=lambda o: (o.row, o.column))
-    return _Pass(new_source, applied, unfixed, before)
+    created = frozenset(s.key for f, _ in chosen
+                        for s in (*f.module_statements, *f.class_statements, *f.init_statements))
+    return _Pass(new_source, applied, unfixed, before, fresh | created)
 
 
 def _compiles(source: Source) -> bool:
@@ -142,7 +148,7 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
             return f"the fix did not remove {key[0]} ({key[1]})"
     wanted = {(d.code, d.start.row, d.start.column) for d in after.diagnostics
               if _key(d.code, d.message) in fixed}
-    again = _one_pass(new, path, settings, unsafe, wanted, codes)
+    again = _one_pass(new, path, settings, unsafe, wanted, codes, result.created)
     if isinstance(again, str) or again.new_source != new:
         return "fixing again would change the code again (not idempotent)"
     return None
@@ -171,7 +177,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
-    _finish_the_job(result, set(first.before), path, settings, unsafe, codes)
+    _finish_the_job(result, set(first.before), path, settings, unsafe, codes, first.created)
     return result
 
 
@@ -181,13 +187,14 @@ FOLLOW_UP_PASSES = 3
 
 
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
-                    unsafe: bool, codes: Optional[Iterable[str]]) -> None:
+                    unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset) -> None:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports."""
     from ftlint.api import analyze_source
 
     left = analyze_source(result.new_source, path, settings, codes).diagnostics
+    declined: list[FixOutcome] = []  # why findings of the final code stay
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
         # Everything still reported: findings our fixes brought out, and ones
@@ -196,11 +203,16 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         if not new:
             break
         step = _one_pass(current, path, settings, unsafe,
-                         {(d.code, d.start.row, d.start.column) for d in new}, codes)
-        if (isinstance(step, str) or not step.applied
-                or _verify(current, step, path, settings, unsafe, codes) is not None):
+                         {(d.code, d.start.row, d.start.column) for d in new}, codes, fresh)
+        if isinstance(step, str):
+            break
+        if not step.applied:
+            declined = step.unfixed
+            break
+        if _verify(current, step, path, settings, unsafe, codes) is not None:
             break
         known |= set(step.before)
+        fresh = step.created
         result.new_source = step.new_source
         result.applied.extend(step.applied)
         left = analyze_source(result.new_source, path, settings, codes).diagnostics
@@ -208,3 +220,6 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     # now: a lock the other fix added covers it. Report only what is left.
     remaining = {_key(d.code, d.message) for d in left}
     result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]
+    # Findings only our fixes brought out, with the reason they stay.
+    told = {_key(o.code, o.message) for o in result.unfixed}
+    result.unfixed += [o for o in declined if _key(o.code, o.message) not in told]

@@ -30,10 +30,25 @@ class Lock:
     module_statements: tuple[Statement, ...] = ()
     class_statements: tuple[Statement, ...] = ()
     init_statements: tuple[Statement, ...] = ()
+    edits: tuple[Edit, ...] = ()  # to the lock itself: Lock() becomes RLock()
 
     def fix(self, message: str, *edits: Edit) -> Fix:
-        return Fix(SAFE, message, edits, self.imports, self.module_statements,
+        return Fix(SAFE, message, edits + self.edits, self.imports, self.module_statements,
                    self.class_statements, self.init_statements)
+
+
+def _reentered(model: ModuleModel, key: str, expr: str) -> Union[Lock, Declined]:
+    """Existing lock ``key`` for a region that could take it again: an
+    `RLock` allows that, and a plain `Lock` that an earlier pass of this run
+    added becomes one (no code of the user's relies on it being plain)."""
+    binding = model.lock_bindings.get(key)
+    value = code(model, binding.node) if binding is not None else ""
+    if value in ("threading.RLock()", "RLock()"):
+        return Lock(expr)
+    if key in model.fresh_locks and value == "threading.Lock()":
+        upgrade = Edit(binding.node, new=cst.parse_expression("threading.RLock()"), shared=True)
+        return Lock(expr, edits=(upgrade,))
+    return Declined(f"the region could re-enter `{expr}`")
 
 
 def lock_name(name: str) -> str:
@@ -95,7 +110,7 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
         if model.lock_bindings[key].ref[0] != "global":
             continue
         if _module_calls(model, region) or _called_holding(model, function, key):
-            return Declined(f"the region could re-enter `{key}`")
+            return _reentered(model, key, key)
         return Lock(key)
     if reuse:
         return Declined("the lock that guards it elsewhere is not a module lock")
@@ -117,7 +132,7 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
         if existing.mutability is not Mutability.LOCK:
             return Declined(f"`{lock}` already names something else")
         if _module_calls(model, region) or _called_holding(model, function, lock):
-            return Declined(f"the region could re-enter `{lock}`")
+            return _reentered(model, lock, lock)
         return Lock(lock)
     statement = top_level(model, anchor)
     if statement is None:
@@ -181,7 +196,7 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
         binding = model.lock_bindings[key]
         if binding.ref[0] in scopes and binding.ref[1] == cls:
             if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
-                return Declined(f"the region could re-enter `{key}`")
+                return _reentered(model, key, f"{me}.{binding.ref[2]}")
             return Lock(f"{me}.{binding.ref[2]}")
     if reuse:
         return Declined(f"the lock that guards it elsewhere is not a lock of `{cls}`")
@@ -190,7 +205,7 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
             if attr_ref[0] == scope and attr_ref[1] == cls and binding.mutability is Mutability.LOCK:
                 key = ".".join(attr_ref[1:])
                 if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
-                    return Declined(f"the region could re-enter `{me}.{attr_ref[2]}`")
+                    return _reentered(model, key, f"{me}.{attr_ref[2]}")
                 return Lock(f"{me}.{attr_ref[2]}")
     # Instance state gets `self._lock`; class state a class lock named after
     # it, which no instance attribute of the same name can shadow.
