@@ -429,14 +429,14 @@ UNCHANGED = {
                 _client = make_client()
             return _client
     ''',
-    "a guard clause is not the unit of work": '''
+    "guard clause, then a yield before the write": '''
         _checked = 0
 
         def check():
             global _checked
             if _checked:
                 return
-            setup()
+            yield setup()
             _checked = 1
     ''',
     "a base class may set _lock in its __init__": '''
@@ -1368,3 +1368,75 @@ def test_users_lock_is_reused_for_re_entry_only_when_reentrant(kind: str) -> Non
     if kind == "Lock":
         assert any("re-enter" in o.reason for o in result.unfixed)
     assert _run_swap(new)
+
+
+@pytest.mark.parametrize("before, after", [
+    ('''
+        _checked = 0
+
+        def check():
+            global _checked
+            if _checked:
+                return
+            setup()  # once
+            _checked = 1
+    ''', '''
+        import threading
+        _checked = 0
+        _checked_lock = threading.Lock()
+
+        def check():
+            global _checked
+            with _checked_lock:
+                if _checked:
+                    return
+                setup()  # once
+                _checked = 1
+    '''),
+    ('''
+        import threading
+
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def compile(key, value, debug):
+            if not debug:
+                with _cache_lock:
+                    if len(_cache) >= 100:
+                        _cache.clear()
+                # Remember it.
+                _cache[key] = value
+            return value
+    ''', '''
+        import threading
+
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def compile(key, value, debug):
+            if not debug:
+                with _cache_lock:
+                    if len(_cache) >= 100:
+                        _cache.clear()
+                    # Remember it.
+                    _cache[key] = value
+            return value
+    '''),
+], ids=["guard clause: from the check to the write", "write after the locked eviction"])
+def test_unit_from_the_check_to_the_write(before: str, after: str) -> None:
+    assert_fix(before, after)
+
+
+def test_check_and_write_in_different_blocks_are_left_alone() -> None:
+    code = _src('''
+        _checked = 0
+
+        def check(items):
+            global _checked
+            if _checked:
+                return
+            for item in items:
+                _checked += item
+    ''')
+    result = fix_source(code, "mod.py", Settings(select=("FT102",)))
+    assert all("different blocks" in o.reason or "guard" in o.reason for o in result.unfixed)
