@@ -1440,3 +1440,50 @@ def test_check_and_write_in_different_blocks_are_left_alone() -> None:
     ''')
     result = fix_source(code, "mod.py", Settings(select=("FT102",)))
     assert all("different blocks" in o.reason or "guard" in o.reason for o in result.unfixed)
+
+
+def test_larger_unit_wins_and_adjacent_locks_join() -> None:
+    # FT101 would lock `_plugins.extend` alone; FT102's unit (the guard clause
+    # through `_loaded = True`) contains it and wins. In `reset`, the two
+    # writes the new lock exposes share one `with`, comment kept.
+    assert_fix('''
+        _loaded = False
+        _plugins = []
+
+
+        def load(names):
+            global _loaded
+            if _loaded:
+                return
+            _plugins.extend(names)
+            _loaded = True
+
+
+        def reset():
+            global _loaded
+            _plugins.clear()
+            # Loaded again on next use.
+            _loaded = False
+    ''', '''
+        import threading
+        _loaded = False
+        _loaded_lock = threading.Lock()
+        _plugins = []
+
+
+        def load(names):
+            global _loaded
+            with _loaded_lock:
+                if _loaded:
+                    return
+                _plugins.extend(names)
+                _loaded = True
+
+
+        def reset():
+            global _loaded
+            with _loaded_lock:
+                _plugins.clear()
+                # Loaded again on next use.
+                _loaded = False
+    ''')

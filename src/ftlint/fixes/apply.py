@@ -21,14 +21,34 @@ from ftlint.fixes.tree import parents
 Action = Callable[[cst.CSTNode], cst.CSTNode]
 
 
-def _wrap(edit: Edit) -> Action:
+def _wrap(edit: Edit, made: dict[int, str]) -> Action:
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         if edit.new is not None:
             return edit.new
         item = cst.WithItem(cst.parse_expression(edit.wrap))
-        return cst.With(items=[item], body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
-                        leading_lines=updated.leading_lines)
+        wrapped = cst.With(items=[item], body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
+                           leading_lines=updated.leading_lines)
+        made[id(wrapped)] = edit.wrap
+        return wrapped
     return action
+
+
+def _join(items: list, made: dict[int, str]) -> list:
+    """Two `with` blocks of the same lock that fixes put next to each other
+    become one: the lock is taken once, for both."""
+    out: list = []
+    for item in items:
+        last = out[-1] if out else None
+        if (isinstance(item, cst.With) and isinstance(last, cst.With) and id(item) in made
+                and made.get(id(last)) == made[id(item)]):
+            first, *rest = item.body.body  # the lines above the second stay above it
+            moved = [first.with_changes(leading_lines=item.leading_lines), *rest]
+            merged = last.with_changes(body=last.body.with_changes(body=[*last.body.body, *moved]))
+            made[id(merged)] = made[id(item)]
+            out[-1] = merged
+            continue
+        out.append(item)
+    return out
 
 
 def _parse_statements(statements: Iterable[Statement]) -> list[cst.BaseStatement]:
@@ -153,13 +173,31 @@ def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
     return any(clash(x, y) for x in a.edits for y in b.edits)
 
 
+def encloses(model: ModuleModel, big: Fix, small: Fix) -> bool:
+    """Every node ``small`` edits lies inside (or is) a node ``big`` edits."""
+    parent_of = parents(model)
+    mine = {id(e.node) for e in big.edits}
+
+    def covered(node: cst.CSTNode) -> bool:
+        current: Optional[cst.CSTNode] = node
+        while current is not None:
+            if id(current) in mine:
+                return True
+            current = parent_of.get(id(current))
+        return False
+
+    return bool(small.edits) and all(covered(e.node) for e in small.edits) and not (
+        {id(e.node) for e in small.edits} >= mine)
+
+
 def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
     """The module with ``fixes`` (already free of overlaps) applied."""
     module = model.module
     actions: dict[int, list[Action]] = {}
+    made: dict[int, str] = {}  # id of each `with` a wrap made -> its lock
     for fix in fixes:
         for edit in fix.edits:
-            actions.setdefault(id(edit.node), []).append(_wrap(edit))
+            actions.setdefault(id(edit.node), []).append(_wrap(edit, made))
     for group in (_merge(s for f in fixes for s in f.class_statements),
                   _merge(s for f in fixes for s in f.init_statements)):
         for anchor_id, statements in group.items():
@@ -180,7 +218,7 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
             needed.add(current)
             parent = parent_of.get(current)
             current = id(parent) if parent is not None else None
-    new = _rebuild(module, needed, actions)
+    new = _rebuild(module, needed, actions, made)
     removes = any(e.new is cst.RemovalSentinel.REMOVE or isinstance(e.new, cst.FlattenSentinel)
                   for f in fixes for e in f.edits)
     return _drop_orphaned_imports(module, new) if removes else new
@@ -244,27 +282,28 @@ def _commented(statement: cst.SimpleStatementLine) -> bool:
             or statement.trailing_whitespace.comment is not None)
 
 
-def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action]]) -> cst.CSTNode:
+def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action]],
+             made: dict[int, str]) -> cst.CSTNode:
     if id(node) not in needed:
         return node
     changes = {}
     for field in dataclasses.fields(node):
         value = getattr(node, field.name)
         if isinstance(value, cst.CSTNode):
-            new = _rebuild(value, needed, actions)
+            new = _rebuild(value, needed, actions, made)
             if new is not value:
                 changes[field.name] = new
         elif type(value) in (tuple, list) and any(
                 isinstance(v, cst.CSTNode) and id(v) in needed for v in value):
             items: list = []
             for v in value:
-                new = _rebuild(v, needed, actions) if isinstance(v, cst.CSTNode) else v
+                new = _rebuild(v, needed, actions, made) if isinstance(v, cst.CSTNode) else v
                 # An edit may remove a statement, or put several in its place.
                 if isinstance(new, cst.FlattenSentinel):
                     items.extend(new.nodes)
                 elif new is not cst.RemovalSentinel.REMOVE:
                     items.append(new)
-            changes[field.name] = type(value)(items)
+            changes[field.name] = type(value)(_join(items, made) if made else items)
     updated = node.with_changes(**changes) if changes else node
     for action in actions.get(id(node), ()):
         updated = action(updated)
@@ -288,4 +327,4 @@ def edits_json(model: ModuleModel, fix: Fix) -> dict:
     return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
 
 
-__all__ = ["apply", "edits_json", "overlaps"]
+__all__ = ["apply", "edits_json", "encloses", "overlaps"]

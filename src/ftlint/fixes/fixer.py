@@ -15,7 +15,7 @@ import libcst as cst
 from ftlint.config import Settings
 from ftlint.diagnostics import Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
-from ftlint.fixes.apply import apply, overlaps
+from ftlint.fixes.apply import apply, encloses, overlaps
 
 Source = Union[bytes, str]
 
@@ -69,7 +69,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     before: Counter = Counter()
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
-    shared: list[FixOutcome] = []
+    shared: list[tuple[Fix, FixOutcome]] = []
     seen = set()
     # In source order: an enclosing unit (the whole `if`) wins over a statement inside it.
     found.sort(key=lambda rf: (positions[id(rf[1].node)][0].row, positions[id(rf[1].node)][0].column))
@@ -95,10 +95,23 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         same = next((o for f, o in chosen if f is fix), None)
         if same is not None:  # one fix for several findings (the calls of one idiom)
             outcome.fix_message = fix.message
-            shared.append(outcome)
+            shared.append((fix, outcome))
             continue
-        clash = next((o for f, o in chosen if overlaps(model, f, fix)), None)
-        if clash is not None:
+        clashes = [(f, o) for f, o in chosen if overlaps(model, f, fix)]
+        if clashes and all(encloses(model, fix, f) for f, _ in clashes):
+            # The larger unit of work wins (a guard clause's whole run over
+            # one statement in it): what it displaces ends up under its lock.
+            for f, o in clashes:
+                chosen.remove((f, o))
+                for other in [(g, p) for g, p in shared if g is f] + [(f, o)]:
+                    other[1].fix_message = ""
+                    other[1].reason = (f"inside the fix for {outcome.code} at "
+                                       f"{outcome.row}:{outcome.column}")
+                    unfixed.append(other[1])
+                shared = [(g, p) for g, p in shared if g is not f]
+            clashes = []
+        if clashes:
+            clash = clashes[0][1]
             outcome.reason = (f"overlaps the fix for {clash.code} at {clash.row}:{clash.column}; "
                               "run the fixer again")
             unfixed.append(outcome)
@@ -112,7 +125,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
     except Exception as exc:  # noqa: BLE001 - a broken fix must leave the file as it was
         return f"could not apply the fixes ({type(exc).__name__}: {exc})"
-    applied = sorted([o for _, o in chosen] + shared, key=lambda o: (o.row, o.column))
+    applied = sorted([o for _, o in chosen] + [o for _, o in shared], key=lambda o: (o.row, o.column))
     created = frozenset(s.key for f, _ in chosen
                         for s in (*f.module_statements, *f.class_statements, *f.init_statements))
     return _Pass(new_source, applied, unfixed, before, fresh | created)
