@@ -197,7 +197,6 @@ PAIRS = {
         def submit(event):
             with _pending_lock:
                 _pending.append(event)
-            with _pending_lock:
                 if len(_pending) >= 16:
                     send(list(_pending))
                     _pending.clear()

@@ -19,11 +19,14 @@ from ftlint.fixes import Edit, Fix, Statement
 from ftlint.fixes.tree import parents
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
+_EMPTY = cst.Module(body=[])
 
 
 def _wrap(edit: Edit, made: dict[int, str]) -> Action:
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         if edit.new is not None:
+            if isinstance(edit.new, cst.With) and len(edit.new.items) == 1:
+                made[id(edit.new)] = _EMPTY.code_for_node(edit.new.items[0].item)
             return edit.new
         item = cst.WithItem(cst.parse_expression(edit.wrap))
         wrapped = cst.With(items=[item], body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
@@ -33,18 +36,27 @@ def _wrap(edit: Edit, made: dict[int, str]) -> Action:
     return action
 
 
+def _lock_of(node: object, made: dict[int, str]) -> Optional[str]:
+    """The lock a plain one-item `with` takes."""
+    if (not isinstance(node, cst.With) or len(node.items) != 1 or node.items[0].asname is not None
+            or node.asynchronous is not None or not isinstance(node.body, cst.IndentedBlock)):
+        return None
+    return made.get(id(node)) or _EMPTY.code_for_node(node.items[0].item)
+
+
 def _join(items: list, made: dict[int, str]) -> list:
-    """Two `with` blocks of the same lock that fixes put next to each other
+    """Two `with` blocks of the same lock side by side, one of them a fix's,
     become one: the lock is taken once, for both."""
     out: list = []
     for item in items:
         last = out[-1] if out else None
-        if (isinstance(item, cst.With) and isinstance(last, cst.With) and id(item) in made
-                and made.get(id(last)) == made[id(item)]):
+        lock = _lock_of(item, made)
+        if (lock is not None and (id(item) in made or id(last) in made)
+                and _lock_of(last, made) == lock):
             first, *rest = item.body.body  # the lines above the second stay above it
             moved = [first.with_changes(leading_lines=item.leading_lines), *rest]
             merged = last.with_changes(body=last.body.with_changes(body=[*last.body.body, *moved]))
-            made[id(merged)] = made[id(item)]
+            made[id(merged)] = lock
             out[-1] = merged
             continue
         out.append(item)
