@@ -377,15 +377,6 @@ def test_fix(before: str, after: str) -> None:
 
 
 UNCHANGED = {
-    "elif": '''
-        _cache = {}
-
-        def get(key, flag):
-            if flag:
-                pass
-            elif key not in _cache:
-                _cache[key] = compute(key)
-    ''',
     "several statements on one line": '''
         _totals = {}
 
@@ -595,11 +586,11 @@ def test_cli_diff_writes_nothing(tmp_path, run_ftlint) -> None:
 
 def test_cli_fix_show_fixes_and_clean_exit(tmp_path, run_ftlint) -> None:
     path = tmp_path / "mod.py"
-    path.write_text(_src(PAIRS["setdefault"][0]) + _src(UNCHANGED["elif"]).replace("_cache", "_other"))
+    path.write_text(_src(PAIRS["setdefault"][0]) + _src(UNCHANGED["several statements on one line"]))
     out = run_ftlint("--fix", "--show-fixes", str(path))
     assert out.returncode == 1
     assert "fixed FT203 at 4:5: Use `setdefault`" in out.stdout
-    assert "not fixed FT203" in out.stdout and "elif" in out.stdout
+    assert "not fixed FT202" in out.stdout and "several statements share the line" in out.stdout
     assert "Fixed 1 finding in 1 file." in out.stdout
     clean = tmp_path / "clean.py"
     clean.write_text("x = 1\n")
@@ -1485,4 +1476,28 @@ def test_larger_unit_wins_and_adjacent_locks_join() -> None:
                 _plugins.clear()
                 # Loaded again on next use.
                 _loaded = False
+    ''')
+
+
+def test_an_elif_is_fixed_with_its_whole_chain() -> None:
+    # The `elif` test runs only after the `if` test failed: the chain is the unit.
+    assert_fix('''
+        _cache = {}
+
+        def get(key, flag):
+            if flag:
+                pass
+            elif key not in _cache:
+                _cache[key] = compute(key)
+    ''', '''
+        import threading
+        _cache = {}
+        _cache_lock = threading.Lock()
+
+        def get(key, flag):
+            with _cache_lock:
+                if flag:
+                    pass
+                elif key not in _cache:
+                    _cache[key] = compute(key)
     ''')

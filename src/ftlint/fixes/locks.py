@@ -271,6 +271,7 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
              reuse: tuple[str, ...] = ()) -> Union[Fix, Declined]:
     """Put the whole unit of work ``region`` under the state's lock."""
     scope = scope_of(model, access.function)
+    region = _whole_chain(model, region, scope)
     why = block_statement(model, region, scope)
     if why:
         return Declined(why)
@@ -318,6 +319,19 @@ def _with_lock(model: ModuleModel, node: Optional[cst.CSTNode], expr: str) -> bo
     return (isinstance(node, cst.With) and len(node.items) == 1 and node.items[0].asname is None
             and code(model, node.items[0].item) == expr and isinstance(node.body, cst.IndentedBlock)
             and node.asynchronous is None)
+
+
+def _whole_chain(model: ModuleModel, region: cst.CSTNode,
+                 scope: Optional[cst.CSTNode]) -> cst.CSTNode:
+    """An `elif` is tested only after the tests above it failed: the unit of
+    work is the whole `if`/`elif` chain."""
+    parent_of = parents(model, scope)
+    while isinstance(region, cst.If):
+        parent = parent_of.get(id(region))
+        if not (isinstance(parent, cst.If) and parent.orelse is region):
+            break
+        region = parent
+    return region
 
 
 def _span(model: ModuleModel, check: cst.CSTNode, statement: cst.CSTNode,
