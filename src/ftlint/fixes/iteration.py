@@ -60,8 +60,9 @@ def snapshot_fix(model: ModuleModel, access: Access,
     locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
     if isinstance(loop, cst.For) and len(locks) == 1 and all(w.locks for w in mutations):
         return wrap_fix(model, access.ref, loop, access, reuse=tuple(locks))
-    return Declined(f"copying a {kind if kind != 'unknown' else 'container of unknown type'} "
-                    "is not one atomic step; guard the loop and the mutations with one lock")
+    what = {"unknown": "a container of unknown type", "object": "an object"}.get(kind, f"a {kind}")
+    return Declined(f"copying {what} is not one atomic step; "
+                    "guard the loop and the mutations with one lock")
 
 
 def next_lock_fix(model: ModuleModel, access: Access) -> Union[Fix, Declined]:
