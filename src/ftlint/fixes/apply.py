@@ -16,47 +16,39 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Edit, Fix, Statement
-from ftlint.fixes.tree import parents
+from ftlint.fixes.tree import parents, plain_with_lock
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
-_EMPTY = cst.Module(body=[])
 
 
-def _wrap(edit: Edit, made: dict[int, str]) -> Action:
+def _wrap(edit: Edit, made: set[int]) -> Action:
+    """The action for ``edit``; ``made`` collects the `with` blocks it creates."""
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         if edit.new is not None:
-            if isinstance(edit.new, cst.With) and len(edit.new.items) == 1:
-                made[id(edit.new)] = _EMPTY.code_for_node(edit.new.items[0].item)
+            if isinstance(edit.new, cst.With):
+                made.add(id(edit.new))
             return edit.new
         item = cst.WithItem(cst.parse_expression(edit.wrap))
         wrapped = cst.With(items=[item], body=cst.IndentedBlock([updated.with_changes(leading_lines=())]),
                            leading_lines=updated.leading_lines)
-        made[id(wrapped)] = edit.wrap
+        made.add(id(wrapped))
         return wrapped
     return action
 
 
-def _lock_of(node: object, made: dict[int, str]) -> Optional[str]:
-    """The lock a plain one-item `with` takes."""
-    if (not isinstance(node, cst.With) or len(node.items) != 1 or node.items[0].asname is not None
-            or node.asynchronous is not None or not isinstance(node.body, cst.IndentedBlock)):
-        return None
-    return made.get(id(node)) or _EMPTY.code_for_node(node.items[0].item)
-
-
-def _join(items: list, made: dict[int, str]) -> list:
+def _join(items: list, made: set[int]) -> list:
     """Two `with` blocks of the same lock side by side, one of them a fix's,
     become one: the lock is taken once, for both."""
     out: list = []
     for item in items:
         last = out[-1] if out else None
-        lock = _lock_of(item, made)
+        lock = plain_with_lock(item)
         if (lock is not None and (id(item) in made or id(last) in made)
-                and _lock_of(last, made) == lock):
+                and plain_with_lock(last) == lock):
             first, *rest = item.body.body  # the lines above the second stay above it
             moved = [first.with_changes(leading_lines=item.leading_lines), *rest]
             merged = last.with_changes(body=last.body.with_changes(body=[*last.body.body, *moved]))
-            made[id(merged)] = lock
+            made.add(id(merged))
             out[-1] = merged
             continue
         out.append(item)
@@ -164,41 +156,35 @@ def touched(fix: Fix) -> list[cst.CSTNode]:
     return [e.node for e in fix.edits]
 
 
+def _lineage(parent_of: dict[int, cst.CSTNode], node: cst.CSTNode) -> set[int]:
+    """``node`` and its ancestors."""
+    ids = set()
+    current: Optional[cst.CSTNode] = node
+    while current is not None:
+        ids.add(id(current))
+        current = parent_of.get(id(current))
+    return ids
+
+
 def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
     """One fix edits a node inside (or equal to) a node the other edits; the
     same shared edit in both is no clash."""
     parent_of = parents(model)
 
-    def lineage(node: cst.CSTNode) -> set[int]:
-        ids = set()
-        current: Optional[cst.CSTNode] = node
-        while current is not None:
-            ids.add(id(current))
-            current = parent_of.get(id(current))
-        return ids
-
     def clash(x: Edit, y: Edit) -> bool:
         if x.shared and y.shared and x.node is y.node:
             return False
-        return id(x.node) in lineage(y.node) or id(y.node) in lineage(x.node)
+        return id(x.node) in _lineage(parent_of, y.node) or id(y.node) in _lineage(parent_of, x.node)
 
     return any(clash(x, y) for x in a.edits for y in b.edits)
 
 
 def encloses(model: ModuleModel, big: Fix, small: Fix) -> bool:
-    """Every node ``small`` edits lies inside (or is) a node ``big`` edits."""
+    """Every node ``small`` edits lies inside (or is) a node ``big`` edits,
+    and ``small`` is not the same set of nodes."""
     parent_of = parents(model)
     mine = {id(e.node) for e in big.edits}
-
-    def covered(node: cst.CSTNode) -> bool:
-        current: Optional[cst.CSTNode] = node
-        while current is not None:
-            if id(current) in mine:
-                return True
-            current = parent_of.get(id(current))
-        return False
-
-    return bool(small.edits) and all(covered(e.node) for e in small.edits) and not (
+    return bool(small.edits) and all(mine & _lineage(parent_of, e.node) for e in small.edits) and not (
         {id(e.node) for e in small.edits} >= mine)
 
 
@@ -206,7 +192,7 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
     """The module with ``fixes`` (already free of overlaps) applied."""
     module = model.module
     actions: dict[int, list[Action]] = {}
-    made: dict[int, str] = {}  # id of each `with` a wrap made -> its lock
+    made: set[int] = set()  # the `with` blocks the edits create
     for fix in fixes:
         for edit in fix.edits:
             actions.setdefault(id(edit.node), []).append(_wrap(edit, made))
@@ -295,7 +281,7 @@ def _commented(statement: cst.SimpleStatementLine) -> bool:
 
 
 def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action]],
-             made: dict[int, str]) -> cst.CSTNode:
+             made: set[int]) -> cst.CSTNode:
     if id(node) not in needed:
         return node
     changes = {}

@@ -18,8 +18,8 @@ from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.tree import (
-    block_statement, code, has_comment, inside, parents, pure_test, scope_of, suspends,
-    top_level, walk,
+    block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
+    suspends, top_level, walk,
 )
 
 
@@ -275,50 +275,48 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     why = block_statement(model, region, scope)
     if why:
         return Declined(why)
+    statements = [region]
     if not inside(access.node, region):
         # A guard clause (`if k in d: return`, then the write further down):
         # the unit runs from the check to the write, in the block they share.
         span = _span(model, region, access.statement, scope)
         if span is None:
             return Declined("the check and the write are in different blocks")
-        return _span_fix(model, ref, span, access, reuse)
-    if suspends(region):
+        if any(isinstance(s, (cst.FunctionDef, cst.ClassDef)) for s in span):
+            return Declined("the check and the write are separated by a definition")
+        statements = span
+    unit = _unit(statements)
+    if suspends(unit):
         return Declined("the region yields or awaits; a lock must not be held across it")
-    if _under_fresh_lock(model, region, access.function):
+    if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
-    lock = lock_for(model, ref, region, access.function, reuse)
+    lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
-    held = locks_taken(model, region)
+    if len(statements) > 1 and plain_with_lock(statements[0]) == lock.expr:
+        # The span starts in a `with` of this lock: the rest joins that block
+        # (the fixer joins adjacent `with` blocks of one lock).
+        statements = statements[1:]
+    held = locks_taken(model, _unit(statements))
     if held:
         # Taking our lock around a region that takes a lock itself either
         # re-enters a plain Lock or fixes an order between two locks that
         # other code may take the other way round: both can deadlock.
         return Declined(f"the region already takes `{held[0]}`; nesting locks could deadlock")
-    previous = _previous_statement(model, region, scope)
-    if _with_lock(model, previous, lock.expr):
-        # Right after a `with` of the same lock: one region, held throughout.
-        grown = previous.with_changes(body=previous.body.with_changes(
-            body=[*previous.body.body, region]))
-        return lock.fix(f"Extend `with {lock.expr}` to the write", Edit(previous, new=grown),
-                        Edit(region, new=cst.RemovalSentinel.REMOVE))
-    return lock.fix(f"Guard with `{lock.expr}`", Edit(region, wrap=lock.expr))
+    first, rest = statements[0], statements[1:]
+    if not rest:
+        return lock.fix(f"Guard with `{lock.expr}`", Edit(first, wrap=lock.expr))
+    wrapped = cst.With(items=[cst.WithItem(cst.parse_expression(lock.expr))],
+                       body=cst.IndentedBlock([first.with_changes(leading_lines=()), *rest]),
+                       leading_lines=first.leading_lines)
+    return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
+                    Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
 
 
-def _previous_statement(model: ModuleModel, node: cst.CSTNode,
-                        scope: Optional[cst.CSTNode]) -> Optional[cst.CSTNode]:
-    block = parents(model, scope).get(id(node))
-    body = list(getattr(block, "body", ()))
-    index = next((i for i, s in enumerate(body) if s is node), 0)
-    return body[index - 1] if index > 0 else None
-
-
-def _with_lock(model: ModuleModel, node: Optional[cst.CSTNode], expr: str) -> bool:
-    """``node`` is `with <expr>:` and nothing else."""
-    return (isinstance(node, cst.With) and len(node.items) == 1 and node.items[0].asname is None
-            and code(model, node.items[0].item) == expr and isinstance(node.body, cst.IndentedBlock)
-            and node.asynchronous is None)
+def _unit(statements: list[cst.CSTNode]) -> cst.CSTNode:
+    """One node to inspect for the statements of a unit of work."""
+    return statements[0] if len(statements) == 1 else cst.IndentedBlock(body=statements)
 
 
 def _whole_chain(model: ModuleModel, region: cst.CSTNode,
@@ -356,38 +354,6 @@ def _span(model: ModuleModel, check: cst.CSTNode, statement: cst.CSTNode,
             return body[first:last + 1] if first < last else None
         current = parent
     return None
-
-
-def _span_fix(model: ModuleModel, ref: Ref, span: list[cst.BaseStatement], access: Access,
-              reuse: tuple[str, ...]) -> Union[Fix, Declined]:
-    """Put ``span`` under the lock in one ``with``; when it starts with a
-    ``with`` of that very lock, move the rest of the span into it."""
-    if isinstance(span[0], cst.Module) or any(
-            isinstance(s, (cst.FunctionDef, cst.ClassDef)) for s in span):
-        return Declined("the check and the write are separated by a definition")
-    block = cst.IndentedBlock(body=span)
-    if suspends(block):
-        return Declined("the region yields or awaits; a lock must not be held across it")
-    if _under_fresh_lock(model, span[0], access.function):
-        return Declined("the region is under a lock created at its use; "
-                        "FT305's fix makes that lock shared")
-    lock = lock_for(model, ref, block, access.function, reuse)
-    if isinstance(lock, Declined):
-        return lock
-    first, rest = span[0], span[1:]
-    merge = _with_lock(model, first, lock.expr)
-    held = locks_taken(model, cst.IndentedBlock(body=rest) if merge else block)
-    if held:
-        return Declined(f"the region already takes `{held[0]}`; nesting locks could deadlock")
-    removals = tuple(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest)
-    if merge:
-        grown = first.with_changes(body=first.body.with_changes(body=[*first.body.body, *rest]))
-        return lock.fix(f"Extend `with {lock.expr}` to the write", Edit(first, new=grown), *removals)
-    body = [first.with_changes(leading_lines=()), *rest]
-    wrapped = cst.With(items=[cst.WithItem(cst.parse_expression(lock.expr))],
-                       body=cst.IndentedBlock(body), leading_lines=first.leading_lines)
-    return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
-                    Edit(first, new=wrapped), *removals)
 
 
 def _under_fresh_lock(model: ModuleModel, region: cst.CSTNode,

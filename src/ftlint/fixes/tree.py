@@ -71,6 +71,18 @@ def block_statement(model: ModuleModel, node: cst.CSTNode,
     return None
 
 
+_BLANK = cst.Module(body=[])
+
+
+def plain_with_lock(node: object) -> Optional[str]:
+    """The lock ``node`` takes if it is a plain `with <lock>:` (one item, no
+    `as`, not async, an indented body), else None."""
+    if (not isinstance(node, cst.With) or len(node.items) != 1 or node.items[0].asname is not None
+            or node.asynchronous is not None or not isinstance(node.body, cst.IndentedBlock)):
+        return None
+    return _BLANK.code_for_node(node.items[0].item)
+
+
 def inside(node: cst.CSTNode, region: cst.CSTNode) -> bool:
     return any(n is node for n in walk(region))
 
