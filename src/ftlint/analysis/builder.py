@@ -373,6 +373,14 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.statements.pop()
 
+    # A one-line suite (`def f(): x = 1`) is the statement of its small
+    # statements; fix builders decline it, since it is not alone in a block.
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.statements.append(node)
+
+    def leave_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
+        self.statements.pop()
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.line_locks.append([])
         self.kept_checks.append(0)
@@ -467,7 +475,9 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 self.count_local_lock_use(func.value)
         elif isinstance(func, cst.Name) and func.value in ("setattr", "delattr") and len(node.args) >= 2:
             name = node.args[1].value
-            if isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str):
+            # setattr(obj, "data-id", v) is legal; it is no attribute we track.
+            if (isinstance(name, cst.SimpleString) and isinstance(name.evaluated_value, str)
+                    and name.evaluated_value.isidentifier()):
                 target = cst.Attribute(node.args[0].value, cst.Name(name.evaluated_value))
                 if isinstance(node.args[0].value, cst.Name):
                     self.record(target, func.value, True, True, node)
