@@ -58,5 +58,6 @@ class Diagnostic:
 
 
 # Codes for files that could not be checked at all.
+INTERNAL_ERROR = ("FT000", "internal-error")  # ftlint itself failed on this file
 IO_ERROR = ("FT001", "io-error")
 SYNTAX_ERROR = ("FT002", "syntax-error")
