@@ -217,7 +217,9 @@ def test_probe_survives_timeouts_crashes_and_stdout_noise(ft_venv: Path) -> None
     assert "killed by SIGABRT while importing ftlint_test_crashy" in crash.error
     noisy = probe_one(str(ft_venv), ["ftlint_test_noisy"], timeout=30)
     assert noisy.error is None and noisy.imported == ("ftlint_test_noisy",)
-    assert judge(dist(modules=("x",)), slow).verdict is Verdict.UNKNOWN
+    assert slow.failed and crash.failed and not noisy.failed
+    # A probe that did not finish means the distribution could not be audited.
+    assert judge(dist(modules=("x",)), slow).verdict is Verdict.ERROR
 
 
 # --- the running (GIL) interpreter and bad input ------------------------------

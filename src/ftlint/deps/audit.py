@@ -8,18 +8,18 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ftlint.deps import probe as probing
 from ftlint.deps.model import (
-    DepsError, Distribution, Interpreter, Report, Scope, NOT_PROBED,
+    DepsError, Distribution, Entry, Interpreter, ProbeOutcome, Report, Scope, NOT_PROBED,
 )
 from ftlint.deps.requirements import (
     Declared, find_pyproject, read_pyproject, read_requirements_file, resolve,
 )
-from ftlint.deps.verdict import judge
+from ftlint.deps.verdict import could_not_audit, judge
 
 METADATA_SCRIPT = Path(__file__).with_name("_target_metadata.py")
 # Listing metadata reads a few files per distribution: slow only on huge
@@ -64,9 +64,12 @@ def resolve_python(python: Optional[str]) -> str:
 
 
 def collect(executable: str) -> tuple[Interpreter, list[Distribution], list[str]]:
-    """Run the metadata script inside the target interpreter: -I keeps the
-    user's PYTHON* variables, user site and current directory out of it."""
-    command = [executable, "-I", str(METADATA_SCRIPT)]
+    """Run the metadata script inside the target interpreter. -I keeps the
+    user's PYTHON* variables, user site and current directory out of it; -S
+    keeps site from running, so no .pth import line, sitecustomize or
+    usercustomize of the environment executes (the script finds the
+    site-packages directories itself)."""
+    command = [executable, "-I", "-S", str(METADATA_SCRIPT)]
     try:
         proc = subprocess.run(command, capture_output=True, text=True, errors="replace",
                               timeout=METADATA_TIMEOUT, stdin=subprocess.DEVNULL,
@@ -77,19 +80,46 @@ def collect(executable: str) -> tuple[Interpreter, list[Distribution], list[str]
         raise DepsError(f"{executable} took more than {METADATA_TIMEOUT:g} s to list "
                         "its distributions") from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        last = lines[-1].strip() if lines else f"exit status {proc.returncode}"
-        if "importlib.metadata" in proc.stderr or "SyntaxError" in proc.stderr:
-            last += " (ftlint deps needs a target interpreter of Python 3.8 or newer)"
-        raise DepsError(f"{executable} could not list its distributions: {last}")
+        raise DepsError(f"{executable} could not list its distributions "
+                        f"(exit status {proc.returncode})" + _stderr_block(proc.stderr))
     try:
         data = json.loads(proc.stdout)
         interpreter = Interpreter.from_json(data["interpreter"])
-        dists = [Distribution.from_json(d) for d in data["distributions"]]
+        entries = list(data["distributions"])
     except (ValueError, KeyError, TypeError) as exc:
         raise DepsError(f"{executable} did not answer like a Python interpreter "
                         f"({type(exc).__name__}: {exc})") from None
-    return interpreter, dists, list(data.get("problems") or [])
+    problems = list(data.get("problems") or [])
+    dists = []
+    for entry in entries:
+        try:
+            dists.append(Distribution.from_json(entry))
+        except (KeyError, TypeError, AttributeError) as exc:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name:
+                dists.append(Distribution.broken(
+                    name, f"unexpected metadata ({type(exc).__name__}: {exc})"))
+            else:
+                problems.append(f"a distribution without a name: {type(exc).__name__}: {exc}")
+    return interpreter, dists, problems
+
+
+# Enough for a pyenv shim's advice or a traceback, not a whole log.
+_STDERR_LINES = 40
+
+
+def _stderr_block(stderr: str) -> str:
+    """The interpreter's whole error output, indented under ftlint's line:
+    its last line alone can be meaningless (pyenv's 'Note: ...')."""
+    lines = [ln.rstrip() for ln in stderr.strip("\n").splitlines()]
+    if not any(lines):
+        return ""
+    if len(lines) > _STDERR_LINES:
+        lines = [f"... ({len(lines) - _STDERR_LINES} earlier lines)", *lines[-_STDERR_LINES:]]
+    text = ":\n" + "\n".join("  " + ln if ln else "" for ln in lines)
+    if "importlib.metadata" in stderr or "SyntaxError" in stderr:
+        text += "\n(ftlint deps needs a target interpreter of Python 3.8 or newer)"
+    return text
 
 
 def declared_requirements(options: Options) -> tuple[Optional[Declared], Scope]:
@@ -112,7 +142,11 @@ def declared_requirements(options: Options) -> tuple[Optional[Declared], Scope]:
     return declared, Scope("pyproject", str(pyproject))
 
 
-def run_audit(options: Options) -> Report:
+def run_audit(options: Options,
+              announce: Optional[Callable[[str], None]] = None) -> Report:
+    """Audit the interpreter ``options`` name. ``announce`` is called with one
+    line before the probe runs anything from the environment, so that a
+    command line can say so first."""
     executable = resolve_python(options.python)
     declared, scope = declared_requirements(options)  # bad input fails before any run
     interpreter, dists, problems = collect(executable)
@@ -129,13 +163,36 @@ def run_audit(options: Options) -> Report:
 
     audited = sorted((installed[k] for k in required_by), key=lambda d: d.key)
     why_not = probing.why_not(interpreter, options.no_import)
-    outcomes = {} if why_not else probing.probe_all(interpreter, audited, options.timeout,
-                                                    options.jobs)
-    entries = [judge(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key],
-                     interpreter.free_threaded) for d in audited]
-    count = len(outcomes)
-    ran = (f"imported the extension modules of {count} distribution"
-           f"{'' if count == 1 else 's'}, each in a fresh process")
+    outcomes: dict[str, ProbeOutcome] = {}
+    targets = probing.probe_targets(audited)
+    if why_not is None and not targets:
+        reason = "nothing to import: no audited distribution has extension modules"
+    elif why_not is None:
+        if announce is not None:
+            announce(probing.announcement(interpreter, targets))
+        gil_on, failure = probing.gil_at_start(interpreter.executable, options.timeout)
+        if gil_on is not None:
+            interpreter = replace(interpreter, gil_enabled=gil_on)
+        if failure is not None:
+            why_not = f"{failure}; verdicts rest on wheel tags and classifiers"
+        else:
+            why_not = probing.why_not(interpreter, options.no_import)
+        if why_not is None:
+            outcomes = probing.probe_all(interpreter, audited, options.timeout, options.jobs)
+        count = len(outcomes)
+        reason = (f"imported the extension modules of {count} distribution"
+                  f"{'' if count == 1 else 's'}, each in a fresh process")
+    entries = [_judged(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key],
+                       interpreter.free_threaded) for d in audited]
     return Report(interpreter=interpreter, probe_ran=why_not is None,
-                  probe_reason=why_not or ran, scope=scope, entries=entries,
+                  probe_reason=why_not or reason, scope=scope, entries=entries,
                   missing=missing, warnings=problems)
+
+
+def _judged(dist: Distribution, probe: ProbeOutcome, required_by: Optional[str],
+            free_threaded: bool) -> Entry:
+    try:
+        return judge(dist, probe, required_by, free_threaded)
+    except Exception as exc:  # one distribution's surprise must not end the run
+        return could_not_audit(dist, f"internal error: {type(exc).__name__}: {exc}",
+                               required_by)

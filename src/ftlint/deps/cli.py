@@ -28,12 +28,16 @@ EXIT_ERROR = 2
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="Output format.")
 @click.option("--no-import", is_flag=True,
-              help="Do not import anything: judge from metadata only. Without it, on a "
-                   "free-threaded interpreter, the extension modules of every audited "
-                   "distribution are imported, which runs their code.")
+              help="Run nothing from the audited environment: its interpreter is "
+                   "started only with -I -S (so no .pth file, sitecustomize or "
+                   "usercustomize runs) to read metadata files, and verdicts rest on "
+                   "wheel tags and classifiers. Without it, on a free-threaded "
+                   "interpreter, the extension modules of every audited distribution "
+                   "are imported, which runs their code.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, metavar="SECONDS",
-              help="Time limit for importing one distribution's modules.")
+              help="Time limit for importing one distribution's modules; one that "
+                   "takes longer is reported as an error.")
 @click.option("--strict", is_flag=True, help="Exit with 1 also when a verdict is unknown.")
 def deps(python: Optional[str], requirements: Optional[Path], project: Optional[Path],
          audit_all: bool, output_format: str, no_import: bool, timeout: float,
@@ -55,15 +59,25 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
                             installed distribution if there is none
       --all                 every installed distribution
 
-    On a free-threaded interpreter the verdict comes from importing each
-    distribution's extension modules in a separate child process (without
-    PYTHON_GIL) and checking whether the GIL came back on. IMPORTING RUNS THE
-    MODULES' CODE: use --no-import to judge from metadata only.
+    The metadata is read by the audited interpreter started with -I -S: no
+    .pth file, sitecustomize or usercustomize of its environment runs. On a
+    free-threaded interpreter, unless --no-import is given, the verdict then
+    comes from importing each distribution's extension modules (and so their
+    packages' __init__ code) in a separate child process, started normally
+    (its .pth files and sitecustomize run) but without PYTHON_GIL, and
+    checking whether the GIL came back on. IMPORTING RUNS THE PACKAGES' CODE:
+    a line on stderr says so before it starts; use --no-import to judge from
+    metadata only.
+
+    A distribution that cannot be audited (unreadable metadata, a probe that
+    crashes or times out) gets the verdict error; the others are still
+    audited.
 
     Exit codes: 0 every audited distribution is ready, pure Python or unknown;
-    1 one re-enables the GIL or a requirement is not satisfied (and, with
-    --strict, one is unknown); 2 bad input, such as an interpreter that cannot
-    be run or an unreadable requirements file.
+    1 one re-enables the GIL, one could not be audited (error) or a
+    requirement is not satisfied (and, with --strict, one is unknown); 2 bad
+    input, such as an interpreter that cannot be run or an unreadable
+    requirements file.
     """
     from ftlint.deps.audit import Options, run_audit
     from ftlint.deps.model import DepsError
@@ -74,7 +88,7 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     options = Options(python=python, requirements=requirements, project=project,
                       audit_all=audit_all, no_import=no_import, timeout=timeout)
     try:
-        report = run_audit(options)
+        report = run_audit(options, announce=lambda line: click.echo(line, err=True))
     except DepsError as exc:
         _fail(str(exc))
     except Exception as exc:  # an internal error must not look like a clean audit

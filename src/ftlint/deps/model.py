@@ -18,6 +18,9 @@ class Verdict(str, Enum):
     GIL_RE_ENABLING = "gil-re-enabling"
     UNKNOWN = "unknown"
     PURE_PYTHON = "pure-python"
+    # The distribution could not be audited: unreadable metadata, a probe
+    # process that crashed or hung, an internal error. Exit code 1.
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class Interpreter:
     free_threaded: bool
     gil_enabled: Optional[bool]  # None before 3.13: the GIL cannot be turned off at all
     marker_environment: dict[str, str]
+    # Where distributions were looked for besides the standard library: the
+    # site-packages directories and what their .pth files add, in sys.path order.
+    site_packages: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Interpreter:
@@ -36,7 +42,8 @@ class Interpreter:
                    implementation=data["implementation"], prefix=data["prefix"],
                    free_threaded=bool(data["free_threaded"]),
                    gil_enabled=data["gil_enabled"],
-                   marker_environment=dict(data["marker_environment"]))
+                   marker_environment=dict(data["marker_environment"]),
+                   site_packages=tuple(data.get("site_packages") or ()))
 
     def describe(self) -> str:
         if self.free_threaded:
@@ -60,6 +67,7 @@ class Distribution:
     direct_url: Optional[str]  # the raw direct_url.json, if pip wrote one
     classifiers: tuple[str, ...]
     requires: tuple[str, ...]
+    error: Optional[str] = None  # why its metadata could not be read
 
     @property
     def key(self) -> str:
@@ -72,7 +80,15 @@ class Distribution:
                    extension_files=tuple(data["extension_files"]),
                    extension_modules=tuple(data["extension_modules"]),
                    wheel_tags=tuple(data["wheel_tags"]), direct_url=data["direct_url"],
-                   classifiers=tuple(data["classifiers"]), requires=tuple(data["requires"]))
+                   classifiers=tuple(data["classifiers"]), requires=tuple(data["requires"]),
+                   error=data.get("error"))
+
+    @classmethod
+    def broken(cls, name: str, error: str, version: Optional[str] = None) -> Distribution:
+        """A distribution known only by name, that could not be audited."""
+        return cls(name=name, version=version or "?", location="?", file_list=None,
+                   extension_files=(), extension_modules=(), wheel_tags=(),
+                   direct_url=None, classifiers=(), requires=(), error=error)
 
 
 @dataclass(frozen=True)
@@ -89,11 +105,14 @@ class ProbeOutcome:
     warning: Optional[str] = None
     error: Optional[str] = None
     imported: tuple[str, ...] = ()
+    # The probe itself failed (its process crashed, hung or did not answer), as
+    # opposed to an import that raised, which the probe reports in `error`.
+    failed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"ran": self.ran, "gil_enabled_after": self.gil_enabled_after,
                 "module": self.module, "warning": self.warning, "error": self.error,
-                "imported": list(self.imported)}
+                "imported": list(self.imported), "failed": self.failed}
 
 
 NOT_PROBED = ProbeOutcome(ran=False)

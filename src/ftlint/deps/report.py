@@ -12,10 +12,12 @@ EXIT_READY, EXIT_NOT_READY, EXIT_ERROR = 0, 1, 2
 
 
 def exit_code(report: Report, strict: bool = False) -> int:
-    """1 when a dependency re-enables the GIL or a requirement is not
-    satisfied (the project cannot run as declared); with ``strict``, also
-    when a verdict is unknown."""
-    if report.with_verdict(Verdict.GIL_RE_ENABLING) or report.missing:
+    """1 when a dependency re-enables the GIL, could not be audited, or a
+    requirement is not satisfied (the project cannot run as declared); with
+    ``strict``, also when a verdict is unknown. (2, for bad input, is decided
+    before there is a report.)"""
+    if (report.with_verdict(Verdict.GIL_RE_ENABLING) or report.with_verdict(Verdict.ERROR)
+            or report.missing):
         return EXIT_NOT_READY
     if strict and report.with_verdict(Verdict.UNKNOWN):
         return EXIT_NOT_READY
@@ -30,7 +32,8 @@ def to_json(report: Report, strict: bool = False) -> dict[str, Any]:
         "interpreter": {"executable": interp.executable, "version": interp.version,
                         "implementation": interp.implementation, "prefix": interp.prefix,
                         "free_threaded": interp.free_threaded,
-                        "gil_enabled": interp.gil_enabled},
+                        "gil_enabled": interp.gil_enabled,
+                        "site_packages": list(interp.site_packages)},
         "probe": {"ran": report.probe_ran, "reason": report.probe_reason},
         "scope": {"kind": report.scope.kind, "source": report.scope.source,
                   "note": report.scope.note},
@@ -53,6 +56,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
             "built_locally": entry.built_locally,
             "classifiers": list(dist.classifiers),
             "verdict": entry.verdict.value, "evidence": entry.evidence,
+            "error": entry.evidence if entry.verdict is Verdict.ERROR else None,
             "required_by": entry.required_by,
             "probe": entry.probe.to_json()}
 
@@ -108,20 +112,27 @@ def summary_lines(report: Report) -> list[str]:
         lines.append(f"{count} requirement{'s are' if count > 1 else ' is'} not satisfied.")
     bad = report.with_verdict(Verdict.GIL_RE_ENABLING)
     unknown = report.with_verdict(Verdict.UNKNOWN)
-    if bad:
+    failed = report.with_verdict(Verdict.ERROR)
+    if not total:
+        lines.append("No installed distribution was audited." if report.missing else
+                     "No distribution to audit.")
+    elif bad:
         culprits = "; ".join(f"{e.dist.name} ({_short_evidence(e)})" for e in bad)
         verb = "re-enables" if len(bad) == 1 else "re-enable"
         lines.append(f"{len(bad)} of {total} {noun} {verb} the GIL: {culprits}")
-    elif not unknown:
+    elif not unknown and not failed:
         lines.append(f"All {total} {noun} are ready for free-threading or pure Python.")
-    else:
+    elif len(failed) < total:
         lines.append(f"None of the {total} {noun} is known to re-enable the GIL.")
+    if failed:
+        names = ", ".join(e.dist.name for e in failed)
+        lines.append(f"{len(failed)} of {total} could not be audited (error): {names}")
     if unknown:
         names = ", ".join(e.dist.name for e in unknown)
         lines.append(f"{len(unknown)} could not be verified (unknown): {names}")
-        if not report.probe_ran and report.interpreter.free_threaded:
+        if not report.probe_ran and report.probe_reason.startswith("--no-import"):
             lines.append("  To verify them, run again without --no-import (it imports them).")
-        elif not report.probe_ran:
+        elif not report.probe_ran and not report.interpreter.free_threaded:
             lines.append("  To verify them, audit a free-threaded interpreter's environment "
                          "(--python .../python3.13t).")
     return lines

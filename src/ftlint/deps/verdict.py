@@ -63,8 +63,19 @@ def judge(dist: Distribution, probe: ProbeOutcome = NOT_PROBED,
                  required_by=required_by)
 
 
+def could_not_audit(dist: Distribution, error: str,
+                    required_by: Optional[str] = None) -> Entry:
+    """The entry of a distribution that could not be audited."""
+    return Entry(dist=dist, verdict=Verdict.ERROR, evidence=error, free_threaded_tags=(),
+                 required_by=required_by)
+
+
 def _decide(dist: Distribution, probe: ProbeOutcome, ft_tags: tuple[str, ...],
             free_threaded_interpreter: bool) -> tuple[Verdict, str]:
+    if dist.error is not None:
+        return Verdict.ERROR, dist.error
+    if probe.failed:
+        return Verdict.ERROR, f"probe failed: {probe.error}"
     if dist.file_list is None:
         return (Verdict.UNKNOWN, "installed without RECORD or top_level.txt, so its files "
                 "cannot be listed")
