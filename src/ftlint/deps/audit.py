@@ -165,8 +165,9 @@ def run_audit(options: Options,
     why_not = probing.why_not(interpreter, options.no_import)
     outcomes: dict[str, ProbeOutcome] = {}
     targets = probing.probe_targets(audited)
+    reason = ""
     if why_not is None and not targets:
-        reason = "nothing to import: no audited distribution has extension modules"
+        why_not = "no audited distribution has extension modules: there is nothing to import"
     elif why_not is None:
         if announce is not None:
             announce(probing.announcement(interpreter, targets))
