@@ -66,11 +66,13 @@ def gil_at_start(executable: str, timeout: float) -> tuple[Optional[bool], Optio
     result = run_bounded([executable, "-I", "-c", code], timeout)
     if result.timed_out:
         return None, f"{executable} did not start within {timeout:g} s"
-    if result.returncode != 0 or result.stdout.strip() not in ("0", "1"):
+    # A sitecustomize may print too: the answer is the last line.
+    answer = (result.stdout.strip().splitlines() or [""])[-1].strip()
+    if result.returncode != 0 or answer not in ("0", "1"):
         lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
         detail = lines[-1] if lines else f"exit status {result.returncode}"
         return None, f"{executable} failed to start normally: {detail}"
-    return result.stdout.strip() == "1", None
+    return answer == "1", None
 
 
 def probe_all(interpreter: Interpreter, dists: Sequence[Distribution], timeout: float,
