@@ -49,7 +49,7 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     whole process. For each installed distribution this reports whether it
     ships extension modules, whether it was installed from a free-threaded
     wheel (cp313t, cp314t), its Free Threading classifier, and a verdict:
-    ready, gil-re-enabling, unknown or pure-python.
+    ready, gil-re-enabling, unknown, pure-python or error.
 
     \b
     Which distributions are audited:
