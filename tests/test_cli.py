@@ -103,11 +103,12 @@ def test_exit_zero_quiet_statistics(tmp_path, run_ftlint):
                                     "1", "FT203", "check-then-act"]
 
 
-def test_missing_path_is_usage_error(tmp_path, run_ftlint):
-    proc = run_ftlint("nope.py", cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "nope.py: no such file or directory" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_missing_path_is_reported_and_the_rest_checked(tmp_path, run_ftlint):
+    write(tmp_path, {"racy.py": RACY})
+    proc = run_ftlint("nope.py", "racy.py", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "nope.py:1:1: FT001 [error] cannot read: No such file or directory" in proc.stdout
+    assert "racy.py:" in proc.stdout and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("args,needle", [

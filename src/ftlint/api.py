@@ -7,20 +7,24 @@ interpreter) and, later, cached by content hash.
 
 from __future__ import annotations
 
+import ast
+import functools
 import os
+import re
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import libcst as cst
 
 from ftlint.analysis.builder import build_model
 from ftlint.analysis.model import ModuleModel
 from ftlint.config import Settings
-from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic, Location
-from ftlint.discovery import discover
+from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic, Location
+from ftlint.discovery import discover, read_source
+from ftlint.faults import inject
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import ModuleSummary, apply as apply_project, module_name, reachable, summarize
@@ -61,6 +65,33 @@ def _error(path: str, kind: tuple[str, str], message: str, row: int = 1, col: in
     return FileResult(path, [Diagnostic(path, code, name, message, loc, loc,
                                         Confidence.HIGH, "the file was not checked",
                                         is_error=True)], error=True)
+
+
+_LIBCST_AT = re.compile(r"error at (\d+):(\d+)")
+
+
+def _syntax_error(path: str, source: bytes | str, exc: cst.ParserSyntaxError) -> FileResult:
+    """FT002 where CPython puts the error, in its words; if the running
+    interpreter accepts the file, say that it is libcst that cannot parse it."""
+    try:
+        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        if err.lineno:
+            return _error(path, SYNTAX_ERROR, f"cannot parse: {err.msg}",
+                          err.lineno, max(err.offset or 1, 1))
+        accepted = False
+    except (ValueError, RecursionError, MemoryError):  # null bytes, too deep
+        accepted = False
+    else:
+        accepted = True
+    at = _LIBCST_AT.search(exc.message)  # the message's own position is right
+    row, col = (int(at[1]), int(at[2])) if at else (exc.raw_line, exc.raw_column + 1)
+    message = (exc.message.splitlines() or ["invalid syntax"])[0]
+    if accepted:
+        version = ".".join(map(str, sys.version_info[:2]))
+        message = (f"Python {version} accepts this code, but libcst (the parser ftlint uses) "
+                   f"does not: {message.split(': expected')[0]}")
+    return _error(path, SYNTAX_ERROR, f"cannot parse: {message}", row, col)
 
 
 def parse(source: bytes | str) -> cst.Module:
@@ -110,6 +141,19 @@ def _extra(finding: Finding, model: ModuleModel) -> dict:
     return extra
 
 
+def internal_error(path: str, exc: BaseException) -> FileResult:
+    """ftlint itself failed on this file: one FT000 finding, the run goes on.
+    The traceback travels along (as text, so workers can hand it back) for
+    ``--verbose``."""
+    import traceback
+
+    result = _error(path, INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}".rstrip(": "))
+    result.diagnostics[0].reason = "ftlint failed on this file; it was not checked"
+    result.diagnostics[0].extra["traceback"] = "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return result
+
+
 def analyze_source(
     source: bytes | str,
     path: str = "<stdin>",
@@ -122,18 +166,27 @@ def analyze_source(
     """Per-file work: findings (before the project pass) and the summary.
 
     With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
-    shape (this costs one code generation per fix)."""
-    settings = settings or Settings()
+    shape (this costs one code generation per fix). Never raises: a failure
+    of ftlint on this file is its FT000 finding."""
+    try:
+        return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes)
+    except Exception as exc:  # noqa: BLE001 - one file never ends a run
+        return internal_error(path, exc)
+
+
+def _analyze(source: bytes | str, path: str, settings: Settings,
+             codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
+             fixes: bool) -> FileResult:
     selected = tuple(codes) if codes is not None else enabled_rules(settings)
     try:
         tree = parse(source)
     except cst.ParserSyntaxError as exc:
-        return _error(path, SYNTAX_ERROR, f"cannot parse: {exc.message}",
-                      exc.raw_line, exc.raw_column + 1)
+        return _syntax_error(path, source, exc)
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
         return _error(path, IO_ERROR, f"cannot decode: {exc}")
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot parse: too deeply nested")
+    inject("analyze", path)
     try:
         model = build_model(path, tree, settings.synchronizing_decorators)
     except RecursionError:
@@ -193,8 +246,11 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
                         settings.thread_entry_points)
     for r in results:
         if r.summary is not None:
-            r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
-                                          settings.not_thread_safe)
+            try:
+                r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
+                                              settings.not_thread_safe)
+            except Exception as exc:  # noqa: BLE001 - one file never ends a run
+                r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         r.diagnostics = [d for d in r.diagnostics
                          if d.is_error or d.confidence >= settings.min_confidence]
 
@@ -216,7 +272,7 @@ def lint_source(
 def lint_file(path: str, settings: Settings, codes: Sequence[str],
               fixes: bool = False) -> FileResult:
     try:
-        data = Path(path).read_bytes()
+        data = read_source(path)
     except OSError as exc:
         return _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
     return analyze_source(data, path, settings, codes, fixes=fixes)
@@ -252,19 +308,56 @@ def _executor(jobs: int) -> Executor:
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
-               fixes: bool = False) -> Report:
+               fixes: bool = False,
+               on_result: Optional[Callable[[FileResult], None]] = None) -> Report:
+    """Check files and directories. ``on_result`` sees each file's result as
+    it arrives (the command line reports internal errors at once)."""
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
     _raise_recursion_limit()
     report = Report()
+    work = functools.partial(lint_file, settings=settings, codes=codes, fixes=fixes)
     if jobs > 1 and len(files) >= 16:
-        with _executor(min(jobs, len(files))) as pool:
-            chunk = max(1, len(files) // (jobs * 8))
-            report.files = list(pool.map(lint_file, files, [settings] * len(files),
-                                         [codes] * len(files), [fixes] * len(files),
-                                         chunksize=chunk))
+        results = _map_isolated(work, files, min(jobs, len(files)))
     else:
-        report.files = [lint_file(f, settings, codes, fixes) for f in files]
+        results = map(work, files)
+    for result in results:
+        if on_result is not None:
+            on_result(result)
+        report.files.append(result)
     finish(report.files, settings)
     return report
+
+
+def _map_isolated(work: Callable[[str], FileResult], files: list[str],
+                  jobs: int) -> Iterator[FileResult]:
+    """``map(work, files)`` on a pool of ``jobs`` workers, where a worker that
+    dies (a crash in native code) costs one file, not the run: after a crash
+    the unfinished files are retried one at a time until the file that kills
+    its worker is found; it becomes an FT000 finding and the rest go back to
+    the full pool. Results come in the order of ``files``."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending = list(files)
+    suspect = False  # after a crash, run one file at a time to find the culprit
+    while pending:
+        with _executor(1 if suspect else jobs) as pool:
+            futures = [pool.submit(work, f) for f in pending]
+            done = 0
+            try:
+                for future in futures:
+                    result = future.result()
+                    done += 1
+                    yield result
+            except BrokenProcessPool:
+                pass
+        if done == len(pending):
+            return
+        if suspect:  # one worker, in order: the first unfinished file killed it
+            yield _error(pending[done], INTERNAL_ERROR,
+                         "internal error: the process checking this file died "
+                         "(a crash in native code, such as the parser)")
+            done += 1
+        suspect = not suspect
+        pending = pending[done:]

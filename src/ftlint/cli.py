@@ -12,7 +12,7 @@ from ftlint import __version__
 from ftlint.config import (
     ConfigError, Settings, find_config, load_settings, split_codes, validate_codes,
 )
-from ftlint.diagnostics import Confidence
+from ftlint.diagnostics import INTERNAL_ERROR, Confidence
 from ftlint.output import FORMATS
 from ftlint.rules import ALL_RULES, get_rule
 
@@ -50,7 +50,7 @@ def _codes_option(name: str, help_text: str):
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
 @_codes_option("--select", "Comma-separated rule codes or prefixes to enable (replaces the configured selection).")
 @_codes_option("--extend-select", "Rule codes or prefixes to enable in addition.")
 @_codes_option("--ignore", "Rule codes or prefixes to disable.")
@@ -86,6 +86,8 @@ def _codes_option(name: str, help_text: str):
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel workers (default: the number of CPUs).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Print the traceback of an internal error (FT000) as it happens.")
 @click.version_option(__version__, "--version", prog_name="ftlint")
 def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional[str],
           ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
@@ -94,7 +96,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           show_source: bool, color: Optional[bool],
           no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
-          baseline: Optional[str] = None) -> None:
+          baseline: Optional[str] = None, verbose: bool = False) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
     from ftlint.api import lint_paths
 
@@ -103,9 +105,10 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
                                     ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
                                     extend_exclude=extend_exclude, min_confidence=min_confidence)
-        report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json")
+        report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
+                            on_result=lambda r: _report_internal_errors(r, verbose))
         if fix or diff:
-            fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes)
+            fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths)
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
@@ -113,7 +116,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         if add_noqa or baseline is not None:
             from ftlint.adoption import adopt
             report = adopt(report, settings.root, add_noqa, baseline,
-                           lambda line: click.echo(line, err=True))
+                           lambda line: click.echo(line, err=True), roots=paths)
     except ConfigError as exc:
         click.echo(f"ftlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -132,11 +135,25 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
     sys.exit(EXIT_CLEAN)
 
 
-def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool) -> list:
+def _report_internal_errors(result, verbose: bool) -> None:
+    """Say at once, on stderr, which file ftlint failed on; it is also an
+    FT000 finding in the report, and the run goes on."""
+    for d in result.diagnostics:
+        if d.code == INTERNAL_ERROR[0]:
+            click.echo(f"ftlint: {d.path}: {d.message}", err=True)
+            if verbose:
+                click.echo(d.extra.get("traceback", "").rstrip(), err=True)
+            else:
+                click.echo("  (run with --verbose for the traceback; please report it "
+                           "with the file)", err=True)
+
+
+def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool,
+                 roots=None) -> list:
     """Fix (or, with ``diff``, only print) and return the files that change."""
     from ftlint.fixes.run import fix_files
 
-    results = fix_files(report, settings, unsafe=unsafe, write=not diff)
+    results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots)
     for file in results:
         if file.error:
             click.echo(f"ftlint: {file.path}: {file.error}", err=True)

@@ -107,7 +107,7 @@ _KEYS = {
 def find_config(paths: Sequence[str]) -> Optional[Path]:
     """The nearest pyproject.toml with a [tool.ftlint] table, above the paths."""
     if paths:
-        resolved = [Path(p).resolve() for p in paths]
+        resolved = [Path(os.path.realpath(p)) for p in paths]
         start = Path(os.path.commonpath([str(p) for p in resolved]))
         if start.is_file() or not start.exists():
             start = start.parent
@@ -116,11 +116,8 @@ def find_config(paths: Sequence[str]) -> Optional[Path]:
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
-            try:
-                data = _read_toml(candidate)
-            except ConfigError:
-                raise
-            if "ftlint" in data.get("tool", {}):
+            data = _read_toml(candidate)
+            if "ftlint" in _tool_table(data, candidate):
                 return candidate
     return None
 
@@ -133,6 +130,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML in {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: not UTF-8 ({exc.reason} at byte "
+                          f"{exc.start})") from None
+
+
+def _tool_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table, not {type(tool).__name__}")
+    return tool
 
 
 def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
@@ -140,7 +147,7 @@ def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Se
         return Settings()
     data = _read_toml(config_path)
     if config_path.name == "pyproject.toml" or "tool" in data:
-        table = data.get("tool", {}).get("ftlint", {})
+        table = _tool_table(data, config_path).get("ftlint", {})
     else:  # a dedicated ftlint.toml holds the keys at top level
         table = data
     if not isinstance(table, dict):

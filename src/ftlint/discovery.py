@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
@@ -54,7 +56,16 @@ def _gitignore(directory: Path) -> Optional[_Ignore]:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return _Ignore(directory, tuple(lines))
+    # git skips a pattern it cannot read; so do we.
+    return _Ignore(directory, tuple(line for line in lines if _valid(line)))
+
+
+def _valid(pattern: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:  # GitIgnorePatternError
+        return False
+    return True
 
 
 def _parent_gitignores(directory: Path) -> list[_Ignore]:
@@ -69,39 +80,62 @@ def _parent_gitignores(directory: Path) -> list[_Ignore]:
     return found
 
 
+def read_source(path: str) -> bytes:
+    """A file's bytes. Only regular files are read: opening a FIFO or a device
+    named ``x.py`` would block or never end, so it raises OSError instead."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OSError(errno.ENOENT, "broken symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return f.read()
+
+
+def _links_to_dir(path: Path) -> bool:
+    try:
+        return os.path.isdir(path)
+    except OSError:  # a loop: reading it reports that
+        return False
+
+
 def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
     """Yield files to check, in a stable order, each once.
 
     A path named explicitly is always checked, even if it is excluded; the
-    excludes apply to what is found while walking directories.
+    excludes apply to what is found while walking directories. A named path
+    that is missing, a dangling or looping link, or no regular file is still
+    yielded: reading it reports the problem as that file's FT001, and the
+    others are checked. Symbolic links to directories are not followed while
+    walking (they could lead out of the tree, or in circles).
     """
     root = Path(settings.root)
-    excludes = _Ignore(root, settings.exclude + settings.extend_exclude)
-    seen: set[Path] = set()
+    patterns = settings.exclude + settings.extend_exclude
+    bad = [p for p in patterns if not _valid(p)]
+    if bad:
+        raise ConfigError(f"exclude: invalid gitignore-style pattern {bad[0]!r}")
+    excludes = _Ignore(root, patterns)
+    seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
-            raise ConfigError(f"{raw}: no such file or directory")
-        if path.is_dir():
-            for found in _walk(path, excludes, settings.respect_gitignore):
-                key = found.resolve()
-                if key not in seen:
-                    seen.add(key)
-                    yield found
-        else:
-            key = path.resolve()
+        found = _walk(path, excludes, settings.respect_gitignore) if path.is_dir() else (path,)
+        for file in found:
+            key = os.path.realpath(file)
             if key not in seen:
                 seen.add(key)
-                yield path
+                yield file
 
 
 def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
-    resolved_top = top.resolve()
+    resolved_top = Path(os.path.realpath(top))
     ignores = [ig.for_root(resolved_top) for ig in _parent_gitignores(resolved_top)] if gitignore else []
     excludes = excludes.for_root(resolved_top)
 
     def excluded(path: Path, is_dir: bool, active: list[_Ignore]) -> bool:
-        resolved = path.resolve()
+        resolved = Path(os.path.realpath(path))
         # Names like "build" match at any depth; anchored ones from the root.
         if excludes.spec.match_file(path.name + ("/" if is_dir else "")):
             return True
@@ -111,7 +145,7 @@ def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
 
     def walk(directory: Path, active: list[_Ignore]) -> Iterator[Path]:
         if gitignore:
-            own = _gitignore(directory.resolve())
+            own = _gitignore(Path(os.path.realpath(directory)))
             if own:
                 active = active + [own]
         try:
@@ -121,7 +155,9 @@ def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
         for entry in entries:
             path = Path(entry.path)
             try:
-                is_dir = entry.is_dir()
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir and entry.is_symlink() and _links_to_dir(path):
+                    continue  # a link to a directory: not followed
             except OSError:
                 continue
             if excluded(path, is_dir, active):

@@ -16,6 +16,7 @@ from ftlint.config import Settings
 from ftlint.diagnostics import Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
 from ftlint.fixes.apply import apply, encloses, overlaps
+from ftlint.faults import inject
 
 Source = Union[bytes, str]
 
@@ -122,13 +123,25 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         return _Pass(source, [], unfixed, before)
     try:
         new_tree = apply(model, [f for f, _ in chosen])
-        new_source = new_tree.bytes if isinstance(source, bytes) else new_tree.code
+        new_source = _code(new_tree, source)
     except Exception as exc:  # noqa: BLE001 - a broken fix must leave the file as it was
         return f"could not apply the fixes ({type(exc).__name__}: {exc})"
     applied = sorted([o for _, o in chosen] + [o for _, o in shared], key=lambda o: (o.row, o.column))
     created = frozenset(s.key for f, _ in chosen
                         for s in (*f.module_statements, *f.class_statements, *f.init_statements))
     return _Pass(new_source, applied, unfixed, before, fresh | created)
+
+
+def _code(tree: cst.Module, source: Source) -> Source:
+    """The code of ``tree`` (parsed from ``source``), bytes or text like it.
+
+    libcst drops the last newline of a file that ends in a lone CR (old Mac
+    line endings): it does not count it as a trailing newline. Put it back."""
+    code = tree.bytes if isinstance(source, bytes) else tree.code
+    cr = b"\r" if isinstance(source, bytes) else "\r"
+    if not tree.has_trailing_newline and source.endswith(cr):  # type: ignore[arg-type]
+        code += cr  # type: ignore[operator]
+    return code
 
 
 def _compiles(source: Source) -> bool:
@@ -179,6 +192,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     wanted = {(d.code, d.start.row, d.start.column) for d in diagnostics if not d.is_error}
     if not wanted:
         return FixResult(source)
+    inject("fix", path)
     first = _one_pass(source, path, settings, unsafe, wanted, codes)
     if isinstance(first, str):
         return FixResult(source, error=first)

@@ -6,7 +6,7 @@ Choices (docs/output-formats.md explains them to users):
   two file-error codes, so ``ruleIndex`` means the same in every log.
 - Confidence maps to ``level`` and ``rank``: high is ``error`` (rank 90),
   medium ``warning`` (60), low ``note`` (30). A file that could not be
-  checked is an ``error`` result of FT001/FT002 (rank 100).
+  checked is an ``error`` result of FT000/FT001/FT002 (rank 100).
 - ``partialFingerprints["ftlint/v1"]`` hashes the rule, the enclosing
   function and the reported code with its whitespace collapsed, not the
   line number, so a finding keeps its identity when code above it moves.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Optional, TextIO
 from urllib.parse import quote
 
 from ftlint import __version__
-from ftlint.diagnostics import DOCS_URL, IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic
+from ftlint.diagnostics import DOCS_URL, INTERNAL_ERROR, IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic
 from ftlint.output.source import SourceCache, span, span_text
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ ERROR_RANK = 100.0
 
 _TAGS = {"FT1": "module-state", "FT2": "shared-objects", "FT3": "gil-idioms"}
 _FILE_ERRORS = {
+    INTERNAL_ERROR[0]: (INTERNAL_ERROR[1], "ftlint failed on a file, so it was not checked."),
     IO_ERROR[0]: (IO_ERROR[1], "A file could not be read or decoded, so it was not checked."),
     SYNTAX_ERROR[0]: (SYNTAX_ERROR[1], "A file could not be parsed, so it was not checked."),
 }
