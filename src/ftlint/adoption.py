@@ -7,7 +7,8 @@ the findings already there are worked through later:
   the codes of a ``# noqa: ...`` comment already there. Comments and strings
   are found with :mod:`tokenize`, so a ``#`` inside a string is never taken
   for a comment and no comment is ever written into a multi-line string.
-  Encoding, BOM and line endings are kept; files are replaced atomically.
+  Encoding, BOM and line endings are kept; files are replaced atomically,
+  and never outside the checked paths or when read-only (see ``fileio``).
 * A baseline file records the current findings by fingerprint: a hash of the
   code, the enclosing function's qualified name and the reported line's text
   without whitespace. Findings that match it are hidden, so the match
@@ -26,11 +27,11 @@ import tokenize
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ftlint.config import ConfigError
 from ftlint.diagnostics import Diagnostic
-from ftlint.fileio import write_atomic
+from ftlint.fileio import WriteRefused, ensure_inside, real_roots, write_atomic
 from ftlint.noqa import NOQA_INLINE
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class AdoptionError(ConfigError):
 class _Source:
     encoding: str  # "utf-8-sig" when the file starts with a BOM
     lines: list[str]  # with their own line endings
+    data: bytes = b""  # the file as read
 
 
 def _read(path: str) -> _Source:
@@ -62,7 +64,7 @@ def _read(path: str) -> _Source:
     text = data.decode(encoding)
     # Split on \r\n, \r and \n only, as the tokenizer and the parser count rows
     # (str.splitlines would also split on form feeds and other separators).
-    return _Source(encoding, _LINE.findall(text))
+    return _Source(encoding, _LINE.findall(text), data)
 
 
 def split_lines(text: str) -> list[str]:
@@ -83,6 +85,7 @@ class NoqaResult:
     added: int = 0  # codes written
     files: int = 0  # files changed
     skipped: list[Skipped] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # path -> why it was not written
 
 
 @dataclass
@@ -137,7 +140,8 @@ def _merge(comment: str, codes: list[str]) -> Optional[str]:
     return merged + (" " if rest and not rest[0].isspace() else "") + rest
 
 
-def add_noqa_to_file(path: str, by_row: dict[int, list[Diagnostic]], result: NoqaResult) -> None:
+def add_noqa_to_file(path: str, by_row: dict[int, list[Diagnostic]], result: NoqaResult,
+                     roots: Optional[Sequence[str]] = None) -> None:
     try:
         source = _read(path)
         info = _scan(source.lines)
@@ -177,7 +181,14 @@ def add_noqa_to_file(path: str, by_row: dict[int, list[Diagnostic]], result: Noq
             lines[row - 1] = f"{body.rstrip()}  # noqa: {', '.join(codes)}{ending}"
             added += len(codes)
     if added:
-        write_atomic(path, "".join(lines).encode(source.encoding))
+        try:
+            write_atomic(path, "".join(lines).encode(source.encoding), roots, expected=source.data)
+        except WriteRefused as exc:
+            result.refused[path] = f"left unchanged: {exc}"
+            return
+        except OSError as exc:
+            result.refused[path] = f"cannot write: {exc.strerror or exc}"
+            return
         result.added += added
         result.files += 1
 
@@ -190,15 +201,16 @@ def _count_present(comment: str, codes: list[str]) -> int:
     return sum(1 for c in codes if c.upper() in present)
 
 
-def add_noqa(diagnostics: Iterable[Diagnostic]) -> NoqaResult:
-    """Suppress every finding in ``diagnostics`` on its reported line."""
+def add_noqa(diagnostics: Iterable[Diagnostic], roots: Optional[Sequence[str]] = None) -> NoqaResult:
+    """Suppress every finding in ``diagnostics`` on its reported line; write
+    no file whose real path lies outside ``roots`` (real paths), if given."""
     grouped: dict[str, dict[int, list[Diagnostic]]] = {}
     for d in diagnostics:
         if not d.is_error:
             grouped.setdefault(d.path, {}).setdefault(d.start.row, []).append(d)
     result = NoqaResult()
     for path, by_row in sorted(grouped.items()):
-        add_noqa_to_file(path, by_row, result)
+        add_noqa_to_file(path, by_row, result, roots)
     return result
 
 
@@ -248,15 +260,19 @@ def _entries(diagnostics: Iterable[Diagnostic], root: str) -> list[tuple[Diagnos
     return out
 
 
-def write_baseline(file: str, diagnostics: Iterable[Diagnostic], root: str) -> int:
+def write_baseline(file: str, diagnostics: Iterable[Diagnostic], root: str,
+                   roots: Optional[Sequence[str]] = None) -> int:
+    """Record ``diagnostics``; raises WriteRefused when ``file``'s real path
+    lies outside ``roots`` (real paths), if given."""
     entries = [e for _, e in _entries(diagnostics, root)]
     entries.sort(key=lambda e: (e["path"], e["line"], e["code"]))
     data = {"version": BASELINE_VERSION, "findings": entries}
     text = json.dumps(data, indent=2) + "\n"
+    ensure_inside(file, roots)  # before any directory is made
     try:
         directory = os.path.dirname(os.path.abspath(file))
         os.makedirs(directory, exist_ok=True)
-        write_atomic(file, text.encode("utf-8"))
+        write_atomic(file, text.encode("utf-8"), roots)
     except OSError as exc:
         raise AdoptionError(f"{file}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(entries)
@@ -312,10 +328,14 @@ def _keep(report: "Report", keep: set[int]) -> "Report":
 
 
 def adopt(report: "Report", root: str, add: bool, baseline: Optional[str],
-          echo) -> "Report":
+          echo, roots: Optional[Sequence[str]] = None) -> "Report":
     """Run ``--add-noqa`` and/or ``--baseline`` on a finished report; returns
-    what is left to show. ``echo`` prints one status line (to stderr)."""
+    what is left to show. ``echo`` prints one status line (to stderr).
+
+    With ``roots`` (the checked PATHS), no file whose real path lies outside
+    them is written; the baseline may also lie in the project ``root``."""
     diagnostics = report.diagnostics
+    allowed = real_roots(roots) if roots is not None else None
     if baseline is not None:
         if os.path.exists(baseline):
             counts = read_baseline(baseline)
@@ -324,13 +344,18 @@ def adopt(report: "Report", root: str, add: bool, baseline: Optional[str],
                 s = "" if hidden == 1 else "s"
                 echo(f"{hidden} finding{s} hidden by the baseline {baseline}.")
         else:
-            recorded = write_baseline(baseline, diagnostics, root)
-            s = "" if recorded == 1 else "s"
-            echo(f"Recorded {recorded} finding{s} in the new baseline {baseline}; "
-                 "later runs report only findings not in it.")
-            diagnostics = [d for d in diagnostics if d.is_error]
+            try:
+                recorded = write_baseline(baseline, diagnostics, root,
+                                          allowed + real_roots([root]) if allowed is not None else None)
+            except WriteRefused as exc:  # the findings stay reported
+                echo(f"ftlint: {baseline}: baseline not written: {exc}")
+            else:
+                s = "" if recorded == 1 else "s"
+                echo(f"Recorded {recorded} finding{s} in the new baseline {baseline}; "
+                     "later runs report only findings not in it.")
+                diagnostics = [d for d in diagnostics if d.is_error]
     if add:
-        result = add_noqa(diagnostics)
+        result = add_noqa(diagnostics, allowed)
         s = "" if result.added == 1 else "s"
         fs = "" if result.files == 1 else "s"
         echo(f"Added {result.added} noqa comment{s} in {result.files} file{fs}.")
@@ -338,5 +363,8 @@ def adopt(report: "Report", root: str, add: bool, baseline: Optional[str],
         for item in result.skipped:
             d = item.diagnostic
             echo(f"{d.path}:{d.start.row}: {d.code} not suppressed: {item.reason}.")
-        diagnostics = [d for d in diagnostics if d.is_error or id(d) in skipped]
+        for path, why in result.refused.items():  # its findings stay reported
+            echo(f"ftlint: {path}: {why}")
+        diagnostics = [d for d in diagnostics
+                       if d.is_error or id(d) in skipped or d.path in result.refused]
     return _keep(report, {id(d) for d in diagnostics})

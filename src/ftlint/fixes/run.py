@@ -10,10 +10,10 @@ import io
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from ftlint.config import Settings
-from ftlint.fileio import write_atomic
+from ftlint.fileio import WriteRefused, real_roots, write_atomic
 from ftlint.fixes.fixer import FixResult, fix_source
 
 
@@ -22,7 +22,9 @@ class FileFix:
     path: str
     result: FixResult
     diff: str = ""
-    error: Optional[str] = None  # could not read or write the file
+    # Why the file was not written: it could not be read or written, ftlint
+    # refused to write it ("left unchanged: ...") or failed on it ("internal error").
+    error: Optional[str] = None
 
     @property
     def changed(self) -> bool:
@@ -40,8 +42,14 @@ def _diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
                    for line in lines)
 
 
-def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True) -> list[FileFix]:
-    """Fix every file of ``report`` with a finding; write only proven results."""
+def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True,
+              roots: Optional[Sequence[str]] = None) -> list[FileFix]:
+    """Fix every file of ``report`` with a finding; write only proven results.
+
+    With ``roots`` (the checked PATHS), a file whose real path lies outside
+    them is never written. A failure on one file is that file's ``error``;
+    the other files are still fixed."""
+    allowed = real_roots(roots) if roots is not None else None
     out = []
     for file in report.files:
         wanted = [d for d in file.diagnostics if not d.is_error]
@@ -52,15 +60,22 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
         except OSError as exc:
             out.append(FileFix(file.path, FixResult(b""), error=f"cannot read: {exc.strerror or exc}"))
             continue
-        result = fix_source(data, file.path, settings, unsafe, wanted)
-        fixed = FileFix(file.path, result)
-        if result.changed:
-            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-            fixed.diff = _diff(file.path, data, result.new_source, encoding)
-            if write:
-                try:
-                    write_atomic(file.path, result.new_source)
-                except OSError as exc:
-                    fixed.error = f"cannot write: {exc.strerror or exc}"
+        try:
+            result = fix_source(data, file.path, settings, unsafe, wanted)
+            fixed = FileFix(file.path, result)
+            if result.changed:
+                encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+                fixed.diff = _diff(file.path, data, result.new_source, encoding)
+        except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
+            out.append(FileFix(file.path, FixResult(data), error=(
+                f"internal error while fixing, left unchanged: {type(exc).__name__}: {exc}")))
+            continue
+        if result.changed and write:
+            try:
+                write_atomic(file.path, result.new_source, allowed, expected=data)
+            except WriteRefused as exc:
+                fixed.error = f"left unchanged: {exc}"
+            except OSError as exc:
+                fixed.error = f"cannot write: {exc.strerror or exc}"
         out.append(fixed)
     return out
