@@ -262,6 +262,18 @@ def test_clean_file_passes(tmp_path):
     assert proc.stdout == ""
 
 
+def test_internal_error_on_one_file_is_its_ft000_and_flake8_goes_on(tmp_path):
+    tmp = project(tmp_path, {"a.py": RACY, "b.py": RACY})
+    proc = subprocess.run([flake8_executable(), "a.py", "b.py"], cwd=tmp, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore",
+                               "FTLINT_TEST_FAULT": "analyze:raise:a.py"})
+    assert proc.returncode == 1
+    assert [c for name, _, c in found(proc) if name == "a.py"] == ["FT000"]
+    assert "internal error: RuntimeError" in proc.stdout
+    assert [c for name, _, c in found(proc) if name == "b.py"] == ["FT203", "FT102", "FT101"]
+
+
 # -- the plugin class on its own ---------------------------------------------------
 
 def test_internal_error_is_one_ft000_finding(monkeypatch):
