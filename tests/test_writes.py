@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -278,6 +279,33 @@ def test_fix_keeps_the_owner_and_group(tmp_path, run_ftlint) -> None:
     out = run_ftlint("--add-noqa", "mod.py", cwd=tmp_path)
     assert "# noqa: FT102" in path.read_text()
     assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="needs root and setpriv to run as another user")
+def test_another_users_file_is_left_alone() -> None:
+    """As a normal user, in a directory anyone may write, the rename could
+    replace root's file and make it the user's: it is left alone instead."""
+    directory = Path(tempfile.mkdtemp(prefix="ftlint-shared-"))  # reachable by nobody
+    try:
+        os.chmod(directory, 0o777)
+        shared, private = directory / "shared.py", directory / "private.py"
+        for path, mode in ((shared, 0o666), (private, 0o644)):
+            path.write_text(COUNTER)
+            os.chmod(path, mode)
+        proc = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             ftlint_executable(), "--fix", "--no-cache", "."],
+            cwd=directory, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert "shared.py: left unchanged: its owner or group could not be kept" in proc.stderr
+        assert "private.py: left unchanged: the file is not writable by this user" in proc.stderr
+        for path in (shared, private):
+            assert path.read_text() == COUNTER
+            assert (path.stat().st_uid, path.stat().st_gid) == (0, 0)
+        assert temp_files(directory) == []
+    finally:
+        shutil.rmtree(directory)
 
 
 # -- line endings -----------------------------------------------------------------------------
