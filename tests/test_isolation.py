@@ -103,6 +103,16 @@ def test_fix_never_writes_a_file_whose_fixing_raised(tmp_path, run_ftlint):
     assert "mod01.py" in proc.stderr and "RuntimeError" in proc.stderr
 
 
+def test_add_noqa_goes_on_past_a_file_it_fails_on(tmp_path, run_ftlint):
+    tree(tmp_path, 3)
+    proc = run_ftlint("--add-noqa", ".", cwd=tmp_path, env={FAULT: "noqa:raise:mod01.py"})
+    assert (tmp_path / "mod01.py").read_text() == RACY
+    assert "mod01.py" in proc.stderr and "internal error" in proc.stderr
+    for name in ("mod00.py", "mod02.py"):
+        assert "# noqa: FT203" in (tmp_path / name).read_text()
+    assert proc.returncode == 1  # mod01.py's finding is still reported
+
+
 @pytest.mark.parametrize("name,data,message", [
     ("binary.py", bytes(range(256)) * 4, "cannot"),
     ("latin1.py", "x = 'caf\xe9'\n".encode("latin-1"), "cannot decode"),

@@ -33,6 +33,7 @@ from ftlint.config import ConfigError
 from ftlint.diagnostics import Diagnostic
 from ftlint.fileio import WriteRefused, ensure_inside, real_roots, write_atomic
 from ftlint.noqa import NOQA_INLINE
+from ftlint.faults import inject
 
 if TYPE_CHECKING:
     from ftlint.api import Report
@@ -142,6 +143,7 @@ def _merge(comment: str, codes: list[str]) -> Optional[str]:
 
 def add_noqa_to_file(path: str, by_row: dict[int, list[Diagnostic]], result: NoqaResult,
                      roots: Optional[Sequence[str]] = None) -> None:
+    inject("noqa", path)
     try:
         source = _read(path)
         info = _scan(source.lines)
@@ -210,7 +212,11 @@ def add_noqa(diagnostics: Iterable[Diagnostic], roots: Optional[Sequence[str]] =
             grouped.setdefault(d.path, {}).setdefault(d.start.row, []).append(d)
     result = NoqaResult()
     for path, by_row in sorted(grouped.items()):
-        add_noqa_to_file(path, by_row, result, roots)
+        try:
+            add_noqa_to_file(path, by_row, result, roots)
+        except Exception as exc:  # noqa: BLE001 - one file never ends a run
+            result.refused[path] = (f"internal error, left unchanged: "
+                                    f"{type(exc).__name__}: {exc}")
     return result
 
 

@@ -2,7 +2,7 @@
 
 The tests run the real command line on real files; only the failure is
 injected, through the environment: ``FTLINT_TEST_FAULT=STAGE:KIND:NAME`` makes
-``STAGE`` (``analyze`` or ``fix``) fail for the file whose base name is
+``STAGE`` (``analyze``, ``fix`` or ``noqa``) fail for the file whose base name is
 ``NAME``, by raising (``KIND`` = ``raise``) or by killing its process with a
 segmentation fault (``KIND`` = ``crash``, as a bug in native code would).
 Unset, it costs one dictionary look-up per file.
