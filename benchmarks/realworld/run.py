@@ -5,8 +5,10 @@ Each case in cases.toml names a file of a released PyPI package (or of CPython's
 standard library) and a line range. The file is downloaded when the script runs
 (never stored in this repository) and linted; a bug is found when a finding of
 the case's category (FT1/FT2/FT3) starts in its range (give or take SLACK lines),
-a look-alike is a false alarm when one starts in its range. The script reports
-and exits 0: it is a measurement, not a test. Standard library only (3.11+).
+a look-alike is a false alarm when one starts in its range. Cases marked
+`heldout = true` are scored on their own first, then the rest, then all of them.
+The script reports and exits 0: it is a measurement, not a test. Standard library
+only (3.11+).
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ from typing import TextIO
 HERE = Path(__file__).resolve().parent
 CATEGORIES = ("FT1", "FT2", "FT3")
 KINDS = ("bug", "lookalike")
+PARTS = ("heldout", "rest")
 SLACK = 2  # lines of slack around a bug's range
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".whl")
 
@@ -51,6 +54,7 @@ class Case:
     fixed_in: str = ""
     dist: str = ""  # "wheel" skips the sdist attempt
     note: str = ""
+    heldout: bool = False  # in the held-out part: not to be studied while tuning ftlint
 
     @property
     def key(self) -> str:
@@ -80,6 +84,8 @@ def load_cases(path: Path) -> list[Case]:
             raise ValueError(f"{case.id}: bad kind or category")
         if len(lines) != 2 or not 0 < lines[0] <= lines[1]:
             raise ValueError(f"{case.id}: lines must be [first, last]")
+        if not isinstance(case.heldout, bool):
+            raise ValueError(f"{case.id}: heldout must be true or false")
         seen.add(case.id)
         cases.append(case)
     return cases
@@ -300,20 +306,43 @@ def summarize(results: list[Result]) -> dict:
     return summary
 
 
+def summarize_parts(results: list[Result]) -> dict:
+    """Summaries of the held-out part, the rest, and all cases, in that order."""
+    return {
+        "heldout": summarize([r for r in results if r.case.heldout]),
+        "rest": summarize([r for r in results if not r.case.heldout]),
+        "all": summarize(results),
+    }
+
+
+PART_TITLES = {"heldout": "held-out part",
+               "rest": "the rest", "all": "all cases"}
+
+
 def pct(num: int, den: int) -> str:
     return f"{100 * num / den:.0f}%" if den else "n/a"
 
 
-def print_report(results: list[Result], summary: dict) -> None:
-    width = max([len(r.case.id) for r in results] + [4])
-    print(f"{'case':<{width}}  {'kind':<9}  {'cat':<3}  {'status':<11}  detail")
-    for r in results:
-        print(f"{r.case.id:<{width}}  {r.case.kind:<9}  {r.case.category:<3}  {r.status:<11}  {r.detail}")
-    print()
+def print_summary(summary: dict) -> None:
     for cat, s in summary.items():
         extra = f", {s['not_evaluated']} not evaluated" if s["not_evaluated"] else ""
         print(f"{cat + ':':<8} recall {s['found']}/{s['bugs']} ({pct(s['found'], s['bugs'])}), "
               f"false alarms {s['false_alarms']}/{s['lookalikes']}{extra}")
+
+
+def print_report(results: list[Result], parts: dict) -> None:
+    """The case table (held-out cases first), then the summary of each part."""
+    width = max([len(r.case.id) for r in results] + [4])
+    print(f"{'case':<{width}}  {'part':<7}  {'kind':<9}  {'cat':<3}  {'status':<11}  detail")
+    for r in sorted(results, key=lambda r: not r.case.heldout):
+        part = "heldout" if r.case.heldout else "rest"
+        print(f"{r.case.id:<{width}}  {part:<7}  {r.case.kind:<9}  {r.case.category:<3}  {r.status:<11}  {r.detail}")
+    for name, summary in parts.items():
+        mine = [r for r in results if name == "all" or (name == "heldout") == r.case.heldout]
+        if not mine:
+            continue
+        print(f"\n{PART_TITLES[name]} ({len(mine)}):")
+        print_summary(summary)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="run only cases whose id contains TEXT (repeatable)")
     ap.add_argument("--kind", choices=KINDS, help="run only bugs or only look-alikes")
     ap.add_argument("--category", choices=CATEGORIES, help="run only one category")
+    ap.add_argument("--part", choices=PARTS, help="run only the held-out cases or only the rest")
     ap.add_argument("--show-lines", action="store_true", help="print each case's source lines (to check ranges)")
     ap.add_argument("--json", nargs="?", const="-", metavar="FILE",
                     help="write the results as JSON to FILE, or to stdout instead of the table")
@@ -338,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read {args.cases}: {exc}", file=sys.stderr)
         return 2
     cases = [c for c in cases if (not args.only or any(t in c.id for t in args.only))
-             and args.kind in (None, c.kind) and args.category in (None, c.category)]
+             and args.kind in (None, c.kind) and args.category in (None, c.category)
+             and args.part in (None, "heldout" if c.heldout else "rest")]
     ftlint = shutil.which(args.ftlint or "ftlint")
     if ftlint:
         ftlint = str(Path(ftlint).absolute())  # ftlint runs in a scratch directory
@@ -347,12 +378,13 @@ def main(argv: list[str] | None = None) -> int:
 
     show = (sys.stderr if args.json == "-" else sys.stdout) if args.show_lines else None
     results = evaluate(cases, Fetcher(args.cache_dir.expanduser(), args.offline), ftlint, show)
-    summary = summarize(results)
+    parts = summarize_parts(results)
     if args.json != "-":
-        print_report(results, summary)
+        print_report(results, parts)
     if args.json:
         payload = json.dumps({
-            "ftlint": ftlint, "slack": SLACK, "summary": summary,
+            "ftlint": ftlint, "slack": SLACK, "summary": parts["all"],
+            "summary_heldout": parts["heldout"], "summary_rest": parts["rest"],
             "cases": [{**asdict(r.case), "status": r.status, "detail": r.detail, "findings": r.matched}
                       for r in results]}, indent=2)
         if args.json == "-":
