@@ -1,13 +1,25 @@
-"""Arbitrary programs never crash the analysis, and findings point into the file."""
+"""Arbitrary programs never crash the analysis, and findings point into the file.
+
+The fast profile of the fuzzing in ``benchmarks/fuzz.py``: generated programs
+(thread-shaped ones with odd formatting, and hypothesmith's) go through check,
+fix and fix with unsafe fixes, and must keep every property of
+``fuzzing.pipeline``. Each failure the fuzzing found is a file in
+``fixtures/reliability``, checked the same way.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ftlint.api import lint_source
 from ftlint.rules import ALL_RULES
+from fuzzing.pipeline import check_program
+from fuzzing.programs import thread_programs
 
 ALL = sorted(ALL_RULES)
 
@@ -55,3 +67,40 @@ def test_generated_racy_methods(parts) -> None:
               f"def method(self, cls, k, v):\n    global _count\n{body}\n")
     assert not lint_source(source, "gen.py").error, source
     _check(source)
+
+
+def _properties(source: str) -> None:
+    failures = check_program(source)
+    assert failures == [] or failures is None, "\n".join(
+        f"{f.kind} in {f.stage}: {f.detail}" for f in failures)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(thread_programs(max_functions=2, max_classes=1))
+def test_thread_shaped_programs_through_fix(source: str) -> None:
+    _properties(source)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_grammar())
+def test_grammar_programs_through_fix(source: str) -> None:
+    _properties(source)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hypothesmith.from_node())
+def test_node_programs_through_fix(source: str) -> None:
+    _properties(source)
+
+
+RELIABILITY = Path(__file__).resolve().parent.parent / "fixtures" / "reliability"
+
+
+@pytest.mark.parametrize("path", sorted(RELIABILITY.glob("*.py")), ids=lambda p: p.name)
+def test_reliability_fixture(path: Path) -> None:
+    """A minimised program that once crashed ftlint or made it refuse its own
+    fix. Read as bytes: line endings, tabs and the missing last newline are
+    the point."""
+    source = path.read_bytes().decode("utf-8")
+    assert check_program(source) is not None, "libcst cannot parse the fixture"
+    _properties(source)
