@@ -67,9 +67,24 @@ def _after_docstring(body: Sequence[cst.BaseStatement]) -> int:
     return 0
 
 
+def _indented(suite: cst.BaseSuite) -> cst.IndentedBlock:
+    """A one-line suite (`def __init__(self): self.n = 0`) as an indented block
+    that new statements can join: its statements stay on one line, after the
+    docstring, which keeps a line of its own."""
+    if isinstance(suite, cst.IndentedBlock):
+        return suite
+    smalls = list(suite.body)
+    lines = []
+    if len(smalls) > 1 and _after_docstring([cst.SimpleStatementLine(smalls[:1])]):
+        lines.append(cst.SimpleStatementLine([smalls[0].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)]))
+        smalls = smalls[1:]
+    lines.append(cst.SimpleStatementLine(smalls, trailing_whitespace=suite.trailing_whitespace))
+    return cst.IndentedBlock(lines)
+
+
 def _prepend(statements: list[Statement]) -> Action:
     def action(updated: cst.CSTNode) -> cst.CSTNode:
-        block = updated.body
+        block = _indented(updated.body)
         at = _after_docstring(block.body)
         new = list(block.body[:at]) + _parse_statements(statements) + list(block.body[at:])
         return updated.with_changes(body=block.with_changes(body=new))
