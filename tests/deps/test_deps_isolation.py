@@ -181,7 +181,17 @@ def populate(site: Path, tmp: Path) -> Path:
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_no_import_runs_no_pth_or_sitecustomize(version: str, tmp_path: Path) -> None:
-    python = make_venv(gil_python(version), tmp_path / "venv")
+    check_no_import_runs_nothing(gil_python(version), tmp_path)
+
+
+@pytest.mark.freethreaded
+def test_no_import_runs_no_pth_or_sitecustomize_free_threaded(ft_python: Path,
+                                                              tmp_path: Path) -> None:
+    check_no_import_runs_nothing(ft_python, tmp_path)
+
+
+def check_no_import_runs_nothing(base: Path, tmp_path: Path) -> None:
+    python = make_venv(base, tmp_path / "venv")
     site = site_packages(python)
     extra = populate(site, tmp_path)
     planted = plant_hooks(site, tmp_path / "markers")
@@ -347,10 +357,10 @@ def ft_probe_venv(ft_python: Path, tmp_path: Path) -> Path:
     site = site_packages(python)
     # '.so' is among every interpreter's extension suffixes: the probe takes
     # 'pkg/_ext.so' for the module pkg._ext, and importing it runs pkg/__init__.py
-    # first, which is where these misbehave (the '.so' is never reached).
+    # first, which is where these misbehave (the '.so' is never loaded).
     write_dist(site, "calm-pkg", files=("calm_pkg/__init__.py", "calm_pkg/_ext.so"))
-    (site / "calm_pkg" / "_ext.py").write_text("")  # what 'import calm_pkg._ext' finds
-    (site / "calm_pkg" / "_ext.so").unlink()
+    (site / "calm_pkg" / "__init__.py").write_text(  # stands in for the '.so'
+        "import sys, types\nsys.modules[__name__ + '._ext'] = types.ModuleType('_ext')\n")
     write_dist(site, "crashy-pkg", files=("crashy_pkg/__init__.py", "crashy_pkg/_ext.so"))
     (site / "crashy_pkg" / "__init__.py").write_text("import os\nos.abort()\n")
     write_dist(site, "hangs-pkg", files=("hangs_pkg/__init__.py", "hangs_pkg/_ext.so"))
