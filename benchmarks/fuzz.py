@@ -42,6 +42,9 @@ def run(name: str, strategy, count: int, seed_value: int, stats: dict) -> None:
     @given(strategy())
     def one(source: str) -> None:
         stats["generated"][name] += 1
+        done = sum(stats["generated"].values())
+        if done % 250 == 0:
+            print(f"  ... {done} programs, failures: {dict(stats['programs']) or 'none'}", flush=True)
         failures = check_program(source)
         if failures is None:
             stats["skipped"][name] += 1
