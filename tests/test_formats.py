@@ -135,13 +135,14 @@ def test_github_annotations(project, run_ftlint):
 def test_github_escaping(tmp_path, run_ftlint):
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape_property("a:b,c%d\n") == "a%3Ab%2Cc%25d%0A"
-    # A path with ':' and ',' and a parser message with '%' in it.
-    write(tmp_path, {"odd:name,v2.py": RACY, "bad.py": BROKEN})
+    # A path with ':', ',' and '%' in it, and a parser message.
+    write(tmp_path, {"odd:name,v2%.py": RACY, "bad.py": BROKEN})
     proc = run_ftlint("--format", "github", ".", cwd=tmp_path, env=NO_COLOR_ENV)
     commands = [parse_command(line) for line in proc.stdout.splitlines()]
-    assert {props["file"] for _, props, _ in commands} == {"odd%3Aname%2Cv2.py", "bad.py"}
+    assert {props["file"] for _, props, _ in commands} == {"odd%3Aname%2Cv2%25.py", "bad.py"}
     error = next(data for kind, _, data in commands if kind == "error")
-    assert "%25" in error and "%" not in error.replace("%25", "").replace("%0A", "")
+    assert "Missing parentheses" in error
+    assert "%" not in error.replace("%25", "").replace("%0A", "")
 
 
 def test_github_prints_nothing_when_clean(tmp_path, run_ftlint):
