@@ -24,6 +24,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.config import Settings
 from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic, Location
 from ftlint.discovery import discover, read_source
+from ftlint import gate
 from ftlint.faults import inject
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
@@ -178,6 +179,9 @@ def _analyze(source: bytes | str, path: str, settings: Settings,
              codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
              fixes: bool) -> FileResult:
     selected = tuple(codes) if codes is not None else enabled_rules(settings)
+    refused = gate.check(source, settings.max_file_size)  # before libcst can crash on it
+    if refused is not None:
+        return _error(path, SYNTAX_ERROR, refused.message, refused.row, refused.column)
     try:
         tree = parse(source)
     except cst.ParserSyntaxError as exc:

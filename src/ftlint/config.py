@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from ftlint.diagnostics import Confidence
+from ftlint.gate import DEFAULT_MAX_FILE_SIZE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +44,9 @@ class Settings:
     synchronizing_decorators: tuple[str, ...] = ()
     not_thread_safe: str = "low"  # or "ignore": findings in code declared not thread-safe
     respect_gitignore: bool = True
+    # Larger files are reported (FT002) instead of parsed: libcst holds about
+    # 400 bytes of memory per byte of source. 0 means no limit.
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     # Where relative patterns are anchored: the config file's directory.
     root: str = field(default_factory=os.getcwd)
     config_path: Optional[str] = None
@@ -101,6 +106,7 @@ _KEYS = {
     "synchronizing-decorators": "strings",
     "not-thread-safe": "choice:low,ignore",
     "respect-gitignore": "bool",
+    "max-file-size": "size",
 }
 
 
@@ -185,6 +191,8 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[s
             if not isinstance(raw, bool):
                 raise ConfigError(f"{label} must be true or false")
             values[attr] = raw
+        elif kind == "size":
+            values[attr] = _size(raw, label)
         elif kind == "confidence":
             try:
                 values[attr] = Confidence.parse(str(raw))
@@ -198,6 +206,21 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[s
                 for pattern, codes in raw.items()
             )
     return values
+
+
+_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024 ** 2, "m": 1024 ** 2,
+          "gb": 1024 ** 3, "g": 1024 ** 3}
+
+
+def _size(raw: Any, label: str) -> int:
+    """Bytes from an integer or a string such as "10MB" or "512 KB" (0: no limit)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    if isinstance(raw, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*", raw.lower())
+        if match:
+            return int(float(match.group(1)) * _UNITS[match.group(2)])
+    raise ConfigError(f'{label} must be a number of bytes or a size such as "10MB"')
 
 
 def _strings(raw: Any, label: str) -> tuple[str, ...]:
