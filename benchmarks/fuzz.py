@@ -33,6 +33,7 @@ from fuzzing.programs import thread_programs  # noqa: E402
 SOURCES = (("thread-shaped", thread_programs, 0.7),
            ("grammar", hypothesmith.from_grammar, 0.15),
            ("node", hypothesmith.from_node, 0.15))
+SAVE = None  # --save DIR
 
 
 def run(name: str, strategy, count: int, seed_value: int, stats: dict) -> None:
@@ -55,6 +56,9 @@ def run(name: str, strategy, count: int, seed_value: int, stats: dict) -> None:
             known = stats["failures"][failure.kind]
             if not any(f.signature == failure.signature for _, f, _ in known):
                 print(f"  new: {failure.kind} in {failure.stage}: {failure.detail}", flush=True)
+                if SAVE is not None:
+                    count = sum(len(v) for v in stats["failures"].values())
+                    (SAVE / f"failure-{count:04d}.py").write_bytes(source.encode("utf-8"))
             known.append((source, failure, name))
 
     one()
@@ -65,7 +69,12 @@ def main() -> int:
     parser.add_argument("--programs", type=int, default=10_000, help="programs in all (default 10000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="reproducers to minimise per kind")
+    parser.add_argument("--save", type=Path, help="write the first program of each failure to DIR")
     args = parser.parse_args()
+    global SAVE
+    SAVE = args.save
+    if SAVE is not None:
+        SAVE.mkdir(parents=True, exist_ok=True)
     warnings.simplefilter("ignore", NonInteractiveExampleWarning)
     stats: dict = {"generated": Counter(), "skipped": Counter(), "programs": Counter(),
                    "failures": defaultdict(list)}
