@@ -189,6 +189,16 @@ class Finding:
     def verdict(self) -> str:
         return self.label.verdict if self.label else "unjudged"
 
+    @property
+    def counted(self) -> str:
+        """The verdict that counts in the figures: a low finding counts only if
+        its label was made for the random sample, so that low precision is
+        estimated from a random sample and not from findings that happened to be
+        judged at another confidence."""
+        if self.label and self.confidence == "low" and not self.label.sampled:
+            return "unjudged"
+        return self.verdict
+
     def where(self) -> str:
         return f"{self.package.name}: {self.path}:{self.row}:{self.col}"
 
@@ -258,9 +268,12 @@ def collect(pkg: Package, top: Path, raw: list[dict], labels: dict) -> list[Find
     return out
 
 
-def low_sample(findings: list[Finding], size: int, seed: int) -> list[Finding]:
-    """The fixed random sample of low findings of the tuning split to judge."""
-    pool = [f for f in findings if f.confidence == "low" and f.package.split == "tune"]
+def low_sample(findings: list[Finding], split: str, size: int, seed: int) -> list[Finding]:
+    """The fixed random sample of low findings of one split to judge.
+
+    The pool is the split's low findings in a stable order (package, path, row,
+    column, rule); random.Random(seed).sample picks *size* of them."""
+    pool = [f for f in findings if f.confidence == "low" and f.package.split == split]
     return random.Random(seed).sample(pool, min(size, len(pool)))
 
 
@@ -272,7 +285,7 @@ class Tally:
 
     def add(self, f: Finding) -> None:
         self.counts["n"] += 1
-        self.counts[f.verdict] += 1
+        self.counts[f.counted] += 1
 
     @property
     def judged(self) -> int:
@@ -324,11 +337,15 @@ def report(title: str, findings: list[Finding], min_conf: str, out) -> dict:
     per_conf = {c: Tally() for c in CONFIDENCES}
     for f in findings:
         per_conf[f.confidence].add(f)
+    outside = Counter(f.verdict for f in findings if f.confidence == "low" and f.counted != f.verdict)
     summary: dict = {"per_confidence": {c: dict(per_conf[c].counts) for c in CONFIDENCES}}
     print(f"\n=== {title} ===", file=out)
     print(HEADER, file=out)
     for c in CONFIDENCES:
         print(row(c + (" (sampled)" if c == "low" else ""), per_conf[c]), file=out)
+    if outside:
+        print(f"  (low findings judged outside the sample, not counted: "
+              f"{', '.join(f'{n} {v}' for v, n in sorted(outside.items()))})", file=out)
     views = [("medium and above", levels_med)]
     if levels_all != levels_med:
         views.insert(0, (f"everything (>= {min_conf})", levels_all))
@@ -392,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stubs", action="store_true",
                     help="with --unjudged or --sample-low, print a labels.toml stub per finding")
     ap.add_argument("--sample-low", action="store_true",
-                    help=f"print the random sample of {LOW_SAMPLE_SIZE} low findings of the tuning split"
+                    help=f"print the random samples of {LOW_SAMPLE_SIZE} low findings of each split"
                          f" (seed {LOW_SAMPLE_SEED}) and which of them are judged")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the findings and figures as JSON")
     args = ap.parse_args(argv)
@@ -454,13 +471,13 @@ def main(argv: list[str] | None = None) -> int:
     for lab in stale:
         print(f"  {lab.package}: {lab.path}: {lab.rule}: {lab.line!r} ({lab.verdict})", file=out)
 
-    if args.sample_low:
-        sample = low_sample(findings, LOW_SAMPLE_SIZE, LOW_SAMPLE_SEED)
-        done = sum(1 for f in sample if f.label)
-        print(f"\nlow sample (tuning split, seed {LOW_SAMPLE_SEED}): {done}/{len(sample)} judged", file=out)
+    for split in (SPLITS if args.sample_low else ()):
+        sample = low_sample(findings, split, LOW_SAMPLE_SIZE, LOW_SAMPLE_SEED)
+        done = sum(1 for f in sample if f.label and f.label.sampled)
+        print(f"\nlow sample ({SPLIT_TITLES[split]}, seed {LOW_SAMPLE_SEED}): {done}/{len(sample)} judged", file=out)
         for f in sample:
             print(f"  {f.where()}: {f.rule} [{f.verdict}] {f.message}", file=out)
-            if not f.label:
+            if not (f.label and f.label.sampled):
                 print(excerpt(tops[f.package.name], f), file=out)
                 print(f"    reason: {f.reason}", file=out)
                 if args.stubs:
