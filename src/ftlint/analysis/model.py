@@ -277,8 +277,12 @@ class ModuleModel:
                 if a.write and not a.import_time and not self.access_guarded(a)]
 
     def runtime_iterations(self, ref: Ref) -> list[Access]:
-        return [a for a in self.accesses_of(ref)
-                if a.op == "iter" and not a.import_time and not self.access_guarded(a)]
+        # Asked once per finding: cached, or a module's cost is its findings squared.
+        cache = self.__dict__.setdefault("_runtime_iterations", {})
+        if ref not in cache:
+            cache[ref] = [a for a in self.accesses_of(ref)
+                          if a.op == "iter" and not a.import_time and not self.access_guarded(a)]
+        return cache[ref]
 
     def compound_for(self, access: Access) -> Optional[Compound]:
         return self.compound_index.get(id(access))

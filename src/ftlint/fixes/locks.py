@@ -19,7 +19,7 @@ from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
-    suspends, top_level, walk,
+    per_model, suspends, top_level, walk,
 )
 
 
@@ -62,22 +62,32 @@ def _threading_available(model: ModuleModel, at: Optional[int] = None) -> Option
     binding = model.binding(("global", "threading"))
     if binding is None:
         return None
+    index = per_model(model, "import threading", lambda: _import_threading(model))
+    if index is None:
+        return "`threading` names something else in this module"
+    if at is not None and index > at:
+        return "`import threading` comes after the place for the lock"
+    return None
+
+
+def _import_threading(model: ModuleModel) -> Optional[int]:
+    """The index of the first top-level `import threading`."""
     for index, statement in enumerate(model.module.body):
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.Import) and any(
                         a.asname is None and code(model, a.name) == "threading" for a in small.names):
-                    if at is not None and index > at:
-                        return "`import threading` comes after the place for the lock"
-                    return None
-    return "`threading` names something else in this module"
+                    return index
+    return None
 
 
 def _module_calls(model: ModuleModel, region: cst.CSTNode) -> bool:
     """The region calls a function or method defined in this module, which
     may take the same module lock."""
-    names = {f.name for f in model.functions if f.class_name is None and f.parent is None}
-    methods = {f.name for f in model.functions if f.class_name is not None}
+    names = per_model(model, "module functions", lambda: {
+        f.name for f in model.functions if f.class_name is None and f.parent is None})
+    methods = per_model(model, "methods", lambda: {
+        f.name for f in model.functions if f.class_name is not None})
     return any(isinstance(n, cst.Call) and (
         (isinstance(n.func, cst.Name) and n.func.value in names)
         or (isinstance(n.func, cst.Attribute) and n.func.attr.value in methods))
@@ -94,8 +104,9 @@ def _method_calls(model: ModuleModel, region: cst.CSTNode, cls: str, self_name: 
 def _called_holding(model: ModuleModel, function: Optional[Function], key: str) -> bool:
     if function is None:
         return False
-    return any(key in call.locks and call.callee.rsplit(".", 1)[-1] == function.name
-               for call in model.calls)
+    held = per_model(model, "called holding", lambda: {
+        (call.callee.rsplit(".", 1)[-1], lock) for call in model.calls for lock in call.locks})
+    return (function.name, key) in held
 
 
 def _reused(locks: tuple[str, ...], model: ModuleModel) -> list[str]:

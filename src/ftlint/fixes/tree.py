@@ -88,14 +88,24 @@ def inside(node: cst.CSTNode, region: cst.CSTNode) -> bool:
 
 
 def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    """The module-level statement that contains ``node``."""
-    for statement in model.module.body:
-        if statement is node:
-            return statement
-    for statement in model.module.body:
-        if inside(node, statement):
-            return statement
+    """The module-level statement that contains ``node``: up the parents, not
+    a search of the module per call, which made every fix cost the file."""
+    up = parents(model)
+    while node is not None:
+        parent = up.get(id(node))
+        if parent is model.module:
+            return node
+        node = parent
     return None
+
+
+def per_model(model: ModuleModel, key: str, compute):
+    """``compute()``, once per model: facts about the whole module that every
+    fix of a file would otherwise gather again (a cost of files x findings)."""
+    cache = model.__dict__.setdefault("_fix_facts", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def code(model: ModuleModel, node: cst.CSTNode) -> str:

@@ -172,6 +172,7 @@ class CheckThenAct(Rule):
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         reported = set()
         lazy = model.lazy_init_nodes
+        deleted: dict = {}  # per state: is it deleted from at run time (asked per compound)
         for compound in model.compounds:
             access = compound.write
             if access is None or compound.ref[0] not in ("instance", "class", "global", "attr", "ext"):
@@ -179,8 +180,10 @@ class CheckThenAct(Rule):
             if not is_shared_write(model, access):
                 continue  # under construction, or at import time
             if compound.kind == "check-then-read":
-                if not any(w.op in _DELETES and is_shared_write(model, w)
-                           for w in model.writes(compound.ref)):
+                if compound.ref not in deleted:
+                    deleted[compound.ref] = any(w.op in _DELETES and is_shared_write(model, w)
+                                                for w in model.writes(compound.ref))
+                if not deleted[compound.ref]:
                     continue
             elif compound.kind != "check-then-act":
                 continue
