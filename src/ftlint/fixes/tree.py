@@ -88,15 +88,31 @@ def inside(node: cst.CSTNode, region: cst.CSTNode) -> bool:
 
 
 def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    """The module-level statement that contains ``node``: up the parents, not
-    a search of the module per call, which made every fix cost the file."""
-    up = parents(model)
-    while node is not None:
-        parent = up.get(id(node))
-        if parent is model.module:
-            return node
-        node = parent
+    """The module-level statement that contains ``node``. A search of the
+    module per call made every fix cost the whole file, so statements (not
+    expressions, which hold no statement) are indexed once per model."""
+    index = per_model(model, "top-level statements", lambda: _statement_index(model))
+    found = index.get(id(node))
+    if found is not None:
+        return found
+    for statement in model.module.body:  # an expression: search, as before
+        if statement is node or inside(node, statement):
+            return statement
     return None
+
+
+def _statement_index(model: ModuleModel) -> dict[int, cst.CSTNode]:
+    """id(node) -> its top-level statement, for every node down to the
+    simple statements; expressions are not entered."""
+    index: dict[int, cst.CSTNode] = {}
+    for statement in model.module.body:
+        stack = [statement]
+        while stack:
+            current = stack.pop()
+            index[id(current)] = statement
+            if not isinstance(current, (cst.BaseExpression, cst.BaseSmallStatement)):
+                stack.extend(children(current))
+    return index
 
 
 def per_model(model: ModuleModel, key: str, compute):
