@@ -309,7 +309,8 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
         # The span starts in a `with` of this lock: the rest joins that block
         # (the fixer joins adjacent `with` blocks of one lock).
         statements = statements[1:]
-    held = locks_taken(model, _unit(statements))
+    contents = _inline(statements, lock.expr) if len(statements) > 1 else statements
+    held = locks_taken(model, _unit(contents))
     if held:
         # Taking our lock around a region that takes a lock itself either
         # re-enters a plain Lock or fixes an order between two locks that
@@ -319,10 +320,30 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if not rest:
         return lock.fix(f"Guard with `{lock.expr}`", Edit(first, wrap=lock.expr))
     wrapped = cst.With(items=[cst.WithItem(cst.parse_expression(lock.expr))],
-                       body=cst.IndentedBlock([first.with_changes(leading_lines=()), *rest]),
+                       body=cst.IndentedBlock([contents[0].with_changes(leading_lines=())
+                                               if contents[0] is first else contents[0],
+                                               *contents[1:]]),
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _inline(statements: list[cst.CSTNode], lock: str) -> list[cst.CSTNode]:
+    """A span's statements, with the body of each plain `with` of ``lock``
+    among them in its place: the new block holds the lock over them anyway
+    (as joining adjacent blocks does). One with a comment on its `with`
+    line stays, and the span is declined as taking the lock."""
+    out: list[cst.CSTNode] = []
+    for index, statement in enumerate(statements):
+        if plain_with_lock(statement) != lock or statement.body.header.comment is not None:
+            out.append(statement)
+            continue
+        body = list(statement.body.body)
+        if index:  # the first statement's lines above go above the new block
+            body[0] = body[0].with_changes(
+                leading_lines=(*statement.leading_lines, *body[0].leading_lines))
+        out += body
+    return out
 
 
 def _unit(statements: list[cst.CSTNode]) -> cst.CSTNode:
