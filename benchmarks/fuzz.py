@@ -79,16 +79,23 @@ def main() -> int:
     stats: dict = {"generated": Counter(), "skipped": Counter(), "programs": Counter(),
                    "failures": defaultdict(list)}
     start = time.perf_counter()
+    interrupted = False
     for index, (name, strategy, share) in enumerate(SOURCES):
         count = round(args.programs * share) if index else args.programs - sum(
             round(args.programs * s) for _, _, s in SOURCES[1:])
         began = time.perf_counter()
-        run(name, strategy, count, args.seed + index, stats)
+        try:
+            run(name, strategy, count, args.seed + index, stats)
+        except KeyboardInterrupt:  # Ctrl-C (or kill -INT): report what ran so far
+            interrupted = True
         print(f"{name}: {stats['generated'][name]} programs "
               f"({stats['skipped'][name]} that libcst cannot parse skipped) "
               f"in {time.perf_counter() - began:.0f} s", flush=True)
+        if interrupted:
+            break
     total = sum(stats["generated"].values())
-    print(f"\n{total} programs in {time.perf_counter() - start:.0f} s, seed {args.seed}")
+    print(f"\n{total} programs in {time.perf_counter() - start:.0f} s, seed {args.seed}"
+          + (" (interrupted)" if interrupted else ""))
     failed = False
     for kind in KINDS:
         found = stats["failures"].get(kind, [])
