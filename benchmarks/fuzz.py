@@ -70,7 +70,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=3, help="reproducers to minimise per kind")
     parser.add_argument("--save", type=Path, help="write the first program of each failure to DIR")
+    parser.add_argument("--only", action="append", choices=[n for n, _, _ in SOURCES],
+                        help="fuzz with this source only (repeatable); the shares are kept")
     args = parser.parse_args()
+    sources = [s for s in SOURCES if not args.only or s[0] in args.only]
+    weight = sum(share for _, _, share in sources)
+    sources = [(n, strategy, share / weight) for n, strategy, share in sources]
     global SAVE
     SAVE = args.save
     if SAVE is not None:
@@ -80,9 +85,9 @@ def main() -> int:
                    "failures": defaultdict(list)}
     start = time.perf_counter()
     interrupted = False
-    for index, (name, strategy, share) in enumerate(SOURCES):
+    for index, (name, strategy, share) in enumerate(sources):
         count = round(args.programs * share) if index else args.programs - sum(
-            round(args.programs * s) for _, _, s in SOURCES[1:])
+            round(args.programs * s) for _, _, s in sources[1:])
         began = time.perf_counter()
         try:
             run(name, strategy, count, args.seed + index, stats)
