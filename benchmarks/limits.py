@@ -121,7 +121,7 @@ def many_statements(n: int) -> str:
 
 # name -> (generator, sizes, what a size is)
 INPUTS = {
-    "realistic module": (lambda mb: realistic(int(mb * MB)), [0.5, 1, 2], "MB"),
+    "realistic module": (lambda mb: realistic(int(mb * MB)), [0.25, 0.5, 1], "MB"),
     "20 MB module": (lambda mb: realistic(int(mb * MB)), [20], "MB"),
     "check-then-acts on one dict": (check_then_acts, [500, 1000, 2000], "functions"),
     "nested functions (98 deep, chained)": (nested_functions, [500, 1000, 2000], "functions"),
