@@ -73,9 +73,19 @@ class _OffsetState(CodegenState):
             self.ends[key] = self.offset
 
 
-def _location(text: str, offset: int) -> Location:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return Location(text.count("\n", 0, offset) + 1, offset - line_start + 1)
+def _locations(text: str, offsets: Iterable[int]) -> dict[int, Location]:
+    """The location of each offset, in one pass over ``text``: counting the
+    lines from the start for each offset cost findings x file size."""
+    found = {}
+    row, last, line_start = 1, 0, 0
+    for offset in sorted(set(offsets)):
+        row += text.count("\n", last, offset)
+        newline = text.rfind("\n", last, offset)
+        if newline >= 0:
+            line_start = newline + 1
+        found[offset] = Location(row, offset - line_start + 1)
+        last = offset
+    return found
 
 
 def compute_positions(
@@ -91,12 +101,13 @@ def compute_positions(
     except _Done:
         pass
     text = "".join(state.tokens)
-    result = {}
+    spans = {}
     for key, start in state.starts.items():
         end = state.ends[key]
         # A compound statement's range runs to the end of its block; trim the
         # trailing newline and indentation so the end lands on real code.
         while end > start and text[end - 1] in " \t\r\n":
             end -= 1
-        result[key] = (_location(text, start), _location(text, end))
-    return result
+        spans[key] = (start, end)
+    where = _locations(text, [offset for span in spans.values() for offset in span])
+    return {key: (where[start], where[end]) for key, (start, end) in spans.items()}
