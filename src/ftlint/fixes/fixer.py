@@ -40,6 +40,7 @@ class _Pass:
     unfixed: list[FixOutcome]
     before: Counter
     created: frozenset = frozenset()  # keys of the locks this pass added
+    after: Optional[object] = None  # the FileResult of checking new_source, once verified
 
 
 def _key(code: str, message: str) -> tuple[str, str]:
@@ -165,15 +166,19 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
     from ftlint.api import analyze_source
 
     new = result.new_source
-    try:
-        cst.parse_module(new)
-    except Exception as exc:  # noqa: BLE001 - any failure means "do not write"
-        return f"the fixed code does not parse ({type(exc).__name__})"
-    if _compiles(source) and not _compiles(new):
-        return "the fixed code does not compile"
+    # Checked first: its parse is the one that proves the code parses (each
+    # parse of a big file costs seconds), and the caller reuses its findings.
     after = analyze_source(new, path, settings, codes)
     if after.error:
+        try:
+            cst.parse_module(new)
+        except Exception as exc:  # noqa: BLE001 - any failure means "do not write"
+            return f"the fixed code does not parse ({type(exc).__name__})"
+    if _compiles(source) and not _compiles(new):
+        return "the fixed code does not compile"
+    if after.error:
         return "the fixed code cannot be checked"
+    result.after = after
     remaining = Counter(_key(d.code, d.message) for d in after.diagnostics)
     fixed = Counter(_key(o.code, o.message) for o in result.applied)
     # A finding left unfixed may come back under another rule (FT201 turns
@@ -219,7 +224,8 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
-    _finish_the_job(result, set(first.before), path, settings, unsafe, codes, first.created)
+    _finish_the_job(result, set(first.before), path, settings, unsafe, codes, first.created,
+                    first.after)
     return result
 
 
@@ -229,13 +235,14 @@ FOLLOW_UP_PASSES = 3
 
 
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
-                    unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset) -> None:
+                    unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset,
+                    checked=None) -> None:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports."""
     from ftlint.api import analyze_source
 
-    left = analyze_source(result.new_source, path, settings, codes).diagnostics
+    left = (checked or analyze_source(result.new_source, path, settings, codes)).diagnostics
     declined: list[FixOutcome] = []  # why findings of the final code stay
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
@@ -257,7 +264,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         fresh = step.created
         result.new_source = step.new_source
         result.applied.extend(step.applied)
-        left = analyze_source(result.new_source, path, settings, codes).diagnostics
+        left = (step.after or analyze_source(result.new_source, path, settings, codes)).diagnostics
     # A finding left unfixed (say, one overlapping another fix) may be gone
     # now: a lock the other fix added covers it. Report only what is left.
     remaining = {_key(d.code, d.message) for d in left}
