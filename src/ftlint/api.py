@@ -255,8 +255,26 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
                                               settings.not_thread_safe)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
+        if settings.test_code != "report" and settings.is_test(_relative(r.path, settings.root)):
+            r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
         r.diagnostics = [d for d in r.diagnostics
                          if d.is_error or d.confidence >= settings.min_confidence]
+
+
+def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:
+    """pytest runs tests one after another: a race there needs a parallel
+    runner, so findings are at most low (or dropped with ``ignore``)."""
+    kept = []
+    for d in diagnostics:
+        if not d.is_error:
+            if mode == "ignore":
+                continue
+            if d.confidence > Confidence.LOW:
+                d.confidence = Confidence.LOW
+                d.reason = (f"{d.reason}; lowered: test code, which pytest runs one test at "
+                            "a time (test-code = \"report\" keeps it)")
+        kept.append(d)
+    return kept
 
 
 def lint_source(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import sys
@@ -26,6 +27,10 @@ DEFAULT_EXCLUDE = (
 )
 
 
+# gitignore-style patterns of test code: test directories, pytest's file names.
+DEFAULT_TEST_PATTERNS = ("test/", "tests/", "testing/", "test_*.py", "*_test.py", "conftest.py")
+
+
 class ConfigError(Exception):
     """A problem with the configuration or the command line: exit code 2."""
 
@@ -47,6 +52,10 @@ class Settings:
     # Larger files are reported (FT002) instead of parsed: libcst holds about
     # 400 bytes of memory per byte of source. 0 means no limit.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # Tests run one after another under pytest: their findings are at most
+    # "low" ("ignore" drops them; "report" keeps them, for pytest-run-parallel).
+    test_code: str = "low"
+    test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS
     # Where relative patterns are anchored: the config file's directory.
     root: str = field(default_factory=os.getcwd)
     config_path: Optional[str] = None
@@ -70,6 +79,9 @@ class Settings:
             enabled.add(code)
         return frozenset(enabled)
 
+    def is_test(self, relpath: str) -> bool:
+        return bool(self.test_patterns) and _glob_spec_lines(self.test_patterns).match_file(relpath)
+
     def ignored_for(self, relpath: str) -> tuple[str, ...]:
         codes: list[str] = []
         for pattern, pattern_codes in self.per_file_ignores:
@@ -87,9 +99,14 @@ def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
 
 
 def _glob_spec(pattern: str):
+    return _glob_spec_lines((pattern,))
+
+
+@functools.lru_cache(maxsize=64)
+def _glob_spec_lines(patterns: tuple[str, ...]):
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 # Keys of [tool.ftlint]; the value says how to read it.
@@ -107,6 +124,8 @@ _KEYS = {
     "not-thread-safe": "choice:low,ignore",
     "respect-gitignore": "bool",
     "max-file-size": "size",
+    "test-code": "choice:low,ignore,report",
+    "test-patterns": "strings",
 }
 
 
@@ -182,6 +201,11 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[s
             values[attr] = validate_codes(_strings(raw, label), known, label)
         elif kind == "strings":
             values[attr] = _strings(raw, label)
+            if key == "test-patterns":
+                try:
+                    _glob_spec_lines(values[attr])
+                except ValueError as exc:
+                    raise ConfigError(f"{label}: {exc}") from None
         elif kind.startswith("choice:"):
             choices = kind.split(":", 1)[1].split(",")
             if raw not in choices:

@@ -1,0 +1,70 @@
+"""Test code runs one test at a time under pytest: its findings are low by
+default, dropped with ``test-code = "ignore"``, kept with ``"report"``."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+RACY = textwrap.dedent('''\
+    _cache = {}
+
+
+    def get(key):
+        if key not in _cache:
+            _cache[key] = key * 2
+        return _cache[key]
+''')
+FILES = ("lib.py", "tests/helpers.py", "pkg/test_things.py", "pkg/things_test.py",
+         "conftest.py", "testing/server.py", "pkg/latest.py")
+TEST_FILES = {"tests/helpers.py", "pkg/test_things.py", "pkg/things_test.py", "conftest.py",
+              "testing/server.py"}
+
+
+def project(tmp_path, config: str = ""):
+    for name in FILES:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(RACY)
+    if config:
+        (tmp_path / "pyproject.toml").write_text("[tool.ftlint]\n" + config)
+    return tmp_path
+
+
+def confidences(proc) -> dict[str, str]:
+    return {d["filename"]: d["confidence"] for d in json.loads(proc.stdout)}
+
+
+def test_test_code_is_low_by_default_and_says_why(tmp_path, run_ftlint):
+    proc = run_ftlint("--format", "json", ".", cwd=project(tmp_path))
+    found = confidences(proc)
+    assert set(found) == set(FILES)
+    assert {f for f, c in found.items() if c == "low"} == TEST_FILES
+    reasons = {d["filename"]: d["confidence_reason"] for d in json.loads(proc.stdout)}
+    assert "test code" in reasons["conftest.py"] and "test code" not in reasons["lib.py"]
+    shown = run_ftlint("--format", "json", "--min-confidence", "medium", ".", cwd=tmp_path)
+    assert set(confidences(shown)) == {"lib.py", "pkg/latest.py"}
+
+
+@pytest.mark.parametrize("mode,expected", [
+    ("ignore", {"lib.py", "pkg/latest.py"}),
+    ("report", set(FILES)),
+])
+def test_test_code_setting(tmp_path, run_ftlint, mode, expected):
+    proc = run_ftlint("--format", "json", "--min-confidence", "medium", ".",
+                      cwd=project(tmp_path, f'test-code = "{mode}"\n'))
+    assert set(confidences(proc)) == expected
+
+
+def test_test_patterns_replace_the_defaults(tmp_path, run_ftlint):
+    proc = run_ftlint("--format", "json", "--min-confidence", "medium", ".",
+                      cwd=project(tmp_path, 'test-patterns = ["pkg/"]\n'))
+    assert set(confidences(proc)) == set(FILES) - {"pkg/test_things.py", "pkg/things_test.py",
+                                                   "pkg/latest.py"}
+
+
+def test_bad_test_settings_are_config_errors(tmp_path, run_ftlint):
+    proc = run_ftlint(".", cwd=project(tmp_path, 'test-code = "sometimes"\n'))
+    assert proc.returncode == 2 and "'test-code' must be one of: low, ignore, report" in proc.stderr
