@@ -81,6 +81,7 @@ def main() -> int:
     if SAVE is not None:
         SAVE.mkdir(parents=True, exist_ok=True)
     warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+    warnings.simplefilter("ignore", SyntaxWarning)  # hypothesmith's `1.0()` and the like
     stats: dict = {"generated": Counter(), "skipped": Counter(), "programs": Counter(),
                    "failures": defaultdict(list)}
     start = time.perf_counter()
