@@ -455,10 +455,16 @@ def thread_programs(draw, max_functions: int = 4, max_classes: int = 2) -> str:
     late = []
     if imports and draw(st.integers(0, 9)) == 0:
         late.append(imports.pop(draw(st.integers(0, len(imports) - 1))))
+    # Imports may come after the state, which puts a binding first (on the
+    # line of `from __future__ import ...`, with a semicolon).
+    import_lines: list[Statement] = []
     while imports:
         size = draw(st.integers(1, min(3, len(imports))))
         group, imports = imports[:size], imports[size:]
-        items.append(Simple("import " + ", ".join(group)))
+        import_lines.append(Simple("import " + ", ".join(group)))
+    imports_first = draw(st.integers(0, 7)) != 0
+    if imports_first:
+        items += import_lines
     if draw(st.integers(0, 4)) == 0:
         items.append(Simple("from threading import Lock, Thread"))
     states: list[tuple[str, str]] = []
@@ -469,6 +475,8 @@ def thread_programs(draw, max_functions: int = 4, max_classes: int = 2) -> str:
         annotation = f": {ANNOTATIONS[kind]}" if draw(st.integers(0, 7)) == 0 else ""
         items.append(Simple(f"{name}{annotation}⟨s⟩=⟨s⟩{value}"))
         states.append((kind, name))
+    if not imports_first:
+        items += import_lines
     locks = []
     for name in draw(st.lists(st.sampled_from(["_lock", "_cache_lock", "_mu", "_registry_lock"]),
                               unique=True, max_size=2)):

@@ -99,9 +99,18 @@ def _imports_end(module: cst.Module) -> int:
         if isinstance(statement, cst.SimpleStatementLine) and all(
                 isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
             end = index + 1
+        elif _future_import(statement):
+            end = index + 1  # `from __future__ import x; y = 1`: nothing goes above it
+            break
         else:
             break
     return end
+
+
+def _future_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.ImportFrom) and isinstance(s.module, cst.Name)
+        and s.module.value == "__future__" for s in statement.body)
 
 
 def _has_import(module: cst.Module, name: str) -> bool:
