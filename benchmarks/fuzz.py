@@ -7,13 +7,16 @@ Each program must survive the properties in tests/fuzzing/pipeline.py. The
 first few reproducers of each kind of failure are minimised and printed.
 
     python benchmarks/fuzz.py [--programs 10000] [--seed 0] [--show 3]
+                              [--only SOURCE] [--save DIR]
 
+Ctrl-C (or `kill` of a background run) stops it and still prints the figures.
 Exit status 1 if anything failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import warnings
@@ -36,7 +39,17 @@ SOURCES = (("thread-shaped", thread_programs, 0.7),
 SAVE = None  # --save DIR
 
 
+# hypothesis keeps a record of every choice of a run, which for hypothesmith's
+# node strategy grows by megabytes a program: runs of at most this many.
+BATCH = 200
+
+
 def run(name: str, strategy, count: int, seed_value: int, stats: dict) -> None:
+    for batch, start in enumerate(range(0, count, BATCH)):
+        run_batch(name, strategy, min(BATCH, count - start), seed_value * 100_003 + batch, stats)
+
+
+def run_batch(name: str, strategy, count: int, seed_value: int, stats: dict) -> None:
     @seed(seed_value)
     @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
@@ -84,6 +97,8 @@ def main() -> int:
     warnings.simplefilter("ignore", SyntaxWarning)  # hypothesmith's `1.0()` and the like
     stats: dict = {"generated": Counter(), "skipped": Counter(), "programs": Counter(),
                    "failures": defaultdict(list)}
+    # A background run ignores Ctrl-C; `kill PID` stops it the same way.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     start = time.perf_counter()
     interrupted = False
     for index, (name, strategy, share) in enumerate(sources):
@@ -92,7 +107,7 @@ def main() -> int:
         began = time.perf_counter()
         try:
             run(name, strategy, count, args.seed + index, stats)
-        except KeyboardInterrupt:  # Ctrl-C (or kill -INT): report what ran so far
+        except KeyboardInterrupt:  # Ctrl-C or `kill`: report what ran so far
             interrupted = True
         print(f"{name}: {stats['generated'][name]} programs "
               f"({stats['skipped'][name]} that libcst cannot parse skipped) "
