@@ -11,7 +11,9 @@
   the finding, could not be applied, cannot be checked);
 * ``broken output``: a fix changed the code, and the result does not compile
   or does not parse;
-* ``fix again``: fixing the fixed code changed it again.
+* ``fix again``: fixing the fixed code changed it again;
+* ``lost comment``: a comment of the source is not in the fixed code (a fix
+  that would drop one is declined).
 
 Refusals inside the follow-up passes (which the fixer drops silently) are
 counted too, by watching the fixer's own verification.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import re
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
@@ -35,7 +38,7 @@ from ftlint.rules import ALL_RULES
 
 ALL = sorted(ALL_RULES)
 KINDS = ("crash", "bad position", "not idempotent", "does not compile", "refused",
-         "broken output", "fix again")
+         "broken output", "fix again", "lost comment")
 _LINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -95,6 +98,18 @@ def _parses(source) -> bool:
     return True
 
 
+def _comments(source) -> Counter:
+    module = cst.parse_module(source)
+    found: Counter = Counter()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Comment(self, node: cst.Comment) -> None:
+            found[node.value] += 1
+
+    module.visit(Visitor())
+    return found
+
+
 def _crash(stage: str, exc: BaseException) -> Failure:
     tb = traceback.extract_tb(exc.__traceback__)
     where = next((f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(tb)
@@ -145,6 +160,9 @@ def _fix(source, stage: str, unsafe: bool, settings: Settings) -> list[Failure]:
     if (compiles and not _compiles(new)) or not _parses(new):
         failures.append(Failure("broken output", stage, "the written code does not compile or parse"))
         return failures
+    lost = _comments(source) - _comments(new)
+    if lost:
+        failures.append(Failure("lost comment", stage, f"{sorted(lost)[0]!r} is gone"))
     try:
         again = fixer.fix_source(new, "fuzz.py", settings, unsafe, codes=ALL)
     except Exception as exc:  # noqa: BLE001

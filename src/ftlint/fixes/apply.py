@@ -43,8 +43,9 @@ def _join(items: list, made: set[int]) -> list:
     for item in items:
         last = out[-1] if out else None
         lock = plain_with_lock(item)
+        # A comment on the second `with` line would have no line left.
         if (lock is not None and (id(item) in made or id(last) in made)
-                and plain_with_lock(last) == lock):
+                and plain_with_lock(last) == lock and item.body.header.comment is None):
             first, *rest = item.body.body  # the lines above the second stay above it
             moved = [first.with_changes(leading_lines=item.leading_lines), *rest]
             merged = last.with_changes(body=last.body.with_changes(body=[*last.body.body, *moved]))

@@ -138,13 +138,20 @@ def has_comment(model: ModuleModel, node: cst.CSTNode) -> bool:
 def comments_lost(model: ModuleModel, section: tuple) -> bool:
     """Removing ``section[:-1]`` and keeping only the body of the block
     ``section[-1]`` (a `try` or `with`) would drop a comment: one on a removed
-    line, above any but the first statement, or in a `finally:`."""
+    line, above any but the first statement, on the block's own line, or in
+    a `finally:`."""
     *removed, block = section
     if any(has_comment(model, s) for s in removed[:1]):
         return True
     if any(isinstance(n, cst.Comment) for s in removed[1:] for n in walk(s)):
         return True
     if len(removed) and any(line.comment is not None for line in block.leading_lines):
+        return True
+    header = getattr(block.body, "header", None)  # `with chdir(p):  # why`
+    if header is not None and header.comment is not None:
+        return True
+    if isinstance(block, cst.With) and any(isinstance(n, cst.Comment)
+                                           for item in block.items for n in walk(item)):
         return True
     finalbody = getattr(block, "finalbody", None)
     return finalbody is not None and any(isinstance(n, cst.Comment) for n in walk(finalbody))
