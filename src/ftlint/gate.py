@@ -15,7 +15,7 @@ too, with a finding instead of a crash:
   one nests the tree one level deeper in libcst);
 - more than ``MAX_ELIF`` `elif` branches of one `if` (each nests the tree one
   level deeper; libcst crashes at about 6,000, where CPython 3.13 stops);
-- a file larger than ``max-file-size`` (libcst holds about 400 bytes of
+- a file larger than ``max-file-size`` (libcst holds 400 to 900 bytes of
   memory per byte of source).
 
 The scan is a tolerant hand tokenizer: it does not depend on the running
