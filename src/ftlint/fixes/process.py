@@ -91,7 +91,9 @@ def _flattened(model: ModuleModel, section: tuple, block: cst.BaseSuite,
         small = statement.body[0]
         statements.append(statement.with_changes(
             body=[small.with_changes(value=_with_cwd(call, directory))]))
-    statements[0] = statements[0].with_changes(leading_lines=section[0].leading_lines)
+    # The lines above the removed ones, then the first statement's own.
+    statements[0] = statements[0].with_changes(
+        leading_lines=(*section[0].leading_lines, *statements[0].leading_lines))
     edits = [Edit(s, new=cst.RemovalSentinel.REMOVE) for s in section[:-1]]
     edits.append(Edit(section[-1], new=cst.FlattenSentinel(statements)))
     return Fix(UNSAFE, message, tuple(edits))
