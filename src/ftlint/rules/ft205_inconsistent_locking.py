@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.model import Access, ModuleModel, Mutability
+from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import Example, Finding, Rule, describe, is_shared_write, where
@@ -67,6 +68,21 @@ class InconsistentLocking(Rule):
                     with self._lock:
                         self._items.append(item)
         ''', "the write in __init__ happens before the object is shared"),
+        Example('''
+            import threading
+
+            class PoolManager:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.pools = RecentlyUsedContainer()
+
+                def connection(self, key):
+                    with self._lock:
+                        self.pools.clear()
+
+                def clear(self):
+                    self.pools.clear()
+        ''', "a method of another object is no write of ours: that object may lock inside"),
     )
     INVALID = (
         Example('''
@@ -147,7 +163,9 @@ class InconsistentLocking(Rule):
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
             for access in writes:
-                if model.access_guarded(access):
+                # A locked call on the object shows the author locks it; only
+                # our own stores are reported as the unlocked side.
+                if model.access_guarded(access) or not _is_write(model, access):
                     continue
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
@@ -158,3 +176,17 @@ class InconsistentLocking(Rule):
                 finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
                                        reuse=tuple(held))
                 yield finding
+
+
+def _is_write(model: ModuleModel, access: Access) -> bool:
+    """A store (`x = ...`, `x.a += 1`, `d[k] = v`, `del`), or a mutating
+    call on a container known to be a plain list, dict, set or deque. A method
+    call on any other object (`self.pools.clear()`, `self._matcher.add(r)`)
+    is that object's business: it may lock inside."""
+    op = access.op
+    if op.startswith("item."):
+        return False  # d[k].append(x): the element's own method
+    if op not in MUTATORS:
+        return True
+    binding = model.binding(access.ref)
+    return binding is not None and binding.mutability is Mutability.MUTABLE
