@@ -671,6 +671,19 @@ def test_freeze_declines_import_time_mutation() -> None:
     assert result.new_source == code
 
 
+def test_freeze_changes_every_binding_of_the_name() -> None:
+    # Found on the standard library: one branch left a list, which was then
+    # reported again, and the fixer refused its own fix.
+    code = ("if sys.platform == 'win32':\n    SEPS = ['\\\\', '/']\nelse:\n    SEPS = ['/']\n"
+            "NAMES = [n for n in y]\nif x:\n    NAMES = [1]\n")
+    result = fix_source(code, "mod.py", Settings(select=("FT107",)), unsafe=True)
+    assert result.error is None
+    assert result.new_source == ("if sys.platform == 'win32':\n    SEPS = ('\\\\', '/')\nelse:\n"
+                                 "    SEPS = ('/',)\nNAMES = [n for n in y]\nif x:\n    NAMES = [1]\n")
+    assert [o.reason for o in result.unfixed] == [
+        "another binding of it builds a mutable container"]
+
+
 SHARED = ["_cache", "self.items", "self.count", "cls.registry", "_count", "_seen"]
 STATEMENTS = [
     "{x}[k] = v", "{x}[k] += 1", "{x}.append(v)", "{x} += 1", "if k in {x}:\n{i}del {x}[k]",

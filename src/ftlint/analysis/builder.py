@@ -223,8 +223,12 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         old = self.model.bindings.get(ref)
         # A later mutable binding (`X = None` then `X = {}` in a branch) wins.
         if old is None or _rank(mutability) >= _rank(old.mutability):
-            self.model.bindings[ref] = Binding(ref, mutability, kind, value or node,
-                                               self.statements[-1] if self.statements else node)
+            self.model.bindings[ref] = Binding(
+                ref, mutability, kind, value or node,
+                self.statements[-1] if self.statements else node,
+                others=(*old.others, old.node) if old is not None else ())
+        else:
+            old.others = (*old.others, value or node)
 
     # -- imports and definitions ---------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:

@@ -41,6 +41,9 @@ class Binding:
     node: cst.CSTNode  # the value (or def) for reporting and fixes
     statement: Optional[cst.CSTNode] = None
     import_time: bool = True
+    # The values of the other import-time bindings of the same module or
+    # class name (`X = [...]` in both branches of an `if`).
+    others: tuple = ()
 
 
 @dataclass
