@@ -27,7 +27,9 @@ the safe ones alone with ``--modes safe,unsafe``), and checks the result:
   fixer refuses its own output as "not idempotent".
 
 It prints per-corpus counts (files, lines, time, findings, fixed files) and
-every failure, and exits 1 if there is any. ``--cli`` runs the installed
+every failure, and exits 1 if there is any. Fixes the fixer made and then
+refused because they did not remove their finding are counted ("no-effect")
+but are not failures. ``--cli`` runs the installed
 ``ftlint`` instead, on a temporary copy of each corpus (check, ``--fix
 --unsafe-fixes``, then ``--fix --unsafe-fixes`` again), to catch what only the
 command line does.
@@ -45,6 +47,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -281,6 +284,14 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"[:500]
 
 
+def _where(diagnostic) -> str:
+    """The last frame of ftlint in an FT000's traceback."""
+    frames = re.findall(r'File "(.*?)", line (\d+), in (\w+)',
+                        (diagnostic.extra or {}).get("traceback", ""))
+    ours = [f for f in frames if "ftlint" in f[0]] or frames
+    return f" at {Path(ours[-1][0]).name}:{ours[-1][1]} {ours[-1][2]}" if ours else ""
+
+
 REFUSAL_KINDS = (
     ("not idempotent", "non-idempotent"),
     ("does not compile", "non-compiling"),
@@ -339,7 +350,7 @@ def _work(data: bytes, path: str, out: FileOutcome, modes: tuple) -> None:
         return
     for d in result.diagnostics:
         if d.code == "FT000":
-            problem("internal error", "lint", f"FT000 {d.message}"[:500])
+            problem("internal error", "lint", f"FT000 {d.message}{_where(d)}"[:500])
         elif d.is_error:
             out.unparsed = True
     diagnostics = [d for d in result.diagnostics if not d.is_error]
@@ -363,7 +374,8 @@ def _work(data: bytes, path: str, out: FileOutcome, modes: tuple) -> None:
                 problem(kind, stage, f"refused: {reason}"[:500])
         for o in fixed.unfixed:
             if o.reason and refusal_kind(o.reason) is None:
-                key = o.reason.split(" at ")[0].split(";")[0][:80]
+                key = (f"the fix did not remove {o.code}" if "did not remove" in o.reason
+                       else o.reason.split(" at ")[0].split(";")[0][:80])
                 out.refusals[key] = out.refusals.get(key, 0) + 1
         if not fixed.changed:
             continue
@@ -455,6 +467,7 @@ class Summary:
     non_compiling: int = 0
     non_idempotent: int = 0
     timeouts: int = 0
+    ineffective: int = 0  # refused as "the fix did not remove ...": reported, not a failure
     problems: list = field(default_factory=list)
     slowest: list = field(default_factory=list)
     refusals: dict = field(default_factory=dict)
@@ -485,6 +498,9 @@ def run_api(corpus: Corpus, files: list, modes: tuple, jobs: int, timeout: float
                 for future in as_completed(futures):
                     p, s = futures[future]
                     outcomes[s] = future.result()
+                    for problem in outcomes[s].problems:  # as found: a long run shows them early
+                        print(f"  {problem.kind}: {s} [{problem.stage}] {problem.detail}",
+                              file=sys.stderr, flush=True)
                     done += 1
                     if done % 200 == 0:
                         print(f"  {corpus.name}: {done}/{len(todo)} files, "
@@ -517,6 +533,8 @@ def run_api(corpus: Corpus, files: list, modes: tuple, jobs: int, timeout: float
             summary.add(p)
         for reason, n in o.refusals.items():
             summary.refusals[reason] = summary.refusals.get(reason, 0) + n
+            if "did not remove" in reason:
+                summary.ineffective += n
         deferred += [(f"{s}\0{mode}", orig, new) for mode, orig, new in o.deferred]
     for key in compile_elsewhere(corpus.python, deferred):
         shown, mode = key.split("\0")
@@ -617,23 +635,24 @@ def run_cli(corpus: Corpus, files: list, ftlint: str, jobs: int) -> Summary:
 def report(summaries: list, show: int) -> None:
     head = (f"{'corpus':20} {'mode':16} {'files':>6} {'lines':>9} {'time s':>7} "
             f"{'findings':>8} {'unparsed':>8} {'fixed':>6} {'internal':>8} "
-            f"{'non-comp':>8} {'non-idem':>8} {'timeout':>7}")
+            f"{'non-comp':>8} {'non-idem':>8} {'timeout':>7} {'no-effect':>9}")
     print(head)
     print("-" * len(head))
     total = Summary("total", "", "")
     for s in summaries:
         print(f"{s.corpus:20} {s.mode:16} {s.files:6} {s.lines:9,} {s.seconds:7.0f} "
               f"{s.findings:8} {s.unparsed:8} {s.fixed_files:6} {s.internal_errors:8} "
-              f"{s.non_compiling:8} {s.non_idempotent:8} {s.timeouts:7}")
+              f"{s.non_compiling:8} {s.non_idempotent:8} {s.timeouts:7} {s.ineffective:9}")
         for name in ("files", "lines", "seconds", "findings", "unparsed", "fixed_files",
-                     "internal_errors", "non_compiling", "non_idempotent", "timeouts"):
+                     "internal_errors", "non_compiling", "non_idempotent", "timeouts",
+                     "ineffective"):
             setattr(total, name, getattr(total, name) + getattr(s, name))
     if len(summaries) > 1:
         print("-" * len(head))
         s = total
         print(f"{'total':20} {'':16} {s.files:6} {s.lines:9,} {s.seconds:7.0f} "
               f"{s.findings:8} {s.unparsed:8} {s.fixed_files:6} {s.internal_errors:8} "
-              f"{s.non_compiling:8} {s.non_idempotent:8} {s.timeouts:7}")
+              f"{s.non_compiling:8} {s.non_idempotent:8} {s.timeouts:7} {s.ineffective:9}")
     for s in summaries:
         print(f"\n{s.corpus} ({s.origin})")
         if s.slowest:
