@@ -8,6 +8,7 @@ wanted nodes and stops as soon as the last of them has been generated.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Optional
 
@@ -78,14 +79,24 @@ def _locations(text: str, offsets: Iterable[int]) -> dict[int, Location]:
     lines from the start for each offset cost findings x file size."""
     found = {}
     row, last, line_start = 1, 0, 0
+    lone_cr = _LONE_CR.search(text) is not None
     for offset in sorted(set(offsets)):
-        row += text.count("\n", last, offset)
-        newline = text.rfind("\n", last, offset)
-        if newline >= 0:
-            line_start = newline + 1
+        if lone_cr:  # old Mac line endings: a CR alone ends a line too
+            for newline in _NEWLINE.finditer(text, last, offset):
+                row, line_start = row + 1, newline.end()
+        else:
+            row += text.count("\n", last, offset)
+            newline = text.rfind("\n", last, offset)
+            if newline >= 0:
+                line_start = newline + 1
         found[offset] = Location(row, offset - line_start + 1)
         last = offset
     return found
+
+
+# Rows as the parser (and noqa) count them.
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def compute_positions(

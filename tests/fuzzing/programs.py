@@ -332,6 +332,8 @@ class Renderer:
         newline = "\n"
         if self.chance(30):
             newline = "\r\n"
+        elif self.chance(3):
+            newline = "\r"  # old Mac line endings
         text = newline.join(lines)
         if self.chance(5):  # mixed line endings
             text = re.sub("\r?\n", lambda _: self.pick(["\n", "\r\n"]), text)
