@@ -1242,6 +1242,7 @@ def test_import_still_read_elsewhere_is_kept() -> None:
 
     def build(env):
         os.environ["LC_ALL"] = "C"
+        return env
     ''',
 ], ids=["chdir for good", "other code in the block", "argument depends on the directory",
         "environment"])

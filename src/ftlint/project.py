@@ -39,6 +39,7 @@ class ModuleSummary:
     entries: list[tuple[Target, str]] = field(default_factory=list)  # (target, description)
     not_thread_safe: bool = False
     unsafe_classes: set[str] = field(default_factory=set)
+    startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
 
 
 def module_name(path: str) -> str:
@@ -89,6 +90,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
             return ("local", found)
         return ("ext", qualified) if qualified else None
 
+    summary.startup = _startup(model, module, summary)
     for call in model.calls:
         if call.caller is None:
             continue
@@ -110,6 +112,55 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
                 if owner == cls and (name in HANDLER_METHODS or name.startswith("do_")):
                     summary.entries.append((("local", qual), f"`{qual}()`, a request handler"))
     return summary
+
+
+_CLI_DECORATORS = ("command", "group", "callback")
+
+
+def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[str, str]:
+    """Functions that run while the program starts, before it has threads:
+    ``main()``, CLI commands, what the ``__main__`` block calls, and all of a
+    ``__main__`` module. Nested functions count with their outer one."""
+    roots: dict[str, str] = {}
+    if module == "__main__" or module.endswith(".__main__"):
+        return {q: "the module runs as `__main__`" for q in summary.functions}
+    if "main" in summary.functions:
+        roots["main"] = "`main()` runs at start-up"
+    for qual, decorators in summary.functions.items():
+        if "." not in qual and any(d.rpartition(".")[2] in _CLI_DECORATORS and "." in d
+                                   for d in decorators):
+            roots[qual] = "a command-line command, run at start-up"
+    for statement in model.module.body:
+        if isinstance(statement, cst.If) and _is_main_guard(statement.test):
+            for node in _calls_in(statement.body):
+                name = node.func.value if isinstance(node.func, cst.Name) else None
+                if name in summary.functions:
+                    roots[name] = "called from the `__main__` block"
+    found = {}
+    for qual in summary.functions:
+        head = qual.split(".")[0]
+        if head in roots:
+            found[qual] = roots[head]
+    return found
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    names = {s.value for s in sides if isinstance(s, cst.Name)}
+    strings = {s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)}
+    return (names == {"__name__"} and strings == {"__main__"}
+            and isinstance(test.comparisons[0].operator, cst.Equal))
+
+
+def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        stack.extend(current.children)
 
 
 def _inherits(cls: str, bases: frozenset, model: ModuleModel, depth: int = 0) -> bool:
@@ -214,5 +265,8 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             if d.confidence < ceiling:
                 d.confidence = ceiling
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
+        elif function in summary.startup and not d.is_error and d.confidence > Confidence.LOW:
+            d.confidence = Confidence.LOW
+            d.reason = f"{d.reason}; lowered: start-up code ({summary.startup[function]})"
         kept.append(d)
     return kept

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
@@ -32,7 +34,12 @@ class ProcessGlobalMutation(Rule):
     )
     confidence_doc = (
         "high when reachable from a thread entry point; medium in a public "
-        "function; low otherwise."
+        "function; low otherwise, and low in start-up code (`main()`, CLI "
+        "commands, the `__main__` block) and in tests. A function whose only "
+        "statement is the change (`def disable_warnings(): "
+        "warnings.simplefilter(...)`) is not reported: the change is its "
+        "purpose. One function's changes of one piece of state (a save, set "
+        "and restore of `os.environ`) are one finding."
     )
     fix = "unsafe"
     fix_doc = (
@@ -108,6 +115,27 @@ class ProcessGlobalMutation(Rule):
     )
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
+        found: dict[tuple, Finding] = {}  # one finding per function and state
+        more: dict[tuple, int] = {}
+        for finding, name, call in self._each(model):
+            function = finding.function
+            if (function is not None and name not in HIDDEN_CHANGES
+                    and _only_this(function.node, finding.node)):
+                continue  # `def disable_warnings(): warnings.simplefilter(...)`: its purpose
+            # Calls (`chdir` there and back) stay one finding each: the fix
+            # that passes `cwd=` instead takes them as a pair.
+            key = (function.qualname if function else None, name, id(finding) if call else 0)
+            if key in found:
+                more[key] = more.get(key, 0) + 1
+            else:
+                found[key] = finding
+        for key, finding in found.items():
+            if more.get(key):
+                n = more[key]
+                finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
+            yield finding
+
+    def _each(self, model: ModuleModel) -> Iterator[tuple[Finding, str, bool]]:
         for call in model.global_calls:
             if call.name not in PROCESS_GLOBAL_CALLS or call.function is None:
                 continue
@@ -116,7 +144,7 @@ class ProcessGlobalMutation(Rule):
             confidence = Confidence.MEDIUM if call.function.is_public else Confidence.LOW
             yield Finding(call.node, self.message.format(name=call.name), confidence,
                           "process-wide: other threads see the change, and no lock of yours stops them",
-                          call.function, fix=cwd_fix(model, call))
+                          call.function, fix=cwd_fix(model, call)), call.name, True
         for access in model.accesses:
             if (access.ref[0] != "ext" or access.ref[1] not in PROCESS_GLOBAL_STATE
                     or not access.write or access.import_time):
@@ -128,4 +156,39 @@ class ProcessGlobalMutation(Rule):
                                  "yours stops them")
             finding.fix = Declined("no automatic fix: pass the value explicitly (`env=`, "
                                    "`file=`) where it is used")
-            yield finding
+            yield finding, access.ref[1], False
+
+
+# Calls whose change of global state is a side effect, never their purpose.
+HIDDEN_CHANGES = frozenset({"locale.getpreferredencoding"})
+
+
+def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """Is ``node`` in the only statement of ``function`` (docstring aside)?
+    Then changing the global state is what the function is for."""
+    body = getattr(function, "body", None)
+    if isinstance(body, cst.SimpleStatementSuite):
+        statements = list(body.body)
+    elif isinstance(body, cst.IndentedBlock):
+        statements = list(body.body)
+        if statements and _is_docstring(statements[0]):
+            statements = statements[1:]
+    else:
+        return False
+    # One simple statement: a `with chdir(...):` around other work is no
+    # function whose purpose is the change.
+    if len(statements) != 1 or isinstance(statements[0], cst.BaseCompoundStatement):
+        return False
+    stack = [statements[0]]
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
