@@ -155,7 +155,8 @@ def _code(tree: cst.Module, source: Source) -> Source:
 def _compiles(source: Source) -> bool:
     try:
         compile(source, "<fix>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        # MemoryError: "Parser stack overflowed - Python source too complex".
         return False
     return True
 
