@@ -47,7 +47,8 @@ def _join(items: list, made: set[int]) -> list:
         if (lock is not None and (id(item) in made or id(last) in made)
                 and plain_with_lock(last) == lock and item.body.header.comment is None):
             first, *rest = item.body.body  # the lines above the second stay above it
-            moved = [first.with_changes(leading_lines=item.leading_lines), *rest]
+            moved = [first.with_changes(leading_lines=(*item.leading_lines, *first.leading_lines)),
+                     *rest]
             merged = last.with_changes(body=last.body.with_changes(body=[*last.body.body, *moved]))
             made.add(id(merged))
             out[-1] = merged
