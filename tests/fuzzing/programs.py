@@ -11,7 +11,7 @@ The same program is then rendered oddly, which is where fixers break: one-line
 suites (``if x: y``, ``def f(): ...``, ``class C: x = 1``), several
 statements on a line, comments in every gap (inside brackets, after colons,
 between decorators, at column 0 inside a block), tabs and odd indent widths,
-backslash continuations, form feeds, blank lines holding whitespace, CRLF or
+backslash continuations, form feeds, blank lines holding whitespace, CRLF, lone CR or
 mixed line endings and no trailing newline. An ``oddness`` drawn per program
 runs from plain to very odd, so plain programs (which most fixes need to
 engage at all) are generated as well.
