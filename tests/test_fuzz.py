@@ -44,7 +44,7 @@ def test_grammar_programs(source: str) -> None:
     _check(source)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_node_programs(source: str) -> None:
     _check(source)
@@ -75,19 +75,19 @@ def _properties(source: str) -> None:
         f"{f.kind} in {f.stage}: {f.detail}" for f in failures)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(thread_programs(max_functions=2, max_classes=1))
 def test_thread_shaped_programs_through_fix(source: str) -> None:
     _properties(source)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_grammar())
 def test_grammar_programs_through_fix(source: str) -> None:
     _properties(source)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
 @given(hypothesmith.from_node())
 def test_node_programs_through_fix(source: str) -> None:
     _properties(source)
