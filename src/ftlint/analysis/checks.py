@@ -26,6 +26,10 @@ CONTAINER_WRITES = frozenset({
 })
 EVICTIONS = frozenset({"pop", "popitem", "popleft", "delitem", "remove", "clear"})
 REBINDS = frozenset({"rebind", "setattr"})
+# One atomic call that does its own membership test: `d.setdefault(k, v)` and
+# `s.discard(x)` after `if k in d` race with nothing (and are what FT203's
+# fix writes, so flagging them would undo the fix's proof).
+SELF_CHECKING = frozenset({"setdefault", "discard"})
 
 
 def test_keys(test: cst.BaseExpression) -> CheckKinds:
@@ -120,7 +124,7 @@ def classify(check: str, op: str, write: bool) -> Optional[str]:
         if check == "none":
             return "lazy-init"
         return "check-then-set" if check in ("truthy", "len") else None
-    if check == "contains" and op in CONTAINER_WRITES:
+    if check == "contains" and op in CONTAINER_WRITES and op not in SELF_CHECKING:
         return "check-then-act"
     if check in ("len", "truthy", "none") and op in EVICTIONS:
         return "check-then-act"
