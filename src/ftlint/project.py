@@ -17,6 +17,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
+from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Function, ModuleModel
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
 from ftlint.diagnostics import Confidence, Diagnostic
@@ -155,12 +156,7 @@ def _is_main_guard(test: cst.BaseExpression) -> bool:
 
 
 def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            yield current
-        stack.extend(current.children)
+    return (e for e in iter_subexpressions(node) if isinstance(e, cst.Call))
 
 
 def _inherits(cls: str, bases: frozenset, model: ModuleModel, depth: int = 0) -> bool:

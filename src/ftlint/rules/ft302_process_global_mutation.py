@@ -9,6 +9,7 @@ from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.process import cwd_fix
+from ftlint.fixes.tree import inside
 from ftlint.rules.base import Example, Finding, Rule
 
 
@@ -179,13 +180,7 @@ def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
     # function whose purpose is the change.
     if len(statements) != 1 or isinstance(statements[0], cst.BaseCompoundStatement):
         return False
-    stack = [statements[0]]
-    while stack:
-        current = stack.pop()
-        if current is node:
-            return True
-        stack.extend(current.children)
-    return False
+    return inside(node, statements[0])
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
