@@ -225,7 +225,7 @@ def add_noqa(diagnostics: Iterable[Diagnostic], roots: Optional[Sequence[str]] =
 
 def _relative(path: str, root: str) -> str:
     try:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix()
     except ValueError:
         return Path(path).as_posix()
 

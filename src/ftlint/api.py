@@ -302,7 +302,7 @@ def lint_file(path: str, settings: Settings, codes: Sequence[str],
 
 def _relative(path: str, root: str) -> str:
     try:
-        return Path(path).resolve().relative_to(root).as_posix()
+        return Path(os.path.realpath(path)).relative_to(root).as_posix()
     except ValueError:
         return Path(path).as_posix()
 

@@ -9,6 +9,7 @@ cacheable, and only this pass sees the whole project.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ def module_name(path: str) -> str:
     """Dotted module name, from the package directories above the file."""
     file = Path(path)
     parts = [file.stem] if file.stem != "__init__" else []
-    directory = file.resolve().parent
+    directory = Path(os.path.realpath(file)).parent
     while (directory / "__init__.py").exists():
         parts.append(directory.name)
         directory = directory.parent
