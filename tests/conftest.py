@@ -4,11 +4,23 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One module-level check-then-act (FT203): the racy file several tests share.
+CHECK_THEN_ACT = textwrap.dedent('''\
+    _cache = {}
+
+
+    def get(key):
+        if key not in _cache:
+            _cache[key] = key * 2
+        return _cache[key]
+''')
 
 
 def ftlint_executable() -> str:

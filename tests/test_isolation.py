@@ -8,22 +8,13 @@ import os
 import shutil
 import stat
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import ftlint_executable
+from conftest import CHECK_THEN_ACT, ftlint_executable
 
-RACY = textwrap.dedent('''\
-    _cache = {}
-
-
-    def get(key):
-        if key not in _cache:
-            _cache[key] = key * 2
-        return _cache[key]
-''')
+RACY = CHECK_THEN_ACT
 FAULT = "FTLINT_TEST_FAULT"
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 
 import pytest
+
+from conftest import CHECK_THEN_ACT
 
 from ftlint import gate
 
@@ -146,15 +147,7 @@ def test_max_file_size_from_config(tmp_path, run_ftlint):
     assert "max-file-size" in proc.stderr
 
 
-RACY = textwrap.dedent('''\
-    _cache = {}
-
-
-    def get(key):
-        if key not in _cache:
-            _cache[key] = key * 2
-        return _cache[key]
-''')
+RACY = CHECK_THEN_ACT
 
 
 @pytest.mark.parametrize("extra", [["--jobs", "2"], ["--jobs", "2", "--fix"]])

@@ -4,19 +4,12 @@ default, dropped with ``test-code = "ignore"``, kept with ``"report"``."""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 
-RACY = textwrap.dedent('''\
-    _cache = {}
+from conftest import CHECK_THEN_ACT
 
-
-    def get(key):
-        if key not in _cache:
-            _cache[key] = key * 2
-        return _cache[key]
-''')
+RACY = CHECK_THEN_ACT
 FILES = ("lib.py", "tests/helpers.py", "pkg/test_things.py", "pkg/things_test.py",
          "conftest.py", "testing/server.py", "pkg/latest.py")
 TEST_FILES = {"tests/helpers.py", "pkg/test_things.py", "pkg/things_test.py", "conftest.py",
