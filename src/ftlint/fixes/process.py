@@ -26,7 +26,7 @@ import libcst as cst
 
 from ftlint.analysis.model import GlobalCall, ModuleModel
 from ftlint.fixes import UNSAFE, Declined, Edit, Fix
-from ftlint.fixes.tree import comments_lost, pure, walk
+from ftlint.fixes.tree import comments_lost, pure, uses_of_local, walk
 
 SUBPROCESS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call",
                         "subprocess.check_output", "subprocess.Popen"})
@@ -178,7 +178,7 @@ def _chdir_try(model: ModuleModel, call: GlobalCall, statement, parent_of):
             and restored.value == target.value):
         return declined, ()
     function = call.function.node
-    if sum(1 for n in walk(function.body) if isinstance(n, cst.Name) and n.value == target.value) != 2:
+    if uses_of_local(function, target.value) != 2:
         return declined, ()
     directory = change.args[0].value
     if not pure(directory):

@@ -25,7 +25,7 @@ import libcst as cst
 from ftlint.analysis.model import GlobalCall, ModuleModel
 from ftlint.fixes import UNSAFE, Declined, Edit, Fix
 from ftlint.fixes.locks import locks_taken, new_module_lock
-from ftlint.fixes.tree import comments_lost, suspends, walk
+from ftlint.fixes.tree import comments_lost, suspends, uses_of_local, walk
 
 LOCK = "_atomic_section_lock"
 _GET, _SET = "sys.getswitchinterval", "sys.setswitchinterval"
@@ -98,7 +98,7 @@ def _match(body: list, index: int, names: dict[int, str],
     if getter is not None and names.get(id(getter)) == _GET:
         old = _assigned_name(body[index - 2])
         arg = restore.args[0].value if len(restore.args) == 1 else None
-        uses = sum(1 for n in walk(function.body) if isinstance(n, cst.Name) and n.value == old)
+        uses = uses_of_local(function, old) if old is not None else 0
         if old is None or not (isinstance(arg, cst.Name) and arg.value == old) or uses != 2:
             return None
         section = (body[index - 2],) + section

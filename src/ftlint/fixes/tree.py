@@ -59,6 +59,132 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(children(current))
 
 
+def uses_of_local(function: cst.FunctionDef, name: str) -> int:
+    """How often ``name`` appears in ``function``'s body as the function's
+    own variable: a nested function or lambda that binds ``name`` itself
+    (and does not declare it `nonlocal`) has a variable of its own, so its
+    body does not count; its defaults, annotations and decorators, evaluated
+    out here, do. Everything else counts, attribute names included: a count
+    may be too high (the caller then leaves the code alone), never too low.
+
+    Counting the nested function's own `old` made a fix depend on another
+    fix in the same pass removing it: the second pass then did what the
+    first had declined."""
+    count = 0
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value == name:
+            count += 1
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)) and _binds_own(node, name):
+            stack.extend(_evaluated_outside(node))
+            continue
+        stack.extend(children(node))
+    return count
+
+
+def _evaluated_outside(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The parts of a function or lambda that run in the enclosing scope."""
+    out: list[cst.CSTNode] = []
+    params = node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params,
+                  *((params.star_arg,) if isinstance(params.star_arg, cst.Param) else ()),
+                  *((params.star_kwarg,) if params.star_kwarg is not None else ())):
+        out += [p for p in (param.default, param.annotation) if p is not None]
+    if isinstance(node, cst.FunctionDef):
+        out += [d for d in node.decorators]
+        if node.returns is not None:
+            out.append(node.returns)
+        out.append(node.name)
+    return out
+
+
+def _binds_own(node: cst.CSTNode, name: str) -> bool:
+    """``name`` is a local of function or lambda ``node`` (a parameter, or
+    bound in its own body and not declared `nonlocal`). Bindings in scopes
+    nested further, and comprehension variables, are not its own."""
+    params = node.params
+    if any(p.name.value == name for p in (
+            *params.posonly_params, *params.params, *params.kwonly_params,
+            *((params.star_arg,) if isinstance(params.star_arg, cst.Param) else ()),
+            *((params.star_kwarg,) if params.star_kwarg is not None else ()))):
+        return True
+    if isinstance(node, cst.Lambda):
+        return False  # a walrus in it would bind there too; counting it only declines
+    bound = declared = False
+    stack: list[cst.CSTNode] = [node.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Nonlocal) and any(n.name.value == name for n in current.names):
+            declared = True
+        elif isinstance(current, cst.Global) and any(n.name.value == name for n in current.names):
+            return True  # the module's variable, not the enclosing function's
+        elif isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            bound = bound or current.name.value == name
+            if isinstance(current, cst.FunctionDef):
+                stack.extend(_evaluated_outside(current))
+            else:
+                stack.extend((*current.decorators, *(a.value for a in current.bases),
+                              *(a.value for a in current.keywords)))
+            continue
+        elif isinstance(current, cst.Lambda):
+            stack.extend(_evaluated_outside(current))
+            continue
+        elif isinstance(current, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            # Only a walrus inside (not in a lambda there) binds here.
+            bound = bound or _walrus_binds(current, name)
+            continue
+        elif _binding(current, name):
+            bound = True
+        stack.extend(children(current))
+    return bound and not declared
+
+
+def _walrus_binds(node: cst.CSTNode, name: str) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.NamedExpr) and _target_binds(current.target, name):
+            return True
+        if not isinstance(current, cst.Lambda):
+            stack.extend(children(current))
+    return False
+
+
+def _binding(node: cst.CSTNode, name: str) -> bool:
+    if isinstance(node, cst.Assign):
+        return any(_target_binds(t.target, name) for t in node.targets)
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
+        return _target_binds(node.target, name)
+    if isinstance(node, cst.For):
+        return _target_binds(node.target, name)
+    if isinstance(node, cst.WithItem):
+        return node.asname is not None and _target_binds(node.asname.name, name)
+    if isinstance(node, cst.ExceptHandler):
+        return node.name is not None and _target_binds(node.name.name, name)
+    if isinstance(node, cst.Del):
+        return _target_binds(node.target, name)
+    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names,
+                                                                         cst.ImportStar):
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            while isinstance(bound, cst.Attribute):
+                bound = bound.value
+            if isinstance(bound, cst.Name) and bound.value == name:
+                return True
+    return False
+
+
+def _target_binds(target: cst.CSTNode, name: str) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_target_binds(e.value, name) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return _target_binds(target.value, name)
+    return False
+
+
 def block_statement(model: ModuleModel, node: cst.CSTNode,
                     scope: Optional[cst.CSTNode] = None) -> Optional[str]:
     """None if ``node`` is a whole statement of a block (so it can be wrapped
