@@ -41,6 +41,10 @@ class _Pass:
     before: Counter
     created: frozenset = frozenset()  # keys of the locks this pass added
     after: Optional[object] = None  # the FileResult of checking new_source, once verified
+    # (code, row, column) in new_source of the findings this pass left
+    # alone: not asked for (below the confidence wanted, say), or left for
+    # the next pass because their fix overlapped one it applied.
+    left_alone: frozenset = frozenset()
 
 
 def _key(code: str, message: str) -> tuple[str, str]:
@@ -79,6 +83,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
     shared: list[tuple[Fix, FixOutcome]] = []
+    alone: list[tuple[str, str, cst.CSTNode]] = []  # not fixed, and not declined
     seen = set()
     # In source order: an enclosing unit (the whole `if`) wins over a statement inside it.
     found.sort(key=lambda rf: (positions[id(rf[1].node)][0].row, positions[id(rf[1].node)][0].column))
@@ -90,6 +95,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         seen.add(where)
         before[_key(rule.code, finding.message)] += 1
         if wanted is not None and where not in wanted:
+            alone.append((rule.code, finding.message, finding.node))
             continue
         outcome = FixOutcome(rule.code, finding.message, start.row, start.column)
         fix = finding.fix
@@ -124,6 +130,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
             outcome.reason = (f"overlaps the fix for {clash.code} at {clash.row}:{clash.column}; "
                               "run the fixer again")
             unfixed.append(outcome)
+            alone.append((rule.code, finding.message, finding.node))
             continue
         outcome.fix_message = fix.message
         chosen.append((fix, outcome))
@@ -137,7 +144,22 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     applied = sorted([o for _, o in chosen] + [o for _, o in shared], key=lambda o: (o.row, o.column))
     created = frozenset(s.key for f, _ in chosen
                         for s in (*f.module_statements, *f.class_statements, *f.init_statements))
-    return _Pass(new_source, applied, unfixed, before, fresh | created)
+    fixed = {_key(o.code, o.message) for o in applied}
+    return _Pass(new_source, applied, unfixed, before, fresh | created,
+                 left_alone=_where_now(new_tree, [(c, n) for c, m, n in alone
+                                                  if _key(c, m) in fixed]))
+
+
+def _where_now(new_tree: cst.Module, findings: list[tuple[str, cst.CSTNode]]) -> frozenset:
+    """(code, row, column) of each finding in the fixed code. The edits
+    rebuild only the nodes above what they change, so the node of a finding
+    that no fix touched is in the new tree as it was; one that a fix did
+    touch is not found, and is left out."""
+    from ftlint.positions import compute_positions
+
+    positions = compute_positions(new_tree, [node for _, node in findings])
+    return frozenset((code, positions[id(node)][0].row, positions[id(node)][0].column)
+                     for code, node in findings if id(node) in positions)
 
 
 def _code(tree: cst.Module, source: Source) -> Source:
@@ -193,8 +215,13 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
         if excess > moved[_subject(key)]:
             return f"the fix did not remove {key[0]} ({key[1]})"
         moved[_subject(key)] -= max(excess, 0)
+    # Fixing again means fixing the findings of the fixed kinds that are
+    # still there; not the ones the pass left alone that say the same (the
+    # same call at a confidence below the one asked for, a write whose fix
+    # overlapped one applied here, which the follow-up passes take): fixing
+    # those would change the code, but this pass was never to touch them.
     wanted = {(d.code, d.start.row, d.start.column) for d in after.diagnostics
-              if _key(d.code, d.message) in fixed}
+              if _key(d.code, d.message) in fixed} - result.left_alone
     again = _one_pass(new, path, settings, unsafe, wanted, codes, result.created)
     if isinstance(again, str) or again.new_source != new:
         return "fixing again would change the code again (not idempotent)"
