@@ -25,7 +25,7 @@ def _expected(root: Path) -> set[tuple[str, int, str, str]]:
 def test_reachability_across_modules(tmp_path, run_ftlint):
     root = tmp_path / "webapp"
     shutil.copytree(PROJECT, root)
-    proc = run_ftlint("--format", "json", ".", cwd=root)
+    proc = run_ftlint("--min-confidence", "low", "--format", "json", ".", cwd=root)
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     got = {(d["filename"], d["location"]["row"], d["code"], d["confidence"]) for d in data}
@@ -49,7 +49,7 @@ def test_not_thread_safe_can_be_ignored(tmp_path, run_ftlint):
     shutil.copytree(PROJECT, root)
     config = root / "pyproject.toml"
     config.write_text(config.read_text() + 'not-thread-safe = "ignore"\n')
-    data = json.loads(run_ftlint("--format", "json", ".", cwd=root).stdout)
+    data = json.loads(run_ftlint("--min-confidence", "low", "--format", "json", ".", cwd=root).stdout)
     assert not [d for d in data if d["filename"] == "webapp/single.py"]
 
 
@@ -61,3 +61,42 @@ def test_min_confidence_applies_after_reachability(tmp_path, run_ftlint):
     assert {d["confidence"] for d in data} == {"high"}
     assert {(d["filename"], d["code"]) for d in data} == {
         ("webapp/stats.py", "FT201"), ("webapp/views.py", "FT205"), ("webapp/jobs.py", "FT102")}
+
+
+def test_startup_follows_calls_across_modules_but_not_from_tests(tmp_path, run_ftlint):
+    """A helper that only start-up code calls is start-up code, even when a
+    test calls it too; one that a request handler also calls is not."""
+    files = {
+        "app/__init__.py": "",
+        "app/settings.py": (
+            "import os\n\n\n"
+            "def load_env(values):\n"
+            "    for key, value in values.items():\n"
+            "        os.environ[key] = value\n\n\n"
+            "def set_mode(mode):\n"
+            "    os.environ['MODE'] = mode\n"
+            "    return mode\n"),
+        "app/server.py": (
+            "from app.settings import load_env, set_mode\n\n\n"
+            "class DevServer:\n"
+            "    def run(self, server):\n"
+            "        load_env({'A': '1'})\n"
+            "        set_mode('dev')\n"
+            "        server.serve_forever()\n\n\n"
+            "def handle(request):\n"
+            "    set_mode(request.mode)\n"),
+        "tests/test_settings.py": (
+            "from app.settings import load_env\n\n\n"
+            "def test_load_env():\n"
+            "    load_env({'B': '2'})\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    proc = run_ftlint("--min-confidence", "low", "--select", "FT302", "--format", "json",
+                      "app", "tests", cwd=tmp_path)
+    found = {(d["filename"], d["location"]["row"]): d for d in json.loads(proc.stdout)}
+    env = found[("app/settings.py", 6)]
+    assert env["confidence"] == "low"
+    assert "called only from start-up code such as `DevServer.run()`" in env["confidence_reason"]
+    assert found[("app/settings.py", 10)]["confidence"] == "medium"  # handle() calls it too

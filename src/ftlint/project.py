@@ -138,12 +138,51 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 name = node.func.value if isinstance(node.func, cst.Name) else None
                 if name in summary.functions:
                     roots[name] = "called from the `__main__` block"
+    for cls in model.class_bases:
+        base = _cli_base(cls, model)
+        if base is not None:
+            roots[cls] = f"a command-line class (`{base}`), run at start-up"
+    for call in model.calls:
+        qualified = call.qualified or call.callee
+        if qualified.partition(".")[0] in _CLI_PACKAGES:
+            for arg in call.node.args:  # click.Option(..., callback=load_env)
+                if (arg.keyword is not None and arg.keyword.value == "callback"
+                        and isinstance(arg.value, cst.Name) and arg.value.value in summary.functions):
+                    roots.setdefault(arg.value.value, "a command-line callback, run at start-up")
+        if call.caller is not None and call.callee.rpartition(".")[2] in SERVER_STARTS:
+            outer = call.caller
+            while outer.parent is not None:
+                outer = outer.parent
+            roots.setdefault(outer.qualname, f"starts a server (`{call.callee}()`) and runs "
+                                             "before its threads")
     found = {}
     for qual in summary.functions:
-        head = qual.split(".")[0]
-        if head in roots:
-            found[qual] = roots[head]
+        parts = qual.split(".")
+        for i in range(1, len(parts) + 1):
+            root = ".".join(parts[:i])
+            if root in roots:
+                found[qual] = roots[root]
+                break
     return found
+
+
+# Calls that start serving and block: the code before them runs alone.
+SERVER_STARTS = frozenset({"serve_forever", "run_simple", "run_forever", "run_app"})
+# Command-line frameworks: their command and group classes run while the
+# program parses its arguments, before it starts threads.
+_CLI_PACKAGES = ("click", "typer", "cleo", "cliff")
+_CLI_CLASSES = frozenset({"argparse.ArgumentParser", "argparse.Action", "optparse.OptionParser"})
+
+
+def _cli_base(cls: str, model: ModuleModel, depth: int = 0) -> Optional[str]:
+    for base in model.class_bases.get(cls, ()):
+        if base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES:
+            return base
+        if depth < 10 and base in model.class_bases:
+            found = _cli_base(base, model, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -190,11 +229,8 @@ def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[
     return None
 
 
-def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = ()) -> dict[str, str]:
-    """Function ids (``module:qualname``) that run on other threads -> why."""
-    summaries = list(summaries)
+def _node_ids(summaries: list[ModuleSummary]):
     modules = {s.module: s for s in summaries}
-    patterns = tuple(entry_patterns)
 
     def node_id(summary: ModuleSummary, target: Target) -> Optional[str]:
         if target[0] == "local":
@@ -214,14 +250,28 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
                 return f"{other.module}:{rest}.__init__"
         return None
 
+    return node_id
+
+
+def _call_graph(summaries: list[ModuleSummary], node_id) -> dict[str, list[str]]:
     graph: dict[str, list[str]] = {}
-    why: dict[str, str] = {}
-    queue: deque[str] = deque()
     for summary in summaries:
         for caller, target in summary.edges:
             callee = node_id(summary, target)
             if callee is not None:
                 graph.setdefault(f"{summary.module}:{caller}", []).append(callee)
+    return graph
+
+
+def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = ()) -> dict[str, str]:
+    """Function ids (``module:qualname``) that run on other threads -> why."""
+    summaries = list(summaries)
+    patterns = tuple(entry_patterns)
+    node_id = _node_ids(summaries)
+    graph = _call_graph(summaries, node_id)
+    why: dict[str, str] = {}
+    queue: deque[str] = deque()
+    for summary in summaries:
         for target, description in summary.entries:
             start = node_id(summary, target)
             if start is not None and start not in why:
@@ -244,8 +294,39 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
     return why
 
 
+def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
+                 test_modules: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Function ids that run only while the program starts -> why: the
+    start-up roots of each module, and functions every known caller of which
+    is start-up code (a helper that only `main()` and a CLI class call).
+    Callers in ``test_modules`` do not count: tests call everything.
+    Functions that run on other threads are never start-up code."""
+    summaries = list(summaries)
+    graph = _call_graph(summaries, _node_ids(summaries))
+    callers: dict[str, set[str]] = {}
+    for caller, callees in graph.items():
+        if caller.partition(":")[0] in test_modules:
+            continue
+        for callee in callees:
+            if callee != caller:
+                callers.setdefault(callee, set()).add(caller)
+    why = {f"{s.module}:{q}": r for s in summaries for q, r in s.startup.items()
+           if f"{s.module}:{q}" not in threads}
+    queue = deque(why)
+    while queue:
+        current = queue.popleft()
+        for callee in graph.get(current, ()):
+            if callee in why or callee in threads:
+                continue
+            if all(c in why for c in callers.get(callee, ())):
+                name = current.partition(":")[2]
+                why[callee] = f"called only from start-up code such as `{name}()`"
+                queue.append(callee)
+    return why
+
+
 def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
-          not_thread_safe: str = "low") -> list[Diagnostic]:
+          not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
     declares itself not thread-safe (or drop them, by configuration)."""
     kept = []
@@ -262,8 +343,15 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             if d.confidence < ceiling:
                 d.confidence = ceiling
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
-        elif function in summary.startup and not d.is_error and d.confidence > Confidence.LOW:
+        elif (function and not d.is_error and d.confidence > Confidence.LOW
+              and f"{summary.module}:{function}" in (startup if startup is not None
+                                                      else _own_startup(summary))):
+            table = startup if startup is not None else _own_startup(summary)
             d.confidence = Confidence.LOW
-            d.reason = f"{d.reason}; lowered: start-up code ({summary.startup[function]})"
+            d.reason = f"{d.reason}; lowered: start-up code ({table[f'{summary.module}:{function}']})"
         kept.append(d)
     return kept
+
+
+def _own_startup(summary: ModuleSummary) -> dict[str, str]:
+    return {f"{summary.module}:{q}": r for q, r in summary.startup.items()}

@@ -12,7 +12,7 @@ from ftlint.analysis.model import (
     Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
 from ftlint.analysis.names import (
-    IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, THREADSAFE_TYPES,
+    IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
     ImportMap, dotted,
 )
 from ftlint.analysis.resolve import finalize
@@ -333,6 +333,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 or any(fnmatch.fnmatchcase(n, p) for p in self.sync_decorators
                        for n in (d, qualified.get(d, d)))]
         self.with_locks.extend(f"@{d}" for d in sync)
+        self.line_locks[0].extend(self.held_on_entry(node))
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
@@ -465,6 +466,14 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         note_call(self, node, qualified)
         if qualified == "builtins.next" and node.args:
             self.record(node.args[0].value, "next", False, True, node)
+        if (qualified is not None and qualified.startswith("builtins.") and len(node.args) == 1
+                and qualified[9:] in SNAPSHOT_CALLS and node.args[0].keyword is None
+                and not node.args[0].star):
+            # `list(d.items())` copies under the container's lock, except for
+            # weak containers, whose Python iterator runs: FT206 decides.
+            target = strip_view(node.args[0].value)
+            if isinstance(target, (cst.Name, cst.Attribute)):
+                self.record(target, "snapshot", False, True, node)
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             atomic = MUTATORS.get(method)

@@ -86,6 +86,14 @@ class LockTracking:
     def leave_If_body(self, node: cst.If) -> None:
         self.with_locks.pop()
 
+    def held_on_entry(self, node: cst.FunctionDef) -> list[str]:
+        """Locks this function releases without acquiring them first: its
+        caller took them (`acquire_and_get()` then `set_and_release()`), so
+        they are held from the start of the body until the release."""
+        scan = _AcquireRelease(self)
+        node.body.visit(scan)
+        return scan.held
+
     def note_acquire_release(self, node: cst.SimpleStatementLine) -> None:
         """`lock.acquire()` ... `lock.release()` as plain statements."""
         if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
@@ -100,6 +108,35 @@ class LockTracking:
                         if key in block:
                             block.remove(key)
                             break
+
+
+class _AcquireRelease(cst.CSTVisitor):
+    """Plain `X.acquire()` / `X.release()` statements of one body, in order,
+    nested functions and classes left out."""
+
+    def __init__(self, builder: LockTracking) -> None:
+        self.builder = builder
+        self.acquired: set[str] = set()
+        self.held: list[str] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in ("acquire", "release"):
+            key = self.builder.lock_key(node.func.value)
+            if key is None:
+                return
+            if node.func.attr.value == "acquire":
+                self.acquired.add(key)
+            elif key not in self.acquired and key not in self.held:
+                self.held.append(key)
 
 
 def _released_in_finally(builder: LockTracking, node: cst.Try) -> list[str]:

@@ -167,6 +167,20 @@ class GlobalCall:
     in_test: bool = False  # used in a comparison or an if/while test
 
 
+def _is_type_checking(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value == "TYPE_CHECKING"
+    return (isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+            and isinstance(test.value, cst.Name))
+
+
+_SAYS_THREAD_SAFE = re.compile(
+    r"\bthread[- ]?safe\b|\bsafe to (?:share|use) (?:between|across|from) (?:several |multiple )?threads\b",
+    re.IGNORECASE)
+_SAYS_NOT_THREAD_SAFE = re.compile(
+    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b", re.IGNORECASE)
+
+
 _LOCKISH = re.compile(
     r"lock|mutex|(^|_)mu$|cond|(^|_)sem(aphore)?$|(^|_)cv$|synchron", re.IGNORECASE
 )
@@ -231,22 +245,54 @@ class ModuleModel:
         return nodes
 
     @functools.cached_property
-    def shared_classes(self) -> set[str]:
-        """Classes whose instances are meant to be shared: the class uses a
-        lock, or the module holds an instance of it."""
-        shared = set()
+    def sharing_evidence(self) -> dict[str, str]:
+        """Classes whose instances are meant to be shared -> the evidence, in
+        words: the class uses a lock, the module holds an instance of it,
+        one of its methods is handed to a thread, or its docstring says it
+        is thread-safe."""
+        shared: dict[str, str] = {}
+        only_typing = self.type_checking_nodes
         for ref, binding in self.bindings.items():
             if binding.mutability is Mutability.LOCK and ref[0] in ("class", "instance"):
-                shared.add(ref[1])
+                shared.setdefault(ref[1], f"`{ref[1]}` owns a lock")
             value = binding.node
+            if id(value) in only_typing:
+                continue  # `if TYPE_CHECKING:` never runs
             if (ref[0] == "global" and isinstance(value, cst.Call)
                     and isinstance(value.func, cst.Name) and value.func.value in self.classes):
-                shared.add(value.func.value)
+                shared.setdefault(value.func.value, f"the module holds an instance of "
+                                                    f"`{value.func.value}` (`{ref[1]}`)")
         for access in self.accesses:
             function = access.function
             if function is not None and function.class_name and self.guarded(access.locks):
-                shared.add(function.class_name)
+                shared.setdefault(function.class_name,
+                                  f"`{function.class_name}` locks some of its state")
+        for entry in self.entry_points:
+            owner = entry.target.rpartition(".")[0]
+            if owner in self.classes:
+                shared.setdefault(owner, f"`{entry.target}` runs on another thread "
+                                         f"({entry.kind})")
+        for cls, docstring in self.class_docstrings.items():
+            if _SAYS_THREAD_SAFE.search(docstring) and not _SAYS_NOT_THREAD_SAFE.search(docstring):
+                shared.setdefault(cls, f"the docstring of `{cls}` says it is thread-safe")
         return shared
+
+    @property
+    def shared_classes(self) -> set[str]:
+        return set(self.sharing_evidence)
+
+    @functools.cached_property
+    def type_checking_nodes(self) -> set[int]:
+        """ids of the nodes in module-level ``if TYPE_CHECKING:`` blocks."""
+        found: set[int] = set()
+        for statement in self.module.body:
+            if isinstance(statement, cst.If) and _is_type_checking(statement.test):
+                stack: list[cst.CSTNode] = [statement.body]
+                while stack:
+                    node = stack.pop()
+                    found.add(id(node))
+                    stack.extend(node.children)
+        return found
 
     def is_lock(self, key: str) -> bool:
         if key.startswith("@"):

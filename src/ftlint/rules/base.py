@@ -200,11 +200,9 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
     if access.ref[0] in ("class", "global", "attr", "funcattr", "ext"):
         return Confidence.MEDIUM, "the state lives on a class or module, which every thread shares"
     cls = access.ref[1] if access.ref[0] == "instance" else None
-    if cls is not None and cls in model.shared_classes:
-        return Confidence.MEDIUM, (
-            f"`{cls}` uses a lock or has a module-level instance, so its objects are "
-            "meant to be shared between threads"
-        )
+    evidence = model.sharing_evidence.get(cls) if cls is not None else None
+    if evidence is not None:
+        return Confidence.MEDIUM, f"{evidence}, so its objects are meant to be shared between threads"
     return Confidence.LOW, "no sign yet that several threads use this object"
 
 

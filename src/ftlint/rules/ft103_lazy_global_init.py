@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
+from ftlint.rules.context import lazy_init_confidence
 from ftlint.rules.base import Example, Finding, Rule, describe
 
 
@@ -24,7 +25,16 @@ class LazyGlobalInit(Rule):
         "GIL made the window small; on the free-threaded build it is the "
         "normal case under load."
     )
-    confidence_doc = "medium for every unguarded lazy initialisation at run time."
+    confidence_doc = (
+        "medium when the guarded block does more than build and store the "
+        "value: it calls something (registers a handler, starts a thread), "
+        "changes other shared state, or fills the value after storing it, so "
+        "that other threads can see it half built. Low when the block only "
+        "builds and stores the value (a version string, an imported function, "
+        "a compiled pattern): two threads build it twice at worst, duplicate "
+        "work only. Warnings and log calls in the block count as harmless "
+        "(a warn-once flag may warn twice)."
+    )
     fix = "safe"
     fix_doc = (
         "Double-checked locking: keep the fast unlocked check, then take a "
@@ -70,26 +80,38 @@ class LazyGlobalInit(Rule):
     )
     INVALID = (
         Example('''
+            import atexit
             _client = None
 
             def client():
                 global _client
                 if _client is None:
                     _client = make_client()  # expect: FT103[medium]
+                    atexit.register(_client.close)
                 return _client
-        ''', "classic lazy global"),
+        ''', "a lazy global with a side effect: two clients, one never closed"),
         Example('''
             import threading
-            _client = None
-            _client_lock = threading.Lock()
+            _handler = None
+            _handler_lock = threading.Lock()
 
-            def client():
-                global _client
-                if not _client:
-                    with _client_lock:
-                        _client = make_client()  # expect: FT103[medium]
-                return _client
+            def handler(logger):
+                global _handler
+                if not _handler:
+                    with _handler_lock:
+                        _handler = make_handler()  # expect: FT103[medium]
+                        logger.addHandler(_handler)
+                return _handler
         ''', "the lock is taken, but the check is not repeated under it"),
+        Example('''
+            _version = None
+
+            def version():
+                global _version
+                if _version is None:
+                    _version = read_version()  # expect: FT103[low]
+                return _version
+        ''', "the same value every time: duplicate work only"),
     )
 
     FIX_EXAMPLES = (
@@ -128,10 +150,11 @@ class LazyGlobalInit(Rule):
             if (id(compound.node), compound.ref) in reported:
                 continue  # one finding per check, however many stores follow
             reported.add((id(compound.node), compound.ref))
-            finding = Finding.at(
-                write, self.message.format(name=describe(compound.ref)), Confidence.MEDIUM,
+            confidence, reason = lazy_init_confidence(
+                model, compound, Confidence.MEDIUM,
                 "the None check and the assignment are separate steps: two threads "
-                "can both see it unset and both build it",
-            )
+                "can both see it unset and both build it")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                 confidence, reason)
             finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
             yield finding

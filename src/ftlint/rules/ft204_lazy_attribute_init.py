@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import double_checked_fix
+from ftlint.rules.context import lazy_init_confidence
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -28,7 +29,12 @@ class LazyAttributeInit(Rule):
     )
     confidence_doc = (
         "high when reachable from a thread entry point; medium for class-level "
-        "singletons and public methods; low otherwise."
+        "singletons (`cls()`: callers can hold different instances), and for "
+        "objects shared between threads when the guarded block does more than "
+        "build and store the value (it calls something, changes other shared "
+        "state, or fills the value after storing it). Low when the block only "
+        "builds and stores a value (duplicate work only), and for objects with "
+        "no sign that several threads use them."
     )
     fix = "safe"
     fix_doc = (
@@ -137,7 +143,10 @@ class LazyAttributeInit(Rule):
                 continue
             reported.add(key)
             confidence, reason = shared_object_confidence(model, write)
-            finding = Finding.at(write, self.message.format(name=describe(compound.ref)), confidence,
-                                 f"the unset test and the assignment are separate steps; {reason}")
+            confidence, reason = lazy_init_confidence(
+                model, compound, confidence,
+                f"the unset test and the assignment are separate steps; {reason}")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                 confidence, reason)
             finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
             yield finding

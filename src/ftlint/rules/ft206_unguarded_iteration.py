@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.fixes import Declined
 from ftlint.fixes.iteration import snapshot_fix
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence, where,
@@ -14,6 +15,11 @@ _MUTATIONS = frozenset({
     "update", "difference_update", "intersection_update", "symmetric_difference_update",
     "sort", "reverse", "rotate", "move_to_end",
 })
+
+
+# Weak containers iterate in Python (and the collector removes entries at
+# any time): even `list(w)` is no atomic copy.
+WEAK_KINDS = frozenset({"weakdict", "weakset"})
 
 
 class UnguardedIteration(Rule):
@@ -43,7 +49,10 @@ class UnguardedIteration(Rule):
         "`Counter`), the fix iterates a snapshot: `for x in list(items):`. "
         "On the free-threaded build `list()` copies such a container in one "
         "step while holding the container's own lock, so no mutation can land "
-        "in the middle of the copy. For any other container (a `deque`, an "
+        "in the middle of the copy. Weak containers (`WeakSet`, "
+        "`WeakKeyDictionary`, `WeakValueDictionary`) are different: their "
+        "iterator runs in Python, so even `list(w.items())` is reported, with "
+        "no automatic fix. For any other container (a `deque`, an "
         "`OrderedDict`, an object of unknown type) copying is itself an "
         "iteration, so the fix instead puts the loop under the lock that "
         "already guards every mutation, when there is exactly one; otherwise "
@@ -153,10 +162,14 @@ class UnguardedIteration(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for access in model.accesses:
-            if (access.op != "iter" or access.ref[0] not in ("instance", "class", "global", "attr")
+            if (access.op not in ("iter", "snapshot")
+                    or access.ref[0] not in ("instance", "class", "global", "attr")
                     or not is_shared_write(model, access) or model.access_guarded(access)):
                 continue
             binding = model.binding(access.ref)
+            weak = binding is not None and binding.kind in WEAK_KINDS
+            if access.op == "snapshot" and not weak:
+                continue  # `list(d)` of a built-in container copies it in one step
             # A missing key of a defaultdict inserts one: `d[k].append(x)` grows d.
             inserts = binding is not None and binding.kind == "defaultdict"
             mutations = [w for w in model.writes(access.ref)
@@ -165,7 +178,12 @@ class UnguardedIteration(Rule):
             if not mutations:
                 continue
             confidence, reason = shared_object_confidence(model, access)
+            if access.op == "snapshot":
+                reason = ("copying a weak container still runs its Python iterator, which "
+                          f"fails when the container changes meanwhile; {reason}")
             finding = Finding.at(access, self.message.format(name=describe(access.ref)),
                                  confidence, f"{where(mutations[0])} mutates it; {reason}")
-            finding.fix = snapshot_fix(model, access, mutations)
+            finding.fix = (Declined("no automatic fix: copying a weak container is no "
+                                    "snapshot; hold the lock that guards its writes")
+                           if access.op == "snapshot" else snapshot_fix(model, access, mutations))
             yield finding

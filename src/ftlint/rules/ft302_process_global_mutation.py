@@ -40,7 +40,11 @@ class ProcessGlobalMutation(Rule):
         "statement is the change (`def disable_warnings(): "
         "warnings.simplefilter(...)`) is not reported: the change is its "
         "purpose. One function's changes of one piece of state (a save, set "
-        "and restore of `os.environ`) are one finding."
+        "and restore of `os.environ`) are one finding, and it is high in a "
+        "public function when the function puts the old value back (in a "
+        "`finally:` block or after a context manager's `yield`): it sets a "
+        "temporary value on a library path, which every other thread sees "
+        "until it is restored."
     )
     fix = "unsafe"
     fix_doc = (
@@ -118,6 +122,7 @@ class ProcessGlobalMutation(Rule):
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         found: dict[tuple, Finding] = {}  # one finding per function and state
         more: dict[tuple, int] = {}
+        restored: dict[tuple, list] = {}  # the later changes of each key
         for finding, name, call in self._each(model):
             function = finding.function
             if (function is not None and name not in HIDDEN_CHANGES
@@ -128,12 +133,19 @@ class ProcessGlobalMutation(Rule):
             key = (function.qualname if function else None, name, id(finding) if call else 0)
             if key in found:
                 more[key] = more.get(key, 0) + 1
+                restored.setdefault(key, []).append(finding.node)
             else:
                 found[key] = finding
         for key, finding in found.items():
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
+                function = finding.function
+                if (function is not None and function.is_public
+                        and (function.is_generator or _restores(function.node, key, restored))):
+                    finding.confidence = Confidence.HIGH
+                    finding.reason += (", setting a temporary value and restoring it: until it "
+                                       "is restored, every thread in the process sees it")
             yield finding
 
     def _each(self, model: ModuleModel) -> Iterator[tuple[Finding, str, bool]]:
@@ -181,6 +193,25 @@ def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
     if len(statements) != 1 or isinstance(statements[0], cst.BaseCompoundStatement):
         return False
     return inside(node, statements[0])
+
+
+def _restores(function: cst.CSTNode, key: tuple, later: dict) -> bool:
+    """Is one of the later changes in a `finally:` block of ``function``?"""
+    nodes = later.get(key, ())
+    for node in _finally_blocks(function):
+        if any(inside(n, node) for n in nodes):
+            return True
+    return False
+
+
+def _finally_blocks(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Try) and current.finalbody is not None:
+            yield current.finalbody
+        stack.extend(c for c in current.children
+                     if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

@@ -1,0 +1,119 @@
+"""Where a finding's code runs, and what its guarded block does: facts that
+lower (or keep) the confidence of several race rules alike.
+
+* In a coroutine, a read-modify-write or check-then-act with no ``await``,
+  ``async for`` or ``async with`` inside runs as one step: the event loop
+  starts nothing else in between.
+* A lazy initialisation whose block only builds and stores the value costs
+  duplicate work at worst; one that also registers, appends, writes other
+  shared state or fills the value after publishing it does real harm twice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import Compound, ModuleModel
+from ftlint.analysis.names import dotted
+from ftlint.diagnostics import Confidence
+from ftlint.rules.base import describe
+
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything inside it, nested functions and classes left out."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in current.children if not isinstance(c, _NESTED))
+
+
+def _suspends(node: cst.CSTNode) -> bool:
+    for n in _walk(node):
+        if isinstance(n, cst.Await):
+            return True
+        if isinstance(n, (cst.For, cst.With)) and n.asynchronous is not None:
+            return True
+    return False
+
+
+def in_one_coroutine_step(model: ModuleModel, finding) -> bool:
+    """The finding's code is in an ``async def`` and cannot yield to the
+    event loop between its steps."""
+    function = finding.function
+    if function is None or function.node.asynchronous is None:
+        return False
+    unit = finding.node
+    access = finding.access
+    if access is not None:
+        compound = model.compound_for(access)
+        unit = compound.node if compound is not None else access.statement
+    return not _suspends(unit)
+
+
+def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
+    """FT1 and FT2 findings inside one coroutine step are at most low.
+    Process-wide state (FT3) is left alone: executor threads see it too."""
+    if not code.startswith(("FT1", "FT2")) or finding.confidence <= Confidence.LOW:
+        return
+    if in_one_coroutine_step(model, finding):
+        finding.confidence = Confidence.LOW
+        finding.reason = (f"{finding.reason}; lowered: it runs in a coroutine with no `await` "
+                          "between its steps, and its event loop runs nothing else meanwhile")
+
+
+# Calls whose repetition only repeats output: a warning or a log line twice.
+_OUTPUT = re.compile(r"(^|\.)(warn|warning|info|debug|log|print|error|exception|critical|"
+                     r"warn_explicit|showwarning)$")
+
+
+def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
+    """What the guarded block of a lazy initialisation does besides building
+    and storing its value, in words; None when it does nothing else."""
+    block = compound.node.body if isinstance(compound.node, cst.If) else compound.node
+    inside = {id(n) for n in _walk(block)}
+    write = compound.write
+    for access in model.accesses:
+        if id(access.node) not in inside or not access.write or access is write:
+            continue
+        if access.ref == compound.ref:
+            if access.op not in ("rebind", "setattr"):
+                return ("it fills the value after storing it, so another thread can "
+                        "use it half built")
+            continue
+        if access.ref[0] in ("global", "class", "instance", "attr", "funcattr", "ext"):
+            return f"the block also changes {describe(access.ref)}"
+    for node in _walk(block):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and _new_instance(model, node.value):
+            return ("each build makes a new instance, so callers can end up holding "
+                    "different objects")
+        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            name = dotted(node.value.func) or ""
+            if not _OUTPUT.search(name):
+                return f"the block also calls `{name or 'a function'}()`, which runs twice"
+    return None
+
+
+def _new_instance(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
+    """`cls()` or a class of this module: a singleton, whose identity matters."""
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Name):
+        return func.value == "cls" or func.value in model.classes
+    return (isinstance(func, cst.Attribute) and func.attr.value == "__class__")
+
+
+def lazy_init_confidence(model: ModuleModel, compound: Compound, confidence: Confidence,
+                         reason: str) -> tuple[Confidence, str]:
+    """``confidence`` when the block has side effects, else low."""
+    effects = lazy_init_effects(model, compound)
+    if effects is not None:
+        return confidence, f"{reason}; {effects}"
+    return Confidence.LOW, (f"{reason}, but the block only builds and stores the value: "
+                            "duplicate work only")
