@@ -50,13 +50,13 @@ def racy(tmp_path: Path) -> Path:
 
 
 def test_add_noqa_adds_and_merges_codes(tmp_path, racy, run_ftlint):
-    before = run_ftlint("racy.py", cwd=tmp_path)
+    before = run_ftlint("--min-confidence", "low", "racy.py", cwd=tmp_path)
     assert before.returncode == 1
     rows = findings(before.stdout)
     assert (8, "FT203") in rows and (10, "FT203") in rows and (16, "FT101") in rows, before.stdout
     os.chmod(racy, 0o640)
 
-    result = run_ftlint("--add-noqa", "racy.py", cwd=tmp_path)
+    result = run_ftlint("--min-confidence", "low", "--add-noqa", "racy.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Added {len(rows)} noqa comments in 1 file." in result.stderr
     lines = racy.read_text().splitlines()
@@ -66,11 +66,11 @@ def test_add_noqa_adds_and_merges_codes(tmp_path, racy, run_ftlint):
     assert stat.S_IMODE(racy.stat().st_mode) == 0o640
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
-    after = run_ftlint("racy.py", cwd=tmp_path)
+    after = run_ftlint("--min-confidence", "low", "racy.py", cwd=tmp_path)
     assert after.returncode == 0, after.stdout
     # Nothing left to add: the file is left alone.
     mtime = racy.stat().st_mtime_ns
-    again = run_ftlint("--add-noqa", "racy.py", cwd=tmp_path)
+    again = run_ftlint("--min-confidence", "low", "--add-noqa", "racy.py", cwd=tmp_path)
     assert again.returncode == 0 and "Added 0 noqa comments in 0 files." in again.stderr
     assert racy.stat().st_mtime_ns == mtime
 
@@ -82,7 +82,7 @@ def test_add_noqa_keeps_crlf_bom_and_encoding(tmp_path, run_ftlint):
     latin.write_bytes(("# -*- coding: latin-1 -*-\n" + RACY.replace(
         "return _cache[key]", "return _cache[key], 'caf\xe9'")).encode("latin-1"))
 
-    result = run_ftlint("--add-noqa", "crlf.py", "latin.py", cwd=tmp_path)
+    result = run_ftlint("--min-confidence", "low", "--add-noqa", "crlf.py", "latin.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "in 2 files" in result.stderr
 
@@ -94,7 +94,7 @@ def test_add_noqa_keeps_crlf_bom_and_encoding(tmp_path, run_ftlint):
     assert "'caf\xe9'" in text and "_cache[key] = 0" in text
     assert "    if key not in _cache:  # noqa: FT203\n" in text
 
-    assert run_ftlint("crlf.py", "latin.py", cwd=tmp_path).returncode == 0
+    assert run_ftlint("--min-confidence", "low", "crlf.py", "latin.py", cwd=tmp_path).returncode == 0
 
 
 def test_add_noqa_never_writes_into_a_string(tmp_path, run_ftlint):
@@ -110,10 +110,10 @@ def add(k):
 '''
     path = tmp_path / "strings.py"
     path.write_text(source)
-    before = findings(run_ftlint("strings.py", cwd=tmp_path).stdout)
+    before = findings(run_ftlint("--min-confidence", "low", "strings.py", cwd=tmp_path).stdout)
     assert {row for row, _ in before} == {5, 7, 8}, before
 
-    result = run_ftlint("--add-noqa", "strings.py", cwd=tmp_path)
+    result = run_ftlint("--min-confidence", "low", "--add-noqa", "strings.py", cwd=tmp_path)
     assert result.returncode == 1  # the finding that could not be suppressed remains
     assert "strings.py:5: FT101 not suppressed: the line is inside a multi-line string" \
         in result.stderr
@@ -124,13 +124,13 @@ def add(k):
     assert lines[4] == '    _items.extend(["""'
     assert lines[6] == '    s = "#"; _items.append(s)  # noqa: FT101'
     assert lines[7] == '    _items.append("# noqa: E1")'
-    assert findings(run_ftlint("strings.py", cwd=tmp_path).stdout) == [(5, "FT101"), (8, "FT101")]
+    assert findings(run_ftlint("--min-confidence", "low", "strings.py", cwd=tmp_path).stdout) == [(5, "FT101"), (8, "FT101")]
 
 
 def test_baseline_hides_recorded_findings_and_reports_new_ones(tmp_path, racy, run_ftlint):
     (tmp_path / "pyproject.toml").write_text("[tool.ftlint]\n")
     baseline = tmp_path / "ftlint-baseline.json"
-    first = run_ftlint("--baseline", baseline.name, "racy.py", cwd=tmp_path)
+    first = run_ftlint("--min-confidence", "low", "--baseline", baseline.name, "racy.py", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Recorded 3 findings in the new baseline" in first.stderr
     data = json.loads(baseline.read_text())
@@ -142,20 +142,20 @@ def test_baseline_hides_recorded_findings_and_reports_new_ones(tmp_path, racy, r
     # Same code, shifted down by new lines above it, and re-indented: still hidden.
     shifted = RACY.replace("import threading\n", "import threading\nimport os\n\nX = 1\n")
     racy.write_text(shifted)
-    second = run_ftlint("--baseline", baseline.name, "racy.py", cwd=tmp_path)
+    second = run_ftlint("--min-confidence", "low", "--baseline", baseline.name, "racy.py", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
     assert findings(second.stdout) == []
     assert "3 findings hidden by the baseline" in second.stderr
 
     # The paths in it are relative to the project root, not the working directory.
     (tmp_path / "sub").mkdir()
-    from_sub = run_ftlint("--baseline", str(baseline), str(racy), cwd=tmp_path / "sub")
+    from_sub = run_ftlint("--min-confidence", "low", "--baseline", str(baseline), str(racy), cwd=tmp_path / "sub")
     assert from_sub.returncode == 0, from_sub.stdout + from_sub.stderr
 
     # A new finding, and a second copy of a baselined line in another function, are reported.
     racy.write_text(shifted + "\n\ndef put(key):\n    if key not in _cache:\n"
                               "        _cache[key] = 2\n")
-    third = run_ftlint("--baseline", baseline.name, "racy.py", cwd=tmp_path)
+    third = run_ftlint("--min-confidence", "low", "--baseline", baseline.name, "racy.py", cwd=tmp_path)
     assert third.returncode == 1
     assert findings(third.stdout) == [(26, "FT203")], third.stdout
     assert "3 findings hidden by the baseline" in third.stderr
@@ -163,7 +163,7 @@ def test_baseline_hides_recorded_findings_and_reports_new_ones(tmp_path, racy, r
 
 def test_bad_baseline_is_an_error(tmp_path, racy, run_ftlint):
     (tmp_path / "b.json").write_text("{not json")
-    result = run_ftlint("--baseline", "b.json", "racy.py", cwd=tmp_path)
+    result = run_ftlint("--min-confidence", "low", "--baseline", "b.json", "racy.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "b.json" in result.stderr and "baseline" in result.stderr
 
@@ -172,8 +172,8 @@ def test_add_noqa_after_a_form_feed_line(tmp_path, run_ftlint):
     # A form feed is not a line break for the parser: rows must not shift.
     path = tmp_path / "ff.py"
     path.write_text("_log = []\n\x0c\n\ndef add(x):\n    _log.append(x)\n")
-    assert run_ftlint("ff.py", cwd=tmp_path).returncode == 1
-    result = run_ftlint("--add-noqa", "ff.py", cwd=tmp_path)
+    assert run_ftlint("--min-confidence", "low", "ff.py", cwd=tmp_path).returncode == 1
+    result = run_ftlint("--min-confidence", "low", "--add-noqa", "ff.py", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert path.read_text().splitlines()[-1] == "    _log.append(x)  # noqa: FT101"
-    assert run_ftlint("ff.py", cwd=tmp_path).returncode == 0
+    assert run_ftlint("--min-confidence", "low", "ff.py", cwd=tmp_path).returncode == 0

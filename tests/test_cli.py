@@ -128,16 +128,20 @@ def test_usage_errors_exit_2(tmp_path, run_ftlint, args, needle):
 
 def test_select_ignore_and_min_confidence(tmp_path, run_ftlint):
     write(tmp_path, {"racy.py": RACY + "\n_seen = set()\n\ndef mark(v):\n    _seen.add(v)\n"})
-    everything = codes_in(run_ftlint("racy.py", cwd=tmp_path).stdout)
+    default = run_ftlint("racy.py", cwd=tmp_path).stdout
+    assert [c for *_, c in codes_in(default)] == ["FT203", "FT102"]  # medium and above
+    assert "1 less certain finding is hidden (--min-confidence low shows them)" in default
+    everything = codes_in(run_ftlint("--min-confidence", "low", "racy.py", cwd=tmp_path).stdout)
     assert [c for *_, c in everything] == ["FT203", "FT102", "FT101"]
     only = codes_in(run_ftlint("--select", "FT102", "racy.py", cwd=tmp_path).stdout)
     assert [c for *_, c in only] == ["FT102"]
     prefix = codes_in(run_ftlint("--select", "FT1", "--ignore", "FT101", "racy.py", cwd=tmp_path).stdout)
     assert [c for *_, c in prefix] == ["FT102"]
-    general = codes_in(run_ftlint("--select", "FT1", "racy.py", cwd=tmp_path).stdout)
+    general = codes_in(run_ftlint("--min-confidence", "low", "--select", "FT1", "racy.py",
+                                  cwd=tmp_path).stdout)
     assert [c for *_, c in general] == ["FT101", "FT102", "FT101"], "FT101 reports what FT203 would"
-    extended = codes_in(run_ftlint("--select", "FT102", "--extend-select", "FT101", "racy.py",
-                                   cwd=tmp_path).stdout)
+    extended = codes_in(run_ftlint("--min-confidence", "low", "--select", "FT102",
+                                   "--extend-select", "FT101", "racy.py", cwd=tmp_path).stdout)
     assert len(extended) == 3
     medium = codes_in(run_ftlint("--min-confidence", "medium", "racy.py", cwd=tmp_path).stdout)
     assert [row for _, row, _ in medium] == [6, 13]
@@ -147,7 +151,8 @@ def test_opt_in_rule_needs_its_full_code(tmp_path, run_ftlint):
     write(tmp_path, {"consts.py": "METHODS = ['GET']\n\ndef ok(m):\n    return m in METHODS\n"})
     assert run_ftlint("consts.py", cwd=tmp_path).returncode == 0
     assert run_ftlint("--select", "FT1", "consts.py", cwd=tmp_path).returncode == 0
-    proc = run_ftlint("--extend-select", "FT107", "consts.py", cwd=tmp_path)
+    proc = run_ftlint("--min-confidence", "low", "--extend-select", "FT107", "consts.py",
+                      cwd=tmp_path)
     assert proc.returncode == 1 and "FT107" in proc.stdout
 
 
@@ -349,4 +354,37 @@ def test_bundled_example_has_findings(run_ftlint):
     proc = run_ftlint("examples", cwd=ROOT)
     assert proc.returncode == 1
     codes = {c for *_, c in codes_in(proc.stdout)}
-    assert {"FT101", "FT102", "FT103", "FT105", "FT106", "FT202", "FT205", "FT206"} <= codes
+    assert {"FT101", "FT102", "FT103", "FT106", "FT202", "FT205", "FT206"} <= codes
+    every = run_ftlint("--min-confidence", "low", "examples", cwd=ROOT)
+    assert "FT105" in {c for *_, c in codes_in(every.stdout)} - codes  # low: hidden by default
+
+
+def test_fix_changes_only_what_is_shown(tmp_path, run_ftlint):
+    """A low finding (no sign that threads share the parser) is hidden by
+    default, and `--fix` leaves it alone; shown findings are fixed."""
+    source = textwrap.dedent('''\
+        class Parser:
+            def advance(self):
+                self.pos += 1
+
+
+        _cache = {}
+
+
+        def get(key):
+            if key not in _cache:
+                _cache[key] = key * 2
+            return _cache[key]
+    ''')
+    path = tmp_path / "mod.py"
+    path.write_text(source)
+    proc = run_ftlint("--fix", "mod.py", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # a file was rewritten
+    assert "Fixed 1 finding in 1 file." in proc.stdout
+    fixed = path.read_text()
+    assert "with _cache_lock:" in fixed
+    assert "    def advance(self):\n        self.pos += 1\n" in fixed  # untouched
+    assert "1 less certain finding is hidden" in proc.stdout
+    path.write_text(source)
+    run_ftlint("--fix", "--min-confidence", "low", "mod.py", cwd=tmp_path)
+    assert "self.pos += 1" in path.read_text() and "with self._lock:" in path.read_text()

@@ -13,11 +13,29 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings as hyp_settings, strategies as st
 
-from ftlint.api import fix_source, lint_source
+from dataclasses import replace
+
+from ftlint import api
 from ftlint.config import Settings
+from ftlint.diagnostics import Confidence
 from ftlint.fileio import write_atomic
 from ftlint.fixes import fixer
 from ftlint.rules import ALL_RULES
+
+
+# These tests are about what each fix does, so they fix (and check) at every
+# confidence; which findings the default level shows is tested in test_cli.
+LOW = Confidence.LOW
+
+
+def fix_source(source, path, settings=None, unsafe=False, **kwargs):
+    return api.fix_source(source, path, replace(settings or Settings(), min_confidence=LOW),
+                          unsafe, **kwargs)
+
+
+def lint_source(source, path, settings=None, **kwargs):
+    return api.lint_source(source, path, replace(settings or Settings(), min_confidence=LOW),
+                           **kwargs)
 
 
 def _src(code: str) -> str:
@@ -489,7 +507,7 @@ def test_overlapping_fix_is_reported_not_dropped() -> None:
                 _counts[key] = compute(key)
                 _total += 1
     ''')
-    one = fixer._one_pass(code, "mod.py", Settings(), False, None, None)
+    one = fixer._one_pass(code, "mod.py", Settings(min_confidence=LOW), False, None, None)
     assert [o.code for o in one.applied] == ["FT203"]
     assert [o.code for o in one.unfixed] == ["FT102"]
     assert "overlaps the fix for FT203" in one.unfixed[0].reason
@@ -647,10 +665,10 @@ def test_unsafe_fixes_only_when_asked(tmp_path, run_ftlint) -> None:
     path = tmp_path / "consts.py"
     code = 'METHODS = ["GET", "POST"]\n'
     path.write_text(code)
-    out = run_ftlint("--select", "FT107", "--fix", "--show-fixes", str(path))
+    out = run_ftlint("--min-confidence", "low", "--select", "FT107", "--fix", "--show-fixes", str(path))
     assert out.returncode == 1 and path.read_text() == code
     assert "not fixed FT107 at 1:11: the fix is unsafe; --unsafe-fixes applies it" in out.stdout
-    out = run_ftlint("--select", "FT107", "--fix", "--unsafe-fixes", str(path))
+    out = run_ftlint("--min-confidence", "low", "--select", "FT107", "--fix", "--unsafe-fixes", str(path))
     assert out.returncode == 1 and "Fixed 1 finding in 1 file." in out.stdout
     assert path.read_text() == 'METHODS = ("GET", "POST")\n'
 
@@ -1350,7 +1368,7 @@ def test_lock_added_this_run_becomes_reentrant_when_a_later_region_re_enters() -
     # lock again. The lock is ours, so it becomes an RLock.
     code = _src(POOL.format(lock="self.made = 0", guard="self.made += 1"))
     assert "threading.RLock" not in fixer.fix_source(
-        code, "mod.py", Settings(), codes=["FT201"]).new_source  # one pass: a plain Lock
+        code, "mod.py", Settings(min_confidence=LOW), codes=["FT201"]).new_source  # one pass: a plain Lock
     result = fix_source(code, "mod.py")
     assert result.error is None
     new = result.new_source

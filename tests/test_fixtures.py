@@ -9,6 +9,7 @@ import pytest
 
 from ftlint.api import lint_source
 from ftlint.config import Settings
+from ftlint.diagnostics import Confidence
 from ftlint.rules import ALL_RULES
 from ftlint.rules.base import expected_findings
 
@@ -25,7 +26,8 @@ def _codes(source: str) -> list[str]:
 
 
 def check_source(source: str, path: str) -> None:
-    result = lint_source(source, path, Settings(), codes=_codes(source), apply_noqa=False)
+    result = lint_source(source, path, Settings(min_confidence=Confidence.LOW), codes=_codes(source),
+                         apply_noqa=False)
     assert not result.error, result.diagnostics
     got = {(d.start.row, d.code): str(d.confidence) for d in result.diagnostics}
     expected = expected_findings(source)

@@ -64,9 +64,14 @@ def run_flake8(cwd: Path, *args: str, input: str | None = None) -> subprocess.Co
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
-def project(tmp: Path, files: dict[str, str], config: str = "") -> Path:
-    """Files plus a ``.flake8``, so no config from above the tmp dir leaks in."""
-    (tmp / ".flake8").write_text("[flake8]\n" + textwrap.dedent(config), encoding="utf-8")
+def project(tmp: Path, files: dict[str, str], config: str = "", every_finding: bool = True) -> Path:
+    """Files plus a ``.flake8``, so no config from above the tmp dir leaks in.
+    Unless the config sets it, the plugin reports at every confidence
+    (``every_finding=False`` keeps its default, medium)."""
+    config = textwrap.dedent(config)
+    if every_finding and "ftlint-min-confidence" not in config:
+        config = "ftlint-min-confidence = low\n" + config
+    (tmp / ".flake8").write_text("[flake8]\n" + config, encoding="utf-8")
     for name, content in files.items():
         path = tmp / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +109,7 @@ def test_findings_with_ft_codes(tmp_path):
 
 def test_same_findings_as_cli_json(tmp_path):
     project(tmp_path, {"racy.py": RACY})
-    cli = subprocess.run([ftlint_executable(), "--format", "json", "racy.py"], cwd=tmp_path,
+    cli = subprocess.run([ftlint_executable(), "--min-confidence", "low", "--format", "json", "racy.py"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120)
     expected = [(d["code"], d["location"]["row"], d["location"]["column"], d["confidence"],
                  d["message"]) for d in json.loads(cli.stdout)]
@@ -119,7 +124,7 @@ def test_same_findings_as_cli_json(tmp_path):
 def test_same_lines_as_cli_text(tmp_path):
     project(tmp_path, {"racy.py": RACY})
     env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
-    cli = subprocess.run([ftlint_executable(), "--quiet", "racy.py"], cwd=tmp_path,
+    cli = subprocess.run([ftlint_executable(), "--min-confidence", "low", "--quiet", "racy.py"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=120,
                          env={**env, "NO_COLOR": "1"})
     cli_lines = [m.group(0) for m in lines(cli.stdout)]
@@ -175,6 +180,14 @@ def test_per_file_ignores_in_config(tmp_path):
     proc = run_flake8(tmp_path, "app", "tests")
     assert [f for f in found(proc) if f[0] == "test_racy.py"] == []
     assert len([f for f in found(proc) if f[0] == "racy.py"]) == 3
+
+
+def test_default_min_confidence_is_medium(tmp_path):
+    project(tmp_path, {"racy.py": RACY}, every_finding=False)
+    assert found(run_flake8(tmp_path, "racy.py")) == [("racy.py", CHECK_THEN_ACT, "FT203"),
+                                                      ("racy.py", RMW, "FT102")]
+    low = run_flake8(tmp_path, "--ftlint-min-confidence", "low", "racy.py")
+    assert ("racy.py", APPEND, "FT101") in found(low)
 
 
 def test_min_confidence_in_config(tmp_path):
@@ -300,7 +313,7 @@ def test_defaults_without_parse_options(monkeypatch):
     monkeypatch.setattr(Plugin, "codes", None)
     results = list(Plugin(None, RACY.splitlines(keepends=True), "racy.py").run())
     assert [(row, text.split()[0]) for row, _, text, _ in results] == [
-        (CHECK_THEN_ACT, "FT203"), (RMW, "FT102"), (APPEND, "FT101")]
+        (CHECK_THEN_ACT, "FT203"), (RMW, "FT102")]  # the default hides the low FT101
     assert all(isinstance(col, int) and col >= 0 for _, col, _, _ in results)
     assert flake8_plugin.INTERNAL_ERROR == "FT000"
 

@@ -64,14 +64,14 @@ def project(tmp_path):
 
 
 def sarif_of(run_ftlint, *args, cwd):
-    proc = run_ftlint("--format", "sarif", *args, cwd=cwd, env=NO_COLOR_ENV)
+    proc = run_ftlint("--min-confidence", "low", "--format", "sarif", *args, cwd=cwd, env=NO_COLOR_ENV)
     assert proc.stderr == ""
     return proc, json.loads(proc.stdout)
 
 
 def findings_of(run_ftlint, cwd):
     """The same run as JSON: what every other format must account for."""
-    return json.loads(run_ftlint("--format", "json", ".", cwd=cwd, env=NO_COLOR_ENV).stdout)
+    return json.loads(run_ftlint("--min-confidence", "low", "--format", "json", ".", cwd=cwd, env=NO_COLOR_ENV).stdout)
 
 
 def results_by_code(log):
@@ -106,7 +106,7 @@ def parse_command(line: str) -> tuple[str, dict[str, str], str]:
 
 
 def test_github_annotations(project, run_ftlint):
-    proc = run_ftlint("--format", "github", ".", cwd=project, env=NO_COLOR_ENV)
+    proc = run_ftlint("--min-confidence", "low", "--format", "github", ".", cwd=project, env=NO_COLOR_ENV)
     assert proc.returncode == 1 and proc.stderr == ""
     commands = [parse_command(line) for line in proc.stdout.splitlines()]
     by_title = {props["title"]: (kind, props, data) for kind, props, data in commands}
@@ -280,7 +280,7 @@ def test_sarif_fingerprints_tell_twins_apart(tmp_path, run_ftlint):
 # -- junit ----------------------------------------------------------------------
 
 def test_junit_structure(project, run_ftlint):
-    proc = run_ftlint("--format", "junit", ".", cwd=project, env=NO_COLOR_ENV)
+    proc = run_ftlint("--min-confidence", "low", "--format", "junit", ".", cwd=project, env=NO_COLOR_ENV)
     assert proc.returncode == 1 and proc.stderr == ""
     assert proc.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     root = ET.fromstring(proc.stdout.encode("utf-8"))
@@ -321,7 +321,7 @@ def test_junit_clean_run(tmp_path, run_ftlint):
 # -- text -----------------------------------------------------------------------
 
 def test_text_groups_findings_by_rule(project, run_ftlint):
-    proc = run_ftlint(".", cwd=project, env=NO_COLOR_ENV)
+    proc = run_ftlint("--min-confidence", "low", ".", cwd=project, env=NO_COLOR_ENV)
     lines = proc.stdout.splitlines()
     assert lines[-1].startswith("Found ") and "in 5 files checked." in lines[-1]
     grouped = lines[lines.index("") + 1:-1]
@@ -333,9 +333,9 @@ def test_text_groups_findings_by_rule(project, run_ftlint):
 
 
 def test_text_quiet_and_statistics_unchanged(project, run_ftlint):
-    quiet = run_ftlint("--quiet", ".", cwd=project, env=NO_COLOR_ENV)
+    quiet = run_ftlint("--min-confidence", "low", "--quiet", ".", cwd=project, env=NO_COLOR_ENV)
     assert all(LINE.match(line) for line in quiet.stdout.splitlines())
-    stats = run_ftlint("--statistics", ".", cwd=project, env=NO_COLOR_ENV)
+    stats = run_ftlint("--min-confidence", "low", "--statistics", ".", cwd=project, env=NO_COLOR_ENV)
     counts = Counter((d["code"], d["name"]) for d in findings_of(run_ftlint, project))
     assert [line.split("\t") for line in stats.stdout.splitlines()] == [
         [f"{n:>5}", code, name] for (code, name), n in sorted(counts.items())]

@@ -134,7 +134,7 @@ def test_max_file_size_from_config(tmp_path, run_ftlint):
     (tmp_path / "pyproject.toml").write_text('[tool.ftlint]\nmax-file-size = "1KB"\n')
     (tmp_path / "big.py").write_text("x = 1\n" * 300)
     (tmp_path / "small.py").write_text("_cache = {}\n\ndef put(k):\n    _cache[k] = 1\n")
-    proc = run_ftlint("--format", "json", cwd=tmp_path)
+    proc = run_ftlint("--min-confidence", "low", "--format", "json", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     found = {(d["filename"].rsplit("/", 1)[-1], d["code"]): d for d in json.loads(proc.stdout)}
     assert found[("big.py", "FT002")]["message"] == (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ftlint.api import lint_source
+from ftlint.config import Settings
+from ftlint.diagnostics import Confidence
 from ftlint.rules import ALL_RULES
 from ftlint.rules.base import expected_findings
 
@@ -17,7 +19,9 @@ CASES = [(code, kind, i, ex) for code, rule in ALL_RULES.items()
                          ids=[f"{c}-{k}-{i}" for c, k, i, _ in CASES])
 def test_example(code, kind, index, example) -> None:
     source = example.source
-    result = lint_source(source, "example.py", codes=[code], apply_noqa=False)
+    # Every finding, low ones included: the markers give each one's confidence.
+    result = lint_source(source, "example.py", Settings(min_confidence=Confidence.LOW),
+                         codes=[code], apply_noqa=False)
     assert not result.error
     got = sorted((d.start.row, d.code, str(d.confidence)) for d in result.diagnostics)
     if kind == "valid":

@@ -31,7 +31,7 @@ def confidences(proc) -> dict[str, str]:
 
 
 def test_test_code_is_low_by_default_and_says_why(tmp_path, run_ftlint):
-    proc = run_ftlint("--format", "json", ".", cwd=project(tmp_path))
+    proc = run_ftlint("--min-confidence", "low", "--format", "json", ".", cwd=project(tmp_path))
     found = confidences(proc)
     assert set(found) == set(FILES)
     assert {f for f, c in found.items() if c == "low"} == TEST_FILES

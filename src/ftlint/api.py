@@ -28,9 +28,12 @@ from ftlint import gate
 from ftlint.faults import inject
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
-from ftlint.project import ModuleSummary, apply as apply_project, module_name, reachable, summarize
+from ftlint.project import (
+    ModuleSummary, apply as apply_project, module_name, reachable, startup_only, summarize,
+)
 from ftlint.rules import ALL_RULES, default_states
 from ftlint.rules.base import Finding, Rule
+from ftlint.rules.context import lower_in_coroutine
 
 
 @dataclass
@@ -39,6 +42,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: bool = False  # the file could not be read or parsed
     summary: Optional[ModuleSummary] = None
+    hidden: int = 0  # findings below min-confidence
 
 
 @dataclass
@@ -54,6 +58,11 @@ class Report:
     @property
     def checked(self) -> int:
         return len(self.files)
+
+    @property
+    def hidden(self) -> int:
+        """Findings below ``min-confidence``, not shown."""
+        return sum(f.hidden for f in self.files)
 
 
 def enabled_rules(settings: Settings) -> tuple[str, ...]:
@@ -198,6 +207,8 @@ def _analyze(source: bytes | str, path: str, settings: Settings,
     result = FileResult(path, summary=summarize(model, module or module_name(path)))
     found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
     found = _supersede(found, model, set(selected))
+    for rule, finding in found:
+        lower_in_coroutine(rule.code, finding, model)
     if not found:
         return result
     text = _decode(source, tree)
@@ -246,19 +257,23 @@ def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Se
 
 def finish(results: Sequence[FileResult], settings: Settings) -> None:
     """The project pass, then the confidence filter."""
-    threads = reachable([r.summary for r in results if r.summary is not None],
-                        settings.thread_entry_points)
+    summaries = [r.summary for r in results if r.summary is not None]
+    threads = reachable(summaries, settings.thread_entry_points)
+    tests = frozenset(r.summary.module for r in results if r.summary is not None
+                      and settings.is_test(_relative(r.path, settings.root)))
+    startup = startup_only(summaries, threads, tests)
     for r in results:
         if r.summary is not None:
             try:
                 r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
-                                              settings.not_thread_safe)
+                                              settings.not_thread_safe, startup)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if settings.test_code != "report" and settings.is_test(_relative(r.path, settings.root)):
             r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
-        r.diagnostics = [d for d in r.diagnostics
-                         if d.is_error or d.confidence >= settings.min_confidence]
+        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
+        r.hidden = len(r.diagnostics) - len(shown)
+        r.diagnostics = shown
 
 
 def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:

@@ -94,7 +94,7 @@ class Plugin:
     @classmethod
     def add_options(cls, manager: Any) -> None:
         manager.add_option(
-            "--ftlint-min-confidence", default="low", choices=("low", "medium", "high"),
+            "--ftlint-min-confidence", default="medium", choices=("low", "medium", "high"),
             parse_from_config=True,
             help="ftlint: report only findings at or above this confidence "
                  "(low, medium, high). Default: %(default)s",
@@ -157,7 +157,7 @@ def settings_from(options: Any) -> Settings:
     """ftlint settings from flake8's options (command line and ``[flake8]``)."""
     from flake8.exceptions import ExecutionError
 
-    raw_confidence = getattr(options, "ftlint_min_confidence", None) or "low"
+    raw_confidence = getattr(options, "ftlint_min_confidence", None) or "medium"
     try:
         confidence = Confidence.parse(str(raw_confidence))
     except ValueError as exc:

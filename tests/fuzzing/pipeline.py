@@ -32,7 +32,7 @@ import libcst as cst
 
 from ftlint.api import lint_source
 from ftlint.config import Settings
-from ftlint.diagnostics import INTERNAL_ERROR
+from ftlint.diagnostics import INTERNAL_ERROR, Confidence
 from ftlint.fixes import fixer
 from ftlint.rules import ALL_RULES
 
@@ -119,7 +119,7 @@ def _crash(stage: str, exc: BaseException) -> Failure:
 
 def _check(source: str) -> list[Failure]:
     try:
-        result = lint_source(source, "fuzz.py", codes=ALL)
+        result = lint_source(source, "fuzz.py", Settings(min_confidence=Confidence.LOW), codes=ALL)
     except Exception as exc:  # noqa: BLE001 - the failure we look for
         return [_crash("check", exc)]
     failures = []
@@ -176,7 +176,7 @@ def check_program(source: str) -> Optional[list[Failure]]:
     """The failures of ``source``; None if libcst cannot parse it (skipped)."""
     if not _parses(source):
         return None
-    settings = Settings()
+    settings = Settings(min_confidence=Confidence.LOW)  # every finding, every fix
     failures = _check(source)
     failures += _fix(source, "fix", False, settings)
     failures += _fix(source.encode("utf-8"), "fix --unsafe-fixes", True, settings)

@@ -179,8 +179,11 @@ def summary(report: "Report") -> str:
     noun = "file" if files == 1 else "files"
     errors = sum(1 for d in diagnostics if d.is_error)
     findings = len(diagnostics) - errors
+    hidden = getattr(report, "hidden", 0)
+    more = (f" {hidden} less certain finding{'s are' if hidden != 1 else ' is'} hidden"
+            " (--min-confidence low shows them)." if hidden else "")
     if not diagnostics:
-        return f"All checks passed ({files} {noun} checked)."
+        return f"All checks passed ({files} {noun} checked).{more}"
     by_conf = Counter(str(d.confidence) for d in diagnostics if not d.is_error)
     parts = [f"{by_conf[c]} {c}" for c in ("high", "medium", "low") if by_conf[c]]
     text = f"Found {findings} finding{'s' if findings != 1 else ''}"
@@ -191,4 +194,4 @@ def summary(report: "Report") -> str:
         text += f" {errors} file{'s' if errors != 1 else ''} could not be checked."
     if by_conf["low"] and by_conf["low"] < findings:
         text += f" (--min-confidence medium hides the {by_conf['low']} low.)"
-    return text
+    return text + more
