@@ -182,3 +182,15 @@ def test_uses_of_local(body: str, count: int) -> None:
     source = "def outer():\n" + textwrap.indent(body, "    ") + "\n"
     function = cst.parse_module(source).body[0]
     assert uses_of_local(function, "old") == count
+
+
+def test_declined_loop_guarded_once_the_write_fix_adds_the_lock() -> None:
+    """The first pass declines the loop over a Counter (its mutations are not
+    all under one lock) while it guards the unlocked write and snapshots
+    another loop with the same message; the check of that pass must not
+    count the declined loop, which the follow-up pass guards."""
+    result = _fixed_point(_fixture("declined_loop_guardable_after_write_fix.py"))
+    assert not [d for d in lint_source(result.new_source, "mod.py", LOW).diagnostics
+                if d.code in ("FT205", "FT206")]
+    assert "    with _mu:\n        if k not in CACHE:" in result.new_source
+    assert "        for key in CACHE:\n            print(key)" in result.new_source

@@ -83,7 +83,11 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
     shared: list[tuple[Fix, FixOutcome]] = []
-    alone: list[tuple[str, str, cst.CSTNode]] = []  # not fixed, and not declined
+    # Not fixed by this pass and not to be fixed again by its check: not asked
+    # for, overlapping an applied fix, or declined (a decline may rest on what
+    # another fix of this pass changes, "guard the loop and the mutations with
+    # one lock" before the mutations are guarded: the follow-up passes take it).
+    alone: list[tuple[str, str, cst.CSTNode]] = []
     seen = set()
     # In source order: an enclosing unit (the whole `if`) wins over a statement inside it.
     found.sort(key=lambda rf: (positions[id(rf[1].node)][0].row, positions[id(rf[1].node)][0].column))
@@ -102,6 +106,8 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         if fix is None or isinstance(fix, Declined):
             outcome.reason = fix.reason if fix is not None else "no fix for this rule"
             unfixed.append(outcome)
+            if fix is not None:
+                alone.append((rule.code, finding.message, finding.node))
             continue
         if fix.applicability != SAFE and not unsafe:
             outcome.reason = "the fix is unsafe; --unsafe-fixes applies it"
