@@ -29,7 +29,8 @@ from ftlint.faults import inject
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import (
-    ModuleSummary, apply as apply_project, module_name, reachable, startup_only, summarize,
+    ModuleSummary, apply as apply_project, call_graph, module_name, reachable, startup_only,
+    summarize,
 )
 from ftlint.rules import ALL_RULES, default_states
 from ftlint.rules.base import Finding, Rule
@@ -258,18 +259,20 @@ def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Se
 def finish(results: Sequence[FileResult], settings: Settings) -> None:
     """The project pass, then the confidence filter."""
     summaries = [r.summary for r in results if r.summary is not None]
-    threads = reachable(summaries, settings.thread_entry_points)
-    tests = frozenset(r.summary.module for r in results if r.summary is not None
-                      and settings.is_test(_relative(r.path, settings.root)))
-    startup = startup_only(summaries, threads, tests)
-    for r in results:
+    graph = call_graph(summaries)
+    threads = reachable(summaries, settings.thread_entry_points, graph)
+    in_tests = [settings.is_test(_relative(r.path, settings.root)) for r in results]
+    tests = frozenset(r.summary.module for r, test in zip(results, in_tests)
+                      if test and r.summary is not None)
+    startup = startup_only(summaries, threads, tests, graph)
+    for r, in_test in zip(results, in_tests):
         if r.summary is not None:
             try:
                 r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
                                               settings.not_thread_safe, startup)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
-        if settings.test_code != "report" and settings.is_test(_relative(r.path, settings.root)):
+        if settings.test_code != "report" and in_test:
             r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
         shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
         r.hidden = len(r.diagnostics) - len(shown)

@@ -139,7 +139,7 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 if name in summary.functions:
                     roots[name] = "called from the `__main__` block"
     for cls in model.class_bases:
-        base = _cli_base(cls, model)
+        base = _base_where(cls, model, _is_cli_base)
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
     for call in model.calls:
@@ -174,15 +174,8 @@ _CLI_PACKAGES = ("click", "typer", "cleo", "cliff")
 _CLI_CLASSES = frozenset({"argparse.ArgumentParser", "argparse.Action", "optparse.OptionParser"})
 
 
-def _cli_base(cls: str, model: ModuleModel, depth: int = 0) -> Optional[str]:
-    for base in model.class_bases.get(cls, ()):
-        if base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES:
-            return base
-        if depth < 10 and base in model.class_bases:
-            found = _cli_base(base, model, depth + 1)
-            if found is not None:
-                return found
-    return None
+def _is_cli_base(base: str) -> bool:
+    return base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -199,12 +192,21 @@ def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
     return (e for e in iter_subexpressions(node) if isinstance(e, cst.Call))
 
 
-def _inherits(cls: str, bases: frozenset, model: ModuleModel, depth: int = 0) -> bool:
+def _inherits(cls: str, bases: frozenset, model: ModuleModel) -> bool:
+    return _base_where(cls, model, bases.__contains__) is not None
+
+
+def _base_where(cls: str, model: ModuleModel, test, depth: int = 0) -> Optional[str]:
+    """The first base of ``cls``, through the module's own classes, that
+    passes ``test``."""
     for base in model.class_bases.get(cls, ()):
-        if base in bases or (depth < 10 and base in model.class_bases
-                             and _inherits(base, bases, model, depth + 1)):
-            return True
-    return False
+        if test(base):
+            return base
+        if depth < 10 and base in model.class_bases:
+            found = _base_where(base, model, test, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[str]:
@@ -253,7 +255,9 @@ def _node_ids(summaries: list[ModuleSummary]):
     return node_id
 
 
-def _call_graph(summaries: list[ModuleSummary], node_id) -> dict[str, list[str]]:
+def call_graph(summaries: list[ModuleSummary], node_id=None) -> dict[str, list[str]]:
+    """Function id -> the function ids it calls, across the project."""
+    node_id = node_id or _node_ids(summaries)
     graph: dict[str, list[str]] = {}
     for summary in summaries:
         for caller, target in summary.edges:
@@ -263,12 +267,14 @@ def _call_graph(summaries: list[ModuleSummary], node_id) -> dict[str, list[str]]
     return graph
 
 
-def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = ()) -> dict[str, str]:
+def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = (),
+              graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
     """Function ids (``module:qualname``) that run on other threads -> why."""
     summaries = list(summaries)
     patterns = tuple(entry_patterns)
     node_id = _node_ids(summaries)
-    graph = _call_graph(summaries, node_id)
+    if graph is None:
+        graph = call_graph(summaries, node_id)
     why: dict[str, str] = {}
     queue: deque[str] = deque()
     for summary in summaries:
@@ -295,14 +301,16 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
 
 
 def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
-                 test_modules: frozenset[str] = frozenset()) -> dict[str, str]:
+                 test_modules: frozenset[str] = frozenset(),
+                 graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
     """Function ids that run only while the program starts -> why: the
     start-up roots of each module, and functions every known caller of which
     is start-up code (a helper that only `main()` and a CLI class call).
     Callers in ``test_modules`` do not count: tests call everything.
     Functions that run on other threads are never start-up code."""
     summaries = list(summaries)
-    graph = _call_graph(summaries, _node_ids(summaries))
+    if graph is None:
+        graph = call_graph(summaries)
     callers: dict[str, set[str]] = {}
     for caller, callees in graph.items():
         if caller.partition(":")[0] in test_modules:
@@ -328,7 +336,10 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
 def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
           not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
-    declares itself not thread-safe (or drop them, by configuration)."""
+    declares itself not thread-safe (or drop them, by configuration), and
+    lower those in start-up code (``startup``, by default this module's own)."""
+    if startup is None:
+        startup = {f"{summary.module}:{q}": r for q, r in summary.startup.items()}
     kept = []
     for d in diagnostics:
         function = d.extra.get("function")
@@ -344,14 +355,9 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
                 d.confidence = ceiling
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
         elif (function and not d.is_error and d.confidence > Confidence.LOW
-              and f"{summary.module}:{function}" in (startup if startup is not None
-                                                      else _own_startup(summary))):
-            table = startup if startup is not None else _own_startup(summary)
+              and f"{summary.module}:{function}" in startup):
             d.confidence = Confidence.LOW
-            d.reason = f"{d.reason}; lowered: start-up code ({table[f'{summary.module}:{function}']})"
+            d.reason = f"{d.reason}; lowered: start-up code ({startup[f'{summary.module}:{function}']})"
         kept.append(d)
     return kept
 
-
-def _own_startup(summary: ModuleSummary) -> dict[str, str]:
-    return {f"{summary.module}:{q}": r for q, r in summary.startup.items()}

@@ -13,7 +13,7 @@ from ftlint.analysis.model import (
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
-    ImportMap, dotted,
+    ImportMap, all_params, dotted,
 )
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
@@ -316,7 +316,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.model.functions.append(function)
         frame = Frame("function", function=function,
                       saved=(self.with_locks, self.line_locks, self.checks, self.kept_checks))
-        for param in _all_params(node.params):
+        for param in all_params(node.params):
             frame.params.add(param.name.value)
             if param.default is not None:
                 mutability, kind_ = self.classify_value(param.default)
@@ -569,14 +569,6 @@ def _rank(m: Mutability) -> int:
 
 def _decorator_target(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.func if isinstance(node, cst.Call) else node
-
-
-def _all_params(params: cst.Parameters) -> Sequence[cst.Param]:
-    out = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
-            out.append(star)
-    return out
 
 
 def _bound_below(frames: list[Frame], method: Frame) -> set[str]:

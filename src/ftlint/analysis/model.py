@@ -277,10 +277,6 @@ class ModuleModel:
                 shared.setdefault(cls, f"the docstring of `{cls}` says it is thread-safe")
         return shared
 
-    @property
-    def shared_classes(self) -> set[str]:
-        return set(self.sharing_evidence)
-
     @functools.cached_property
     def type_checking_nodes(self) -> set[int]:
         """ids of the nodes in module-level ``if TYPE_CHECKING:`` blocks."""

@@ -74,6 +74,15 @@ ITER_VIEWS = frozenset({"keys", "values", "items"})
 _BUILTINS = frozenset(dir(builtins))
 
 
+def all_params(params: cst.Parameters) -> list[cst.Param]:
+    """Every parameter of a function or lambda, ``*args`` and ``**kwargs`` included."""
+    out = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star)
+    return out
+
+
 def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []

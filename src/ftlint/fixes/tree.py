@@ -9,6 +9,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.names import all_params
 
 
 @functools.cache
@@ -86,10 +87,7 @@ def uses_of_local(function: cst.FunctionDef, name: str) -> int:
 def _evaluated_outside(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The parts of a function or lambda that run in the enclosing scope."""
     out: list[cst.CSTNode] = []
-    params = node.params
-    for param in (*params.posonly_params, *params.params, *params.kwonly_params,
-                  *((params.star_arg,) if isinstance(params.star_arg, cst.Param) else ()),
-                  *((params.star_kwarg,) if params.star_kwarg is not None else ())):
+    for param in all_params(node.params):
         out += [p for p in (param.default, param.annotation) if p is not None]
     if isinstance(node, cst.FunctionDef):
         out += [d for d in node.decorators]
@@ -103,11 +101,7 @@ def _binds_own(node: cst.CSTNode, name: str) -> bool:
     """``name`` is a local of function or lambda ``node`` (a parameter, or
     bound in its own body and not declared `nonlocal`). Bindings in scopes
     nested further, and comprehension variables, are not its own."""
-    params = node.params
-    if any(p.name.value == name for p in (
-            *params.posonly_params, *params.params, *params.kwonly_params,
-            *((params.star_arg,) if isinstance(params.star_arg, cst.Param) else ()),
-            *((params.star_kwarg,) if params.star_kwarg is not None else ()))):
+    if any(p.name.value == name for p in all_params(node.params)):
         return True
     if isinstance(node, cst.Lambda):
         return False  # a walrus in it would bind there too; counting it only declines

@@ -24,7 +24,7 @@ from ftlint.rules.base import describe
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """``node`` and everything inside it, nested functions and classes left out."""
     stack = [node]
     while stack:
@@ -34,7 +34,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 
 def _suspends(node: cst.CSTNode) -> bool:
-    for n in _walk(node):
+    for n in walk_own(node):
         if isinstance(n, cst.Await):
             return True
         if isinstance(n, (cst.For, cst.With)) and n.asynchronous is not None:
@@ -76,7 +76,7 @@ def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
     """What the guarded block of a lazy initialisation does besides building
     and storing its value, in words; None when it does nothing else."""
     block = compound.node.body if isinstance(compound.node, cst.If) else compound.node
-    inside = {id(n) for n in _walk(block)}
+    inside = {id(n) for n in walk_own(block)}
     write = compound.write
     for access in model.accesses:
         if id(access.node) not in inside or not access.write or access is write:
@@ -88,7 +88,7 @@ def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
             continue
         if access.ref[0] in ("global", "class", "instance", "attr", "funcattr", "ext"):
             return f"the block also changes {describe(access.ref)}"
-    for node in _walk(block):
+    for node in walk_own(block):
         if isinstance(node, (cst.Assign, cst.AnnAssign)) and _new_instance(model, node.value):
             return ("each build makes a new instance, so callers can end up holding "
                     "different objects")

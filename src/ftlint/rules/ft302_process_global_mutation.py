@@ -11,6 +11,7 @@ from ftlint.fixes import Declined
 from ftlint.fixes.process import cwd_fix
 from ftlint.fixes.tree import inside
 from ftlint.rules.base import Example, Finding, Rule
+from ftlint.rules.context import walk_own
 
 
 class ProcessGlobalMutation(Rule):
@@ -204,14 +205,9 @@ def _restores(function: cst.CSTNode, key: tuple, later: dict) -> bool:
     return False
 
 
-def _finally_blocks(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Try) and current.finalbody is not None:
-            yield current.finalbody
-        stack.extend(c for c in current.children
-                     if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+def _finally_blocks(function: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    return (n.finalbody for n in walk_own(function)
+            if isinstance(n, cst.Try) and n.finalbody is not None)
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:
