@@ -29,12 +29,12 @@ from ftlint.faults import inject
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import (
-    ModuleSummary, apply as apply_project, call_graph, module_name, reachable, startup_only,
-    summarize,
+    ModuleSummary, apply as apply_project, call_graph, locking_containers, module_name, reachable,
+    startup_only, summarize,
 )
 from ftlint.rules import ALL_RULES, default_states
 from ftlint.rules.base import Finding, Rule
-from ftlint.rules.context import lower_in_coroutine
+from ftlint.rules.context import lower_in_coroutine, lower_in_setup
 
 
 @dataclass
@@ -138,7 +138,7 @@ def _supersede(found: list[tuple[type[Rule], Finding]], model: ModuleModel,
 
 
 def _extra(finding: Finding, model: ModuleModel) -> dict:
-    extra: dict = {}
+    extra: dict = dict(finding.facts)
     function = finding.function
     if function is not None:
         extra["function"] = function.qualname
@@ -201,15 +201,18 @@ def _analyze(source: bytes | str, path: str, settings: Settings,
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot parse: too deeply nested")
     inject("analyze", path)
+    module = module or module_name(path)
+    package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
     try:
-        model = build_model(path, tree, settings.synchronizing_decorators)
+        model = build_model(path, tree, settings.synchronizing_decorators, package)
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
-    result = FileResult(path, summary=summarize(model, module or module_name(path)))
+    result = FileResult(path, summary=summarize(model, module))
     found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
     found = _supersede(found, model, set(selected))
     for rule, finding in found:
         lower_in_coroutine(rule.code, finding, model)
+        lower_in_setup(rule.code, finding)
     if not found:
         return result
     text = _decode(source, tree)
@@ -265,11 +268,12 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
     tests = frozenset(r.summary.module for r, test in zip(results, in_tests)
                       if test and r.summary is not None)
     startup = startup_only(summaries, threads, tests, graph)
+    containers = locking_containers(summaries)
     for r, in_test in zip(results, in_tests):
         if r.summary is not None:
             try:
                 r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
-                                              settings.not_thread_safe, startup)
+                                              settings.not_thread_safe, startup, containers)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if settings.test_code != "report" and in_test:

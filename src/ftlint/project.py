@@ -42,6 +42,7 @@ class ModuleSummary:
     not_thread_safe: bool = False
     unsafe_classes: set[str] = field(default_factory=set)
     startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
+    locks_internally: frozenset[str] = frozenset()  # classes that lock inside
 
 
 def module_name(path: str) -> str:
@@ -93,6 +94,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         return ("ext", qualified) if qualified else None
 
     summary.startup = _startup(model, module, summary)
+    summary.locks_internally = model.locks_internally
     for call in model.calls:
         if call.caller is None:
             continue
@@ -333,15 +335,24 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
     return why
 
 
+def locking_containers(summaries: Iterable[ModuleSummary]) -> frozenset[str]:
+    """``module.Class`` for every class of the project that locks inside."""
+    return frozenset(f"{s.module}.{c}" for s in summaries for c in s.locks_internally)
+
+
 def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
-          not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None) -> list[Diagnostic]:
+          not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None,
+          containers: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
-    declares itself not thread-safe (or drop them, by configuration), and
-    lower those in start-up code (``startup``, by default this module's own)."""
+    declares itself not thread-safe (or drop them, by configuration), lower
+    those in start-up code (``startup``, by default this module's own), and
+    drop stores into objects of classes that lock inside (``containers``)."""
     if startup is None:
         startup = {f"{summary.module}:{q}": r for q, r in summary.startup.items()}
     kept = []
     for d in diagnostics:
+        if d.extra.get("container") in containers:
+            continue
         function = d.extra.get("function")
         declared = summary.not_thread_safe or d.extra.get("class") in summary.unsafe_classes
         if declared and not d.is_error:

@@ -42,10 +42,10 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     __thread_safe__ = False
 
     def __init__(self, path: str, module: cst.Module,
-                 sync_decorators: Sequence[str] = ()) -> None:
+                 sync_decorators: Sequence[str] = (), package: Optional[str] = None) -> None:
         self.sync_decorators = tuple(sync_decorators)
         self.model = ModuleModel(path=path, module=module)
-        self.imports = ImportMap()
+        self.imports = ImportMap(package)
         self.frames: list[Frame] = [Frame("module")]
         self.statements: list[cst.CSTNode] = []
         self.with_locks: list[str] = []
@@ -520,6 +520,9 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     # -- locks and checks ------------------------------------------------------
     def visit_If(self, node: cst.If) -> None:
         self.statements.append(node)
+        pid = _pid_compared(node.test)
+        if pid is not None:  # if self.pid != os.getpid(): self.reset()
+            self.record(pid, "pidcheck", False, True, node)
 
     def visit_Try(self, node: cst.Try) -> None:
         self.statements.append(node)
@@ -562,6 +565,21 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                         self.import_decorators)
 
 
+def _pid_compared(test: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The state an ``if`` compares with ``os.getpid()``: a fork check."""
+    while isinstance(test, cst.UnaryOperation):
+        test = test.expression
+    if isinstance(test, cst.BooleanOperation):
+        return _pid_compared(test.left) or _pid_compared(test.right)
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    sides = (test.left, test.comparisons[0].comparator)
+    if not any(isinstance(s, cst.Call) and dotted(s.func) in ("os.getpid", "getpid")
+               for s in sides):
+        return None
+    return next((s for s in sides if isinstance(s, (cst.Name, cst.Attribute))), None)
+
+
 def _rank(m: Mutability) -> int:
     return {Mutability.IMMUTABLE: 0, Mutability.UNKNOWN: 1, Mutability.MUTABLE: 2,
             Mutability.THREADSAFE: 3, Mutability.LOCK: 4}[m]
@@ -581,5 +599,7 @@ def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
 
 
 
-def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = ()) -> ModuleModel:
-    return ModelBuilder(path, module, sync_decorators).build()
+def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = (),
+                package: Optional[str] = None) -> ModuleModel:
+    """``package`` (the module's package) resolves relative imports."""
+    return ModelBuilder(path, module, sync_decorators, package).build()

@@ -60,6 +60,10 @@ class Function:
     import_time_only: bool = False  # set for private helpers used only at import
     called_under_lock: bool = False  # a private helper every caller calls locked
     constructor_helper: bool = False  # a private helper called only from __init__
+    # Set-up code of a "configure, then freeze" class (see analysis.setup):
+    # why, and the attribute its guard checks (not itself set-up state).
+    setup: Optional[str] = None
+    setup_attr: Optional[str] = None
 
     @property
     def is_private(self) -> bool:
@@ -81,6 +85,16 @@ class Function:
                 return True
             func = func.parent
         return False
+
+    @property
+    def in_setup(self) -> Optional["Function"]:
+        """The set-up method (or helper) this code belongs to, if any."""
+        func: Optional[Function] = self
+        while func is not None:
+            if func.setup is not None:
+                return func
+            func = func.parent
+        return None
 
 
 @dataclass
@@ -276,6 +290,30 @@ class ModuleModel:
             if _SAYS_THREAD_SAFE.search(docstring) and not _SAYS_NOT_THREAD_SAFE.search(docstring):
                 shared.setdefault(cls, f"the docstring of `{cls}` says it is thread-safe")
         return shared
+
+    @functools.cached_property
+    def locks_internally(self) -> frozenset[str]:
+        """Classes of this module that lock inside: they own a lock, and every
+        write of their own state after construction holds one. Storing into
+        one (``self.pools[key] = pool``) is that object's business."""
+        owners = {ref[1] for ref, b in self.bindings.items()
+                  if b.mutability is Mutability.LOCK and ref[0] in ("class", "instance")}
+        guarded: set[str] = set()
+        unguarded: set[str] = set()
+        for access in self.accesses:
+            function = access.function
+            ref = access.ref
+            if (not access.write or function is None or ref[0] not in ("class", "instance")
+                    or ref[1] not in owners or function.in_constructor):
+                continue
+            (guarded if self.access_guarded(access) else unguarded).add(ref[1])
+        return frozenset(guarded - unguarded)
+
+    @functools.cached_property
+    def constructed(self) -> dict[int, str]:
+        """id of a call node -> the class it calls, import-resolved where the
+        class is imported (``pkg.mod.Class``), else as written."""
+        return {id(c.node): c.qualified or c.callee for c in self.calls}
 
     @functools.cached_property
     def type_checking_nodes(self) -> set[int]:

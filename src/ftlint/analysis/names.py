@@ -98,9 +98,10 @@ def dotted(node: cst.BaseExpression) -> Optional[str]:
 class ImportMap:
     """Local name -> qualified name, from the module's import statements."""
 
-    def __init__(self) -> None:
+    def __init__(self, package: Optional[str] = None) -> None:
         self.aliases: dict[str, str] = {}
         self.shadowed: set[str] = set()
+        self.package = package  # the importing module's package, for relative imports
 
     def add_import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -114,10 +115,21 @@ class ImportMap:
                 self.aliases[head] = head
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
             return
-        module = dotted(node.module)
+        module = dotted(node.module) if node.module is not None else ""
         if module is None:
+            return
+        if node.relative:  # from ._collections import X, inside package `pkg`
+            if not self.package:
+                return
+            parts = self.package.split(".")
+            up = len(node.relative) - 1
+            if up >= len(parts):
+                return
+            base = ".".join(parts[:len(parts) - up])
+            module = f"{base}.{module}" if module else base
+        elif not module:
             return
         for alias in node.names:
             if not isinstance(alias.name, cst.Name):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import ImportMap
+from ftlint.analysis.setup import mark_setup_methods
 
 _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
@@ -29,6 +30,7 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
             compound.ref = compound.write.ref
     _upgrade_rebound_globals(model)
     _mark_import_time_helpers(model, runtime_refs, import_refs, import_decorators)
+    mark_setup_methods(model)
     _mark_locked_helpers(model, runtime_refs, import_refs)
     return model
 
@@ -124,8 +126,17 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             locked = [model.guarded(c.locks) or (c.caller is not None and c.caller.called_under_lock)
                       for c in sites]
             building = [c.caller is not None and c.caller.in_constructor for c in sites]
+            setting_up = [c.caller.in_setup if c.caller is not None else None for c in sites]
             if all(building):
                 function.constructor_helper = True  # like __init__ itself
+                changed = True
+            elif (function.setup is None and any(setting_up)
+                  and all(build or setup for build, setup in zip(building, setting_up))):
+                setup = next(s for s in setting_up if s is not None)
+                root = setup.setup.partition(": ")[2] if setup.setup.startswith("called only") else setup.setup
+                function.setup = (f"called only from constructors and set-up methods such as "
+                                  f"`{setup.name}()`: {root}")
+                function.setup_attr = setup.setup_attr
                 changed = True
             elif all(lock or build for lock, build in zip(locked, building)):
                 function.called_under_lock = True

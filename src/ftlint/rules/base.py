@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Iterator, Optional, Union
 
 import libcst as cst
@@ -27,6 +27,8 @@ class Finding:
     access: Optional[Access] = None
     # The fix, or why this finding has none (an unusual shape is declined).
     fix: Union[Fix, Declined, None] = None
+    # Facts the project pass needs, passed on in the diagnostic's ``extra``.
+    facts: dict = field(default_factory=dict)
 
     @classmethod
     def at(cls, access: Access, message: str, confidence: Confidence, reason: str,

@@ -67,6 +67,22 @@ def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
                           "between its steps, and its event loop runs nothing else meanwhile")
 
 
+def lower_in_setup(code: str, finding) -> None:
+    """FT2 findings on an object's own state in its set-up methods are at
+    most low: a "configure, then freeze" class is configured from one thread
+    before threads use it (see :mod:`ftlint.analysis.setup`). The attribute
+    the set-up guard checks is left alone."""
+    access = finding.access
+    if (not code.startswith("FT2") or finding.confidence <= Confidence.LOW or access is None
+            or access.ref[0] != "instance" or finding.function is None):
+        return
+    setup = finding.function.in_setup
+    if setup is None or access.ref[2] == setup.setup_attr:
+        return
+    finding.confidence = Confidence.LOW
+    finding.reason = f"{finding.reason}; lowered: set-up code ({setup.setup})"
+
+
 # Calls whose repetition only repeats output: a warning or a log line twice.
 _OUTPUT = re.compile(r"(^|\.)(warn|warning|info|debug|log|print|error|exception|critical|"
                      r"warn_explicit|showwarning)$")
@@ -76,12 +92,18 @@ def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
     """What the guarded block of a lazy initialisation does besides building
     and storing its value, in words; None when it does nothing else."""
     block = compound.node.body if isinstance(compound.node, cst.If) else compound.node
+    return block_effects(model, block, compound.ref, compound.write, singletons=True)
+
+
+def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
+                  singletons: bool = False) -> Optional[str]:
+    """What ``block`` does that is harmful to do twice, in words, besides
+    storing ``ref`` (by ``write``); None when it only computes."""
     inside = {id(n) for n in walk_own(block)}
-    write = compound.write
     for access in model.accesses:
         if id(access.node) not in inside or not access.write or access is write:
             continue
-        if access.ref == compound.ref:
+        if ref is not None and access.ref == ref:
             if access.op not in ("rebind", "setattr"):
                 return ("it fills the value after storing it, so another thread can "
                         "use it half built")
@@ -89,7 +111,8 @@ def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
         if access.ref[0] in ("global", "class", "instance", "attr", "funcattr", "ext"):
             return f"the block also changes {describe(access.ref)}"
     for node in walk_own(block):
-        if isinstance(node, (cst.Assign, cst.AnnAssign)) and _new_instance(model, node.value):
+        if (singletons and isinstance(node, (cst.Assign, cst.AnnAssign))
+                and _new_instance(model, node.value)):
             return ("each build makes a new instance, so callers can end up holding "
                     "different objects")
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):

@@ -22,8 +22,9 @@ class CheckThenAct(Rule):
         "A test on a shared container followed by an action that relies on it: "
         "`if k not in d: d[k] = v`, `if k in d: del d[k]`, `if e in s: "
         "s.remove(e)`, `if lst: lst.pop()`, `try: d[k] except KeyError: d[k] = "
-        "...`, eviction by `len()`, and `if k in d: return d[k]` when other code "
-        "deletes from `d`."
+        "...`, eviction by `len()`, `if k in d: return d[k]` when other code "
+        "deletes from `d`, and a reset after fork guarded by a pid check "
+        "(`if self.pid != os.getpid(): self.reset()`)."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "
@@ -42,7 +43,9 @@ class CheckThenAct(Rule):
         "Where the value has no side effects, one atomic call replaces the pair "
         "(safe): `d.setdefault(k, v)`, `d.pop(k, None)`, `s.discard(e)`, and "
         "`try: x = lst.pop() except IndexError` for `if lst: x = lst.pop()`. "
-        "Otherwise the whole `if` goes under a lock (safe)."
+        "Otherwise the whole `if` goes under a lock (safe). A reset guarded by "
+        "a pid check has no automatic fix: the reset usually takes locks of its "
+        "own, so the lock over the check and the reset must be chosen by hand."
     )
     use_instead = '''
         def register(name, handler):
@@ -120,6 +123,23 @@ class CheckThenAct(Rule):
                         self._items[key] = object()
                         return self._items[key]
         ''', "try/except KeyError"),
+        Example('''
+            import os
+            import threading
+
+            class Pool:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.pid = os.getpid()
+
+                def get(self):
+                    if self.pid != os.getpid():  # expect: FT203[medium]
+                        self.reset()
+
+                def reset(self):
+                    with self._lock:
+                        self.pid = os.getpid()
+        ''', "a reset after fork: two threads of the child both reset"),
     )
 
     FIX_EXAMPLES = (
@@ -205,3 +225,24 @@ class CheckThenAct(Rule):
             if isinstance(finding.fix, Declined):
                 finding.fix = wrap_fix(model, compound.ref, compound.node, access)
             yield finding
+        yield from _fork_checks(self, model)
+
+
+def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
+    """``if self.pid != os.getpid(): self.reset()``: after a fork, two
+    threads of the child can both see the parent's pid and both reset."""
+    checks = [a for a in model.accesses if a.op == "pidcheck"]
+    # Double-checked: the same check again under a lock makes the first one a fast path.
+    rechecked = {(a.ref, id(a.function)) for a in checks if model.access_guarded(a)}
+    for access in checks:
+        if (access.ref[0] not in ("instance", "class", "global") or model.access_guarded(access)
+                or not is_shared_write(model, access)
+                or (access.ref, id(access.function)) in rechecked):
+            continue
+        confidence, reason = shared_object_confidence(model, access)
+        finding = Finding.at(access, rule.message.format(name=describe(access.ref)), confidence,
+                             "a reset after fork: two threads of the child process can both see "
+                             f"the parent's pid and both reset; {reason}")
+        finding.fix = Declined("hold one lock over the pid check and the reset, and check "
+                               "again under it; the reset must not take that lock itself")
+        yield finding

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
 from ftlint.fixes.locks import double_checked_fix
-from ftlint.rules.context import lazy_init_confidence
+from ftlint.rules.context import block_effects, lazy_init_confidence
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -16,8 +18,9 @@ class LazyAttributeInit(Rule):
     message = "Attribute {name} is initialised lazily without a lock; threads can build it twice"
     summary = (
         "`if self._x is None: self._x = build()`, `if cls._instance is None: "
-        "cls._instance = cls()` singletons, and the same through `hasattr` or "
-        "`getattr(..., None)`."
+        "cls._instance = cls()` singletons, the same through `hasattr` or "
+        "`getattr(..., None)`, and `functools.cached_property` (or a look-alike "
+        "such as `reify`) whose computation has side effects."
     )
     rationale = (
         "Two threads both see the attribute unset and both build it. A "
@@ -34,14 +37,17 @@ class LazyAttributeInit(Rule):
         "build and store the value (it calls something, changes other shared "
         "state, or fills the value after storing it). Low when the block only "
         "builds and stores a value (duplicate work only), and for objects with "
-        "no sign that several threads use them."
+        "no sign that several threads use them. A cached property is medium when "
+        "its body has side effects and its class shows that it is shared, and "
+        "low otherwise."
     )
     fix = "safe"
     fix_doc = (
         "Double-checked locking: keep the unlocked fast path, take the lock, "
         "test again, then build. Safe: with one thread nothing changes. "
         "`functools.cached_property` is not a fix: since Python 3.12 it no "
-        "longer locks."
+        "longer locks. A cached property itself has no automatic fix: keep "
+        "the side effects out of it, or compute under a lock of the object."
     )
     use_instead = '''
         import threading
@@ -101,6 +107,19 @@ class LazyAttributeInit(Rule):
                         self._session = open_session()  # expect: FT204[low]
                     return self._session
         ''', "through hasattr"),
+        Example('''
+            import functools
+            import logging
+
+            class Client:
+                """One client for the whole application; thread-safe."""
+
+                @functools.cached_property
+                def log(self):  # expect: FT204[medium]
+                    log = logging.getLogger("client")
+                    log.addHandler(logging.StreamHandler())
+                    return log
+        ''', "a cached property whose computation installs a handler, twice"),
     )
 
     FIX_EXAMPLES = (
@@ -150,3 +169,41 @@ class LazyAttributeInit(Rule):
                                  confidence, reason)
             finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
             yield finding
+        yield from _cached_properties(self, model)
+
+
+# functools.cached_property has had no lock since Python 3.12; the look-alikes
+# of web frameworks and ORMs never had one.
+CACHED_PROPERTIES = frozenset({
+    "cached_property", "cachedproperty", "reify", "lazy_property", "lazyproperty",
+    "memoized_property", "memoized_attribute", "cached_attribute",
+})
+
+
+def _cached_properties(rule: LazyAttributeInit, model: ModuleModel) -> Iterator[Finding]:
+    """A cached property computes on first access, with no lock: two threads
+    can both compute it. That costs duplicate work, unless the computation
+    has side effects, which then happen twice."""
+    for function in model.functions:
+        cls = function.class_name
+        if cls is None or not any(d.rpartition(".")[2] in CACHED_PROPERTIES
+                                  for d in function.decorators):
+            continue
+        name = describe(("instance", cls, function.name))
+        effects = block_effects(model, function.node.body)
+        if effects is None:
+            confidence, reason = Confidence.LOW, ("a cached property computes on first access "
+                                                  "without a lock, but only computes: "
+                                                  "duplicate work only")
+        else:
+            evidence = model.sharing_evidence.get(cls)
+            confidence = Confidence.MEDIUM if evidence else Confidence.LOW
+            reason = (f"a cached property computes on first access without a lock (since "
+                      f"Python 3.12), so two threads can both run it; {effects}; "
+                      + (f"{evidence}, so its objects are meant to be shared between threads"
+                         if evidence else "no sign yet that several threads use this object"))
+        finding = Finding(function.node.name, rule.message.format(name=name), confidence,
+                          reason, function)
+        finding.fix = Declined("compute it under a lock of the object and check again "
+                               "inside, or keep side effects out of the property")
+        yield finding

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import Example, Finding, Rule, describe, is_shared_write, where
 
@@ -15,8 +16,10 @@ class InconsistentLocking(Rule):
     message = "{name} is written under a lock elsewhere but without one here"
     summary = (
         "State that one place writes while holding a lock and another place "
-        "writes without it. The guarded write is never reported, only the "
-        "unguarded one."
+        "writes without it, or under a different lock that excludes nothing. "
+        "The guarded write is never reported, only the other one. A method call "
+        "on the state (`self.pools.clear()`) and a store into an object whose "
+        "class locks inside are that object's business, not writes."
     )
     rationale = (
         "A lock protects state only if every access takes it. The author "
@@ -25,12 +28,19 @@ class InconsistentLocking(Rule):
         "then reads torn or lost updates. This is RacerD's strongest signal, "
         "and on the free-threaded build the race is real, not theoretical."
     )
-    confidence_doc = "always high: the code itself says the state is shared and needs the lock."
+    confidence_doc = (
+        "high: the code itself says the state is shared and needs the lock. Low "
+        "in set-up code of a \"configure, then freeze\" class: a method that "
+        "refuses to run once the object is started, a `@setupmethod`, a "
+        "registration method that marks the object dirty for a locked rebuild, "
+        "and private helpers that only these and constructors call."
+    )
     fix = "safe"
     fix_doc = (
         "Take the same lock around the unguarded write (the fix reuses the "
         "existing lock rather than adding one). Safe: with one thread nothing "
-        "changes."
+        "changes. A write under a second lock has no automatic fix: which of "
+        "the two locks is meant is the author's call."
     )
     use_instead = '''
         def reset(self):
@@ -112,6 +122,26 @@ class InconsistentLocking(Rule):
             def drop(key):
                 _state.pop(key, None)  # expect: FT205[high]
         ''', "module state"),
+        Example('''
+            import threading
+
+            _check_lock = threading.Lock()
+            _reset_lock = threading.Lock()
+            _claimed = False
+
+            def claim():
+                global _claimed
+                with _check_lock:
+                    if not _claimed:
+                        _claimed = True
+                        return True
+                return False
+
+            def reset():
+                global _claimed
+                with _reset_lock:
+                    _claimed = False  # expect: FT205[high]
+        ''', "a flag checked under one lock and written under another"),
     )
 
     FIX_EXAMPLES = (
@@ -159,6 +189,7 @@ class InconsistentLocking(Rule):
             guarded = [w for w in writes if model.access_guarded(w)]
             if not guarded:
                 continue
+            yield from self._other_lock(model, ref, guarded)
             example = guarded[0]
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
@@ -166,6 +197,9 @@ class InconsistentLocking(Rule):
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
                 if model.access_guarded(access) or not _is_write(model, access):
+                    continue
+                container = _container_class(model, access)
+                if container in model.locks_internally:
                     continue
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
@@ -175,7 +209,60 @@ class InconsistentLocking(Rule):
                                      f"{where(example)} writes it holding {locks}; this write does not")
                 finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
                                        reuse=tuple(held))
+                if container is not None and "." in container:
+                    # The project pass drops it if that class locks inside.
+                    finding.facts["container"] = container
                 yield finding
+
+
+    def _other_lock(self, model: ModuleModel, ref, guarded: list[Access]) -> Iterator[Finding]:
+        """Writes under two different locks: neither excludes the other."""
+        held = [(w, {k for k in w.locks if model.is_lock(k)}) for w in guarded]
+        if any(not locks or any(_may_alias(model, k) for k in locks) for _, locks in held):
+            return  # a helper called under some lock, or a lock that may wrap another
+        counts: dict[str, int] = {}
+        for _, locks in held:
+            for k in locks:
+                counts[k] = counts.get(k, 0) + 1
+        order = {k: i for i, k in reversed(list(enumerate(k for _, ls in held for k in sorted(ls))))}
+        main = max(counts, key=lambda k: (counts[k], -order[k]))
+        first = next(w for w, locks in held if main in locks)
+        for access, locks in held:
+            if main in locks or not _is_write(model, access):
+                continue
+            other = ", ".join(f"`{k}`" for k in sorted(locks))
+            name = describe(ref)[0].upper() + describe(ref)[1:]
+            finding = Finding.at(
+                access, f"{name} is written under two different locks, which do not exclude "
+                        "each other", Confidence.HIGH,
+                f"{where(first)} writes it holding `{main}`; this write holds {other} instead, "
+                "and the two locks do not exclude each other")
+            finding.fix = Declined(f"use `{main}` here too, or one lock for both; which lock "
+                                   "is meant is the author's call")
+            yield finding
+
+
+def _may_alias(model: ModuleModel, key: str) -> bool:
+    """A lock built from another (``Condition(self._mutex)``), or one ftlint
+    cannot see being built: it may be the same lock under another name."""
+    if key.startswith("@"):
+        return True
+    binding = model.lock_bindings.get(key)
+    return binding is None or bool(getattr(binding.node, "args", ()))
+
+
+_ITEM_OPS = ("setitem", "delitem", "augitem")
+
+
+def _container_class(model: ModuleModel, access: Access) -> Optional[str]:
+    """The class of the object an item store goes into, when the object was
+    built by a call to a class (``self.pools = Container()``)."""
+    if access.op not in _ITEM_OPS:
+        return None
+    binding = model.binding(access.ref)
+    if binding is None or binding.mutability is not Mutability.UNKNOWN:
+        return None
+    return model.constructed.get(id(binding.node))
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
