@@ -16,6 +16,7 @@ from ftlint.rules.ft203_check_then_act import CheckThenAct
 from ftlint.rules.ft204_lazy_attribute_init import LazyAttributeInit
 from ftlint.rules.ft205_inconsistent_locking import InconsistentLocking
 from ftlint.rules.ft206_unguarded_iteration import UnguardedIteration
+from ftlint.rules.ft207_publish_before_populate import PublishBeforePopulate
 from ftlint.rules.ft301_shared_iterator import SharedIterator
 from ftlint.rules.ft302_process_global_mutation import ProcessGlobalMutation
 from ftlint.rules.ft303_switch_interval_reliance import SwitchIntervalReliance
@@ -38,6 +39,7 @@ ALL_RULES: dict[str, type[Rule]] = {
         LazyAttributeInit,
         InconsistentLocking,
         UnguardedIteration,
+        PublishBeforePopulate,
         SharedIterator,
         ProcessGlobalMutation,
         SwitchIntervalReliance,
