@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from ftlint.analysis.keys import strip_view
+from ftlint.analysis.keys import expr_key, strip_view
 from ftlint.analysis.model import (
     Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
@@ -131,10 +131,14 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     def record(self, target: cst.BaseExpression, op: str, write: bool, atomic: bool,
                node: cst.CSTNode, value: Optional[cst.BaseExpression] = None) -> None:
         element = ""
+        target = self.unalias(target)
         ref = self.raw_ref(target)
-        if ref is None and isinstance(target, cst.Subscript):
-            # G[k].append(x): a write to an element of a shared container.
-            ref = self.raw_ref(target.value)
+        inner = target
+        while ref is None and isinstance(inner, cst.Subscript):
+            # G[k].append(x), G[k][j].append(x): a write to an element of a
+            # shared container (which a defaultdict also fills).
+            inner = inner.value
+            ref = self.raw_ref(inner)
             element = "item."
         if ref is None:
             return
@@ -152,6 +156,52 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         else:
             self.model.accesses.append(access)
         self.match_check(target, access)
+
+    def unalias(self, target: cst.BaseExpression) -> cst.BaseExpression:
+        """Through a local alias, the shared container itself: `data.pop(k)`
+        after `data = self._data` is `self._data.pop(k)`."""
+        aliases = self.frame.container_aliases
+        if not aliases:
+            return target
+        if isinstance(target, cst.Name):
+            return aliases.get(target.value, target)
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            alias = aliases.get(target.value.value)
+            if alias is not None:
+                return target.with_changes(value=alias)
+        return target
+
+    def rekey(self, key: Optional[tuple]) -> Optional[tuple]:
+        """A check key with local aliases replaced by what they alias."""
+        aliases = self.frame.container_aliases
+        if not aliases or key is None:
+            return key
+        if key[0] == "N" and key[1] in aliases:
+            return expr_key(aliases[key[1]]) or key
+        if key[0] in ("A", "S"):
+            base = self.rekey(key[1])
+            return key if base is key[1] else (key[0], base) + key[2:]
+        return key
+
+    def note_container_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """`data = self._data` or `dmap = MAPS[fmt]` in a function: later
+        operations on the local are operations on the shared container."""
+        frame = self.frame
+        if not isinstance(target, cst.Name) or target.value in frame.globals:
+            return
+        base = value
+        while isinstance(base, cst.Subscript) and len(base.slice) == 1:
+            base = base.value  # an element, or an element of an element
+        shared = False
+        if isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name):
+            method = self.method_frame()
+            shared = method is frame and base.value.value == frame.function.self_name
+        elif isinstance(base, cst.Name) and base.value not in frame.locals | frame.params:
+            binding = self.model.bindings.get(("global", base.value))
+            shared = binding is not None and binding.mutability in (Mutability.MUTABLE,
+                                                                   Mutability.UNKNOWN)
+        if shared:
+            frame.container_aliases[target.value] = value
 
     def record_target(self, target: cst.BaseExpression, op: str, atomic: bool,
                       node: cst.CSTNode, value: Optional[cst.BaseExpression] = None) -> None:
@@ -406,6 +456,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 self.bind_names(target.target, node.value, node)
             self.record_target(target.target, "rebind", True, node, node.value)
             self.check_rmw(target.target, node.value, node)
+        if frame.kind == "function" and len(node.targets) == 1:
+            self.note_container_alias(node.targets[0].target, node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is None:

@@ -136,6 +136,14 @@ def classify(check: str, op: str, write: bool) -> Optional[str]:
 
 
 def handler_catches_lookup(node: cst.Try) -> bool:
+    return _catches(node, ("KeyError", "LookupError", "IndexError"))
+
+
+def handler_catches_attribute(node: cst.Try) -> bool:
+    return _catches(node, ("AttributeError",))
+
+
+def _catches(node: cst.Try, wanted: tuple[str, ...]) -> bool:
     for handler in node.handlers:
         caught = handler.type
         names = []
@@ -148,6 +156,6 @@ def handler_catches_lookup(node: cst.Try) -> bool:
                 names.append(value.value)
             elif isinstance(value, cst.Attribute):
                 names.append(value.attr.value)
-        if any(n in ("KeyError", "LookupError", "IndexError") for n in names):
+        if any(n in wanted for n in names):
             return True
     return False

@@ -11,7 +11,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ftlint.analysis.checks import classify, handler_catches_lookup, test_keys
+from ftlint.analysis.checks import (
+    classify, handler_catches_attribute, handler_catches_lookup, test_keys,
+)
 from ftlint.analysis.keys import expr_key, iter_subexpressions, read_keys
 from ftlint.analysis.model import Access, Compound
 
@@ -27,7 +29,8 @@ class CheckTracking:
             check = keys.get(key)
             if check is None:
                 continue
-            kind = classify(check, access.op, access.write)
+            # `if k in m[f]: m[f].pop(k)`: the check and the act are on the element.
+            kind = classify(check, access.op.removeprefix("item."), access.write)
             if kind is not None:
                 self.model.compounds.append(Compound(
                     kind=kind, ref=access.ref, node=node, write=access,
@@ -35,6 +38,11 @@ class CheckTracking:
                     detail="try/except KeyError" if isinstance(node, cst.Try) else check,
                 ))
             return
+
+    def rekeyed(self, keys: dict) -> dict:
+        if not self.frame.container_aliases:
+            return keys
+        return {self.rekey(k): kind for k, kind in keys.items()}
 
     def keep_or_close_check(self, guard: bool) -> None:
         """After a guard clause the rest of the block runs only when the
@@ -78,6 +86,7 @@ class CheckTracking:
             alias = self.frame.aliases.get(key[1]) if key[0] == "N" else None
             if alias is not None:  # `pool = self.pools.get(k)` then `if pool:`
                 keys.setdefault(alias, "contains")
+        keys = self.rekeyed(keys)
         self.checks.append((keys, node, self.held()))
         test = node.test
         acquired = None
@@ -93,7 +102,7 @@ class CheckTracking:
     def visit_While(self, node: cst.While) -> None:
         self.loop_depth += 1
         self.statements.append(node)
-        self.checks.append((test_keys(node.test), node, self.held()))
+        self.checks.append((self.rekeyed(test_keys(node.test)), node, self.held()))
 
     def leave_While(self, node: cst.While) -> None:
         self.loop_depth -= 1
@@ -102,16 +111,23 @@ class CheckTracking:
 
     def visit_Try_handlers(self, node: cst.Try) -> None:
         keys = {}
-        if handler_catches_lookup(node):
+        lookup, attribute = handler_catches_lookup(node), handler_catches_attribute(node)
+        if lookup or attribute:
             for expr in iter_subexpressions(node.body):
-                if isinstance(expr, cst.Subscript):
-                    key = expr_key(expr.value)
+                if lookup and isinstance(expr, cst.Subscript):
+                    key = self.rekey(expr_key(expr.value))
                     if key is not None:
                         keys[key] = "contains"
+                elif attribute and isinstance(expr, cst.Attribute):
+                    # try: self._lock except AttributeError: self._lock = Lock()
+                    key = self.rekey(expr_key(expr))
+                    if key is not None:
+                        keys.setdefault(key, "none")
         self.checks.append((keys, node, self.held()))
 
     def leave_Try_handlers(self, node: cst.Try) -> None:
-        self.keep_or_close_check(handler_catches_lookup(node) and _exits(node.body))
+        self.keep_or_close_check((handler_catches_lookup(node) or handler_catches_attribute(node))
+                                 and _exits(node.body))
 
     def note_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """`x = d.get(k)` / `x = d[k]`: a later test of `x` checks `d`."""
@@ -137,7 +153,7 @@ class CheckTracking:
 
     def record_getitem(self, node: cst.Subscript) -> None:
         # Only reads under a membership check matter (`if k in d: return d[k]`).
-        key = expr_key(node.value)
+        key = self.rekey(expr_key(node.value))
         if key is None:
             return
         for keys, _, _ in self.checks:

@@ -28,6 +28,8 @@ class Frame:
     mutable_defaults: dict[str, Binding] = field(default_factory=dict)
     pending: list[Access] = field(default_factory=list)
     aliases: dict[str, tuple] = field(default_factory=dict)  # x = d.get(k): x -> key of d
+    # Locals bound to shared containers: `data = self._data`, `m = MAPS[fmt]`.
+    container_aliases: dict[str, cst.BaseExpression] = field(default_factory=dict)
     global_reads: dict[str, int] = field(default_factory=dict)  # reads of `global` names
     thread_ids: set[str] = field(default_factory=set)  # tid = threading.get_ident()
     # Locals bound to an iterator or generator, and to a new lock.
@@ -40,6 +42,7 @@ class Frame:
 
     def bind(self, name: str) -> None:
         self.locals.add(name)
+        self.container_aliases.pop(name, None)
         if name in self.params:
             self.reassigned.add(name)
 

@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from ftlint.analysis.model import Compound, ModuleModel
+from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import describe
@@ -91,8 +91,12 @@ _OUTPUT = re.compile(r"(^|\.)(warn|warning|info|debug|log|print|error|exception|
 def lazy_init_effects(model: ModuleModel, compound: Compound) -> Optional[str]:
     """What the guarded block of a lazy initialisation does besides building
     and storing its value, in words; None when it does nothing else."""
+    write = compound.write
+    if write is not None and write.assigned is not None and write.assigned[0] is Mutability.LOCK:
+        return ("the value is a lock: two threads can each make one and hold different "
+                "locks, which exclude nothing")
     block = compound.node.body if isinstance(compound.node, cst.If) else compound.node
-    return block_effects(model, block, compound.ref, compound.write, singletons=True)
+    return block_effects(model, block, compound.ref, write, singletons=True)
 
 
 def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,

@@ -217,7 +217,10 @@ class InconsistentLocking(Rule):
 
     def _other_lock(self, model: ModuleModel, ref, guarded: list[Access]) -> Iterator[Finding]:
         """Writes under two different locks: neither excludes the other."""
-        held = [(w, {k for k in w.locks if model.is_lock(k)}) for w in guarded]
+        held = [(w, {k for k in w.locks if model.is_lock(k)}) for w in guarded
+                if _is_write(model, w)]
+        if not held:
+            return
         if any(not locks or any(_may_alias(model, k) for k in locks) for _, locks in held):
             return  # a helper called under some lock, or a lock that may wrap another
         counts: dict[str, int] = {}
@@ -228,7 +231,7 @@ class InconsistentLocking(Rule):
         main = max(counts, key=lambda k: (counts[k], -order[k]))
         first = next(w for w, locks in held if main in locks)
         for access, locks in held:
-            if main in locks or not _is_write(model, access):
+            if main in locks:
                 continue
             other = ", ".join(f"`{k}`" for k in sorted(locks))
             name = describe(ref)[0].upper() + describe(ref)[1:]
