@@ -327,7 +327,7 @@ def test_rule_and_rules(run_ftlint):
     assert table.returncode == 0
     assert [line.split()[0] for line in table.stdout.splitlines()[1:]] == [
         "FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT107", "FT201", "FT202",
-        "FT203", "FT204", "FT205", "FT206", "FT301", "FT302", "FT303", "FT304", "FT305"]
+        "FT203", "FT204", "FT205", "FT206", "FT207", "FT301", "FT302", "FT303", "FT304", "FT305"]
 
 
 def test_version_help_and_module(tmp_path, run_ftlint):

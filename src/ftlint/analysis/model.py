@@ -67,7 +67,8 @@ class Function:
 
     @property
     def is_private(self) -> bool:
-        return any(part.startswith("_") and not part.startswith("__")
+        # `_helper` and name-mangled `__helper`, but not `__init__`.
+        return any(part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
                    for part in self.qualname.split("."))
 
     @property
@@ -308,6 +309,12 @@ class ModuleModel:
                 continue
             (guarded if self.access_guarded(access) else unguarded).add(ref[1])
         return frozenset(guarded - unguarded)
+
+    @functools.cached_property
+    def property_setters(self) -> frozenset[tuple[str, str]]:
+        """(Class, name) of properties with a setter: assigning one calls it."""
+        return frozenset((f.class_name, f.name) for f in self.functions
+                         if f.class_name and f"{f.name}.setter" in f.decorators)
 
     @functools.cached_property
     def constructed(self) -> dict[int, str]:

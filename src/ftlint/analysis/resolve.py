@@ -109,8 +109,8 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     for call in model.calls:
         if call.callee.count(".") <= 1:
             calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
-    helpers = [f for f in model.functions
-               if f.name.startswith("_") and not f.name.startswith("__")]
+    helpers = [f for f in model.functions  # `_helper` and name-mangled `__helper`
+               if f.name.startswith("_") and not (f.name.startswith("__") and f.name.endswith("__"))]
     changed = True
     while changed:  # helpers calling helpers: iterate to a fixed point
         changed = False

@@ -120,10 +120,45 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
             return ("each build makes a new instance, so callers can end up holding "
                     "different objects")
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-            name = dotted(node.value.func) or ""
+            func = node.value.func
+            name = dotted(func) or (f"….{func.attr.value}" if isinstance(func, cst.Attribute) else "")
             if not _OUTPUT.search(name):
                 return f"the block also calls `{name or 'a function'}()`, which runs twice"
     return None
+
+
+_LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)
+
+
+def _constant(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
+    """A literal, or a module-level name bound once to one (``STOPPED``)."""
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    if isinstance(value, _LITERALS):
+        return True
+    if isinstance(value, cst.Name):
+        if value.value in ("None", "True", "False"):
+            return True
+        binding = model.bindings.get(("global", value.value))
+        return binding is not None and isinstance(binding.node, _LITERALS)
+    return False
+
+
+def constant_set_confidence(model: ModuleModel, compound: Compound, confidence: Confidence,
+                            reason: str) -> tuple[Confidence, str]:
+    """A check-then-set that stores a constant and does nothing else (bar a
+    warning or a log line) ends the same whichever thread wins: low."""
+    write = compound.write
+    if compound.kind != "check-then-set" or write is None or not isinstance(compound.node, cst.If):
+        return confidence, reason
+    if not isinstance(write.node, (cst.Assign, cst.AnnAssign)) or not _constant(model, write.node.value):
+        return confidence, reason
+    if id(write.node) not in {id(n) for n in walk_own(compound.node.body)}:
+        return confidence, reason  # after a guard clause: the rest of the function acts
+    if block_effects(model, compound.node.body, compound.ref, write) is not None:
+        return confidence, reason
+    return Confidence.LOW, (f"{reason}, but every thread stores the same constant and the "
+                            "block does nothing else: the outcome is the same")
 
 
 def _new_instance(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import Example, Finding, Rule, describe
 
 
@@ -120,9 +121,10 @@ class GlobalReadModifyWrite(Rule):
                     or model.access_guarded(write)):
                 continue
             what = "a read-modify-write" if compound.kind == "rmw" else "a check followed by a set"
-            finding = Finding.at(
-                write, self.message.format(name=describe(compound.ref)), Confidence.MEDIUM,
-                f"{what} of a global: another thread can write between the read and the store",
-            )
+            confidence, reason = constant_set_confidence(
+                model, compound, Confidence.MEDIUM,
+                f"{what} of a global: another thread can write between the read and the store")
+            finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                 confidence, reason)
             finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
             yield finding

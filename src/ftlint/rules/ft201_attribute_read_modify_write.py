@@ -4,6 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
@@ -137,7 +138,9 @@ class AttributeReadModifyWrite(Rule):
                 continue
             confidence, reason = shared_object_confidence(model, write)
             what = "read-modify-write" if compound.kind == "rmw" else "check-then-set"
+            confidence, reason = constant_set_confidence(
+                model, compound, confidence, f"a {what}: concurrent updates are lost; {reason}")
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
-                                 confidence, f"a {what}: concurrent updates are lost; {reason}")
+                                 confidence, reason)
             finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
             yield finding

@@ -276,6 +276,8 @@ def _is_write(model: ModuleModel, access: Access) -> bool:
     op = access.op
     if op.startswith("item."):
         return False  # d[k].append(x): the element's own method
+    if op == "setattr" and tuple(access.ref[1:]) in model.property_setters:
+        return False  # `self.state = s` calls the property's setter, which may lock
     if op not in MUTATORS:
         return True
     binding = model.binding(access.ref)
