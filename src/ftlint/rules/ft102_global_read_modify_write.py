@@ -26,7 +26,9 @@ class GlobalReadModifyWrite(Rule):
     )
     confidence_doc = (
         "medium for an unguarded read-modify-write or check-then-set of a "
-        "global at run time."
+        "global at run time. Low for a check-then-set that stores a constant "
+        "and does nothing else in its block (a warning or a log line aside): "
+        "whichever thread wins, the outcome is the same."
     )
     fix = "safe"
     fix_doc = (

@@ -28,7 +28,9 @@ class AttributeReadModifyWrite(Rule):
     )
     confidence_doc = (
         "high when the method is reachable from a thread entry point; medium for "
-        "a public method, or state on a class or module object; low otherwise."
+        "a public method, or state on a class or module object; low otherwise. "
+        "A check-then-set that stores a constant and does nothing else in its "
+        "block is low: whichever thread wins, the outcome is the same."
     )
     fix = "safe"
     fix_doc = (
