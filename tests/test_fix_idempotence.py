@@ -194,3 +194,15 @@ def test_declined_loop_guarded_once_the_write_fix_adds_the_lock() -> None:
                 if d.code in ("FT205", "FT206")]
     assert "    with _mu:\n        if k not in CACHE:" in result.new_source
     assert "        for key in CACHE:\n            print(key)" in result.new_source
+
+
+def test_declined_write_back_under_the_rule_of_a_fixed_one() -> None:
+    """`self.names.add(v)` is FT104, declined as one atomic operation; once
+    the check-then-act fix of the pass locks a write of the class's `names`,
+    it is FT205, like the fixed `self.names |= {v}`. The check of that pass
+    must not count it: the follow-up pass guards it."""
+    result = _fixed_point(_fixture("declined_write_back_under_fixed_rule.py"))
+    assert not [d for d in lint_source(result.new_source, "mod.py", LOW).diagnostics
+                if d.code in ("FT104", "FT203", "FT205")]
+    assert "        with self._lock:\n            self.names |= {v}\n            self.names.add(v)\n" \
+        in result.new_source

@@ -42,8 +42,9 @@ class _Pass:
     created: frozenset = frozenset()  # keys of the locks this pass added
     after: Optional[object] = None  # the FileResult of checking new_source, once verified
     # (code, row, column) in new_source of the findings this pass left
-    # alone: not asked for (below the confidence wanted, say), or left for
-    # the next pass because their fix overlapped one it applied.
+    # alone: not asked for (below the confidence wanted, say), declined, or
+    # left for the next pass because their fix overlapped one it applied;
+    # under the code of each fixed finding about the same state.
     left_alone: frozenset = frozenset()
 
 
@@ -150,10 +151,16 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     applied = sorted([o for _, o in chosen] + [o for _, o in shared], key=lambda o: (o.row, o.column))
     created = frozenset(s.key for f, _ in chosen
                         for s in (*f.module_statements, *f.class_statements, *f.init_statements))
-    fixed = {_key(o.code, o.message) for o in applied}
+    # A finding left alone may say the same as a fixed one, or come back under
+    # the rule of a fixed one about the same state: a declined FT104 on
+    # `self.names.add(v)` is FT205 once another fix of this pass locks a write
+    # of `names`. Either way it is left alone under the fixed one's code.
+    fixed_codes: dict[str, set[str]] = {}
+    for o in applied:
+        fixed_codes.setdefault(_subject(_key(o.code, o.message)), set()).add(o.code)
+    left = [(code, n) for c, m, n in alone for code in fixed_codes.get(_subject(_key(c, m)), ())]
     return _Pass(new_source, applied, unfixed, before, fresh | created,
-                 left_alone=_where_now(new_tree, [(c, n) for c, m, n in alone
-                                                  if _key(c, m) in fixed]))
+                 left_alone=_where_now(new_tree, left))
 
 
 def _where_now(new_tree: cst.Module, findings: list[tuple[str, cst.CSTNode]]) -> frozenset:
