@@ -19,7 +19,7 @@ from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
 from ftlint.analysis.walk import Walker
-from ftlint.analysis.compounds import CheckTracking
+from ftlint.analysis.compounds import CheckTracking, block_exits
 from ftlint.analysis.locking import LockTracking
 
 _DISPLAYS = {
@@ -50,6 +50,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.statements: list[cst.CSTNode] = []
         self.with_locks: list[str] = []
         self.line_locks: list[list[str]] = [[]]
+        self.exiting_blocks: list[bool] = [False]  # per block: does it end by leaving?
         # Open checks: (test keys, the `if`/`try` node, locks held at the check)
         self.checks: list[tuple[dict, cst.CSTNode, tuple[str, ...]]] = []
         # Per block: checks kept open past their statement by a guard clause
@@ -196,6 +197,12 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         if isinstance(base, cst.Attribute) and isinstance(base.value, cst.Name):
             method = self.method_frame()
             shared = method is frame and base.value.value == frame.function.self_name
+            # Only attributes the class assigns: `self.format_dict` may be a
+            # property that builds a new dict on every access.
+            shared = shared and (
+                base.attr.value == "__dict__"  # the object's own namespace
+                or ("instance", frame.function.class_name, base.attr.value) in self.model.bindings
+                or ("class", frame.function.class_name, base.attr.value) in self.model.bindings)
         elif isinstance(base, cst.Name) and base.value not in frame.locals | frame.params:
             binding = self.model.bindings.get(("global", base.value))
             shared = binding is not None and binding.mutability in (Mutability.MUTABLE,
@@ -438,10 +445,17 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.line_locks.append([])
+        self.exiting_blocks.append(block_exits(node))
         self.kept_checks.append(0)
 
     def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self.line_locks.pop()
+        acquired = self.line_locks.pop()
+        if not self.exiting_blocks.pop() and len(self.line_locks) > 1:
+            # `if timeout == -1: ok = lock.acquire() else: ok = lock.acquire(True, t)`:
+            # a lock a branch takes and keeps is held after it.
+            for key in acquired:
+                if key not in self.line_locks[-1]:
+                    self.line_locks[-1].append(key)
         kept = self.kept_checks.pop()
         if kept:
             del self.checks[-kept:]

@@ -96,7 +96,7 @@ class CheckTracking:
         self.with_locks.append(acquired or "")
 
     def leave_If(self, node: cst.If) -> None:
-        self.keep_or_close_check(node.orelse is None and _exits(node.body))
+        self.keep_or_close_check(node.orelse is None and block_exits(node.body))
         self.statements.pop()
 
     def visit_While(self, node: cst.While) -> None:
@@ -127,7 +127,7 @@ class CheckTracking:
 
     def leave_Try_handlers(self, node: cst.Try) -> None:
         self.keep_or_close_check((handler_catches_lookup(node) or handler_catches_attribute(node))
-                                 and _exits(node.body))
+                                 and block_exits(node.body))
 
     def note_alias(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """`x = d.get(k)` / `x = d[k]`: a later test of `x` checks `d`."""
@@ -162,7 +162,7 @@ class CheckTracking:
                 return
 
 
-def _exits(body: cst.BaseSuite) -> bool:
+def block_exits(body: cst.BaseSuite) -> bool:
     """Does the block end by leaving (return, raise, continue, break)?"""
     if isinstance(body, cst.SimpleStatementSuite):
         last = body.body[-1] if body.body else None

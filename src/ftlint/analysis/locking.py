@@ -95,19 +95,30 @@ class LockTracking:
         return scan.held
 
     def note_acquire_release(self, node: cst.SimpleStatementLine) -> None:
-        """`lock.acquire()` ... `lock.release()` as plain statements."""
-        if len(node.body) == 1 and isinstance(node.body[0], cst.Expr):
-            call = node.body[0].value
-            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
-                method = call.func.attr.value
-                key = self.lock_key(call.func.value)
-                if key and method == "acquire":
-                    self.line_locks[-1].append(key)
-                elif key and method == "release":
-                    for block in reversed(self.line_locks):
-                        if key in block:
-                            block.remove(key)
-                            break
+        """`lock.acquire()` ... `lock.release()` as plain statements, and
+        `acquired = lock.acquire(...)`, whose failure path returns early."""
+        small = node.body[0] if len(node.body) == 1 else None
+        call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+            return
+        method = call.func.attr.value
+        if isinstance(small, cst.Assign) and (method != "acquire" or len(small.targets) != 1):
+            return
+        key = self.lock_key(call.func.value)
+        if key and method == "acquire":
+            self.line_locks[-1].append(key)
+        elif key and method == "release":
+            # A release in a nested block that then leaves the function
+            # (`except Empty: lock.release(); return False`) ends only that
+            # path; the code after the block still holds the lock. Blocks: [0]
+            # holds the locks held on entry, [1] is the function body.
+            if (len(self.line_locks) > 2 and key not in self.line_locks[-1]
+                    and self.exiting_blocks[-1]):
+                return
+            for block in reversed(self.line_locks):
+                if key in block:
+                    block.remove(key)
+                    break
 
 
 class _AcquireRelease(cst.CSTVisitor):

@@ -15,8 +15,8 @@ class says so itself, in one of three ways:
 
 A method with such a sign is set-up code for its own object's state, and so
 is a private helper that only constructors and set-up methods call. The
-guarded attribute itself is not: two threads starting the object at once is
-the race the guard leaves open.
+attribute a guard checks is not: two threads starting the object at once is
+the race the guard leaves open. (A dirty flag is part of the registration.)
 """
 
 from __future__ import annotations
@@ -129,9 +129,23 @@ def _dirty_flags(model: ModuleModel) -> dict[tuple[str, str], str]:
         ref = access.ref
         if (ref[0] == "instance" and access.op == "setattr" and access.locks
                 and model.guarded(access.locks) and access.function is not None
-                and _assigns(access.statement, "False")):
+                and _assigns(access.statement, "False")
+                and _tests(access.function, ref[2])):
             flags[(ref[1], ref[2])] = access.function.name
     return flags
+
+
+def _tests(function: Function, attr: str) -> bool:
+    """Does ``function`` test ``self.<attr>`` in an ``if`` (the rebuild's
+    "nothing to do" check)?"""
+    stack: list[cst.CSTNode] = [function.node.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.If) and attr in _self_attrs(node.test, function.self_name):
+            return True
+        stack.extend(c for c in node.children
+                     if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    return False
 
 
 def _assigns(statement: cst.CSTNode, value: str) -> bool:
@@ -143,8 +157,8 @@ def _assigns(statement: cst.CSTNode, value: str) -> bool:
 
 def _marks_dirty(function: Function, dirty: dict) -> Optional[tuple[str, Optional[str]]]:
     statements = _statements(function)
-    if not statements or not dirty:
-        return None
+    if len(statements) < 2 or not dirty:
+        return None  # only setting the flag registers nothing
     last = statements[-1]
     if not _assigns(last, "True"):
         return None
@@ -155,7 +169,9 @@ def _marks_dirty(function: Function, dirty: dict) -> Optional[tuple[str, Optiona
                     and node.value.value == function.self_name):
                 rebuild = dirty.get((function.class_name, node.attr.value))
                 if rebuild is not None and rebuild != function.name:
+                    # The flag is part of the registration: readers rebuild
+                    # under the lock, so it is not left reported either.
                     return (f"`{function.name}()` registers and marks the object dirty "
                             f"(`self.{node.attr.value} = True`); `{rebuild}()` rebuilds under "
-                            "a lock", node.attr.value)
+                            "a lock", None)
     return None

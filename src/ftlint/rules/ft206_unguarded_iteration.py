@@ -174,7 +174,8 @@ class UnguardedIteration(Rule):
             inserts = binding is not None and binding.kind == "defaultdict"
             mutations = [w for w in model.writes(access.ref)
                          if (w.op in _MUTATIONS or (inserts and w.op.startswith("item.")))
-                         and is_shared_write(model, w) and w.statement is not access.statement]
+                         and is_shared_write(model, w) and w.statement is not access.statement
+                         and not _in_setup(w)]
             if not mutations:
                 continue
             confidence, reason = shared_object_confidence(model, access)
@@ -187,3 +188,10 @@ class UnguardedIteration(Rule):
                                     "snapshot; hold the lock that guards its writes")
                            if access.op == "snapshot" else snapshot_fix(model, access, mutations))
             yield finding
+
+
+def _in_setup(write) -> bool:
+    """A change of an object's own state in its set-up code happens before
+    threads use the object (see analysis.setup)."""
+    return write.ref[0] == "instance" and write.function is not None and (
+        write.function.in_setup is not None)
