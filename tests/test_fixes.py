@@ -386,6 +386,88 @@ PAIRS = {
                 if key not in _cache:
                     _cache[key] = compute(key)
     '''),
+    "the lookup before the check joins the locked region": ('''
+        import threading
+        import weakref
+
+        LOCKS = weakref.WeakKeyDictionary()
+
+        def lock_for(file):
+            lock = LOCKS.get(file)
+            if lock is None:
+                lock = threading.Lock()
+                LOCKS[file] = lock
+            return lock
+    ''', '''
+        import threading
+        import weakref
+
+        LOCKS = weakref.WeakKeyDictionary()
+        _locks_lock = threading.Lock()
+
+        def lock_for(file):
+            with _locks_lock:
+                lock = LOCKS.get(file)
+                if lock is None:
+                    lock = threading.Lock()
+                    LOCKS[file] = lock
+            return lock
+    '''),
+    "import threading goes into the standard library's group": ('''
+        import contextlib
+        import os
+
+        from typing import Any
+
+        import requests
+
+        _seen = {}
+
+        def seen(key):
+            if key not in _seen:
+                _seen[key] = requests.get(key)
+            return _seen[key]
+    ''', '''
+        import contextlib
+        import os
+        import threading
+
+        from typing import Any
+
+        import requests
+
+        _seen = {}
+        _seen_lock = threading.Lock()
+
+        def seen(key):
+            with _seen_lock:
+                if key not in _seen:
+                    _seen[key] = requests.get(key)
+            return _seen[key]
+    '''),
+    "import threading before the first third-party import": ('''
+        import requests
+
+        _seen = {}
+
+        def seen(key):
+            if key not in _seen:
+                _seen[key] = requests.get(key)
+            return _seen[key]
+    ''', '''
+        import threading
+
+        import requests
+
+        _seen = {}
+        _seen_lock = threading.Lock()
+
+        def seen(key):
+            with _seen_lock:
+                if key not in _seen:
+                    _seen[key] = requests.get(key)
+            return _seen[key]
+    '''),
 }
 
 

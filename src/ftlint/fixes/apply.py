@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import sys
 from collections import Counter
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -149,21 +150,63 @@ def _module_action(original: cst.Module, imports: set[str],
     def parsed(group: Iterable[Statement]) -> list[cst.BaseStatement]:
         return _parse_statements(sorted(group, key=lambda s: s.key))
 
+    missing = sorted(name for name in imports if not _has_import(original, name))
+    slot = _stdlib_slot(original, end, missing[0]) if missing else None
+
     def action(updated: cst.CSTNode) -> cst.CSTNode:
-        new_imports = [cst.parse_statement(f"import {name}\n") for name in sorted(imports)
-                       if not _has_import(original, name)]
+        new_imports = [cst.parse_statement(f"import {name}\n") for name in missing]
         out: list[cst.BaseStatement] = list(new_imports) if end == 0 else []
         for index, statement in enumerate(updated.body):
             if index in before:
                 group = parsed(before[index])
                 group[0] = group[0].with_changes(leading_lines=_blank_lines(statement))
                 out.extend(group)
+            if slot is not None and index == slot[0] and new_imports:
+                # In the standard library's group, in isort's order.
+                if slot[1] != "joins":
+                    new_imports[0] = new_imports[0].with_changes(
+                        leading_lines=statement.leading_lines)
+                    statement = statement.with_changes(
+                        leading_lines=[cst.EmptyLine()] if slot[1] == "section" else ())
+                out.extend(new_imports)
             out.append(statement)
-            if index == end - 1:
+            if index == end - 1 and slot is None:
                 out.extend(new_imports)
             out.extend(parsed(after.get(index, ())))
         return updated.with_changes(body=out)
     return action
+
+
+def _stdlib_slot(module: cst.Module, end: int, name: str) -> Optional[tuple[int, str]]:
+    """Where a new ``import name`` of the standard library goes among the
+    leading imports, as isort orders them: (index of the statement it goes
+    before, how). "takes": at the head of a group, it takes the lines above
+    that statement; "joins": right after the last plain import of the
+    standard library; "section": before the first third-party or local
+    import, as a section of its own. None: after all the imports."""
+    plain, froms, others = [], [], []
+    for index in range(_after_docstring(module.body), end):
+        statement = module.body[index]
+        if _future_import(statement) or not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        small = statement.body[0]
+        if isinstance(small, cst.Import):
+            top = module.code_for_node(small.names[0].name).partition(".")[0]
+            (plain if top in sys.stdlib_module_names else others).append((index, top))
+        elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            top = module.code_for_node(small.module).partition(".")[0]
+            (froms if top in sys.stdlib_module_names else others).append((index, top))
+        else:
+            others.append((index, ""))
+    for index, top in plain:
+        if top > name:
+            return index, "takes"
+    if plain:
+        following = [i for i, _ in froms + others if i > plain[-1][0]]
+        return (min(following), "joins") if following else None
+    if froms:
+        return froms[0][0], "takes"
+    return (others[0][0], "section") if others else None
 
 
 def _merge(statements: Iterable[Statement]) -> dict[int, list[Statement]]:

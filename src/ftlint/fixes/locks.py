@@ -14,6 +14,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
+from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
@@ -296,6 +297,7 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
         if any(isinstance(s, (cst.FunctionDef, cst.ClassDef)) for s in span):
             return Declined("the check and the write are separated by a definition")
         statements = span
+    statements = _with_lookup(model, statements, scope)
     unit = _unit(statements)
     if suspends(unit):
         return Declined("the region yields or awaits; a lock must not be held across it")
@@ -362,6 +364,30 @@ def _whole_chain(model: ModuleModel, region: cst.CSTNode,
             break
         region = parent
     return region
+
+
+def _with_lookup(model: ModuleModel, statements: list[cst.CSTNode],
+                 scope: Optional[cst.CSTNode]) -> list[cst.CSTNode]:
+    """`lock = LOCKS.get(f)` right before `if lock is None:`: the lookup is
+    the check, so it joins the unit of work. Locking only the `if` would
+    test a value read before the lock and leave the race in place."""
+    first = statements[0]
+    if not isinstance(first, cst.If):
+        return statements
+    block = parents(model, scope).get(id(first))
+    if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+        return statements
+    body = list(block.body)
+    index = next(i for i, s in enumerate(body) if s is first)
+    previous = body[index - 1] if index > 0 else None
+    if not (isinstance(previous, cst.SimpleStatementLine) and len(previous.body) == 1
+            and isinstance(previous.body[0], cst.Assign) and len(previous.body[0].targets) == 1):
+        return statements
+    target = previous.body[0].targets[0].target
+    tested = {n.value for n in iter_subexpressions(first.test) if isinstance(n, cst.Name)}
+    if isinstance(target, cst.Name) and target.value in tested:
+        return [previous, *statements]
+    return statements
 
 
 def _span(model: ModuleModel, check: cst.CSTNode, statement: cst.CSTNode,

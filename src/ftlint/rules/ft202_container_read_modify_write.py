@@ -93,8 +93,8 @@ class ContainerReadModifyWrite(Rule):
         def hit(path):
             _hits[path] += 1
     ''', '''
-        from collections import Counter
         import threading
+        from collections import Counter
 
         _hits = Counter()
         _hits_lock = threading.Lock()
