@@ -268,7 +268,10 @@ class ModuleModel:
         shared: dict[str, str] = {}
         only_typing = self.type_checking_nodes
         for ref, binding in self.bindings.items():
-            if binding.mutability is Mutability.LOCK and ref[0] in ("class", "instance"):
+            # A class-level lock often guards only a class-wide registry (of
+            # progress bars, say), not the instance: it counts below, when it
+            # guards instance state.
+            if binding.mutability is Mutability.LOCK and ref[0] == "instance":
                 shared.setdefault(ref[1], f"`{ref[1]}` owns a lock")
             value = binding.node
             if id(value) in only_typing:
@@ -279,7 +282,8 @@ class ModuleModel:
                                                     f"`{value.func.value}` (`{ref[1]}`)")
         for access in self.accesses:
             function = access.function
-            if function is not None and function.class_name and self.guarded(access.locks):
+            if (function is not None and function.class_name and access.ref[0] == "instance"
+                    and self.guarded(access.locks)):
                 shared.setdefault(function.class_name,
                                   f"`{function.class_name}` locks some of its state")
         for entry in self.entry_points:
