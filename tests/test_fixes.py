@@ -468,6 +468,38 @@ PAIRS = {
                     _seen[key] = requests.get(key)
             return _seen[key]
     '''),
+    "an abstract collection as base does not block the lock": ('''
+        from collections.abc import MutableMapping
+
+
+        class Registry(MutableMapping):
+            """One registry for all request threads; thread-safe."""
+
+            def __init__(self):
+                self._data = {}
+                self.count = 0
+
+            def __setitem__(self, key, value):
+                self.count += 1
+                self._data[key] = value
+    ''', '''
+        import threading
+        from collections.abc import MutableMapping
+
+
+        class Registry(MutableMapping):
+            """One registry for all request threads; thread-safe."""
+
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._data = {}
+                self.count = 0
+
+            def __setitem__(self, key, value):
+                with self._lock:
+                    self.count += 1
+                self._data[key] = value
+    '''),
 }
 
 

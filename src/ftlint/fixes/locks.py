@@ -243,12 +243,24 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     return Lock(f"{me}.{attr}", ("threading",), class_statements=(statement,))
 
 
+# Bases that define no attributes of their own: the abstract collections of
+# `collections.abc` and `typing`, `abc.ABC` and `typing.Generic`.
+_ABSTRACT_BASES = frozenset({
+    "object", "ABC", "Generic", "Container", "Hashable", "Iterable", "Iterator", "Reversible",
+    "Generator", "Sized", "Callable", "Collection", "Sequence", "MutableSequence", "Set",
+    "MutableSet", "Mapping", "MutableMapping", "MappingView", "KeysView", "ItemsView",
+    "ValuesView", "Awaitable", "Coroutine", "AsyncIterable", "AsyncIterator", "AsyncGenerator",
+})
+
+
 def _inherited(model: ModuleModel, cls: str, attr: str) -> Optional[str]:
     """A new lock attribute must not meet one of the same name up or down the
     hierarchy. Any base declines: even one defined here could get the same
     attribute from another fix in the same pass."""
-    if any(code(model, b.value) != "object" for b in model.classes[cls].bases):
-        return f"a base class may already use `{attr}`; add the lock by hand"
+    for base in model.classes[cls].bases:
+        name = code(model, base.value).partition("[")[0].rpartition(".")[2]
+        if name not in _ABSTRACT_BASES:
+            return f"a base class may already use `{attr}`; add the lock by hand"
     subclasses = {name for name, bases in model.class_bases.items()
                   if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
     if any(r[0] in ("instance", "class") and r[1] in subclasses and r[2] == attr
