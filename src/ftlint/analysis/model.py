@@ -46,6 +46,11 @@ class Binding:
     others: tuple = ()
 
 
+def is_private_name(name: str) -> bool:
+    """`_helper` and name-mangled `__helper`, but not `__init__`."""
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
 @dataclass
 class Function:
     qualname: str
@@ -67,9 +72,7 @@ class Function:
 
     @property
     def is_private(self) -> bool:
-        # `_helper` and name-mangled `__helper`, but not `__init__`.
-        return any(part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
-                   for part in self.qualname.split("."))
+        return any(is_private_name(part) for part in self.qualname.split("."))
 
     @property
     def is_public(self) -> bool:

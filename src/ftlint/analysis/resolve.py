@@ -8,7 +8,7 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
-from ftlint.analysis.model import Access, ModuleModel, Mutability
+from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
 
@@ -109,8 +109,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     for call in model.calls:
         if call.callee.count(".") <= 1:
             calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
-    helpers = [f for f in model.functions  # `_helper` and name-mangled `__helper`
-               if f.name.startswith("_") and not (f.name.startswith("__") and f.name.endswith("__"))]
+    helpers = [f for f in model.functions if is_private_name(f.name)]
     changed = True
     while changed:  # helpers calling helpers: iterate to a fixed point
         changed = False
@@ -133,9 +132,10 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             elif (function.setup is None and any(setting_up)
                   and all(build or setup for build, setup in zip(building, setting_up))):
                 setup = next(s for s in setting_up if s is not None)
-                root = setup.setup.partition(": ")[2] if setup.setup.startswith("called only") else setup.setup
-                function.setup = (f"called only from constructors and set-up methods such as "
-                                  f"`{setup.name}()`: {root}")
+                # A helper of a helper keeps the reason that names the method.
+                function.setup = setup.setup if setup.setup.startswith("called only") else (
+                    f"called only from constructors and set-up methods such as "
+                    f"`{setup.name}()`: {setup.setup}")
                 function.setup_attr = setup.setup_attr
                 changed = True
             elif all(lock or build for lock, build in zip(locked, building)):

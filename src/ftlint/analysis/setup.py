@@ -26,7 +26,9 @@ from typing import Optional
 
 import libcst as cst
 
+from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Function, ModuleModel
+from ftlint.analysis.walk import is_docstring, walk_own
 
 _SETUP_DECORATOR = re.compile(r"setup_?method", re.IGNORECASE)
 # What a guard raises when the object is already started or frozen...
@@ -65,27 +67,15 @@ def _statements(function: Function) -> list[cst.BaseStatement]:
     if not isinstance(body, cst.IndentedBlock):
         return []
     statements = list(body.body)
-    if statements and _is_docstring(statements[0]):
+    if statements and is_docstring(statements[0]):
         statements = statements[1:]
     return statements
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
-            and isinstance(statement.body[0], cst.Expr)
-            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
-
-
 def _self_attrs(node: cst.CSTNode, self_name: str) -> list[str]:
-    found = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if (isinstance(current, cst.Attribute) and isinstance(current.value, cst.Name)
-                and current.value.value == self_name):
-            found.append(current.attr.value)
-        stack.extend(current.children)
-    return found
+    return [n.attr.value for n in iter_subexpressions(node)
+            if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
+            and n.value.value == self_name]
 
 
 def _guarded(function: Function, model: ModuleModel) -> Optional[tuple[str, Optional[str]]]:
@@ -138,14 +128,8 @@ def _dirty_flags(model: ModuleModel) -> dict[tuple[str, str], str]:
 def _tests(function: Function, attr: str) -> bool:
     """Does ``function`` test ``self.<attr>`` in an ``if`` (the rebuild's
     "nothing to do" check)?"""
-    stack: list[cst.CSTNode] = [function.node.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.If) and attr in _self_attrs(node.test, function.self_name):
-            return True
-        stack.extend(c for c in node.children
-                     if not isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
-    return False
+    return any(isinstance(node, cst.If) and attr in _self_attrs(node.test, function.self_name)
+               for node in walk_own(function.node.body))
 
 
 def _assigns(statement: cst.CSTNode, value: str) -> bool:

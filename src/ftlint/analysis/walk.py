@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
@@ -22,6 +22,24 @@ _SKIPPED_FIELDS = frozenset({
 })
 
 Hook = Optional[Callable]
+
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and everything inside it, nested functions and classes left out."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in current.children if not isinstance(c, _NESTED))
+
+
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """A statement line that is only a string: a docstring where it comes first."""
+    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Expr)
+            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
 @functools.cache

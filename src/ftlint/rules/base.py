@@ -107,6 +107,12 @@ def describe(ref: Ref) -> str:
     return f"`{'.'.join(ref[1:])}`"
 
 
+def describe_start(ref: Ref) -> str:
+    """:func:`describe`, capitalised to start a sentence."""
+    text = describe(ref)
+    return text[0].upper() + text[1:]
+
+
 def where(access: Access) -> str:
     return f"`{access.function.qualname}()`" if access.function else "module scope"
 

@@ -12,26 +12,15 @@ lower (or keep) the confidence of several race rules alike.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional
+from typing import Optional
 
 import libcst as cst
 
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import walk_own
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import describe
-
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-
-
-def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and everything inside it, nested functions and classes left out."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(c for c in current.children if not isinstance(c, _NESTED))
-
 
 def _suspends(node: cst.CSTNode) -> bool:
     for n in walk_own(node):

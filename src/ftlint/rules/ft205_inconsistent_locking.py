@@ -7,7 +7,9 @@ from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.base import Example, Finding, Rule, describe, is_shared_write, where
+from ftlint.rules.base import (
+    Example, Finding, Rule, describe_start, is_shared_write, where,
+)
 
 
 class InconsistentLocking(Rule):
@@ -204,7 +206,7 @@ class InconsistentLocking(Rule):
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
-                finding = Finding.at(access, self.message.format(name=describe(ref)[0].upper() + describe(ref)[1:]),
+                finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      Confidence.HIGH,
                                      f"{where(example)} writes it holding {locks}; this write does not")
                 finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
@@ -223,21 +225,20 @@ class InconsistentLocking(Rule):
             return
         if any(not locks or any(_may_alias(model, k) for k in locks) for _, locks in held):
             return  # a helper called under some lock, or a lock that may wrap another
+        # The lock most writes hold; on a tie, the one met first.
         counts: dict[str, int] = {}
         for _, locks in held:
-            for k in locks:
+            for k in sorted(locks):
                 counts[k] = counts.get(k, 0) + 1
-        order = {k: i for i, k in reversed(list(enumerate(k for _, ls in held for k in sorted(ls))))}
-        main = max(counts, key=lambda k: (counts[k], -order[k]))
+        main = max(counts, key=counts.__getitem__)
         first = next(w for w, locks in held if main in locks)
         for access, locks in held:
             if main in locks:
                 continue
             other = ", ".join(f"`{k}`" for k in sorted(locks))
-            name = describe(ref)[0].upper() + describe(ref)[1:]
             finding = Finding.at(
-                access, f"{name} is written under two different locks, which do not exclude "
-                        "each other", Confidence.HIGH,
+                access, f"{describe_start(ref)} is written under two different locks, which "
+                        "do not exclude each other", Confidence.HIGH,
                 f"{where(first)} writes it holding `{main}`; this write holds {other} instead, "
                 "and the two locks do not exclude each other")
             finding.fix = Declined(f"use `{main}` here too, or one lock for both; which lock "

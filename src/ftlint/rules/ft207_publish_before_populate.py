@@ -6,7 +6,7 @@ from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.fixes import Declined
 from ftlint.rules.base import (
-    Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
+    Example, Finding, Rule, describe_start, is_shared_write, shared_object_confidence,
 )
 
 _FILLS = frozenset(MUTATORS) | {"setitem", "augitem"}
@@ -134,10 +134,10 @@ class PublishBeforePopulate(Rule):
                 reported.add(key)
                 publish = published[key]
                 confidence, reason = shared_object_confidence(model, publish)
-                finding = Finding.at(publish, self.message.format(
-                    name=describe(ref)[0].upper() + describe(ref)[1:]), confidence,
-                    f"the new container is visible to other threads before "
-                    f"`{model.module.code_for_node(access.node).strip()[:50]}` fills it; {reason}")
+                filled = model.module.code_for_node(access.node).strip()[:50]
+                finding = Finding.at(publish, self.message.format(name=describe_start(ref)),
+                                     confidence, f"the new container is visible to other "
+                                                 f"threads before `{filled}` fills it; {reason}")
                 finding.fix = Declined("build the container in a local variable and assign it "
                                        "once, when it is complete")
                 yield finding

@@ -11,7 +11,7 @@ from ftlint.fixes import Declined
 from ftlint.fixes.process import cwd_fix
 from ftlint.fixes.tree import inside
 from ftlint.rules.base import Example, Finding, Rule
-from ftlint.rules.context import walk_own
+from ftlint.analysis.walk import is_docstring, walk_own
 
 
 class ProcessGlobalMutation(Rule):
@@ -185,7 +185,7 @@ def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
         statements = list(body.body)
     elif isinstance(body, cst.IndentedBlock):
         statements = list(body.body)
-        if statements and _is_docstring(statements[0]):
+        if statements and is_docstring(statements[0]):
             statements = statements[1:]
     else:
         return False
@@ -208,9 +208,3 @@ def _restores(function: cst.CSTNode, key: tuple, later: dict) -> bool:
 def _finally_blocks(function: cst.CSTNode) -> Iterator[cst.CSTNode]:
     return (n.finalbody for n in walk_own(function)
             if isinstance(n, cst.Try) and n.finalbody is not None)
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
-            and isinstance(statement.body[0], cst.Expr)
-            and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
