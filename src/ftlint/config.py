@@ -58,6 +58,8 @@ class Settings:
     # "low" ("ignore" drops them; "report" keeps them, for pytest-run-parallel).
     test_code: str = "low"
     test_patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS
+    # --fix lays its output out with the project's formatter (ruff or black).
+    format_fixes: bool = True
     # Where relative patterns are anchored: the config file's directory.
     root: str = field(default_factory=os.getcwd)
     config_path: Optional[str] = None
@@ -128,6 +130,7 @@ _KEYS = {
     "max-file-size": "size",
     "test-code": "choice:low,ignore,report",
     "test-patterns": "strings",
+    "format-fixes": "bool",
 }
 
 

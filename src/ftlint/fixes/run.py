@@ -8,13 +8,14 @@ from __future__ import annotations
 import difflib
 import io
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from ftlint.config import Settings
 from ftlint.fileio import WriteRefused, real_roots, write_atomic
 from ftlint.fixes.fixer import FixResult, fix_source
+from ftlint.fixes.formatter import Formatting
 
 
 @dataclass
@@ -43,13 +44,17 @@ def _diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
 
 
 def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True,
-              roots: Optional[Sequence[str]] = None) -> list[FileFix]:
+              roots: Optional[Sequence[str]] = None,
+              note: Optional[Callable[[str], None]] = None) -> list[FileFix]:
     """Fix every file of ``report`` with a finding; write only proven results.
 
     With ``roots`` (the checked PATHS), a file whose real path lies outside
     them is never written. A failure on one file is that file's ``error``;
-    the other files are still fixed."""
+    the other files are still fixed. A fixed file that was clean under the
+    project's formatter goes through it (``format-fixes``); ``note`` hears
+    once about a formatter that is configured but not installed."""
     allowed = real_roots(roots) if roots is not None else None
+    formatting = Formatting(note) if settings.format_fixes else None
     out = []
     for file in report.files:
         wanted = [d for d in file.diagnostics if not d.is_error]
@@ -62,6 +67,9 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
             continue
         try:
             result = fix_source(data, file.path, settings, unsafe, wanted)
+            if result.changed and formatting is not None:
+                result = replace(result, new_source=formatting.format(
+                    file.path, data, result.new_source))
             fixed = FileFix(file.path, result)
             if result.changed:
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
