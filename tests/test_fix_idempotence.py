@@ -193,7 +193,7 @@ def test_declined_loop_guarded_once_the_write_fix_adds_the_lock() -> None:
     assert not [d for d in lint_source(result.new_source, "mod.py", LOW).diagnostics
                 if d.code in ("FT205", "FT206")]
     assert "    with _mu:\n        if k not in CACHE:" in result.new_source
-    assert "        for key in CACHE:\n            print(key)" in result.new_source
+    assert "        for key in CACHE:\n            key.upper()" in result.new_source
 
 
 def test_declined_write_back_under_the_rule_of_a_fixed_one() -> None:

@@ -263,10 +263,46 @@ PAIRS = {
             with _lock:
                 _state.pop(key, None)
     '''),
-    "instance lock in __init__": ('''
+    "instance lock in __init__ when the object holds a thread already": ('''
+        import threading
+
         class Counter:
             def __init__(self):
                 """A counter."""
+                self.value = 0
+                self._flusher = threading.Thread(target=self.flush)
+
+            def increment(self):
+                self.value += 1
+
+            def flush(self):
+                pass
+
+        REQUESTS = Counter()
+    ''', '''
+        import threading
+
+        class Counter:
+            def __init__(self):
+                """A counter."""
+                self._lock = threading.Lock()
+                self.value = 0
+                self._flusher = threading.Thread(target=self.flush)
+
+            def increment(self):
+                with self._lock:
+                    self.value += 1
+
+            def flush(self):
+                pass
+
+        REQUESTS = Counter()
+    '''),
+    "class-level lock for a plain object, which pickle and deepcopy keep working": ('''
+        class Counter:
+            """A counter."""
+
+            def __init__(self):
                 self.value = 0
 
             def increment(self):
@@ -276,9 +312,11 @@ PAIRS = {
     ''', '''
         import threading
         class Counter:
+            """A counter."""
+
+            _lock = threading.Lock()
+
             def __init__(self):
-                """A counter."""
-                self._lock = threading.Lock()
                 self.value = 0
 
             def increment(self):
@@ -286,6 +324,80 @@ PAIRS = {
                     self.value += 1
 
         REQUESTS = Counter()
+    '''),
+    "class-level lock for a class with __slots__": ('''
+        class Counter:
+            __slots__ = ("value",)
+            def __init__(self):
+                self.value = 0
+
+            def increment(self):
+                self.value += 1
+
+        REQUESTS = Counter()
+    ''', '''
+        import threading
+        class Counter:
+            _lock = threading.Lock()
+            __slots__ = ("value",)
+            def __init__(self):
+                self.value = 0
+
+            def increment(self):
+                with self._lock:
+                    self.value += 1
+
+        REQUESTS = Counter()
+    '''),
+    "class-level lock for a frozen dataclass that fills a dict": ('''
+        from dataclasses import dataclass, field
+
+        @dataclass(frozen=True)
+        class Registry:
+            """Shared by every request thread."""
+            entries: dict = field(default_factory=dict)
+
+            def add(self, key, value):
+                if key not in self.entries:
+                    self.entries[key] = [value]
+
+        REGISTRY = Registry()
+    ''', '''
+        import threading
+        from dataclasses import dataclass, field
+
+        @dataclass(frozen=True)
+        class Registry:
+            """Shared by every request thread."""
+
+            _entries_lock = threading.Lock()
+            entries: dict = field(default_factory=dict)
+
+            def add(self, key, value):
+                with self._entries_lock:
+                    if key not in self.entries:
+                        self.entries[key] = [value]
+
+        REGISTRY = Registry()
+    '''),
+    "a cache fill that does I/O publishes with setdefault, holding no lock": ('''
+        import requests
+
+        _seen = {}
+
+        def seen(key):
+            if key not in _seen:
+                _seen[key] = requests.get(key)
+            return _seen[key]
+    ''', '''
+        import requests
+
+        _seen = {}
+
+        def seen(key):
+            if key not in _seen:
+                _seen.setdefault(key, requests.get(key))
+            return _seen[key]
     '''),
     "class-level lock without __init__, RLock for re-entry": ('''
         import threading
@@ -302,6 +414,7 @@ PAIRS = {
 
         class Stats:
             _lock = threading.RLock()
+
             def _observe(self, value):
                 with self._lock:
                     if value > self.peak:
@@ -425,7 +538,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = requests.get(key)
+                _seen[key] = requests.utils.quote(key)
             return _seen[key]
     ''', '''
         import contextlib
@@ -442,7 +555,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = requests.get(key)
+                    _seen[key] = requests.utils.quote(key)
             return _seen[key]
     '''),
     "import threading before the first third-party import": ('''
@@ -452,7 +565,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = requests.get(key)
+                _seen[key] = requests.utils.quote(key)
             return _seen[key]
     ''', '''
         import threading
@@ -465,7 +578,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = requests.get(key)
+                    _seen[key] = requests.utils.quote(key)
             return _seen[key]
     '''),
     "an abstract collection as base does not block the lock": ('''
@@ -490,8 +603,9 @@ PAIRS = {
         class Registry(MutableMapping):
             """One registry for all request threads; thread-safe."""
 
+            _lock = threading.Lock()
+
             def __init__(self):
-                self._lock = threading.Lock()
                 self._data = {}
                 self.count = 0
 
@@ -1430,9 +1544,11 @@ def test_one_run_converges_when_a_new_lock_makes_a_declined_fix_possible() -> No
                 if job not in self._jobs:
                     self._jobs.append(job)
 
-            def show(self):
+            def names(self):
+                found = []
                 for job in self._jobs:
-                    print(job)
+                    found.append(job.name)
+                return found
     ''')
     result = fix_source(code, "mod.py")
     assert "        with self._lock:\n            for job in self._jobs:" in result.new_source
@@ -1486,7 +1602,7 @@ def test_lock_added_this_run_becomes_reentrant_when_a_later_region_re_enters() -
     result = fix_source(code, "mod.py")
     assert result.error is None
     new = result.new_source
-    assert "self._lock = threading.RLock()" in new and "threading.Lock()" not in new
+    assert "_lock = threading.RLock()" in new and "threading.Lock()" not in new
     assert "with self._lock:\n            old, self._current" in new
     assert not [d for d in lint_source(new, "mod.py", Settings()).diagnostics if d.code == "FT205"]
     assert _run_swap(new)

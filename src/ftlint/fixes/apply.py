@@ -85,11 +85,24 @@ def _indented(suite: cst.BaseSuite) -> cst.IndentedBlock:
     return cst.IndentedBlock(lines)
 
 
-def _prepend(statements: list[Statement]) -> Action:
+def _prepend(statements: list[Statement], spaced: bool = False) -> Action:
+    """Put ``statements`` first in a body, after its docstring; with
+    ``spaced`` (a class body), a blank line keeps them apart from it."""
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         block = _indented(updated.body)
         at = _after_docstring(block.body)
-        new = list(block.body[:at]) + _parse_statements(statements) + list(block.body[at:])
+        added = _parse_statements(statements)
+        rest = list(block.body[at:])
+        if spaced and isinstance(updated.body, cst.IndentedBlock):
+            if at:
+                added[0] = added[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            if rest and isinstance(rest[0], (cst.FunctionDef, cst.ClassDef)) and not any(
+                    line.comment is None for line in rest[0].leading_lines):
+                # A method right below gets the blank line a class attribute
+                # and a method keep between them.
+                rest[0] = rest[0].with_changes(
+                    leading_lines=[cst.EmptyLine(indent=False), *rest[0].leading_lines])
+        new = list(block.body[:at]) + added + rest
         return updated.with_changes(body=block.with_changes(body=new))
     return action
 
@@ -291,10 +304,10 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
     for fix in fixes:
         for edit in fix.edits:
             actions.setdefault(id(edit.node), []).append(_wrap(edit, made))
-    for group in (_merge(s for f in fixes for s in f.class_statements),
-                  _merge(s for f in fixes for s in f.init_statements)):
+    for group, spaced in ((_merge(s for f in fixes for s in f.class_statements), True),
+                          (_merge(s for f in fixes for s in f.init_statements), False)):
         for anchor_id, statements in group.items():
-            actions.setdefault(anchor_id, []).append(_prepend(statements))
+            actions.setdefault(anchor_id, []).append(_prepend(statements, spaced))
     imports = {name for f in fixes for name in f.imports}
     module_statements = _merge(s for f in fixes for s in f.module_statements)
     index_of = {id(s): i for i, s in enumerate(module.body)}

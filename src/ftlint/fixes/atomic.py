@@ -13,6 +13,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Compound, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
+from ftlint.fixes.callouts import calls_out
 from ftlint.fixes.tree import block_statement, code, has_comment, pure, scope_of
 
 _MAPPINGS = frozenset({"dict", "defaultdict", "OrderedDict", "Counter"})
@@ -122,6 +123,15 @@ def _shape(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
         if (isinstance(target, cst.Subscript) and len(target.slice) == 1
                 and isinstance(target.slice[0].slice, cst.Index)
                 and same(target.value, container) and same(target.slice[0].slice.value, key)):
+            if pure(key) and not pure(act.value) and calls_out(model, act.value, compound.function):
+                # The value calls out (I/O, a callback): build it outside any
+                # lock, keep the test so it is built only when missing, and
+                # publish in one step; the first value stored wins.
+                text = (f"if {code(model, node.test)}:\n"
+                        f"    {code(model, container)}.setdefault({code(model, key)}, "
+                        f"{code(model, act.value)})\n")
+                return _fix(node, _statement(model, text, node),
+                            "Publish with `setdefault`; the value is built outside any lock")
             if not (pure(key) and pure(act.value)):
                 return Declined("the key or the value may have side effects")
             text = f"{code(model, container)}.setdefault({code(model, key)}, {code(model, act.value)})\n"

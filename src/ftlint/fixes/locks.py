@@ -18,6 +18,7 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
+from ftlint.fixes.callouts import calls_out
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
     per_model, suspends, top_level, walk,
@@ -227,12 +228,17 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     why = _threading_available(model) or _inherited(model, cls, attr)
     if why:
         return Declined(why)
-    kind = "RLock" if _method_calls(model, region, cls, me) else "Lock"
     class_node = model.classes[cls]
+    placement = _placement(model, cls, attr) if "instance" in scopes else "class"
+    if isinstance(placement, Declined):
+        return placement
+    reentrant = (_method_calls(model, region, cls, me) if placement == "init"
+                 else _module_calls(model, region))
+    kind = "RLock" if reentrant else "Lock"
     init = next((s for s in class_node.body.body
                  if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
     key = f"{cls}.{attr}"
-    if "instance" in scopes and init is not None:
+    if placement == "init" and init is not None:
         params = init.params.params
         if not params:
             return Declined("`__init__` has no `self` parameter")
@@ -241,6 +247,90 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
         return Lock(f"{me}.{attr}", ("threading",), init_statements=(statement,))
     statement = Statement(class_node, f"{attr} = threading.{kind}()\n", key, kind == "RLock")
     return Lock(f"{me}.{attr}", ("threading",), class_statements=(statement,))
+
+
+# Methods through which a class controls what pickling and copying keep.
+_STATE_METHODS = frozenset({
+    "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__",
+    "__getnewargs__", "__getnewargs_ex__",
+})
+
+# Class decorators that build `__init__` or freeze the instance: dataclasses
+# and attrs. An unannotated class attribute is not one of their fields.
+_CLASS_BUILDERS = frozenset({"dataclass", "define", "frozen", "mutable", "attrs", "s"})
+
+# Values that already make an instance impossible to pickle or deep-copy: a
+# lock of its own changes nothing there.
+_UNPICKLABLE_CALLS = frozenset({
+    "threading.Thread", "threading.Timer", "threading.Condition", "threading.Semaphore",
+    "threading.BoundedSemaphore", "socket.socket", "socket.create_connection", "builtins.open",
+    "io.open", "selectors.DefaultSelector", "concurrent.futures.ThreadPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor", "weakref.ref", "subprocess.Popen",
+    "sqlite3.connect",
+})
+
+
+def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
+    """Where a new lock for instance state goes: "init" (`self._lock` set
+    first in `__init__`) or "class" (one lock in the class body).
+
+    A lock in the instance's `__dict__` breaks `pickle` and `copy.deepcopy`
+    of an object that supported them, and cannot be set at all on a class
+    with `__slots__` or a frozen dataclass. A class attribute survives all
+    of these. So the lock goes in `__init__` only where the instance holds
+    something unpicklable already (a thread, a queue, a socket, a file);
+    elsewhere it is one lock for the class."""
+    node = model.classes[cls]
+    for keyword in node.keywords:
+        if keyword.keyword is not None and keyword.keyword.value == "metaclass" and code(
+                model, keyword.value).rpartition(".")[2] != "ABCMeta":
+            return Declined("a metaclass may treat a new class attribute or `__init__` "
+                            "specially; add the lock by hand")
+    slots = _slots(node)
+    if slots is not None:
+        if attr in slots:
+            return Declined(f"`__slots__` already names `{attr}`")
+        return "class"
+    decorators = {(dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                   or "").rpartition(".")[2] for d in node.decorators}
+    if decorators & _CLASS_BUILDERS:
+        return "class"
+    methods = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    if methods & _STATE_METHODS:
+        return "class"
+    qualified = {id(c.node): c.qualified for c in model.calls}
+    for ref, binding in model.bindings.items():
+        if ref[0] != "instance" or ref[1] != cls:
+            continue
+        if binding.mutability is Mutability.THREADSAFE or binding.kind == "iterator" or (
+                qualified.get(id(binding.node)) in _UNPICKLABLE_CALLS):
+            return "init"
+    return "class"
+
+
+def _slots(node: cst.ClassDef) -> Optional[set[str]]:
+    """The names in the class's `__slots__`, or None when it has none (an
+    unreadable `__slots__` counts as holding every name)."""
+    for statement in node.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else (
+                [small.target] if isinstance(small, (cst.AnnAssign, cst.AugAssign)) else [])
+            if any(isinstance(t, cst.Name) and t.value == "__slots__" for t in targets):
+                value = small.value
+                names = set()
+                elements = value.elements if isinstance(value, (cst.Tuple, cst.List, cst.Set)) else (
+                    [cst.Element(value)] if isinstance(value, cst.SimpleString) else None)
+                if elements is None:
+                    return {"_lock", "*"}
+                for element in elements:
+                    if isinstance(element.value, cst.SimpleString):
+                        names.add(element.value.evaluated_value)
+                    else:
+                        return {"_lock", "*"}
+                return names
+    return None
 
 
 # Bases that define no attributes of their own: the abstract collections of
@@ -270,7 +360,10 @@ def _inherited(model: ModuleModel, cls: str, attr: str) -> Optional[str]:
 
 
 def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
-             reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
+             reuse: tuple[str, ...] = (), io: bool = True) -> Union[Lock, Declined]:
+    why = calls_out(model, region, function, io)
+    if why:
+        return Declined(why)
     if ref[0] == "global":
         return module_lock(model, ref, region, function, reuse)
     if ref[0] in ("instance", "class"):
@@ -481,7 +574,9 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
         return Declined("the body already takes a lock")
     if suspends(node):
         return Declined("the body yields or awaits")
-    lock = lock_for(model, ref, node, access.function)
+    # Building the value once under the lock is the point of the fix, so
+    # I/O may stay under it; callbacks may not.
+    lock = lock_for(model, ref, node, access.function, io=False)
     if isinstance(lock, Declined):
         return lock
     inner = node.with_changes(leading_lines=())

@@ -34,16 +34,24 @@ class AttributeReadModifyWrite(Rule):
     )
     fix = "safe"
     fix_doc = (
-        "Add `self._lock = threading.Lock()` at the top of `__init__` (a class-level "
-        "lock for class state) and wrap the update in `with self._lock:`. Safe: "
-        "single-threaded behaviour is unchanged."
+        "Wrap the update in `with self._lock:`. A new lock is one class "
+        "attribute, `_lock = threading.Lock()`: unlike a lock set in `__init__` "
+        "it survives `pickle` and `copy.deepcopy` and works with `__slots__` "
+        "and frozen dataclasses, at the price of one lock for all instances. "
+        "Where the instance already holds something that cannot be pickled "
+        "(a thread, a queue, a socket), `self._lock` goes first in `__init__`. "
+        "An existing lock of the class is reused. Safe: single-threaded "
+        "behaviour is unchanged; a region that calls out (a callback, I/O, "
+        "another object's method) is declined, since holding a lock there "
+        "could deadlock."
     )
     use_instead = '''
         import threading
 
         class Counter:
+            _lock = threading.Lock()
+
             def __init__(self):
-                self._lock = threading.Lock()
                 self.value = 0
 
             def increment(self):
@@ -117,8 +125,9 @@ class AttributeReadModifyWrite(Rule):
     ''', '''
         import threading
         class Counter:
+            _lock = threading.Lock()
+
             def __init__(self):
-                self._lock = threading.Lock()
                 self.value = 0
 
             def increment(self):

@@ -139,9 +139,11 @@ class UnguardedIteration(Rule):
             with _pending_lock:
                 _pending.append(job)
 
-        def show():
+        def names():
+            found = []
             for job in _pending:
-                print(job)
+                found.append(job.name)
+            return found
     ''', '''
         import threading
         from collections import deque
@@ -153,10 +155,12 @@ class UnguardedIteration(Rule):
             with _pending_lock:
                 _pending.append(job)
 
-        def show():
+        def names():
+            found = []
             with _pending_lock:
                 for job in _pending:
-                    print(job)
+                    found.append(job.name)
+            return found
     '''),
     )
 

@@ -1,0 +1,224 @@
+"""Where a new lock must not be held: around code that calls out.
+
+A lock the fix adds is held only around the fix's own unit of work. If that
+unit calls a callback, a listener, a callable that was passed in, an unknown
+method of another object, or does I/O, the lock is held while code runs that
+ftlint cannot see. That code may call back into the object and take the same
+lock (a hang with a plain `Lock`), take other locks in the opposite order, or
+block, so that every other thread waits on the network. Code that runs at
+arbitrary points of another thread's work (a finalizer, a signal handler, a
+fork handler) must not take a lock that thread may hold either.
+
+:func:`calls_out` names the first such call in a region; the lock fixes
+decline with it, and the check-then-act fix publishes with one atomic call
+instead of holding a lock around the work.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ftlint.analysis.model import Function, ModuleModel, Mutability
+from ftlint.analysis.names import dotted
+from ftlint.fixes.tree import children, per_model, walk
+
+# Calls that do I/O or block: a lock held across them makes every other
+# thread wait on the outside world. Qualified names, or prefixes ending in ".".
+_IO = (
+    "builtins.open", "builtins.print", "builtins.input", "time.sleep", "subprocess.",
+    "socket.create_connection", "socket.getaddrinfo", "socket.gethostbyname", "select.",
+    "http.client.", "urllib.request.urlopen", "requests.get", "requests.post", "requests.put",
+    "requests.patch", "requests.delete", "requests.head", "requests.options", "requests.request",
+    "httpx.get", "httpx.post", "httpx.put", "httpx.patch", "httpx.delete", "httpx.head",
+    "httpx.request", "smtplib.", "ftplib.", "shutil.", "sqlite3.connect", "os.system",
+    "os.popen", "os.read", "os.write", "os.wait", "os.waitpid", "os.fsync", "os.kill",
+    "webbrowser.", "getpass.",
+)
+
+# Methods that block or do I/O whatever the object: waiting on another
+# thread, a file, a socket or a future.
+_BLOCKING_METHODS = frozenset({
+    "join", "wait", "wait_for", "result", "recv", "recv_into", "recvfrom", "send",
+    "sendall", "sendto", "accept", "connect", "read", "readline", "readlines", "write",
+    "writelines", "flush", "fsync", "sleep", "acquire", "urlopen", "request", "execute",
+    "executemany", "commit", "communicate", "select", "poll",
+})
+
+# Methods of the built-in containers and strings, and of the lock
+# primitives' non-blocking side: calling them runs no code of anyone else's.
+_KNOWN_METHODS = frozenset({
+    # mappings, sets, sequences
+    "get", "items", "keys", "values", "setdefault", "pop", "popitem", "update", "copy",
+    "clear", "append", "appendleft", "extend", "extendleft", "insert", "remove", "index",
+    "count", "sort", "reverse", "add", "discard", "difference", "union", "intersection",
+    "issubset", "issuperset", "isdisjoint", "symmetric_difference", "difference_update",
+    "intersection_update", "symmetric_difference_update", "popleft", "rotate",
+    "move_to_end", "most_common", "elements", "fromkeys", "total",
+    # strings and bytes
+    "lower", "upper", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "join",
+    "startswith", "endswith", "format", "format_map", "replace", "encode", "decode", "find",
+    "rfind", "partition", "rpartition", "casefold", "title", "capitalize", "isdigit",
+    "isidentifier", "isalnum", "isalpha", "isspace", "zfill", "ljust", "rjust", "center",
+    "hex", "to_bytes", "from_bytes", "bit_length", "is_integer",
+    # non-blocking sides of the primitives, and time
+    "is_set", "locked", "release", "set", "notify", "notify_all", "put_nowait", "get_nowait",
+    "qsize", "empty", "full", "is_alive", "time", "monotonic", "perf_counter", "getpid",
+    "get_ident", "total_seconds", "isoformat", "timestamp",
+    # logging: handlers take their own locks and never call back into user state
+    "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+})
+
+_CONTAINER_KINDS = frozenset({
+    "list", "dict", "set", "deque", "defaultdict", "OrderedDict", "Counter", "frozenset",
+    "tuple", "str", "bytes", "bytearray", "WeakSet", "WeakKeyDictionary", "WeakValueDictionary",
+    "ChainMap", "constant", "lock",
+})
+
+
+def _params(function: Optional[Function]) -> set[str]:
+    """Parameter names of ``function`` and of the functions around it."""
+    names: set[str] = set()
+    while function is not None:
+        params = function.node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            names.add(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                names.add(star.name.value)
+        if function.self_name:
+            names.discard(function.self_name)
+        function = function.parent
+    return names
+
+
+def _loop_names(function: Optional[Function]) -> set[str]:
+    """Names a `for` of the function binds: `for listener in listeners:`."""
+    if function is None:
+        return set()
+    names = set()
+    for node in walk(function.node.body):
+        if isinstance(node, (cst.For, cst.CompFor)):
+            for target in walk(node.target):
+                if isinstance(target, cst.Name):
+                    names.add(target.value)
+    return names
+
+
+def _handlers(model: ModuleModel) -> frozenset[str]:
+    """Names of the functions and methods registered as signal or fork
+    handlers (`signal.signal(SIGTERM, handler)`, `os.register_at_fork(...)`)."""
+    def compute() -> frozenset[str]:
+        found = set()
+        for call in model.calls:
+            if call.qualified == "signal.signal" and len(call.node.args) >= 2:
+                values = [call.node.args[1].value]
+            elif call.qualified == "os.register_at_fork":
+                values = [a.value for a in call.node.args]
+            elif call.qualified in ("atexit.register", "weakref.finalize"):
+                values = [a.value for a in call.node.args[:2]]
+            else:
+                continue
+            for value in values:
+                name = dotted(value)
+                if name:
+                    found.add(name.rpartition(".")[2])
+        return frozenset(found)
+    return per_model(model, "signal handlers", compute)
+
+
+def _qualified(model: ModuleModel) -> dict[int, Optional[str]]:
+    return per_model(model, "qualified calls", lambda: {id(c.node): c.qualified for c in model.calls})
+
+
+def _is_io(qualified: Optional[str]) -> bool:
+    return qualified is not None and any(
+        qualified == p or (p.endswith(".") and qualified.startswith(p)) for p in _IO)
+
+
+def _self_attribute(model: ModuleModel, cls: Optional[str], attr: str):
+    if cls is None:
+        return None
+    return model.binding(("instance", cls, attr)) or model.binding(("class", cls, attr))
+
+
+def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
+              params: set[str], loops: set[str], io: bool) -> Optional[str]:
+    """Why ``call`` runs code ftlint cannot see, or None. With ``io`` false,
+    I/O and blocking calls are allowed (building a value once, under a lock
+    that only other builders wait on)."""
+    qualified = _qualified(model).get(id(call))
+    if io and _is_io(qualified):
+        return f"does I/O (`{qualified.replace('builtins.', '')}`)"
+    func = call.func
+    name = dotted(func)
+    if name is None:
+        return "calls a callable looked up at run time"
+    if qualified is not None:
+        return None  # an imported or built-in function
+    head, _, rest = name.partition(".")
+    method = name.rpartition(".")[2]
+    self_name = function.self_name if function is not None else None
+    cls = function.class_name if function is not None else None
+    if not rest:
+        if head in params:
+            return f"calls `{head}`, a callable passed in"
+        if head in loops:
+            return f"calls `{head}`, a callable taken from a collection (a listener or callback)"
+        return None  # a function of this module, or a local helper
+    if head == self_name and "." not in rest:
+        binding = _self_attribute(model, cls, rest)
+        if binding is not None and binding.kind != "function":
+            return f"calls `{name}`, a callable stored on the object (a callback)"
+        return None  # a method of the class (or of a base): the reentrant-lock check sees it
+    if io and method in _BLOCKING_METHODS:
+        return f"calls `.{method}()`, which may block or do I/O"
+    if method in _KNOWN_METHODS:
+        return None
+    receiver = name.rpartition(".")[0]
+    if head == self_name:
+        binding = _self_attribute(model, cls, receiver.partition(".")[2])
+        if binding is not None and (binding.kind in _CONTAINER_KINDS or binding.mutability in (
+                Mutability.LOCK, Mutability.THREADSAFE)):
+            return None
+        return f"calls `{name}()`, a method of another object"
+    if head in params or head in loops:
+        return f"calls `{name}()`, a method of an object passed in"
+    global_binding = model.binding(("global", head))
+    if global_binding is not None and global_binding.kind in ("class", "function"):
+        return None  # a class's or function's attribute of this module
+    if global_binding is not None and global_binding.kind not in _CONTAINER_KINDS and (
+            global_binding.mutability not in (Mutability.LOCK, Mutability.THREADSAFE)):
+        return f"calls `{name}()`, a method of another object"
+    return None
+
+
+def _walk_here(node: cst.CSTNode):
+    """The nodes of ``node`` that run with it: not the bodies of nested
+    functions, lambdas or classes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is node or not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            stack.extend(children(current))
+
+
+def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Function],
+              io: bool = True) -> Optional[str]:
+    """Why a new lock must not be held around ``region``, or None."""
+    if function is not None:
+        if function.name == "__del__":
+            return "`__del__` can run while any thread holds the lock; a finalizer must not take it"
+        if function.name in _handlers(model):
+            return (f"`{function.name}` is a signal, fork or exit handler; it can run while "
+                    "the interrupted code holds the lock")
+    params = _params(function)
+    loops = _loop_names(function)
+    for node in _walk_here(region):
+        if isinstance(node, cst.Call):
+            why = _call_out(model, node, function, params, loops, io)
+            if why:
+                return f"the region {why}; holding a lock around it could deadlock or stall"
+    return None
