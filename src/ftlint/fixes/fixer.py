@@ -13,7 +13,7 @@ from typing import Iterable, Optional, Union
 import libcst as cst
 
 from ftlint.config import Settings
-from ftlint.diagnostics import Diagnostic
+from ftlint.diagnostics import Confidence, Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
 from ftlint.fixes.apply import apply, encloses, overlaps
 from ftlint.faults import inject
@@ -243,13 +243,14 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
 
 def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Settings] = None,
                unsafe: bool = False, diagnostics: Optional[Iterable[Diagnostic]] = None,
-               codes: Optional[Iterable[str]] = None) -> FixResult:
+               codes: Optional[Iterable[str]] = None, depth: int = 0) -> FixResult:
     """Fix what ``diagnostics`` report (default: what ``lint_source`` reports)."""
     from ftlint.api import lint_source
 
     settings = settings or Settings()
     if diagnostics is None:
         diagnostics = lint_source(source, path, settings, codes).diagnostics
+    diagnostics = list(diagnostics)
     wanted = {(d.code, d.start.row, d.start.column) for d in diagnostics if not d.is_error}
     if not wanted:
         return FixResult(source)
@@ -265,9 +266,34 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
-    _finish_the_job(result, set(first.before), path, settings, unsafe, codes, first.created,
-                    first.after)
-    return result
+    left = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
+                           first.created, first.after)
+    # The fixed code must not bring out a finding above low that the original
+    # did not have (a lock that makes other writes of the state look
+    # inconsistent, say). Such fixes are left out: the findings about the
+    # same state are not fixed, and the rest is fixed again without them.
+    diagnostics = [d for d in diagnostics if not d.is_error]
+    floor = max(settings.min_confidence, Confidence.MEDIUM)
+    had = {_key(d.code, d.message) for d in diagnostics}
+    brought = [d for d in left if not d.is_error and d.confidence >= floor
+               and _key(d.code, d.message) not in had]
+    if not brought:
+        return result
+    subjects = {_subject(_key(d.code, d.message)) for d in brought}
+    keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects]
+    reason = ("fixing it would bring out a new finding: "
+              f"{brought[0].code} {brought[0].message}")
+    dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column, reason=reason)
+               for d in diagnostics if d not in keep]
+    if not dropped or depth >= 2:
+        return FixResult(source, [], [FixOutcome(o.code, o.message, o.row, o.column, reason=reason)
+                                      for o in result.applied] + first.unfixed)
+    again = fix_source(source, path, settings, unsafe, keep, codes, depth + 1) if keep else (
+        FixResult(source))
+    again.unfixed = [o for o in again.unfixed
+                     if (o.code, o.row, o.column) not in {(d.code, d.row, d.column) for d in dropped}]
+    again.unfixed += dropped
+    return again
 
 
 # A lock added in one place exposes the other writes of the same state
@@ -277,10 +303,11 @@ FOLLOW_UP_PASSES = 3
 
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
                     unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset,
-                    checked=None) -> None:
+                    checked=None) -> list:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
-    Then keep in ``unfixed`` only what the fixed code still reports."""
+    Then keep in ``unfixed`` only what the fixed code still reports, and
+    return the diagnostics of the fixed code."""
     from ftlint.api import analyze_source
 
     left = (checked or analyze_source(result.new_source, path, settings, codes)).diagnostics
@@ -313,3 +340,4 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     # Findings only our fixes brought out, with the reason they stay.
     told = {_key(o.code, o.message) for o in result.unfixed}
     result.unfixed += [o for o in declined if _key(o.code, o.message) not in told]
+    return left

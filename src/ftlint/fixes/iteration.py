@@ -13,14 +13,14 @@ FT301: one `next()` at a time, under a lock named after the iterator.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 import libcst as cst
 
 from ftlint.analysis.model import Access, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.fixes.tree import inside
+from ftlint.fixes.tree import code, inside, uses_of_local, walk
 
 _SNAPSHOT_ANY = frozenset({"dict", "list", "set"})
 # Subclasses of dict whose views are the built-in ones.
@@ -55,6 +55,11 @@ def snapshot_fix(model: ModuleModel, access: Access,
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(iterable)):
         if model.binding(("global", "list")) is not None:
             return Declined("`list` names something else in this module")
+        lookups = _lookups(model, loop, iterable)
+        if lookups:
+            # `for k in list(d): d[k]` still fails with KeyError once
+            # another thread removes `k`: the values come with the copy.
+            return _items_fix(model, access, loop, lookups)
         snapshot = cst.Call(cst.Name("list"), [cst.Arg(iterable)])
         return Fix(SAFE, "Iterate a snapshot taken in one step", (Edit(iterable, new=snapshot),))
     locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
@@ -63,6 +68,67 @@ def snapshot_fix(model: ModuleModel, access: Access,
     what = {"unknown": "a container of unknown type", "object": "an object"}.get(kind, f"a {kind}")
     return Declined(f"copying {what} is not one atomic step; "
                     "guard the loop and the mutations with one lock")
+
+
+def _keys_of(model: ModuleModel, iterable: cst.BaseExpression) -> Optional[str]:
+    """The mapping whose keys ``iterable`` runs over: `d` or `d.keys()`."""
+    if _is_view(iterable):
+        if iterable.func.attr.value != "keys":
+            return None
+        iterable = iterable.func.value
+    return code(model, iterable)
+
+
+def _lookups(model: ModuleModel, loop: cst.CSTNode, iterable: cst.BaseExpression) -> list:
+    """The `d[k]` subscripts in the loop's body, for `for k in d:`."""
+    if not (isinstance(loop, cst.For) and isinstance(loop.target, cst.Name)):
+        return []
+    mapping, key = _keys_of(model, iterable), loop.target.value
+    if mapping is None:
+        return []
+    return [n for n in walk(loop.body) if isinstance(n, cst.Subscript) and len(n.slice) == 1
+            and isinstance(n.slice[0].slice, cst.Index)
+            and isinstance(n.slice[0].slice.value, cst.Name) and n.slice[0].slice.value.value == key
+            and code(model, n.value) == mapping]
+
+
+def _items_fix(model: ModuleModel, access: Access, loop: cst.For,
+               lookups: list) -> Union[Fix, Declined]:
+    """`for k in d: ... d[k] ...` -> `for k, value in list(d.items()): ... value ...`."""
+    if access.function is None:
+        return Declined("the loop looks values up by key; iterate a snapshot of `items()`")
+    key = loop.target.value
+    value = next(n for n in ("value", f"{key}_value", f"_{key}_value")
+                 if not uses_of_local(access.function.node, n))
+    if any(isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.With,
+                          cst.NamedExpr, cst.Del, cst.CompFor))
+           and any(isinstance(t, cst.Name) and t.value == key for t in walk(_targets(n)))
+           for n in walk(loop.body)):
+        return Declined(f"the loop rebinds `{key}`; iterate a snapshot of `items()` by hand")
+    targets = {id(n) for n in lookups}
+
+    class Lookups(cst.CSTTransformer):
+        def leave_Subscript(self, original, updated):
+            return cst.Name(value) if id(original) in targets else updated
+
+    body = loop.body.visit(Lookups())
+    mapping = _keys_of(model, access.node)
+    new = loop.with_changes(
+        target=cst.Tuple([cst.Element(cst.Name(key)), cst.Element(cst.Name(value))],
+                         lpar=[], rpar=[]),
+        iter=cst.parse_expression(f"list({mapping}.items())"), body=body)
+    return Fix(SAFE, "Iterate a snapshot of `items()` taken in one step", (Edit(loop, new=new),))
+
+
+def _targets(node: cst.CSTNode) -> cst.CSTNode:
+    """What a binding statement binds (the node itself when in doubt)."""
+    if isinstance(node, cst.Assign):
+        return cst.Tuple([cst.Element(t.target) for t in node.targets])
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr, cst.CompFor)):
+        return node.target
+    if isinstance(node, cst.With):
+        return cst.Tuple([cst.Element(i.asname.name) for i in node.items if i.asname])
+    return node
 
 
 def next_lock_fix(model: ModuleModel, access: Access) -> Union[Fix, Declined]:

@@ -579,6 +579,12 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     lock = lock_for(model, ref, node, access.function, io=False)
     if isinstance(lock, Declined):
         return lock
+    if sum(1 for a in model.accesses_of(ref) if a.write and inside(a.node, node.body)) > 1:
+        # The body stores an interim value (or fills the new object in place)
+        # before the final one: an unlocked first test would see it. The
+        # whole `if` goes under the lock, without the fast path.
+        return lock.fix(f"Guard with `{lock.expr}` (the value is built in steps)",
+                        Edit(node, wrap=lock.expr))
     inner = node.with_changes(leading_lines=())
     guarded = cst.With(items=[cst.WithItem(cst.parse_expression(lock.expr))],
                        body=cst.IndentedBlock([inner]))
