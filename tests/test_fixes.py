@@ -1935,3 +1935,29 @@ def test_instance_lock_keeps_pickle_deepcopy_and_slots_working() -> None:
         assert pickle.loads(pickle.dumps(module.Stats())).hits == 0
     finally:
         del sys.modules["fixsafety_mod"]
+
+
+@pytest.mark.parametrize("use, why", [
+    ("ALIAS = NAMES\nALIAS.append('w')", "used as a value"),
+    ("ALL = NAMES + ['q']", "combined with an operator"),
+    ("NAMES += ['q']", "combined with an operator"),
+    ("register(NAMES)", "passed to a call"),
+    ("def names():\n    return NAMES", "used as a value"),
+    ("NAMES.copy()", "may need the mutable type"),
+])
+def test_ft107_never_freezes_a_container_that_may_be_updated(use: str, why: str) -> None:
+    source = f"NAMES = ['x', 'y']\n{use}\n"
+    result = fix_source(source, "mod.py", Settings(select=("FT107",)), unsafe=True)
+    assert "NAMES = ['x', 'y']" in result.new_source
+    assert any(why in o.reason for o in result.unfixed if o.code == "FT107"), result.unfixed
+
+
+def test_ft107_freezes_a_container_only_read() -> None:
+    source = ("NAMES = ['x', 'y']\n"
+              "def ok(n):\n    return n in NAMES and NAMES[0] and len(NAMES) and ', '.join(NAMES)\n"
+              "for n in NAMES:\n    pass\n")
+    result = fix_source(source, "mod.py", Settings(select=("FT107",)), unsafe=True)
+    assert result.new_source.startswith("NAMES = ('x', 'y')\n")
+    namespace: dict = {}
+    exec(compile(result.new_source, "mod.py", "exec"), namespace)
+    assert namespace["ok"]("x") == "x, y"

@@ -6,13 +6,13 @@ list-only operations such as `+ [...]`, which a tuple rejects.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import Optional, Union
 
 import libcst as cst
 
 from ftlint.analysis.model import Binding, ModuleModel
 from ftlint.fixes import UNSAFE, Declined, Edit, Fix
-from ftlint.fixes.tree import code
+from ftlint.fixes.tree import code, parents, walk
 
 
 def _module_free(model: ModuleModel, name: str) -> bool:
@@ -35,6 +35,9 @@ def freeze_fix(model: ModuleModel, binding: Binding) -> Union[Fix, Declined]:
         return Declined("it is mutated while the module is imported")
     if not isinstance(value, _DISPLAYS):
         return Declined("only list, set and dict displays are rewritten")
+    why = _used_as_value(model, binding)
+    if why:
+        return Declined(why)
     displays = [v for v in binding.others if isinstance(v, _DISPLAYS)]
     if any(type(v) is not type(value) for v in displays):
         return Declined("another binding of it is a different container")
@@ -56,6 +59,68 @@ def freeze_fix(model: ModuleModel, binding: Binding) -> Union[Fix, Declined]:
 
 
 _DISPLAYS = (cst.List, cst.Set, cst.Dict)
+
+# Built-ins that only read their argument, whatever its container type.
+_READERS = frozenset({
+    "len", "sorted", "tuple", "list", "set", "frozenset", "dict", "iter", "enumerate", "any",
+    "all", "min", "max", "sum", "reversed", "repr", "str", "bool", "zip", "map", "filter",
+})
+# Read-only methods that the immutable replacement has too.
+_READ_METHODS = {
+    cst.List: frozenset({"index", "count"}),
+    cst.Set: frozenset({"copy", "union", "intersection", "difference", "symmetric_difference",
+                        "issubset", "issuperset", "isdisjoint"}),
+    cst.Dict: frozenset({"get", "keys", "values", "items", "copy"}),
+}
+
+
+def _used_as_value(model: ModuleModel, binding: Binding) -> Optional[str]:
+    """Why a use of the container could break once it is immutable: it is
+    passed on, aliased, combined with `+` or `|`, updated in place or
+    rebound with an augmented assignment, anywhere in the module."""
+    ref = binding.ref
+    name = ref[-1]
+    methods = _READ_METHODS[type(binding.node)]
+    parent_of = parents(model)
+    for node in walk(model.module):
+        if ref[0] == "global":
+            if not (isinstance(node, cst.Name) and node.value == name):
+                continue
+        elif not (isinstance(node, cst.Attribute) and node.attr.value == name):
+            continue
+        parent = parent_of.get(id(node))
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            call = parent_of.get(id(parent))
+            if isinstance(call, cst.Call) and call.func is parent and parent.attr.value in methods:
+                continue
+            return f"`{name}.{parent.attr.value}` may need the mutable type"
+        if isinstance(node, cst.Name) and isinstance(parent, cst.Attribute) and parent.attr is node:
+            continue  # `obj.NAME`: another object's attribute
+        if isinstance(parent, cst.Subscript) and parent.value is node:
+            continue  # reads; writes were counted as mutations
+        if isinstance(parent, cst.ComparisonTarget) and isinstance(
+                parent.operator, (cst.In, cst.NotIn)) and parent.comparator is node:
+            continue
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            continue
+        if isinstance(parent, (cst.AssignTarget, cst.ImportAlias, cst.Param, cst.Global,
+                               cst.NameItem, cst.FunctionDef, cst.ClassDef, cst.Arg)) and (
+                not isinstance(parent, cst.Arg)):
+            continue  # the binding itself, a declaration, or a keyword's name
+        if isinstance(parent, cst.Arg) and parent.value is node:
+            call = parent_of.get(id(parent))
+            if parent.keyword is None and isinstance(call, cst.Call) and (
+                    (isinstance(call.func, cst.Name) and call.func.value in _READERS)
+                    or (isinstance(call.func, cst.Attribute) and call.func.attr.value == "join")
+                    or parent.star == "*"):
+                continue
+            return f"`{name}` is passed to a call that may need the mutable type"
+        if isinstance(parent, cst.StarredElement):
+            continue
+        if isinstance(parent, (cst.AugAssign, cst.BinaryOperation)):
+            return f"`{name}` is combined with an operator; the immutable type may reject it"
+        return f"`{name}` is used as a value (an alias, a return, a call); it may need the mutable type"
+    return None
 _MUTABLE_BUILDERS = {"list", "set", "dict", "bytearray"}
 
 

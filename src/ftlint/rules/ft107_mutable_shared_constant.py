@@ -31,8 +31,11 @@ class MutableSharedConstant(Rule):
     fix = "unsafe"
     fix_doc = (
         "Replace the list with a tuple, the set with a frozenset, the dict with "
-        "`types.MappingProxyType(...)`. Unsafe unless the whole project shows "
-        "that no other module mutates it."
+        "`types.MappingProxyType(...)`. The fix is declined when anything in the "
+        "module could need the mutable type: an alias, a `+`, `|` or `+=`, a "
+        "mutation at import time, a method the immutable type lacks, or passing "
+        "it to a call other than a read-only built-in. Unsafe: another module "
+        "may still mutate it."
     )
     use_instead = '''
         import types
