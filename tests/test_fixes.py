@@ -1961,3 +1961,69 @@ def test_ft107_freezes_a_container_only_read() -> None:
     namespace: dict = {}
     exec(compile(result.new_source, "mod.py", "exec"), namespace)
     assert namespace["ok"]("x") == "x, y"
+
+
+def test_the_projects_lock_factory_is_recognised_and_reused() -> None:
+    code = _src('''
+        import threading
+
+
+        def _create_lock():
+            return threading.RLock()
+
+
+        class Registry:
+            """Thread-safe registry."""
+
+            def __init__(self):
+                self._lock = _create_lock()
+                self.count = 0
+
+            def bump(self):
+                self.count += 1
+
+
+        class Other:
+            """Thread-safe."""
+
+            def __init__(self):
+                self._worker = threading.Thread(target=print)
+                self.n = 0
+
+            def bump(self):
+                self.n += 1
+
+
+        _late = {}
+
+
+        def put(k, v):
+            if k not in _late:
+                _late[k] = v
+                _late[k] = [_late[k]]
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    # The factory's lock is the class's lock: it guards `count`, with no new lock.
+    assert "    def bump(self):\n        with self._lock:\n            self.count += 1" in new
+    assert new.count("self._lock = _create_lock()") == 2  # Other gets one the same way
+    assert "threading.Lock()" not in new.split("class Other")[0]
+
+
+def test_a_factory_defined_below_is_not_called_at_import_time() -> None:
+    code = _src('''
+        _cache = {}
+
+        def put(k, v):
+            if k not in _cache:
+                _cache[k] = v
+                _cache[k] = [_cache[k]]
+
+        def make_lock():
+            import threading
+            return threading.Lock()
+
+        _other_lock = make_lock()
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    assert "_cache_lock = threading.Lock()" in new
+    compile(new, "mod.py", "exec")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Optional, Sequence
 
 import libcst as cst
@@ -35,6 +36,10 @@ _THREAD_IDS = frozenset({
     "threading.get_ident", "threading.get_native_id", "threading.current_thread",
     "_thread.get_ident", "threading.currentThread",
 })
+
+
+# Names of functions that make locks: `_create_lock`, `make_rlock`, `new_lock`.
+FACTORY_NAME = re.compile(r"_*(create|make|new|allocate|get)_?r?lock$", re.IGNORECASE)
 
 
 class ModelBuilder(LockTracking, CheckTracking, Walker):
@@ -85,6 +90,37 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 return None
         return None
 
+    def lock_factory(self, func: cst.BaseExpression) -> bool:
+        """``func`` makes locks: a function of this module that only returns
+        a new lock, or one named like a lock factory (`_create_lock`,
+        `make_rlock`) imported from the project."""
+        name = dotted(func)
+        if name is None:
+            return False
+        last = name.rpartition(".")[2]
+        if FACTORY_NAME.match(last):
+            return True
+        definition = self.module_functions().get(name)
+        if definition is None:
+            return False
+        returns, stack = [], list(definition.body.children)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Return):
+                returns.append(node)
+            elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
+                stack.extend(node.children)
+        return bool(returns) and all(
+            isinstance(r.value, cst.Call) and self.imports.qualify(r.value.func) in LOCK_TYPES
+            for r in returns)
+
+    def module_functions(self) -> dict[str, cst.FunctionDef]:
+        found = self.__dict__.get("_module_functions")
+        if found is None:
+            found = {s.name.value: s for s in self.model.module.body if isinstance(s, cst.FunctionDef)}
+            self.__dict__["_module_functions"] = found
+        return found
+
     def classify_value(self, value: cst.BaseExpression) -> tuple[Mutability, str]:
         for node_type, kind in _DISPLAYS.items():
             if isinstance(value, node_type):
@@ -99,7 +135,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             name = self.imports.qualify(value.func)
             if name in MUTABLE_TYPES:
                 return Mutability.MUTABLE, MUTABLE_TYPES[name]
-            if name in LOCK_TYPES:
+            if name in LOCK_TYPES or (name is None and self.lock_factory(value.func)):
                 return Mutability.LOCK, "lock"
             if name in THREADSAFE_TYPES:
                 return Mutability.THREADSAFE, name.rsplit(".", 1)[-1]

@@ -45,12 +45,82 @@ def _reentered(model: ModuleModel, key: str, expr: str) -> Union[Lock, Declined]
     added becomes one (no code of the user's relies on it being plain)."""
     binding = model.lock_bindings.get(key)
     value = code(model, binding.node) if binding is not None else ""
-    if value in ("threading.RLock()", "RLock()"):
+    factory = _factory(model)
+    if value in ("threading.RLock()", "RLock()") or (
+            factory is not None and factory.reentrant and value == factory.call):
         return Lock(expr)
     if key in model.fresh_locks and value == "threading.Lock()":
         upgrade = Edit(binding.node, new=cst.parse_expression("threading.RLock()"), shared=True)
         return Lock(expr, edits=(upgrade,))
     return Declined(f"the region could re-enter `{expr}`")
+
+
+@dataclass(frozen=True)
+class Factory:
+    """The project's own way to make a lock (`_create_lock()`)."""
+    call: str  # "_create_lock()"
+    reentrant: bool
+    index: int  # the top-level statement that binds it
+
+
+def _factory(model: ModuleModel) -> Optional[Factory]:
+    """The lock factory this module already uses for its locks, if any: new
+    locks are made the same way (a project may swap in a debugging or
+    fork-safe lock there)."""
+    def compute() -> Optional[Factory]:
+        used: dict[str, int] = {}
+        for binding in model.bindings.values():
+            value = binding.node
+            if binding.mutability is Mutability.LOCK and isinstance(value, cst.Call) and not value.args:
+                name = dotted(value.func)
+                if name and not name.startswith(("threading.", "_thread.", "multiprocessing.")) and (
+                        name not in ("Lock", "RLock", "allocate_lock")):
+                    used[name] = used.get(name, 0) + 1
+        if not used:
+            return None
+        name = max(sorted(used), key=used.get)
+        head = name.partition(".")[0]
+        index = next((i for i, statement in enumerate(model.module.body) if head in _bound_names(statement)),
+                     None)
+        if index is None:
+            return None
+        definition = model.module.body[index]
+        reentrant = "rlock" in name.lower() or (
+            isinstance(definition, cst.FunctionDef) and "RLock" in code(model, definition.body)
+            and "Lock()" not in code(model, definition.body).replace("RLock()", ""))
+        return Factory(f"{name}()", reentrant, index)
+    return per_model(model, "lock factory", compute)
+
+
+def _bound_names(statement: cst.CSTNode) -> set[str]:
+    """Names a top-level `def` or import binds."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return {statement.name.value}
+    names = set()
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if alias.asname is not None:
+                        names.add(code_of(alias.asname.name))
+                    else:
+                        names.add(code_of(alias.name).partition(".")[0])
+    return names
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _constructor(model: ModuleModel, reentrant: bool, before: Optional[int]) -> tuple[str, bool]:
+    """How a new lock is made, and whether that needs `import threading`:
+    the module's own factory where it fits (bound before the statement at
+    index ``before``, which runs at import time; None: at run time)."""
+    factory = _factory(model)
+    if factory is not None and (factory.reentrant or not reentrant) and (
+            before is None or factory.index < before):
+        return factory.call, False
+    return ("threading.RLock()" if reentrant else "threading.Lock()"), True
 
 
 def lock_name(name: str) -> str:
@@ -156,6 +226,9 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
             return Declined(f"the region could re-enter a shared `{constructor}`")
         constructor = reentrant_constructor
     index = next(i for i, s in enumerate(model.module.body) if s is statement)
+    if constructor in ("threading.Lock()", "threading.RLock()"):
+        constructor = _constructor(model, constructor == "threading.RLock()",
+                                   index if before else index + 1)[0]
     imports: tuple[str, ...] = ()
     if constructor.startswith("threading."):
         why = _threading_available(model, index - 1 if before else index)
@@ -238,15 +311,22 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     init = next((s for s in class_node.body.body
                  if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
     key = f"{cls}.{attr}"
-    if placement == "init" and init is not None:
+    at_init = placement == "init" and init is not None
+    class_index = next((i for i, s in enumerate(model.module.body) if s is class_node), None)
+    constructor, needs_threading = _constructor(model, kind == "RLock",
+                                                None if at_init else class_index)
+    imports = ("threading",) if needs_threading else ()
+    if at_init:
         params = init.params.params
         if not params:
             return Declined("`__init__` has no `self` parameter")
-        statement = Statement(init, f"{params[0].name.value}.{attr} = threading.{kind}()\n",
+        statement = Statement(init, f"{params[0].name.value}.{attr} = {constructor}\n",
                               key, kind == "RLock")
-        return Lock(f"{me}.{attr}", ("threading",), init_statements=(statement,))
-    statement = Statement(class_node, f"{attr} = threading.{kind}()\n", key, kind == "RLock")
-    return Lock(f"{me}.{attr}", ("threading",), class_statements=(statement,))
+        return Lock(f"{me}.{attr}", imports, init_statements=(statement,))
+    if class_index is None:
+        return Declined(f"`{cls}` is not defined at module level")
+    statement = Statement(class_node, f"{attr} = {constructor}\n", key, kind == "RLock")
+    return Lock(f"{me}.{attr}", imports, class_statements=(statement,))
 
 
 # Methods through which a class controls what pickling and copying keep.
