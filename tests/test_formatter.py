@@ -239,3 +239,26 @@ def test_a_configured_formatter_not_installed_is_noted_once(tmp_path, monkeypatc
     for name in ("a.py", "b.py"):
         assert formatting.format(str(tmp_path / name), ORIGINAL, FIXED) == FIXED
     assert len(notes) == 1 and "black is configured" in notes[0] and "not installed" in notes[0]
+
+
+def test_a_formatter_that_moves_a_noqa_comment_keeps_the_fix(tmp_path):
+    """The syntax tree has no comments: the findings are compared too."""
+    from ftlint.config import Settings
+
+    suppressed = textwrap.dedent('''\
+        _cache = {}
+
+
+        def get(key):
+            if key not in _cache:  # noqa: FT203
+                _cache[key] = key * 2
+            return _cache[key]
+    ''').encode()
+    fixed = b"import threading\n\n" + suppressed
+    formatting = fake(tmp_path, "import sys\ndata = sys.stdin.buffer.read()\n"
+                                "sys.stdout.buffer.write(data if b'threading' not in data else\n"
+                                "                        data.replace(b'  # noqa: FT203', b''))\n")
+    path = str(tmp_path / "mod.py")
+    assert formatting.format(path, suppressed, fixed) != fixed  # without the check
+    formatting.settings = Settings()
+    assert formatting.format(path, suppressed, fixed) == fixed

@@ -8,8 +8,8 @@ on stdin, before it is written:
 
 - only if the original file was already clean under that formatter: ftlint
   never reformats code that the user did not ask it to touch;
-- only if the formatted code has the same syntax tree as the fixed code:
-  the formatter may lay the fix out, never change it;
+- only if the formatted code has the same syntax tree and the same findings
+  as the fixed code: the formatter may lay the fix out, never change it;
 - on any failure of the formatter (missing, an error, a timeout) the fix is
   kept as ftlint wrote it.
 """
@@ -162,8 +162,10 @@ class Formatting:
     """Formats the fixed files of one ``--fix`` run; remembers what it found
     out about each directory and says once that a formatter is missing."""
 
-    def __init__(self, note: Optional[Callable[[str], None]] = None) -> None:
+    def __init__(self, note: Optional[Callable[[str], None]] = None, settings=None) -> None:
         self.note = note
+        # With settings, the formatted code must have the findings the fixed code has.
+        self.settings = settings
         self._formatters: dict[str, Optional[Formatter]] = {}
         self._commands: dict[str, Optional[list[str]]] = {}
 
@@ -221,4 +223,14 @@ class Formatting:
             compile(formatted, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return fixed
+        if self.settings is not None and _findings(formatted, path, self.settings) != _findings(
+                fixed, path, self.settings):
+            return fixed  # a `# noqa` comment moved to another line, say
         return formatted
+
+
+def _findings(source: bytes, path: str, settings) -> list[tuple[str, str, str]]:
+    from ftlint import api  # the formatting step sits on top of the linter
+
+    result = api.analyze_source(source, path, settings)
+    return sorted((d.code, d.message, str(d.confidence)) for d in result.diagnostics)

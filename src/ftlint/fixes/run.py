@@ -54,7 +54,7 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
     project's formatter goes through it (``format-fixes``); ``note`` hears
     once about a formatter that is configured but not installed."""
     allowed = real_roots(roots) if roots is not None else None
-    formatting = Formatting(note) if settings.format_fixes else None
+    formatting = Formatting(note, settings) if settings.format_fixes else None
     out = []
     for file in report.files:
         wanted = [d for d in file.diagnostics if not d.is_error]
