@@ -15,6 +15,7 @@ from ftlint.config import (
 from ftlint.diagnostics import INTERNAL_ERROR, Confidence
 from ftlint.output import FORMATS
 from ftlint.rules import ALL_RULES, get_rule
+from ftlint.verify import VerifyError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -78,6 +79,13 @@ def _codes_option(name: str, help_text: str):
 @click.option("--diff", is_flag=True,
               help="Print the fixes as a unified diff and change no file (exit 1 if any).")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed in each file.")
+@click.option("--verify", "verify_command", metavar="CMD", default=None,
+              help="With --fix, run CMD (your tests, e.g. 'pytest -q') before and after fixing, "
+                   "and revert the fixes of the files that make it fail. Runs your code. No "
+                   "shell: use sh -c '...' for pipes and the like.")
+@click.option("--verify-timeout", metavar="SECONDS", default=None,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Stop each --verify run after SECONDS (default 600); a stopped run fails.")
 @click.option("--add-noqa", is_flag=True,
               help="Add '# noqa: CODE' comments to the reported lines (merged with existing ones).")
 @click.option("--baseline", metavar="FILE", default=None,
@@ -96,11 +104,14 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           show_source: bool, color: Optional[bool],
           no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
-          baseline: Optional[str] = None, verbose: bool = False) -> None:
+          baseline: Optional[str] = None, verbose: bool = False,
+          verify_command: Optional[str] = None, verify_timeout: Optional[float] = None) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
     from ftlint.api import lint_paths
 
+    _check_verify_options(fix, diff, verify_command, verify_timeout)
     paths = paths or (".",)
+    verified = True
     try:
         settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
                                     ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
@@ -108,7 +119,11 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
                             on_result=lambda r: _report_internal_errors(r, verbose))
         if fix or diff:
-            fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths)
+            if verify_command is not None:
+                fixed, verified = _fix_and_verify(report, settings, unsafe_fixes, show_fixes,
+                                                  paths, verify_command, verify_timeout, quiet)
+            else:
+                fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths)
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
@@ -117,7 +132,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
             from ftlint.adoption import adopt
             report = adopt(report, settings.root, add_noqa, baseline,
                            lambda line: click.echo(line, err=True), roots=paths)
-    except ConfigError as exc:
+    except (ConfigError, VerifyError) as exc:
         click.echo(f"ftlint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # an internal error must not look like a clean run
@@ -130,6 +145,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         count = sum(len(f.result.applied) for f in fixed)
         click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {len(fixed)} "
                    f"file{'s' if len(fixed) != 1 else ''}.", err=output_format != "text")
+    if not verified:  # the command failed with every fix reverted: say so in the exit code
+        sys.exit(EXIT_ERROR)
     if (report.diagnostics or (fix and fixed)) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
@@ -173,6 +190,58 @@ def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: boo
         click.echo(f"Would fix {count} finding{'s' if count != 1 else ''} in {len(changed)} "
                    f"file{'s' if len(changed) != 1 else ''}.", err=True)
     return changed
+
+
+def _check_verify_options(fix: bool, diff: bool, command: Optional[str],
+                          timeout: Optional[float]) -> None:
+    from ftlint.verify import parse_command
+
+    if command is None:
+        if timeout is not None:
+            raise click.UsageError("--verify-timeout needs --verify CMD")
+        return
+    if not fix:
+        raise click.UsageError("--verify needs --fix: it checks the fixes with your command")
+    if diff:
+        raise click.UsageError("--verify cannot be used with --diff, which writes nothing")
+    try:
+        parse_command(command)
+    except ValueError as exc:
+        raise click.UsageError(f"--verify: {exc}") from None
+
+
+def _fix_and_verify(report, settings: Settings, unsafe: bool, show: bool, paths,
+                    command: str, timeout: Optional[float], quiet: bool) -> tuple[list, bool]:
+    """``--fix --verify``: run the command, fix, run it again and revert the
+    files whose fixes break it (:mod:`ftlint.verify`). Returns the files that
+    keep their fixes, and whether the command passes on the tree as left."""
+    from ftlint import verify
+
+    run = verify.command_runner(command, verify.DEFAULT_TIMEOUT if timeout is None else timeout)
+    if not verify.has_fixable(report):
+        return [], True
+    if not quiet:
+        click.echo(f"ftlint: --verify: running `{command}` before fixing", err=True)
+    before = run()
+    if not before.passed:
+        raise VerifyError(verify.baseline_failure(command, before))
+    originals = verify.read_originals(report)
+    changed = _apply_fixes(report, settings, unsafe, False, show, paths)
+    changes = [verify.Change(f.path, originals[f.path], f.result.new_source)
+               for f in changed if f.path in originals]
+    if not changes:
+        return changed, True
+
+    def progress(applied: int, total: int) -> None:
+        if not quiet:
+            click.echo(f"ftlint: --verify: running `{command}` with the fixes of {applied} of "
+                       f"{total} file{'s' if total != 1 else ''}", err=True)
+
+    outcome = verify.verify_fixes(changes, run, verify.atomic_writer(paths), on_run=progress)
+    for line in verify.describe(outcome, command):
+        click.echo(line, err=True)
+    kept = {c.path for c in outcome.kept}
+    return [f for f in changed if f.path in kept or f.path not in originals], outcome.passed
 
 
 def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -> Settings:
