@@ -209,8 +209,8 @@ class _Tree:
                 self.write(c.path, data, now)
             except Exception as exc:  # noqa: BLE001 - refused or failed: say which file
                 reason = getattr(exc, "strerror", None) or exc
-                raise VerifyError(f"{c.path}: could not {'re-apply its fixes' if want else 'revert it'}"
-                                  f": {reason}") from exc
+                what = "re-apply its fixes" if want else "revert it"
+                raise VerifyError(f"{c.path}: could not {what}: {reason}") from exc
             self.applied[c.path] = want
 
     def test(self, wanted: Iterable[str]) -> RunResult:
