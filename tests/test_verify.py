@@ -187,7 +187,8 @@ def test_timeout_counts_as_a_failure(tmp_path, run_ftlint):
     slow = shlex.join([sys.executable, str(tmp_path / "slow.py")])
     proc = run_ftlint("--fix", "--verify", slow, "--verify-timeout", "1", ".", cwd=proj)
     assert proc.returncode == 1, proc.stderr
-    assert "reverted cache.py: the command fails with its fixes (timed out after 1 s)" in proc.stderr
+    assert ("reverted cache.py: the command fails with its fixes (timed out after 1 s)"
+            in proc.stderr)
     assert (proj / "cache.py").read_text() == CHECK_THEN_ACT
 
 
