@@ -110,7 +110,7 @@ def test_all_fixes_kept_when_the_command_passes(tmp_path, run_ftlint):
     assert proc.returncode == 1, proc.stderr  # files were rewritten, as with --fix alone
     assert "with _cache_lock:" in (proj / "cache.py").read_text()
     assert "with _count_lock:" in (proj / "counter.py").read_text()
-    assert "passes with the fixes; kept them in all 2 files." in proc.stderr
+    assert "passes with the fixes; kept all of them (2 files)." in proc.stderr
     assert "reverted" not in proc.stderr
     assert "Fixed 2 findings in 2 files." in proc.stdout
     assert runs(tmp_path) == 2  # once before fixing, once after
@@ -149,7 +149,7 @@ def test_shell_syntax_through_sh_c(tmp_path, run_ftlint):
     command = f"sh -c '{check_command(tmp_path)} > /dev/null && grep -q _cache cache.py'"
     proc = run_ftlint("--fix", "--verify", command, ".", cwd=proj)
     assert proc.returncode == 1, proc.stderr
-    assert "kept them in all 1 file." in proc.stderr
+    assert "kept all of them (1 file)." in proc.stderr
     assert runs(tmp_path) == 2
 
 

@@ -74,7 +74,7 @@ class RunResult:
         return f"exit {self.returncode}"
 
     def tail(self, lines: int = TAIL_LINES) -> list[str]:
-        """The last non-blank lines of the output."""
+        """The last lines of the output, without the trailing blank ones."""
         text = self.output.rstrip().splitlines()
         return [line.rstrip() for line in text[-lines:]]
 
@@ -305,7 +305,7 @@ def describe(outcome: Outcome, command: str) -> list[str]:
     p = "ftlint: --verify:"
     total = len(outcome.kept) + len(outcome.reverted)
     if not outcome.reverted:
-        return [f"{p} `{command}` passes with the fixes; kept them in all {_files(total)}."]
+        return [f"{p} `{command}` passes with the fixes; kept all of them ({_files(total)})."]
     lines = [f"{p} `{command}` fails with the fixes ({outcome.with_all.describe()}); "
              f"bisected over {_files(total)} in {outcome.runs} runs."]
     for change, why in outcome.reverted:
