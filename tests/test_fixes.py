@@ -246,7 +246,7 @@ PAIRS = {
 
         def update(key, value):
             with _lock:
-                _state[key] = value
+                _state[key] = _state.get(key, 0) + value
 
         def drop(key):
             _state.pop(key, None)
@@ -257,7 +257,7 @@ PAIRS = {
 
         def update(key, value):
             with _lock:
-                _state[key] = value
+                _state[key] = _state.get(key, 0) + value
 
         def drop(key):
             with _lock:
@@ -696,7 +696,8 @@ UNCHANGED = {
 
             def put(self, item):
                 with self._lock:
-                    self._items.append(item)
+                    if item not in self._items:
+                        self._items.append(item)
                     self._trim()
 
             def _trim(self):

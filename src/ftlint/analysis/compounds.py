@@ -7,6 +7,7 @@ itself is in :mod:`ftlint.analysis.checks`.
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 import libcst as cst
@@ -16,6 +17,15 @@ from ftlint.analysis.checks import (
 )
 from ftlint.analysis.keys import expr_key, iter_subexpressions, read_keys
 from ftlint.analysis.model import Access, Compound
+from ftlint.analysis.names import dotted
+
+
+# The current thread's identity: a test against it admits one thread only.
+THREAD_IDENTITY = frozenset({
+    "threading.current_thread", "threading.currentThread", "threading.get_ident",
+    "threading.get_native_id", "_thread.get_ident",
+})
+IDENTITY_METHOD = re.compile(r"^_*(current_thread|get_ident|thread_ident|current_thread_id)$")
 
 
 class CheckTracking:
@@ -93,7 +103,38 @@ class CheckTracking:
         if (isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute)
                 and test.func.attr.value == "acquire"):
             acquired = self.lock_key(test.func.value)
+        elif self.owner_test(test):
+            # `if self._writer == me:` with `me` the current thread: only the
+            # thread that owns the object gets in, so the branch is exclusive,
+            # as if a lock were held.
+            acquired = "@owner"
         self.with_locks.append(acquired or "")
+
+    def owner_test(self, test: cst.BaseExpression) -> bool:
+        """``test`` compares something with the current thread's identity."""
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+                and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is))):
+            return False
+        function = self.function()
+        sides = (test.left, test.comparisons[0].comparator)
+        return any(self.thread_identity(side, function) for side in sides) and not all(
+            self.thread_identity(side, function) for side in sides)
+
+    def thread_identity(self, expr: cst.BaseExpression, function) -> bool:
+        if isinstance(expr, cst.Call):
+            if self.imports.qualify(expr.func) in THREAD_IDENTITY:
+                return True
+            name = dotted(expr.func) or ""
+            return bool(IDENTITY_METHOD.search(name.rpartition(".")[2]))
+        if isinstance(expr, cst.Name) and function is not None:
+            for statement in function.node.body.body:
+                if isinstance(statement, cst.SimpleStatementLine):
+                    for small in statement.body:
+                        if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                                and isinstance(small.targets[0].target, cst.Name)
+                                and small.targets[0].target.value == expr.value):
+                            return self.thread_identity(small.value, None)
+        return False
 
     def leave_If(self, node: cst.If) -> None:
         self.keep_or_close_check(node.orelse is None and block_exits(node.body))

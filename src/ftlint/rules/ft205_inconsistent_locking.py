@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+import libcst as cst
+
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.fixes.tree import code, inside, parents, walk
 from ftlint.rules.base import (
     Example, Finding, Rule, describe_start, is_shared_write, where,
 )
@@ -31,7 +34,14 @@ class InconsistentLocking(Rule):
         "and on the free-threaded build the race is real, not theoretical."
     )
     confidence_doc = (
-        "high: the code itself says the state is shared and needs the lock. Low "
+        "high for a read-modify-write or check-then-act in a method anyone may "
+        "call: the code itself says the state is shared and needs the lock. "
+        "Medium when the unguarded write is one step (a store, one `append`): it "
+        "only breaks the locked code's several steps, which it can fall between; "
+        "also medium in a private helper, whose callers may hold the lock. Not "
+        "reported when every write, locked or not, is one atomic step that its "
+        "lock holds alone (`with lock: items.pop()` against `items.append(x)`): "
+        "no write can fall between the steps of another. Low "
         "in set-up code of a \"configure, then freeze\" class: a method that "
         "refuses to run once the object is started, a `@setupmethod`, a "
         "registration method that marks the object dirty for a locked rebuild, "
@@ -45,9 +55,9 @@ class InconsistentLocking(Rule):
         "the two locks is meant is the author's call."
     )
     use_instead = '''
-        def reset(self):
+        def tick(self):
             with self._lock:
-                self._items.clear()
+                self.count += 1
     '''
     supersedes = ("FT101", "FT102", "FT103", "FT104", "FT105", "FT106", "FT201", "FT202",
                   "FT203", "FT204")
@@ -83,6 +93,21 @@ class InconsistentLocking(Rule):
         Example('''
             import threading
 
+            class Ids:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._list = []
+
+                def append(self, value):
+                    self._list.append(value)
+
+                def pop(self):
+                    with self._lock:
+                        return self._list.pop()
+        ''', "every write is one atomic step: the lock adds nothing to `pop`"),
+        Example('''
+            import threading
+
             class PoolManager:
                 def __init__(self):
                     self._lock = threading.Lock()
@@ -100,17 +125,17 @@ class InconsistentLocking(Rule):
         Example('''
             import threading
 
-            class Queue:
+            class Meter:
                 def __init__(self):
                     self._lock = threading.Lock()
-                    self._items = []
+                    self.count = 0
 
-                def put(self, item):
+                def add(self, n):
                     with self._lock:
-                        self._items.append(item)
+                        self.count += n
 
-                def reset(self):
-                    self._items.clear()  # expect: FT205[high]
+                def tick(self):
+                    self.count += 1  # expect: FT205[high]
         ''', "a forgotten lock"),
         Example('''
             import threading
@@ -119,11 +144,11 @@ class InconsistentLocking(Rule):
 
             def update(key, value):
                 with _lock:
-                    _state[key] = value
+                    _state[key] = _state.get(key, 0) + value
 
             def drop(key):
-                _state.pop(key, None)  # expect: FT205[high]
-        ''', "module state"),
+                _state.pop(key, None)  # expect: FT205[medium]
+        ''', "one step against a locked read-modify-write: medium"),
         Example('''
             import threading
 
@@ -150,32 +175,32 @@ class InconsistentLocking(Rule):
         ('''
         import threading
 
-        class Queue:
+        class Meter:
             def __init__(self):
                 self._lock = threading.Lock()
-                self._items = []
+                self.count = 0
 
-            def put(self, item):
+            def add(self, n):
                 with self._lock:
-                    self._items.append(item)
+                    self.count += n
 
-            def reset(self):
-                self._items.clear()
+            def tick(self):
+                self.count += 1
     ''', '''
         import threading
 
-        class Queue:
+        class Meter:
             def __init__(self):
                 self._lock = threading.Lock()
-                self._items = []
+                self.count = 0
 
-            def put(self, item):
+            def add(self, n):
                 with self._lock:
-                    self._items.append(item)
+                    self.count += n
 
-            def reset(self):
+            def tick(self):
                 with self._lock:
-                    self._items.clear()
+                    self.count += 1
     '''),
     )
 
@@ -195,10 +220,16 @@ class InconsistentLocking(Rule):
             example = guarded[0]
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
+            alone = all(_one_step_alone(model, w) for w in guarded)
             for access in writes:
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
                 if model.access_guarded(access) or not _is_write(model, access):
+                    continue
+                one_step = _one_step(model, access)
+                if one_step and alone:
+                    # Every write is one atomic step, here and under the lock:
+                    # no write can fall between the steps of another.
                     continue
                 container = _container_class(model, access)
                 if container in model.locks_internally:
@@ -206,9 +237,11 @@ class InconsistentLocking(Rule):
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
+                confidence, why = _confidence(access, one_step)
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
-                                     Confidence.HIGH,
-                                     f"{where(example)} writes it holding {locks}; this write does not")
+                                     confidence,
+                                     f"{where(example)} writes it holding {locks}; this write does "
+                                     f"not{why}")
                 finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
                                        reuse=tuple(held))
                 if container is not None and "." in container:
@@ -267,6 +300,78 @@ def _container_class(model: ModuleModel, access: Access) -> Optional[str]:
     if binding is None or binding.mutability is not Mutability.UNKNOWN:
         return None
     return model.constructed.get(id(binding.node))
+
+
+_BUILTIN_CONTAINERS = frozenset({"list", "dict", "set", "deque", "defaultdict", "OrderedDict",
+                                 "Counter", "bytearray"})
+
+
+def _one_step(model: ModuleModel, access: Access) -> bool:
+    """A plain store, or one call on a built-in container (atomic on the
+    free-threaded build), not part of a read-modify-write or check-then-act."""
+    if not access.atomic or model.compound_for(access) is not None:
+        return False
+    if access.op in ("setattr", "rebind"):
+        return True
+    binding = model.binding(access.ref)
+    return binding is not None and binding.kind in _BUILTIN_CONTAINERS
+
+
+def _one_step_alone(model: ModuleModel, access: Access) -> bool:
+    """A locked write that is the only use of the state in its locked block:
+    one atomic step the lock adds nothing to (`with lock: lst.pop()`)."""
+    if not _one_step(model, access):
+        return False
+    text = code(model, _target(access.node))
+    if not text:
+        return False
+    block = _locked_block(model, access)
+    uses = sum(1 for node in walk(block) if isinstance(node, (cst.Name, cst.Attribute))
+               and code(model, node) == text)
+    if uses > 1:
+        return False
+    # Other state written in the same locked block: the lock keeps the
+    # writes together, and an unlocked write can break that.
+    return not any(other is not access and other.write and other.function is access.function
+                   and other.ref != access.ref and inside(other.node, block)
+                   for other in model.accesses)
+
+
+def _target(node: cst.CSTNode) -> cst.CSTNode:
+    """The state's own expression in a write: `self._list` of
+    `self._list.append(v)`, `self.x` of `self.x = v`."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.value
+    if isinstance(node, (cst.Assign,)) and len(node.targets) == 1:
+        return _target(node.targets[0].target)
+    if isinstance(node, cst.Subscript):
+        return node.value
+    return node
+
+
+def _locked_block(model: ModuleModel, access: Access) -> cst.CSTNode:
+    """The `with` block that holds the lock over ``access``, else its function."""
+    scope = access.function.node if access.function is not None else model.module
+    parent_of = parents(model, scope)
+    current = parent_of.get(id(access.node))
+    while current is not None and current is not scope:
+        if isinstance(current, cst.With):
+            return current
+        current = parent_of.get(id(current))
+    return scope
+
+
+def _confidence(access: Access, one_step: bool) -> tuple[Confidence, str]:
+    """High for a multi-step update in code anyone may call; medium for one
+    step, which only spoils the locked code's several steps, or for a
+    private helper."""
+    function = access.function
+    if one_step:
+        return Confidence.MEDIUM, (" (one step here; the locked code elsewhere uses it in "
+                                   "several steps, and this write can fall between them)")
+    if function is not None and function.is_private:
+        return Confidence.MEDIUM, "; medium: a private helper, whose callers may hold the lock"
+    return Confidence.HIGH, ""
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
