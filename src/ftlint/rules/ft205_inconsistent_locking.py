@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from typing import Iterator, Optional
 
 import libcst as cst
@@ -10,6 +12,7 @@ from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
+from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import (
     Example, Finding, Rule, describe_start, is_shared_write, where,
 )
@@ -38,7 +41,9 @@ class InconsistentLocking(Rule):
         "call: the code itself says the state is shared and needs the lock. "
         "Medium when the unguarded write is one step (a store, one `append`): it "
         "only breaks the locked code's several steps, which it can fall between; "
-        "also medium in a private helper, whose callers may hold the lock. Not "
+        "also medium in a private helper, whose callers may hold the lock, and in "
+        "shutdown code (`close`, `stop`, `teardown`, ...), which usually runs once. "
+        "A check-then-set of a constant counts as one step. Not "
         "reported when every write, locked or not, is one atomic step that its "
         "lock holds alone (`with lock: items.pop()` against `items.append(x)`): "
         "no write can fall between the steps of another. Low "
@@ -309,7 +314,12 @@ _BUILTIN_CONTAINERS = frozenset({"list", "dict", "set", "deque", "defaultdict", 
 def _one_step(model: ModuleModel, access: Access) -> bool:
     """A plain store, or one call on a built-in container (atomic on the
     free-threaded build), not part of a read-modify-write or check-then-act."""
-    if not access.atomic or model.compound_for(access) is not None:
+    compound = model.compound_for(access)
+    if compound is not None:
+        # `if self.running: self.running = False`: every thread stores the
+        # same constant, so the check adds no step that matters.
+        return constant_set_confidence(model, compound, Confidence.HIGH, "")[0] is Confidence.LOW
+    if not access.atomic:
         return False
     if access.op in ("setattr", "rebind"):
         return True
@@ -371,7 +381,14 @@ def _confidence(access: Access, one_step: bool) -> tuple[Confidence, str]:
                                    "several steps, and this write can fall between them)")
     if function is not None and function.is_private:
         return Confidence.MEDIUM, "; medium: a private helper, whose callers may hold the lock"
+    if function is not None and _SHUTDOWN.match(function.name):
+        return Confidence.MEDIUM, "; medium: shutdown code, which usually runs once, after the work"
     return Confidence.HIGH, ""
+
+
+# Methods that end an object's life: they usually run once, from one thread.
+_SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|dispose|"
+                       r"cleanup|clean_up|__exit__|__aexit__|__del__)$")
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
