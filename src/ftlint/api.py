@@ -30,7 +30,7 @@ from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import (
     ModuleSummary, apply as apply_project, call_graph, locking_containers, module_name, reachable,
-    startup_only, summarize,
+    startup_only, summarize, thread_owners,
 )
 from ftlint.rules import ALL_RULES, default_states
 from ftlint.rules.base import Finding, Rule
@@ -147,6 +147,8 @@ def _extra(finding: Finding, model: ModuleModel) -> dict:
         if function is not None:
             extra["class"] = function.class_name
     access = finding.access
+    if access is not None and access.ref[0] == "instance":
+        extra["state"] = f"{access.ref[1]}.{access.ref[2]}"
     if access is not None and access.write and access.atomic and model.compound_for(access) is None:
         extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
     return extra
@@ -269,11 +271,13 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
                       if test and r.summary is not None)
     startup = startup_only(summaries, threads, tests, graph)
     containers = locking_containers(summaries)
+    owners = thread_owners(summaries, settings.thread_entry_points, graph)
     for r, in_test in zip(results, in_tests):
         if r.summary is not None:
             try:
                 r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
-                                              settings.not_thread_safe, startup, containers)
+                                              settings.not_thread_safe, startup, containers,
+                                              owners)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if settings.test_code != "report" and in_test:

@@ -43,6 +43,11 @@ class ModuleSummary:
     unsafe_classes: set[str] = field(default_factory=set)
     startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
     locks_internally: frozenset[str] = frozenset()  # classes that lock inside
+    # Entries that start exactly one thread (a `Thread(target=self.run)`
+    # outside loops, a Thread subclass's `run`), by index into ``entries``.
+    single_entries: set[int] = field(default_factory=set)
+    # "Class.attr" -> qualnames of the functions that write it at run time
+    writers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def module_name(path: str) -> str:
@@ -105,16 +110,26 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         target = resolve(entry.target, entry.qualified, entry.function)
         if target is not None:
             where = f" in `{entry.function.qualname}()`" if entry.function else ""
+            if entry.single:
+                summary.single_entries.add(len(summary.entries))
             summary.entries.append((target, f"`{entry.kind}`{where} ({module})"))
     for cls, bases in model.class_bases.items():
         if _inherits(cls, THREAD_BASES, model):
             if f"{cls}.run" in summary.functions:
+                summary.single_entries.add(len(summary.entries))  # one thread per object
                 summary.entries.append((("local", f"{cls}.run"), f"`{cls}.run()`, a Thread subclass"))
         if _inherits(cls, HANDLER_BASES, model):
             for qual in summary.functions:
                 owner, _, name = qual.rpartition(".")
                 if owner == cls and (name in HANDLER_METHODS or name.startswith("do_")):
                     summary.entries.append((("local", qual), f"`{qual}()`, a request handler"))
+    for access in model.accesses:
+        function = access.function
+        if (access.write and access.ref[0] == "instance" and function is not None
+                and not access.import_time and not function.in_constructor):
+            writers = summary.writers.setdefault(f"{access.ref[1]}.{access.ref[2]}", [])
+            if function.qualname not in writers:
+                writers.append(function.qualname)
     return summary
 
 
@@ -302,6 +317,58 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
     return why
 
 
+def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = (),
+                  graph: Optional[dict[str, list[str]]] = None) -> dict[str, frozenset[str]]:
+    """Function ids that run only on threads each started once (a dedicated
+    worker's `run`) -> the ids of those entries. A function that any other
+    entry (an executor, a thread started in a loop, a request handler, a
+    configured entry point) reaches is left out: many threads run it."""
+    summaries = list(summaries)
+    node_id = _node_ids(summaries)
+    if graph is None:
+        graph = call_graph(summaries, node_id)
+    single: dict[str, set[str]] = {}
+    many: set[str] = set()
+    starts: list[tuple[str, bool]] = []
+    for summary in summaries:
+        for index, (target, _) in enumerate(summary.entries):
+            start = node_id(summary, target)
+            if start is not None:
+                starts.append((start, index in summary.single_entries))
+    if tuple(entry_patterns):
+        many.update(reachable(summaries, entry_patterns, graph))
+    for start, is_single in starts:
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            current = queue.popleft()
+            if is_single:
+                single.setdefault(current, set()).add(start)
+            else:
+                many.add(current)
+            for callee in graph.get(current, ()):
+                if callee not in seen:
+                    seen.add(callee)
+                    queue.append(callee)
+    return {f: frozenset(s) for f, s in single.items() if f not in many}
+
+
+def confined(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[str]]) -> Optional[str]:
+    """The entry whose one thread alone writes the state of ``d``, or None:
+    every run-time writer of that instance attribute runs only on the same
+    dedicated thread, so no other thread can lose its update."""
+    state, function = d.extra.get("state"), d.extra.get("function")
+    if not state or not function:
+        return None
+    mine = owners.get(f"{summary.module}:{function}")
+    if not mine:
+        return None
+    for writer in summary.writers.get(state, [function]):
+        if owners.get(f"{summary.module}:{writer}") != mine:
+            return None
+    return sorted(mine)[0].partition(":")[2]
+
+
 def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                  test_modules: frozenset[str] = frozenset(),
                  graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
@@ -342,7 +409,8 @@ def locking_containers(summaries: Iterable[ModuleSummary]) -> frozenset[str]:
 
 def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
           not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None,
-          containers: frozenset[str] = frozenset()) -> list[Diagnostic]:
+          containers: frozenset[str] = frozenset(),
+          owners: Optional[dict[str, frozenset[str]]] = None) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
     declares itself not thread-safe (or drop them, by configuration), lower
     those in start-up code (``startup``, by default this module's own), and
@@ -360,6 +428,11 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
                 continue
             d.confidence = Confidence.LOW
             d.reason = f"{d.reason}; lowered: the code declares itself not thread-safe"
+        elif (function and f"{summary.module}:{function}" in threads and not d.is_error
+              and owners and confined(d, summary, owners)):
+            d.confidence = Confidence.LOW
+            d.reason = (f"{d.reason}; lowered: only the one thread that runs "
+                        f"`{confined(d, summary, owners)}()` writes it")
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
             ceiling = Confidence.MEDIUM if d.extra.get("atomic") else Confidence.HIGH
             if d.confidence < ceiling:

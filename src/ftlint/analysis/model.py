@@ -161,6 +161,9 @@ class EntryPoint:
     kind: str  # "Thread(target=)", "executor.submit", "Thread.run", ...
     node: cst.CSTNode
     function: Optional[Function]
+    # Starts exactly one thread: `Thread(target=self.run)` outside any loop
+    # or comprehension (state only that thread writes is its own).
+    single: bool = False
 
 
 @dataclass

@@ -97,7 +97,30 @@ def note_call(builder: "ModelBuilder", node: cst.Call, qualified: Optional[str])
     name = _callable(builder, target)
     if name is not None:
         resolved = builder.imports.qualify(target) if isinstance(target, (cst.Name, cst.Attribute)) else None
-        model.entry_points.append(EntryPoint(name, resolved, kind, node, function))
+        single = kind == "Thread()" and not _repeated(builder, node)
+        model.entry_points.append(EntryPoint(name, resolved, kind, node, function, single))
+
+
+def _repeated(builder: "ModelBuilder", node: cst.Call) -> bool:
+    """The call runs more than once per run of its function: in a loop or a
+    comprehension."""
+    if builder.loop_depth > 0:
+        return True
+    statement = builder.statements[-1] if builder.statements else None
+    if statement is None:
+        return False
+    stack: list = [statement]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
+            inner = [current]
+            while inner:
+                item = inner.pop()
+                if item is node:
+                    return True
+                inner.extend(item.children)
+        stack.extend(current.children)
+    return False
 
 
 def _note_handoffs(builder: "ModelBuilder", node: cst.Call, target: cst.BaseExpression) -> None:

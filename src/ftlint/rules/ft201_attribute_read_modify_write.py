@@ -27,7 +27,10 @@ class AttributeReadModifyWrite(Rule):
         "load 5 and both store 6: one increment is lost, silently."
     )
     confidence_doc = (
-        "high when the method is reachable from a thread entry point; medium for "
+        "high when the method is reachable from a thread entry point, unless "
+        "every write of the attribute runs on one dedicated thread (a `Thread` "
+        "subclass's `run`, one `Thread(target=...)` started outside loops): then "
+        "low, since that thread owns it; medium for "
         "a public method, or state on a class or module object; low otherwise. "
         "A check-then-set that stores a constant and does nothing else in its "
         "block is low: whichever thread wins, the outcome is the same."
