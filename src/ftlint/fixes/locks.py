@@ -155,22 +155,69 @@ def _import_threading(model: ModuleModel) -> Optional[int]:
 
 def _module_calls(model: ModuleModel, region: cst.CSTNode) -> bool:
     """The region calls a function or method defined in this module, which
-    may take the same module lock."""
+    may take the same module lock: a call by name, a method call, a class
+    of this module (its `__init__` runs), or a read of a property."""
     names = per_model(model, "module functions", lambda: {
-        f.name for f in model.functions if f.class_name is None and f.parent is None})
+        f.name for f in model.functions if f.class_name is None and f.parent is None}
+        | set(model.classes))
     methods = per_model(model, "methods", lambda: {
         f.name for f in model.functions if f.class_name is not None})
-    return any(isinstance(n, cst.Call) and (
+    properties = _properties(model)
+    return any((isinstance(n, cst.Call) and (
         (isinstance(n.func, cst.Name) and n.func.value in names)
-        or (isinstance(n.func, cst.Attribute) and n.func.attr.value in methods))
+        or (isinstance(n.func, cst.Attribute) and n.func.attr.value in methods)))
+        or (isinstance(n, cst.Attribute) and n.attr.value in properties)
         for n in walk(region))
+
+
+def _properties(model: ModuleModel, cls: Optional[str] = None) -> frozenset[str]:
+    """Names of the properties (and cached properties) of ``cls``, or of
+    every class of the module: reading one runs code of this module."""
+    def compute() -> dict:
+        found: dict = {}
+        for f in model.functions:
+            if f.class_name is not None and any(d.rpartition(".")[2] in (
+                    "property", "cached_property", "cachedproperty", "reify", "lazy_property")
+                    for d in f.decorators):
+                found.setdefault(f.class_name, set()).add(f.name)
+        return found
+    by_class = per_model(model, "properties", compute)
+    if cls is not None:
+        return frozenset(by_class.get(cls, ()))
+    return frozenset(name for names in by_class.values() for name in names)
 
 
 def _method_calls(model: ModuleModel, region: cst.CSTNode, cls: str, self_name: str) -> bool:
     methods = {f.name for f in model.functions if f.class_name == cls}
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
-               and isinstance(n.func.value, cst.Name) and n.func.value.value == self_name
-               and n.func.attr.value in methods for n in walk(region))
+    properties = _properties(model, cls)
+    return any(isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
+               and n.value.value == self_name and (n.attr.value in properties or (
+                   n.attr.value in methods and isinstance(parent, cst.Call) and parent.func is n))
+               for parent, n in _with_parents(region))
+
+
+def _with_parents(node: cst.CSTNode):
+    """(parent, node) pairs under ``node``."""
+    stack = [(None, node)]
+    while stack:
+        parent, current = stack.pop()
+        yield parent, current
+        stack.extend((current, child) for child in current.children)
+
+
+def _interrupted(model: ModuleModel, function: Optional[Function]) -> bool:
+    """A signal handler of this module calls ``function``: it can run on the
+    main thread while that thread is inside ``function``, holding its lock."""
+    if function is None:
+        return False
+    handlers = per_model(model, "handler names", lambda: _handler_names(model))
+    return any(call.caller is not None and call.caller.name in handlers
+               and call.callee.rpartition(".")[2] == function.name for call in model.calls)
+
+
+def _handler_names(model: ModuleModel) -> frozenset[str]:
+    from ftlint.fixes.callouts import _handlers
+    return _handlers(model)
 
 
 def _called_holding(model: ModuleModel, function: Optional[Function], key: str) -> bool:
@@ -220,7 +267,7 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
     statement = top_level(model, anchor)
     if statement is None:
         return Declined(f"cannot find the module-level statement for `{lock}`")
-    reentrant = _module_calls(model, region)
+    reentrant = _module_calls(model, region) or _interrupted(model, function)
     if reentrant:
         if reentrant_constructor is None:
             return Declined(f"the region could re-enter a shared `{constructor}`")
@@ -296,7 +343,8 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     # Instance state gets `self._lock`; class state a class lock named after
     # it, which no instance attribute of the same name can shadow.
     attr = "_lock" if "instance" in scopes else lock_name(ref[2])
-    if any(r[1:] == (cls, attr) for r in model.bindings if r[0] in ("instance", "class")):
+    if any(r[1:] == (cls, attr) for r in model.bindings if r[0] in ("instance", "class")) or (
+            _mentions(model, cls, attr)):
         return Declined(f"`{cls}.{attr}` already names something else")
     why = _threading_available(model) or _inherited(model, cls, attr)
     if why:
@@ -378,6 +426,8 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
     methods = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
     if methods & _STATE_METHODS:
         return "class"
+    if _init_bypassed(model, cls):
+        return "class"
     qualified = {id(c.node): c.qualified for c in model.calls}
     for ref, binding in model.bindings.items():
         if ref[0] != "instance" or ref[1] != cls:
@@ -386,6 +436,40 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
                 qualified.get(id(binding.node)) in _UNPICKLABLE_CALLS):
             return "init"
     return "class"
+
+
+def _mentions(model: ModuleModel, cls: str, attr: str) -> bool:
+    """The class or a subclass of it in this module uses the name ``attr``
+    in any form: `x.attr`, `setattr(x, "attr", ...)`, a tuple target."""
+    family = {cls} | {name for name, bases in model.class_bases.items()
+                      if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
+    for name in family:
+        node = model.classes.get(name)
+        if node is None:
+            continue
+        for item in walk(node.body):
+            if isinstance(item, cst.Attribute) and item.attr.value == attr:
+                return True
+            if isinstance(item, cst.SimpleString) and item.evaluated_value == attr:
+                return True
+    return False
+
+
+def _init_bypassed(model: ModuleModel, cls: str) -> bool:
+    """Instances of ``cls`` can be made without its `__init__`: the module
+    calls `__new__` itself, or a subclass's `__init__` never calls the base's."""
+    for call in model.calls:
+        if call.callee.endswith("__new__"):
+            return True
+    for name, bases in model.class_bases.items():
+        if not any(b.rsplit(".", 1)[-1] == cls for b in bases):
+            continue
+        init = next((s for s in model.classes[name].body.body
+                     if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        if init is not None and not any(
+                isinstance(n, cst.Attribute) and n.attr.value == "__init__" for n in walk(init.body)):
+            return True
+    return False
 
 
 def _slots(node: cst.ClassDef) -> Optional[set[str]]:
@@ -444,6 +528,47 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
     why = calls_out(model, region, function, io)
     if why:
         return Declined(why)
+    lock = _lock_for(model, ref, region, function, reuse)
+    if isinstance(lock, Lock):
+        handed = _handed_off(model).get(_key_of(lock.expr, function))
+        if handed:
+            return Declined(f"`{handed}()` returns holding `{lock.expr}`, so its callers may "
+                            "hold it here; taking it again would hang")
+    return lock
+
+
+def _key_of(expr: str, function: Optional[Function]) -> str:
+    """The lock key of ``expr`` as written in ``function``: `self._lock` in
+    a method of `Slot` is `Slot._lock`."""
+    if function is not None and function.self_name and expr.startswith(function.self_name + "."):
+        method = function
+        while method is not None and method.class_name is None:
+            method = method.parent
+        if method is not None:
+            return method.class_name + expr[len(function.self_name):]
+    return expr
+
+
+def _handed_off(model: ModuleModel) -> dict[str, str]:
+    """Lock key -> a function that acquires it and returns without releasing
+    it (`acquire_and_get()`): the lock is handed to its caller."""
+    def compute() -> dict[str, str]:
+        found: dict[str, str] = {}
+        for function in model.functions:
+            acquired, released = set(), set()
+            for node in walk(function.node.body):
+                if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                        and node.func.attr.value in ("acquire", "release")):
+                    expr = code(model, node.func.value)
+                    (acquired if node.func.attr.value == "acquire" else released).add(expr)
+            for expr in acquired - released:
+                found.setdefault(_key_of(expr, function), function.name)
+        return found
+    return per_model(model, "handed off", compute)
+
+
+def _lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Optional[Function],
+              reuse: tuple[str, ...] = ()) -> Union[Lock, Declined]:
     if ref[0] == "global":
         return module_lock(model, ref, region, function, reuse)
     if ref[0] in ("instance", "class"):
