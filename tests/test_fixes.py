@@ -837,6 +837,7 @@ def test_cli_fix_show_fixes_and_clean_exit(tmp_path, run_ftlint) -> None:
     out = run_ftlint("--fix", "--show-fixes", str(path))
     assert out.returncode == 1
     assert "fixed FT203 at 4:5: Use `setdefault`" in out.stdout
+    assert f"{path} (lines as before the fix):" in out.stdout  # the report after gives new ones
     assert "not fixed FT202" in out.stdout and "several statements share the line" in out.stdout
     assert "Fixed 1 finding in 1 file." in out.stdout
     clean = tmp_path / "clean.py"

@@ -123,7 +123,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
                 fixed, verified = _fix_and_verify(report, settings, unsafe_fixes, show_fixes,
                                                   paths, verify_command, verify_timeout, quiet)
             else:
-                fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths)
+                fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths,
+                                     verbose)
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
@@ -166,11 +167,12 @@ def _report_internal_errors(result, verbose: bool) -> None:
 
 
 def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool,
-                 roots=None) -> list:
+                 roots=None, verbose: bool = False) -> list:
     """Fix (or, with ``diff``, only print) and return the files that change."""
     from ftlint.fixes.run import fix_files
 
-    results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots)
+    note = (lambda line: click.echo(f"ftlint: {line}", err=True)) if verbose else None
+    results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots, note=note)
     for file in results:
         if file.error:
             click.echo(f"ftlint: {file.path}: {file.error}", err=True)
@@ -179,7 +181,10 @@ def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: boo
         if diff and file.changed:
             click.echo(file.diff, nl=False)
         if show and (file.changed or file.result.unfixed):
-            click.echo(f"{file.path}:", err=diff)
+            # Positions are those of the file as it was read: the report
+            # that follows a --fix gives the new ones.
+            where = " (lines as before the fix)" if file.changed else ""
+            click.echo(f"{file.path}{where}:", err=diff)
             for o in file.result.applied if file.changed else ():
                 click.echo(f"  fixed {o.code} at {o.row}:{o.column}: {o.fix_message}", err=diff)
             for o in file.result.unfixed:
