@@ -43,6 +43,11 @@ MODES = {"fix": ("--fix",), "fix+unsafe": ("--fix", "--unsafe-fixes")}
 TIMEOUT = 20
 
 
+# Originals already checked, by (file, interpreter): each is run and checked once,
+# not once per fix mode.
+_ORIGINALS_CHECKED: set[tuple[str, str]] = set()
+
+
 class FixBrokeProgram(AssertionError):
     """The fixed program no longer works: the failure a pending entry expects."""
 
@@ -101,12 +106,14 @@ def test_fix_keeps_the_program_working(program, mode, interpreter, request, tmp_
     path = tmp_path / program["file"]
     shutil.copyfile(FIXSAFETY / program["file"], path)
 
-    before = _run(python, path)
-    assert before is not None, f"the original hangs on {python}"
-    assert before.returncode == 0, (
-        f"the original does not work on {python}: {before.stdout}{before.stderr}")
-    found = _findings(path)
-    assert found, "ftlint reports nothing on the original, so the fix has nothing to break"
+    if (program["file"], python) not in _ORIGINALS_CHECKED:
+        before = _run(python, path)
+        assert before is not None, f"the original hangs on {python}"
+        assert before.returncode == 0, (
+            f"the original does not work on {python}: {before.stdout}{before.stderr}")
+        found = _findings(path)
+        assert found, "ftlint reports nothing on the original, so the fix has nothing to break"
+        _ORIGINALS_CHECKED.add((program["file"], python))
 
     proc = subprocess.run([ftlint_executable(), "--no-cache", *MODES[mode], path.name],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
