@@ -163,11 +163,27 @@ def _module_calls(model: ModuleModel, region: cst.CSTNode) -> bool:
     methods = per_model(model, "methods", lambda: {
         f.name for f in model.functions if f.class_name is not None})
     properties = _properties(model)
-    return any((isinstance(n, cst.Call) and (
-        (isinstance(n.func, cst.Name) and n.func.value in names)
-        or (isinstance(n.func, cst.Attribute) and n.func.attr.value in methods)))
+    return any(_runs(parent, n) and (
+        (isinstance(n, cst.Name) and n.value in names)
+        or (isinstance(n, cst.Attribute) and n.attr.value in methods))
         or (isinstance(n, cst.Attribute) and n.attr.value in properties)
-        for n in walk(region))
+        for parent, n in _pairs(region))
+
+
+def _runs(parent: Optional[cst.CSTNode], node: cst.CSTNode) -> bool:
+    """``node`` names code that runs here: it is called, or handed to a
+    call that may call it (`map(self.weigh, items)`)."""
+    return (isinstance(parent, cst.Call) and parent.func is node) or (
+        isinstance(parent, cst.Arg) and parent.value is node)
+
+
+def _pairs(node: cst.CSTNode):
+    """(parent, node) for every node under ``node``."""
+    stack: list = [(None, node)]
+    while stack:
+        parent, current = stack.pop()
+        yield parent, current
+        stack.extend((current, child) for child in current.children)
 
 
 def _properties(model: ModuleModel, cls: Optional[str] = None) -> frozenset[str]:
@@ -190,19 +206,12 @@ def _properties(model: ModuleModel, cls: Optional[str] = None) -> frozenset[str]
 def _method_calls(model: ModuleModel, region: cst.CSTNode, cls: str, self_name: str) -> bool:
     methods = {f.name for f in model.functions if f.class_name == cls}
     properties = _properties(model, cls)
+    # A method named anywhere in the region may run there: called, read as
+    # a property, or handed to a call (`map(self.weigh, items)`).
     return any(isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
-               and n.value.value == self_name and (n.attr.value in properties or (
-                   n.attr.value in methods and isinstance(parent, cst.Call) and parent.func is n))
-               for parent, n in _with_parents(region))
-
-
-def _with_parents(node: cst.CSTNode):
-    """(parent, node) pairs under ``node``."""
-    stack = [(None, node)]
-    while stack:
-        parent, current = stack.pop()
-        yield parent, current
-        stack.extend((current, child) for child in current.children)
+               and n.value.value == self_name and (
+                   n.attr.value in properties or (n.attr.value in methods and _runs(parent, n)))
+               for parent, n in _pairs(region))
 
 
 def _interrupted(model: ModuleModel, function: Optional[Function]) -> bool:
@@ -223,9 +232,23 @@ def _handler_names(model: ModuleModel) -> frozenset[str]:
 def _called_holding(model: ModuleModel, function: Optional[Function], key: str) -> bool:
     if function is None:
         return False
-    held = per_model(model, "called holding", lambda: {
-        (call.callee.rsplit(".", 1)[-1], lock) for call in model.calls for lock in call.locks})
+    held = per_model(model, "called holding", lambda: _held_calls(model))
     return (function.name, key) in held
+
+
+def _held_calls(model: ModuleModel) -> set[tuple[str, str]]:
+    """(function name, lock key) for each function called, or handed to a
+    call (`cond.wait_for(self._ready)`, which calls it back), while the lock
+    is held."""
+    found = set()
+    for call in model.calls:
+        for lock in call.locks:
+            found.add((call.callee.rsplit(".", 1)[-1], lock))
+            for arg in call.node.args:
+                name = dotted(arg.value)
+                if name:
+                    found.add((name.rsplit(".", 1)[-1], lock))
+    return found
 
 
 def _reused(locks: tuple[str, ...], model: ModuleModel) -> list[str]:
@@ -258,6 +281,9 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
     statement holding ``anchor`` unless it exists; the reentrant constructor
     when ``region`` calls this module's own code, which may take it again."""
     existing = model.binding(("global", lock))
+    if existing is None and _name_used(model, lock):
+        return Declined(f"`{lock}` already names something else (bound in a function, "
+                        "or used before it is defined)")
     if existing is not None:
         if existing.mutability is not Mutability.LOCK:
             return Declined(f"`{lock}` already names something else")
@@ -272,6 +298,10 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
         if reentrant_constructor is None:
             return Declined(f"the region could re-enter a shared `{constructor}`")
         constructor = reentrant_constructor
+    if _forks(model):
+        return Declined("the module forks: a new module lock that another thread holds at the "
+                        "fork stays held in the child; add the lock with an "
+                        "`os.register_at_fork` reset by hand")
     index = next(i for i, s in enumerate(model.module.body) if s is statement)
     if constructor in ("threading.Lock()", "threading.RLock()"):
         constructor = _constructor(model, constructor == "threading.RLock()",
@@ -284,6 +314,20 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
         imports = ("threading",)
     new = Statement(statement, f"{lock} = {constructor}\n", lock, reentrant, before)
     return Lock(lock, imports, module_statements=(new,))
+
+
+def _name_used(model: ModuleModel, name: str) -> bool:
+    """``name`` appears anywhere in the module as a name."""
+    names = per_model(model, "all names", lambda: {
+        n.value for n in walk(model.module) if isinstance(n, cst.Name)})
+    return name in names
+
+
+_FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork"})
+
+
+def _forks(model: ModuleModel) -> bool:
+    return any(call.qualified in _FORKS for call in model.calls)
 
 
 def _function_named(model: ModuleModel, qualname: str) -> Optional[Function]:
@@ -414,6 +458,11 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
                 model, keyword.value).rpartition(".")[2] != "ABCMeta":
             return Declined("a metaclass may treat a new class attribute or `__init__` "
                             "specially; add the lock by hand")
+    methods = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
+    if "__getattribute__" in methods:
+        return Declined("the class defines `__getattribute__`, which sees every use of the lock")
+    if "__setattr__" in methods:
+        return "class"  # `self._lock = ...` would go through the class's own `__setattr__`
     slots = _slots(node)
     if slots is not None:
         if attr in slots:
@@ -423,7 +472,6 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
                    or "").rpartition(".")[2] for d in node.decorators}
     if decorators & _CLASS_BUILDERS:
         return "class"
-    methods = {s.name.value for s in node.body.body if isinstance(s, cst.FunctionDef)}
     if methods & _STATE_METHODS:
         return "class"
     if _init_bypassed(model, cls):
