@@ -145,7 +145,9 @@ def container_write_confidence(model: ModuleModel, access: Access,
     iterations = [a for a in model.runtime_iterations(access.ref)
                   if a.statement is not access.statement]
     if iterations:
-        return Confidence.HIGH, (
+        # Medium: the two race only if they run at once; reachability from a
+        # thread entry raises a non-atomic write to high.
+        return Confidence.MEDIUM, (
             f"it is also iterated in {where(iterations[0])} without a lock; "
             "iterating while another thread mutates it skips or repeats items, "
             "or raises RuntimeError"

@@ -32,10 +32,11 @@ class UnguardedGlobalMutation(Rule):
         "reported at low confidence."
     )
     confidence_doc = (
-        "high when the container is also iterated at run time without a lock; "
-        "medium for a compound update (read-modify-write, check-then-act, "
+        "medium when the container is also iterated at run time without a lock, "
+        "and for a compound update (read-modify-write, check-then-act, "
         "`extend`/`update` of a non-built-in iterable, a missing key of a "
-        "defaultdict); low for a lone atomic operation."
+        "defaultdict); low for a lone atomic operation. Code reachable from a "
+        "thread entry point raises a non-atomic write to high."
     )
     fix = "sometimes"
     fix_doc = (
@@ -151,7 +152,7 @@ class UnguardedGlobalMutation(Rule):
             _log = []
 
             def record(event):
-                _log.append(event)  # expect: FT101[high]
+                _log.append(event)  # expect: FT101[medium]
 
             def dump():
                 for event in _log:

@@ -26,8 +26,9 @@ class SharedClassState(Rule):
         "different threads corrupt each other's view of it and lose updates."
     )
     confidence_doc = (
-        "high when the container is also iterated at run time without a lock; "
-        "medium for a compound update; low for a lone atomic operation."
+        "medium when the container is also iterated at run time without a lock, "
+        "and for a compound update; low for a lone atomic operation. Code "
+        "reachable from a thread entry point raises a non-atomic write to high."
     )
     fix = "sometimes"
     fix_doc = (
