@@ -256,6 +256,13 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         if isinstance(target, cst.StarredElement):
             self.record_target(target.value, op, atomic, node)
             return
+        if frame.container_aliases and isinstance(target, (cst.Name, cst.Attribute)):
+            # `pending = self.pending; self.pending = []`: the local keeps the
+            # old container, which the attribute no longer shares.
+            key = expr_key(target)
+            for name, value in list(frame.container_aliases.items()):
+                if key is not None and expr_key(value) == key:
+                    del frame.container_aliases[name]
         if isinstance(target, cst.Name):
             if frame.kind == "function":
                 if target.value in frame.globals:

@@ -68,6 +68,20 @@ class UnguardedIteration(Rule):
     '''
     VALID = (
         Example('''
+            class Flusher:
+                def __init__(self):
+                    self.pending = []
+
+                def add(self, item):
+                    self.pending.append(item)
+
+                def flush(self, send):
+                    pending = self.pending
+                    self.pending = []
+                    for item in pending:
+                        send(item)
+        ''', "the loop runs over the old list, which the attribute no longer shares"),
+        Example('''
             class Stats:
                 def __init__(self):
                     self._stats = {}
