@@ -39,8 +39,10 @@ class InconsistentLocking(Rule):
     confidence_doc = (
         "high for a read-modify-write or check-then-act in a method anyone may "
         "call: the code itself says the state is shared and needs the lock. "
-        "Medium when the unguarded write is one step (a store, one `append`): it "
-        "only breaks the locked code's several steps, which it can fall between; "
+        "Medium when the unguarded write is one container call (one `append`, "
+        "one `del d[k]`): it only breaks the locked code's several steps, which "
+        "it can fall between; low for a plain store (`self.running = False`), "
+        "which at worst the locked code's own store overwrites; "
         "also medium in a private helper, whose callers may hold the lock, and in "
         "shutdown code (`close`, `stop`, `teardown`, ...), which usually runs once. "
         "A check-then-set of a constant counts as one step. Not "
@@ -376,6 +378,11 @@ def _confidence(access: Access, one_step: bool) -> tuple[Confidence, str]:
     step, which only spoils the locked code's several steps, or for a
     private helper."""
     function = access.function
+    if one_step and access.op in ("setattr", "rebind"):
+        # Mostly flags and resets (`self._running = False`, `self.x = None`):
+        # at worst the locked code's own store wins over this one.
+        return Confidence.LOW, (" (a plain store: at worst the locked code's read-modify-write "
+                                "overwrites it)")
     if one_step:
         return Confidence.MEDIUM, (" (one step here; the locked code elsewhere uses it in "
                                    "several steps, and this write can fall between them)")
