@@ -2028,3 +2028,31 @@ def test_a_factory_defined_below_is_not_called_at_import_time() -> None:
     new = fix_source(code, "mod.py").new_source
     assert "_cache_lock = threading.Lock()" in new
     compile(new, "mod.py", "exec")
+
+
+def test_follow_up_fixes_are_reported_at_their_line_in_the_file_as_read() -> None:
+    code = _src('''
+        import threading
+
+        class Meter:
+            """Shared by every request thread."""
+
+            def __init__(self):
+                self._worker = threading.Thread(target=print)
+                self.items = []
+
+            def add(self, key):
+                if key not in self.items:
+                    self.items.append(key)
+
+            def push(self, key):
+                self.items.append(key)
+    ''')
+    first = fixer._one_pass(code, "mod.py", Settings(), False, None, None)
+    assert len(first.applied) == 1  # `push` is fixed only by a follow-up pass
+    result = fix_source(code, "mod.py", Settings())
+    lines = code.splitlines()
+    assert len(result.applied) == 2
+    for outcome in result.applied:
+        assert "self.items" in lines[outcome.row - 1], (outcome, lines[outcome.row - 1])
+    assert [o.row for o in result.applied] == [11, 15]

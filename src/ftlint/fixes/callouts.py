@@ -222,3 +222,53 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
             if why:
                 return f"the region {why}; holding a lock around it could deadlock or stall"
     return None
+
+
+def _outgoing(model: ModuleModel) -> dict[str, str]:
+    """Function name -> why it calls out (I/O, a callback, another object's
+    method), directly or through other functions of this module."""
+    def compute() -> dict[str, str]:
+        why: dict[str, str] = {}
+        callees: dict[str, set[str]] = {}
+        cache: dict[int, tuple] = {}
+        for call in model.calls:
+            caller = call.caller
+            if caller is None:
+                continue
+            if id(caller) not in cache:
+                cache[id(caller)] = (_params(caller), _loop_names(caller))
+            params, loops = cache[id(caller)]
+            reason = _call_out(model, call.node, caller, params, loops, True)
+            if reason and caller.name not in why:
+                why[caller.name] = reason
+            callees.setdefault(caller.name, set()).add(call.callee.rpartition(".")[2])
+        changed = True
+        while changed:
+            changed = False
+            for name, called in callees.items():
+                if name in why:
+                    continue
+                hit = next((c for c in called if c in why and c != name), None)
+                if hit is not None:
+                    why[name] = f"calls `{hit}()`, which {why[hit].removeprefix('calls ')}"
+                    changed = True
+        return why
+    return per_model(model, "outgoing", compute)
+
+
+def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
+    """Where the existing lock ``key`` is held around code that calls out or
+    blocks, in words; None when it never is. Waiting for such a lock in a new
+    place waits on that I/O too, and can deadlock with the other side."""
+    outgoing = _outgoing(model)
+    for call in model.calls:
+        if key not in call.locks or call.caller is None:
+            continue
+        reason = _call_out(model, call.node, call.caller, _params(call.caller),
+                           _loop_names(call.caller), True)
+        name = call.callee.rpartition(".")[2]
+        if reason is None and name in outgoing and name != call.caller.name:
+            reason = f"calls `{name}()`, which {outgoing[name].removeprefix('calls ')}"
+        if reason:
+            return f"`{call.caller.name}()` holds it while it {reason.removeprefix('the region ')}"
+    return None

@@ -7,7 +7,7 @@ was, with the reason. Never raises for bad input.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional, Union
 
 import libcst as cst
@@ -267,7 +267,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
     left = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
-                           first.created, first.after)
+                           first.created, first.after, original=source)
     # The fixed code must not bring out a finding above low that the original
     # did not have (a lock that makes other writes of the state look
     # inconsistent, say). Such fixes are left out: the findings about the
@@ -301,9 +301,26 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 FOLLOW_UP_PASSES = 3
 
 
+def _lines(source: Source) -> list:
+    return (source.decode("latin-1") if isinstance(source, bytes) else source).splitlines()
+
+
+def _line_map(old: Source, new: Source) -> dict[int, int]:
+    """Row in ``new`` -> the row in ``old`` it comes from (an added line:
+    the old line where the addition starts)."""
+    import difflib
+
+    a, b = _lines(old), _lines(new)
+    rows: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        for offset, j in enumerate(range(j1, j2)):
+            rows[j + 1] = (i1 + offset if tag == "equal" else min(i1 + offset, max(i2 - 1, i1))) + 1
+    return rows
+
+
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
                     unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset,
-                    checked=None) -> list:
+                    checked=None, original: Optional[Source] = None) -> list:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports, and
@@ -330,6 +347,11 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
             break
         known |= set(step.before)
         fresh = step.created
+        if original is not None:
+            # Outcomes of a follow-up pass point into the code the earlier
+            # passes wrote; report them where they were in the file as read.
+            rows = _line_map(original, current)
+            step.applied = [replace(o, row=rows.get(o.row, o.row)) for o in step.applied]
         result.new_source = step.new_source
         result.applied.extend(step.applied)
         left = (step.after or analyze_source(result.new_source, path, settings, codes)).diagnostics

@@ -18,7 +18,7 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
-from ftlint.fixes.callouts import calls_out
+from ftlint.fixes.callouts import calls_out, held_across_call_outs
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
     per_model, suspends, top_level, walk,
@@ -262,6 +262,10 @@ def module_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Opt
     for key in _reused(reuse, model):
         if model.lock_bindings[key].ref[0] != "global":
             continue
+        busy = held_across_call_outs(model, key)
+        if busy:
+            return Declined(f"`{key}` is held around code that calls out ({busy}); "
+                            "waiting for it here could stall or deadlock")
         if _module_calls(model, region) or _called_holding(model, function, key):
             return _reentered(model, key, key)
         return Lock(key)
@@ -372,6 +376,10 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     for key in _reused(reuse, model):
         binding = model.lock_bindings[key]
         if binding.ref[0] in scopes and binding.ref[1] == cls:
+            busy = held_across_call_outs(model, key)
+            if busy:
+                return Declined(f"`{me}.{binding.ref[2]}` is held around code that calls out "
+                                f"({busy}); waiting for it here could stall or deadlock")
             if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
                 return _reentered(model, key, f"{me}.{binding.ref[2]}")
             return Lock(f"{me}.{binding.ref[2]}")
@@ -381,6 +389,10 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
         for attr_ref, binding in model.bindings.items():
             if attr_ref[0] == scope and attr_ref[1] == cls and binding.mutability is Mutability.LOCK:
                 key = ".".join(attr_ref[1:])
+                if held_across_call_outs(model, key):
+                    # Borrowing a lock that is held across I/O makes this code
+                    # wait on that I/O: the state gets a lock of its own.
+                    continue
                 if _method_calls(model, region, cls, me) or _called_holding(model, function, key):
                     return _reentered(model, key, f"{me}.{attr_ref[2]}")
                 return Lock(f"{me}.{attr_ref[2]}")
@@ -450,7 +462,7 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
     of an object that supported them, and cannot be set at all on a class
     with `__slots__` or a frozen dataclass. A class attribute survives all
     of these. So the lock goes in `__init__` only where the instance holds
-    something unpicklable already (a thread, a queue, a socket, a file);
+    something unpicklable already (a lock, a thread, a queue, a socket, a file);
     elsewhere it is one lock for the class."""
     node = model.classes[cls]
     for keyword in node.keywords:
@@ -480,7 +492,8 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
     for ref, binding in model.bindings.items():
         if ref[0] != "instance" or ref[1] != cls:
             continue
-        if binding.mutability is Mutability.THREADSAFE or binding.kind == "iterator" or (
+        if binding.mutability in (Mutability.THREADSAFE, Mutability.LOCK) or (
+                binding.kind == "iterator") or (
                 qualified.get(id(binding.node)) in _UNPICKLABLE_CALLS):
             return "init"
     return "class"
