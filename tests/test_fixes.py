@@ -2056,3 +2056,35 @@ def test_follow_up_fixes_are_reported_at_their_line_in_the_file_as_read() -> Non
     for outcome in result.applied:
         assert "self.items" in lines[outcome.row - 1], (outcome, lines[outcome.row - 1])
     assert [o.row for o in result.applied] == [11, 15]
+
+
+def test_a_lock_held_around_io_is_never_borrowed() -> None:
+    """paramiko's shape: the writer holds its lock across `sendall`; a reader
+    thread's counter under that lock would wait on the peer, and hang."""
+    code = _src('''
+        import threading
+
+        class Packetizer:
+            """Shared by the reader and the writers."""
+
+            def __init__(self, sock):
+                self._sock = sock
+                self._write_lock = threading.RLock()
+                self.sent = 0
+                self.received = 0
+
+            def send(self, data):
+                with self._write_lock:
+                    self._sock.sendall(data)
+                    self.sent += len(data)
+
+            def read(self, n):
+                data = self._sock.recv(n)
+                self.received += len(data)
+                return data
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    read = new.split("def read")[1]
+    assert "_write_lock" not in read
+    assert "with self._lock:" in read  # a lock of its own, set in __init__
+    assert "self._lock = threading.Lock()" in new.split("def send")[0]
