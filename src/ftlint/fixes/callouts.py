@@ -93,10 +93,14 @@ def _params(function: Optional[Function]) -> set[str]:
     return names
 
 
-def _loop_names(function: Optional[Function]) -> set[str]:
+def _loop_names(model: ModuleModel, function: Optional[Function]) -> set[str]:
     """Names a `for` of the function binds: `for listener in listeners:`."""
     if function is None:
         return set()
+    return per_model(model, f"loop names {id(function.node)}", lambda: _bound_by_loops(function))
+
+
+def _bound_by_loops(function: Function) -> set[str]:
     names = set()
     for node in walk(function.node.body):
         if isinstance(node, (cst.For, cst.CompFor)):
@@ -215,7 +219,7 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
             return (f"`{function.name}` is a signal, fork or exit handler; it can run while "
                     "the interrupted code holds the lock")
     params = _params(function)
-    loops = _loop_names(function)
+    loops = _loop_names(model, function)
     for node in _walk_here(region):
         if isinstance(node, cst.Call):
             why = _call_out(model, node, function, params, loops, io)
@@ -236,7 +240,7 @@ def _outgoing(model: ModuleModel) -> dict[str, str]:
             if caller is None:
                 continue
             if id(caller) not in cache:
-                cache[id(caller)] = (_params(caller), _loop_names(caller))
+                cache[id(caller)] = (_params(caller), _loop_names(model, caller))
             params, loops = cache[id(caller)]
             reason = _call_out(model, call.node, caller, params, loops, True)
             if reason and caller.name not in why:
@@ -260,12 +264,16 @@ def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
     """Where the existing lock ``key`` is held around code that calls out or
     blocks, in words; None when it never is. Waiting for such a lock in a new
     place waits on that I/O too, and can deadlock with the other side."""
+    return per_model(model, f"held across call-outs: {key}", lambda: _held_across(model, key))
+
+
+def _held_across(model: ModuleModel, key: str) -> Optional[str]:
     outgoing = _outgoing(model)
     for call in model.calls:
         if key not in call.locks or call.caller is None:
             continue
         reason = _call_out(model, call.node, call.caller, _params(call.caller),
-                           _loop_names(call.caller), True)
+                           _loop_names(model, call.caller), True)
         name = call.callee.rpartition(".")[2]
         if reason is None and name in outgoing and name != call.caller.name:
             reason = f"calls `{name}()`, which {outgoing[name].removeprefix('calls ')}"

@@ -502,6 +502,10 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
 def _mentions(model: ModuleModel, cls: str, attr: str) -> bool:
     """The class or a subclass of it in this module uses the name ``attr``
     in any form: `x.attr`, `setattr(x, "attr", ...)`, a tuple target."""
+    return per_model(model, f"mentions {cls}.{attr}", lambda: _mentioned(model, cls, attr))
+
+
+def _mentioned(model: ModuleModel, cls: str, attr: str) -> bool:
     family = {cls} | {name for name, bases in model.class_bases.items()
                       if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
     for name in family:
@@ -519,6 +523,10 @@ def _mentions(model: ModuleModel, cls: str, attr: str) -> bool:
 def _init_bypassed(model: ModuleModel, cls: str) -> bool:
     """Instances of ``cls`` can be made without its `__init__`: the module
     calls `__new__` itself, or a subclass's `__init__` never calls the base's."""
+    return per_model(model, f"init bypassed {cls}", lambda: _bypassed(model, cls))
+
+
+def _bypassed(model: ModuleModel, cls: str) -> bool:
     for call in model.calls:
         if call.callee.endswith("__new__"):
             return True
@@ -615,13 +623,14 @@ def _handed_off(model: ModuleModel) -> dict[str, str]:
     it (`acquire_and_get()`): the lock is handed to its caller."""
     def compute() -> dict[str, str]:
         found: dict[str, str] = {}
-        for function in model.functions:
-            acquired, released = set(), set()
-            for node in walk(function.node.body):
-                if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-                        and node.func.attr.value in ("acquire", "release")):
-                    expr = code(model, node.func.value)
-                    (acquired if node.func.attr.value == "acquire" else released).add(expr)
+        spans: dict[int, tuple] = {}  # function id -> (function, acquired, released)
+        for call in model.calls:
+            expr, _, method = call.callee.rpartition(".")
+            if call.caller is None or not expr or method not in ("acquire", "release"):
+                continue
+            entry = spans.setdefault(id(call.caller), (call.caller, set(), set()))
+            entry[1 if method == "acquire" else 2].add(expr)
+        for function, acquired, released in spans.values():
             for expr in acquired - released:
                 found.setdefault(_key_of(expr, function), function.name)
         return found
