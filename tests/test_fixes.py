@@ -2088,3 +2088,36 @@ def test_a_lock_held_around_io_is_never_borrowed() -> None:
     assert "_write_lock" not in read
     assert "with self._lock:" in read  # a lock of its own, set in __init__
     assert "self._lock = threading.Lock()" in new.split("def send")[0]
+
+
+def test_fixes_in_one_setter_take_the_lock_once() -> None:
+    code = _src('''
+        import threading
+
+        class Packer:
+            """Shared by the reader and the writers."""
+
+            def __init__(self):
+                self._write_lock = threading.Lock()
+                self.engine = None
+                self.size = 0
+                self.sent = 0
+                self.count = 0
+
+            def send(self, n):
+                with self._write_lock:
+                    self.sent += n
+                    self.count += 1
+
+            def set_cipher(self, engine, size):
+                self.engine = engine
+                self.sent = 0
+                self.size = size
+                self.count = 0
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    setter = new.split("def set_cipher")[1]
+    assert setter.count("with self._write_lock:") == 1
+    assert ("        with self._write_lock:\n            self.sent = 0\n            self.size = size\n"
+            "            self.count = 0\n") in setter
+    assert fix_source(new, "mod.py").new_source == new

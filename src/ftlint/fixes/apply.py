@@ -37,13 +37,50 @@ def _wrap(edit: Edit, made: set[int]) -> Action:
     return action
 
 
+# How many plain statements may sit between two `with` blocks of one lock
+# for the blocks to be joined across them.
+_JOIN_ACROSS = 3
+
+
+def _quiet(statement: cst.CSTNode) -> bool:
+    """A line that calls nothing and cannot leave the block: a plain
+    assignment of names, attributes and constants. Holding a lock over it
+    costs nothing and runs no one else's code."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    if not all(isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Pass))
+               for small in statement.body):
+        return False
+    stack: list = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Call, cst.Yield, cst.Await, cst.Lambda, cst.Comment)):
+            return False
+        stack.extend(node.children)
+    return not any(line.comment is not None for line in statement.leading_lines)
+
+
 def _join(items: list, made: set[int]) -> list:
     """Two `with` blocks of the same lock side by side, one of them a fix's,
-    become one: the lock is taken once, for both."""
+    become one: the lock is taken once, for both. So do two such blocks with
+    a few quiet lines between them (a setter's fields, locked one by one,
+    are set under one acquisition)."""
     out: list = []
     for item in items:
-        last = out[-1] if out else None
         lock = plain_with_lock(item)
+        between = 0
+        while (lock is not None and between < _JOIN_ACROSS and len(out) > between + 1
+               and _quiet(out[-1 - between])):
+            between += 1
+        if between and plain_with_lock(out[-1 - between]) == lock and (
+                id(item) in made or id(out[-1 - between]) in made):
+            block, quiet = out[-1 - between], out[len(out) - between:]
+            merged = block.with_changes(body=block.body.with_changes(
+                body=[*block.body.body, *quiet]))
+            del out[len(out) - between - 1:]
+            out.append(merged)
+            made.add(id(merged))
+        last = out[-1] if out else None
         # A comment on the second `with` line would have no line left.
         if (lock is not None and (id(item) in made or id(last) in made)
                 and plain_with_lock(last) == lock and item.body.header.comment is None):
