@@ -2121,3 +2121,24 @@ def test_fixes_in_one_setter_take_the_lock_once() -> None:
     assert ("        with self._write_lock:\n            self.sent = 0\n            self.size = size\n"
             "            self.count = 0\n") in setter
     assert fix_source(new, "mod.py").new_source == new
+
+
+def test_every_write_takes_the_lock_a_fix_adds_even_a_low_one() -> None:
+    """A new lock guards the state only if every write takes it: the plain
+    rebind in `forget_all` is a low finding, yet the run locks it too."""
+    code = _src('''
+        _seen = []
+
+
+        def remember(item):
+            if item not in _seen:
+                _seen.append(item)
+
+
+        def forget_all():
+            global _seen
+            _seen = []
+    ''')
+    result = fixer.fix_source(code, "mod.py", Settings())
+    assert "    with _seen_lock:\n        _seen = []" in result.new_source
+    assert {o.code for o in result.applied} == {"FT203", "FT205"}

@@ -73,7 +73,7 @@ _KNOWN_METHODS = frozenset({
 _CONTAINER_KINDS = frozenset({
     "list", "dict", "set", "deque", "defaultdict", "OrderedDict", "Counter", "frozenset",
     "tuple", "str", "bytes", "bytearray", "WeakSet", "WeakKeyDictionary", "WeakValueDictionary",
-    "ChainMap", "constant", "lock",
+    "ChainMap", "lock",
 })
 
 

@@ -266,8 +266,8 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
-    left = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
-                           first.created, first.after, original=source)
+    left, created = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
+                                    first.created, first.after, original=source)
     # The fixed code must not bring out a finding above low that the original
     # did not have (a lock that makes other writes of the state look
     # inconsistent, say). Such fixes are left out: the findings about the
@@ -275,8 +275,10 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     diagnostics = [d for d in diagnostics if not d.is_error]
     floor = max(settings.min_confidence, Confidence.MEDIUM)
     had = {_key(d.code, d.message) for d in diagnostics}
-    brought = [d for d in left if not d.is_error and d.confidence >= floor
-               and _key(d.code, d.message) not in had]
+    # A write left outside a lock this run added (at any confidence) means
+    # that lock excludes nothing there: the fix did not close the race.
+    brought = [d for d in left if not d.is_error and _key(d.code, d.message) not in had
+               and (d.confidence >= floor or _outside_new_lock(d, created))]
     if not brought:
         return result
     subjects = {_subject(_key(d.code, d.message)) for d in brought}
@@ -299,6 +301,11 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 # A lock added in one place exposes the other writes of the same state
 # ("written under a lock elsewhere"); a few more passes guard them too.
 FOLLOW_UP_PASSES = 3
+
+
+def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:
+    """``d`` is a write without the lock that this run added for its state."""
+    return d.code == "FT205" and any(f"`{key}`" in d.reason for key in created)
 
 
 def _lines(source: Source) -> list:
@@ -329,11 +336,15 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
 
     left = (checked or analyze_source(result.new_source, path, settings, codes)).diagnostics
     declined: list[FixOutcome] = []  # why findings of the final code stay
+    created = frozenset(fresh)
     for _ in range(FOLLOW_UP_PASSES):
         current = result.new_source
         # Everything still reported: findings our fixes brought out, and ones
-        # declined or overlapped before, which a new lock may have made fixable.
-        new = [d for d in left if not d.is_error and d.confidence >= settings.min_confidence]
+        # declined or overlapped before, which a new lock may have made fixable;
+        # and every write left outside a lock this run added, whatever its
+        # confidence: that lock guards the state only if all writes take it.
+        new = [d for d in left if not d.is_error and (
+            d.confidence >= settings.min_confidence or _outside_new_lock(d, created))]
         if not new:
             break
         step = _one_pass(current, path, settings, unsafe,
@@ -347,6 +358,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
             break
         known |= set(step.before)
         fresh = step.created
+        created |= step.created
         if original is not None:
             # Outcomes of a follow-up pass point into the code the earlier
             # passes wrote; report them where they were in the file as read.
@@ -362,4 +374,4 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     # Findings only our fixes brought out, with the reason they stay.
     told = {_key(o.code, o.message) for o in result.unfixed}
     result.unfixed += [o for o in declined if _key(o.code, o.message) not in told]
-    return left
+    return left, created

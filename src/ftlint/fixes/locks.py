@@ -401,6 +401,10 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     attr = "_lock" if "instance" in scopes else lock_name(ref[2])
     if any(r[1:] == (cls, attr) for r in model.bindings if r[0] in ("instance", "class")) or (
             _mentions(model, cls, attr)):
+        busy = held_across_call_outs(model, f"{cls}.{attr}")
+        if busy:
+            return Declined(f"`{me}.{attr}`, the class's lock, is held around code that calls out "
+                            f"({busy}); waiting for it here could stall: add a lock by hand")
         return Declined(f"`{cls}.{attr}` already names something else")
     why = _threading_available(model) or _inherited(model, cls, attr)
     if why:
