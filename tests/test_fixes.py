@@ -2142,3 +2142,30 @@ def test_every_write_takes_the_lock_a_fix_adds_even_a_low_one() -> None:
     result = fixer.fix_source(code, "mod.py", Settings())
     assert "    with _seen_lock:\n        _seen = []" in result.new_source
     assert {o.code for o in result.applied} == {"FT203", "FT205"}
+
+
+def test_no_lock_for_an_attribute_a_base_class_may_write() -> None:
+    """paramiko's SFTPFile: `_pos` belongs to the base class, which updates it
+    without the subclass's lock; locking the subclass's update excludes nothing."""
+    code = _src('''
+        import threading
+        from .file import BufferedFile
+
+        class SFTPFile(BufferedFile):
+            """Used from several threads."""
+
+            def __init__(self):
+                super().__init__()
+                self._prefetch_lock = threading.Lock()
+                self._prefetch_data = {}
+
+            def prefetch(self, offset, data):
+                with self._prefetch_lock:
+                    self._prefetch_data[offset] = self._prefetch_data.get(offset, b"") + data
+
+            def seek(self, offset):
+                self._pos += offset
+    ''')
+    result = fix_source(code, "mod.py")
+    assert "        self._pos += offset\n" in result.new_source
+    assert any("base class `BufferedFile` may write it" in o.reason for o in result.unfixed)

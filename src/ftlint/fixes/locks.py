@@ -373,6 +373,11 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
     if ref[0] not in ("instance", "class") or ref[1] != cls or cls not in model.classes:
         return Declined("the state belongs to another class")
     scopes = ("class",) if ref[0] == "class" or function.kind == "classmethod" else ("instance", "class")
+    if ref[0] == "instance" and (cls, ref[2]) not in model.constructor_attrs:
+        base = _concrete_base(model, cls)
+        if base is not None:
+            return Declined(f"`{ref[2]}` is not set up in `{cls}.__init__`: the base class "
+                            f"`{base}` may write it too, without the lock")
     for key in _reused(reuse, model):
         binding = model.lock_bindings[key]
         if binding.ref[0] in scopes and binding.ref[1] == cls:
@@ -578,6 +583,15 @@ _ABSTRACT_BASES = frozenset({
     "MutableSet", "Mapping", "MutableMapping", "MappingView", "KeysView", "ItemsView",
     "ValuesView", "Awaitable", "Coroutine", "AsyncIterable", "AsyncIterator", "AsyncGenerator",
 })
+
+
+def _concrete_base(model: ModuleModel, cls: str) -> Optional[str]:
+    """A base of ``cls`` that may define attributes of its own."""
+    for base in model.classes[cls].bases:
+        name = code(model, base.value).partition("[")[0].rpartition(".")[2]
+        if name not in _ABSTRACT_BASES:
+            return name
+    return None
 
 
 def _inherited(model: ModuleModel, cls: str, attr: str) -> Optional[str]:
