@@ -2169,3 +2169,27 @@ def test_no_lock_for_an_attribute_a_base_class_may_write() -> None:
     result = fix_source(code, "mod.py")
     assert "        self._pos += offset\n" in result.new_source
     assert any("base class `BufferedFile` may write it" in o.reason for o in result.unfixed)
+
+
+def test_a_write_whose_value_was_read_earlier_is_not_locked_alone() -> None:
+    """rq's cron loader: the registry is read by a loop, then rebound; a lock
+    around the rebind alone leaves the read outside it."""
+    code = _src('''
+        _jobs = []
+
+        def register(job):
+            global _jobs
+            _jobs = _jobs + [job]
+
+        def load(run):
+            global _jobs
+            count = len(_jobs)
+            _jobs = []
+            return count
+    ''')
+    result = fix_source(code, "mod.py")
+    # Locking `register` alone would leave `load`'s write outside the new
+    # lock, and `load` cannot be locked: neither is fixed.
+    assert result.new_source == code
+    first = fixer._one_pass(code, "mod.py", Settings(), False, None, None)
+    assert any("read in an earlier statement" in o.reason for o in first.unfixed)

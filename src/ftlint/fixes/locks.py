@@ -680,6 +680,10 @@ def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
 def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
              reuse: tuple[str, ...] = ()) -> Union[Fix, Declined]:
     """Put the whole unit of work ``region`` under the state's lock."""
+    compound = model.compound_for(access)
+    if compound is not None and compound.kind == "rmw" and not _reads_itself(model, access, ref):
+        return Declined("the value is read in an earlier statement; a lock around the write "
+                        "alone would leave the read outside it")
     scope = scope_of(model, access.function)
     region = _whole_chain(model, region, scope)
     why = block_statement(model, region, scope)
@@ -726,6 +730,24 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _reads_itself(model: ModuleModel, access: Access, ref: Ref) -> bool:
+    """The write's own statement reads the state (`x = x + 1`, `x += 1`), so
+    the read and the write are one unit a lock around the statement holds."""
+    statement = access.statement
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return True  # a compound statement: its unit is the whole statement
+    name = ref[-1]
+    for small in statement.body:
+        if isinstance(small, cst.AugAssign):
+            return True
+        value = getattr(small, "value", None)
+        if value is not None and any(
+                (isinstance(n, cst.Name) and n.value == name)
+                or (isinstance(n, cst.Attribute) and n.attr.value == name) for n in walk(value)):
+            return True
+    return False
 
 
 def _inline(statements: list[cst.CSTNode], lock: str) -> list[cst.CSTNode]:
