@@ -64,7 +64,7 @@ _KNOWN_METHODS = frozenset({
     "hex", "to_bytes", "from_bytes", "bit_length", "is_integer",
     # non-blocking sides of the primitives, and time
     "is_set", "locked", "release", "set", "notify", "notify_all", "put_nowait", "get_nowait",
-    "qsize", "empty", "full", "is_alive", "time", "monotonic", "perf_counter", "getpid",
+    "qsize", "empty", "full", "is_alive", "start", "time", "monotonic", "perf_counter", "getpid",
     "get_ident", "total_seconds", "isoformat", "timestamp",
     # logging: handlers take their own locks and never call back into user state
     "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
