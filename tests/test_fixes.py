@@ -4,6 +4,7 @@ guarantees (overlaps reported, idempotent, proven before anything is written).""
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 import textwrap
@@ -2193,3 +2194,53 @@ def test_a_write_whose_value_was_read_earlier_is_not_locked_alone() -> None:
     assert result.new_source == code
     first = fixer._one_pass(code, "mod.py", Settings(), False, None, None)
     assert any("read in an earlier statement" in o.reason for o in first.unfixed)
+
+
+@pytest.mark.parametrize("config", [
+    'not-thread-safe = "ignore"',
+    'not-thread-safe = "low"',
+    'min-confidence = "high"',
+    'test-code = "ignore"',
+])
+def test_diff_fixes_only_what_a_check_reports(tmp_path, run_ftlint, config: str) -> None:
+    """The fixer judges each fixed file with the project pass too: `--diff`
+    never fixes a finding that `ftlint` does not report with the same
+    settings (a class documented as not thread-safe, say)."""
+    (tmp_path / "pyproject.toml").write_text(f"[tool.ftlint]\n{config}\n")
+    (tmp_path / "mod.py").write_text(_src('''
+        import threading
+
+
+        class Cache:
+            """A small cache. Not thread-safe."""
+
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.data = {}
+                self.hits = 0
+
+            def put(self, k, v):
+                with self._lock:
+                    self.data[k] = v
+                    self.hits += 1
+
+            def get(self, k):
+                self.hits += 1
+                return self.data.get(k)
+
+
+        class Shared:
+            """Thread-safe."""
+
+            def __init__(self):
+                self.n = 0
+
+            def bump(self):
+                self.n += 1
+    '''))
+    check = run_ftlint("--no-cache", "--format", "json", "mod.py", cwd=tmp_path)
+    reported = {(d["code"], d["location"]["row"]) for d in json.loads(check.stdout)}
+    diff = run_ftlint("--no-cache", "--diff", "--show-fixes", "mod.py", cwd=tmp_path)
+    fixed = {(m.group(1), int(m.group(2)))
+             for m in re.finditer(r"fixed (FT\d+) at (\d+):", diff.stdout + diff.stderr)}
+    assert fixed <= reported, (fixed, reported)

@@ -263,6 +263,18 @@ def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Se
 
 def finish(results: Sequence[FileResult], settings: Settings) -> None:
     """The project pass, then the confidence filter."""
+    judge(results, settings)
+    for r in results:
+        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
+        r.hidden = len(r.diagnostics) - len(shown)
+        r.diagnostics = shown
+
+
+def judge(results: Sequence[FileResult], settings: Settings) -> None:
+    """The project pass over ``results``: reachability, start-up code,
+    declared thread safety, test code. Every confidence is kept. The fixer
+    judges each fixed file this way, so that `--fix`, `--diff` and a check
+    agree on what is reported."""
     summaries = [r.summary for r in results if r.summary is not None]
     graph = call_graph(summaries)
     threads = reachable(summaries, settings.thread_entry_points, graph)
@@ -282,9 +294,6 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if settings.test_code != "report" and in_test:
             r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
-        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
-        r.hidden = len(r.diagnostics) - len(shown)
-        r.diagnostics = shown
 
 
 def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:

@@ -199,12 +199,10 @@ def _compiles(source: Source) -> bool:
 def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe: bool,
             codes: Optional[Iterable[str]]) -> Optional[str]:
     """None when the fixed source is proven good, else why not."""
-    from ftlint.api import analyze_source
-
     new = result.new_source
     # Checked first: its parse is the one that proves the code parses (each
     # parse of a big file costs seconds), and the caller reuses its findings.
-    after = analyze_source(new, path, settings, codes)
+    after = _checked(new, path, settings, codes)
     if after.error:
         try:
             cst.parse_module(new)
@@ -303,6 +301,17 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 FOLLOW_UP_PASSES = 3
 
 
+def _checked(source: Source, path: str, settings: Settings, codes: Optional[Iterable[str]]):
+    """A fixed file's findings as a check reports them: the per-file analysis
+    and the project pass over the file (declared thread safety, start-up
+    code, reachability), at every confidence."""
+    from ftlint.api import analyze_source, judge
+
+    result = analyze_source(source, path, settings, codes)
+    judge([result], settings)
+    return result
+
+
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:
     """``d`` is a write without the lock that this run added for its state."""
     return d.code == "FT205" and any(f"`{key}`" in d.reason for key in created)
@@ -332,9 +341,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports, and
     return the diagnostics of the fixed code."""
-    from ftlint.api import analyze_source
-
-    left = (checked or analyze_source(result.new_source, path, settings, codes)).diagnostics
+    left = (checked or _checked(result.new_source, path, settings, codes)).diagnostics
     declined: list[FixOutcome] = []  # why findings of the final code stay
     created = frozenset(fresh)
     for _ in range(FOLLOW_UP_PASSES):
@@ -366,7 +373,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
             step.applied = [replace(o, row=rows.get(o.row, o.row)) for o in step.applied]
         result.new_source = step.new_source
         result.applied.extend(step.applied)
-        left = (step.after or analyze_source(result.new_source, path, settings, codes)).diagnostics
+        left = (step.after or _checked(result.new_source, path, settings, codes)).diagnostics
     # A finding left unfixed (say, one overlapping another fix) may be gone
     # now: a lock the other fix added covers it. Report only what is left.
     remaining = {_key(d.code, d.message) for d in left}
