@@ -2244,3 +2244,34 @@ def test_diff_fixes_only_what_a_check_reports(tmp_path, run_ftlint, config: str)
     fixed = {(m.group(1), int(m.group(2)))
              for m in re.finditer(r"fixed (FT\d+) at (\d+):", diff.stdout + diff.stderr)}
     assert fixed <= reported, (fixed, reported)
+
+
+def test_uses_of_the_state_next_to_an_update_join_its_lock() -> None:
+    """A lock around only `self.depth += 1` would leave the test right after
+    it, and the read right before `self.iv`'s update, outside the lock."""
+    code = _src('''
+        import threading
+
+        class Conn:
+            """Thread-safe connection state."""
+
+            def __init__(self):
+                self._worker = threading.Thread(target=print)
+                self.depth = 0
+                self.iv = 0
+
+            def suspend(self):
+                self.depth += 1
+                first = self.depth == 1
+                return first
+
+            def advance(self, data):
+                old = self.iv
+                self.iv = self.iv + len(data)
+                return old
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    assert ("        with self._lock:\n            self.depth += 1\n"
+            "            first = self.depth == 1\n        return first\n") in new
+    assert ("        with self._lock:\n            old = self.iv\n"
+            "            self.iv = self.iv + len(data)\n        return old\n") in new

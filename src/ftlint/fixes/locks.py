@@ -700,6 +700,7 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
             return Declined("the check and the write are separated by a definition")
         statements = span
     statements = _with_lookup(model, statements, scope)
+    statements = _with_uses(model, statements, scope, ref)
     unit = _unit(statements)
     if suspends(unit):
         return Declined("the region yields or awaits; a lock must not be held across it")
@@ -808,6 +809,51 @@ def _with_lookup(model: ModuleModel, statements: list[cst.CSTNode],
     if isinstance(target, cst.Name) and target.value in tested:
         return [previous, *statements]
     return statements
+
+
+# How many neighbouring statements that use the state join its unit of work.
+_USES_AROUND = 2
+
+
+def _uses(statement: cst.CSTNode, ref: Ref) -> bool:
+    """``statement`` reads or writes the state of ``ref`` (by its name)."""
+    name = ref[-1]
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return False
+    if isinstance(statement, cst.SimpleStatementLine) and any(
+            isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body):
+        return False  # a declaration, not a use
+    return any((isinstance(n, cst.Attribute) and n.attr.value == name and ref[0] != "global")
+               or (isinstance(n, cst.Name) and n.value == name and ref[0] == "global")
+               for n in walk(statement))
+
+
+def _with_uses(model: ModuleModel, statements: list[cst.CSTNode], scope: Optional[cst.CSTNode],
+               ref: Ref) -> list[cst.CSTNode]:
+    """The statements right before and after the unit that use the same
+    state join it: `old = self.iv` then `self.iv = step(self.iv)`, or
+    `self.depth += 1` then `if self.depth == 1:`. A lock around only the
+    update would leave the value read outside it."""
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return statements  # a check-then-act: its `if` is the unit already
+    block = parents(model, scope).get(id(statements[0]))
+    if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+        return statements
+    body = list(block.body)
+    first = next((i for i, s in enumerate(body) if s is statements[0]), None)
+    last = next((i for i, s in enumerate(body) if s is statements[-1]), None)
+    if first is None or last is None or last < first:
+        return statements
+    start, end = first, last
+    while first - start < _USES_AROUND and start > 0 and _uses(body[start - 1], ref) and (
+            not isinstance(body[start - 1], cst.With)):
+        start -= 1
+    while end - last < _USES_AROUND and end + 1 < len(body) and _uses(body[end + 1], ref) and (
+            not isinstance(body[end + 1], cst.With)):
+        end += 1
+    if (start, end) == (first, last):
+        return statements
+    return body[start:first] + statements + body[last + 1:end + 1]
 
 
 def _span(model: ModuleModel, check: cst.CSTNode, statement: cst.CSTNode,
