@@ -2275,3 +2275,23 @@ def test_uses_of_the_state_next_to_an_update_join_its_lock() -> None:
             "            first = self.depth == 1\n        return first\n") in new
     assert ("        with self._lock:\n            old = self.iv\n"
             "            self.iv = self.iv + len(data)\n        return old\n") in new
+
+
+def test_an_object_that_keeps_a_live_resource_gets_its_own_lock() -> None:
+    """It cannot be pickled anyway, so the lock goes in `__init__`, one per
+    connection, not one for every connection of a server."""
+    code = _src('''
+        import weakref
+
+        class AuthHandler:
+            """Used by the transport thread and the caller's thread."""
+
+            def __init__(self, transport):
+                self.transport = weakref.proxy(transport)
+                self.failures = 0
+
+            def fail(self):
+                self.failures += 1
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    assert "        self._lock = threading.Lock()\n        self.transport" in new

@@ -9,6 +9,8 @@ existing lock is never reused for such a region.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -458,9 +460,16 @@ _UNPICKLABLE_CALLS = frozenset({
     "threading.Thread", "threading.Timer", "threading.Condition", "threading.Semaphore",
     "threading.BoundedSemaphore", "socket.socket", "socket.create_connection", "builtins.open",
     "io.open", "selectors.DefaultSelector", "concurrent.futures.ThreadPoolExecutor",
-    "concurrent.futures.ProcessPoolExecutor", "weakref.ref", "subprocess.Popen",
+    "concurrent.futures.ProcessPoolExecutor", "weakref.ref", "weakref.proxy", "subprocess.Popen",
     "sqlite3.connect",
 })
+
+
+# Names of live resources an object may be handed (a socket, a transport, a
+# thread, a file): an object that keeps one cannot be pickled anyway.
+_LIVE = re.compile(r"^_*(sock|socket|transport|thread|lock|rlock|cond|condition|event|file|fp|fh|"
+                   r"stream|channel|selector|poller|loop|executor|pool|queue|conn|connection)s?$",
+                   re.IGNORECASE)
 
 
 def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
@@ -501,6 +510,9 @@ def _placement(model: ModuleModel, cls: str, attr: str) -> Union[str, Declined]:
     for ref, binding in model.bindings.items():
         if ref[0] != "instance" or ref[1] != cls:
             continue
+        if _LIVE.match(ref[2]) or (isinstance(binding.node, cst.Name)
+                                   and _LIVE.match(binding.node.value)):
+            return "init"  # `self.sock = sock`: it holds a live resource passed in
         if binding.mutability in (Mutability.THREADSAFE, Mutability.LOCK) or (
                 binding.kind == "iterator") or (
                 qualified.get(id(binding.node)) in _UNPICKLABLE_CALLS):
