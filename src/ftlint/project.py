@@ -434,9 +434,11 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             d.reason = (f"{d.reason}; lowered: only the one thread that runs "
                         f"`{confined(d, summary, owners)}()` writes it")
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
-            ceiling = Confidence.MEDIUM if d.extra.get("atomic") else Confidence.HIGH
-            if d.confidence < ceiling:
-                d.confidence = ceiling
+            # One atomic operation races only together with other accesses,
+            # which are reported themselves: reachability does not raise it
+            # (a lone `append` or `setdefault` in a thread stays low).
+            if not d.extra.get("atomic") and d.confidence < Confidence.HIGH:
+                d.confidence = Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
         elif (function and not d.is_error and d.confidence > Confidence.LOW
               and f"{summary.module}:{function}" in startup):
