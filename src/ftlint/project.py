@@ -429,10 +429,9 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             d.confidence = Confidence.LOW
             d.reason = f"{d.reason}; lowered: the code declares itself not thread-safe"
         elif (function and f"{summary.module}:{function}" in threads and not d.is_error
-              and owners and confined(d, summary, owners)):
+              and owners and (owner := confined(d, summary, owners))):
             d.confidence = Confidence.LOW
-            d.reason = (f"{d.reason}; lowered: only the one thread that runs "
-                        f"`{confined(d, summary, owners)}()` writes it")
+            d.reason = f"{d.reason}; lowered: only the one thread that runs `{owner}()` writes it"
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
             # One atomic operation races only together with other accesses,
             # which are reported themselves: reachability does not raise it

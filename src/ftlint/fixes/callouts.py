@@ -110,7 +110,7 @@ def _bound_by_loops(function: Function) -> set[str]:
     return names
 
 
-def _handlers(model: ModuleModel) -> frozenset[str]:
+def handler_names(model: ModuleModel) -> frozenset[str]:
     """Names of the functions and methods registered as signal or fork
     handlers (`signal.signal(SIGTERM, handler)`, `os.register_at_fork(...)`)."""
     def compute() -> frozenset[str]:
@@ -215,7 +215,7 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
     if function is not None:
         if function.name == "__del__":
             return "`__del__` can run while any thread holds the lock; a finalizer must not take it"
-        if function.name in _handlers(model):
+        if function.name in handler_names(model):
             return (f"`{function.name}` is a signal, fork or exit handler; it can run while "
                     "the interrupted code holds the lock")
     params = _params(function)
@@ -228,24 +228,39 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
     return None
 
 
-def _outgoing(model: ModuleModel) -> dict[str, str]:
-    """Function name -> why it calls out (I/O, a callback, another object's
-    method), directly or through other functions of this module."""
-    def compute() -> dict[str, str]:
-        why: dict[str, str] = {}
-        callees: dict[str, set[str]] = {}
-        cache: dict[int, tuple] = {}
+def _call_reasons(model: ModuleModel) -> dict[int, str]:
+    """id of each call node of the module that calls out -> why (I/O and
+    blocking calls included), for the calls inside functions."""
+    def compute() -> dict[int, str]:
+        reasons: dict[int, str] = {}
+        context: dict[int, tuple] = {}  # id(function) -> (params, loop names)
         for call in model.calls:
             caller = call.caller
             if caller is None:
                 continue
-            if id(caller) not in cache:
-                cache[id(caller)] = (_params(caller), _loop_names(model, caller))
-            params, loops = cache[id(caller)]
-            reason = _call_out(model, call.node, caller, params, loops, True)
-            if reason and caller.name not in why:
-                why[caller.name] = reason
-            callees.setdefault(caller.name, set()).add(call.callee.rpartition(".")[2])
+            if id(caller) not in context:
+                context[id(caller)] = (_params(caller), _loop_names(model, caller))
+            reason = _call_out(model, call.node, caller, *context[id(caller)], True)
+            if reason:
+                reasons[id(call.node)] = reason
+        return reasons
+    return per_model(model, "call reasons", compute)
+
+
+def _outgoing(model: ModuleModel) -> dict[str, str]:
+    """Function name -> why it calls out (I/O, a callback, another object's
+    method), directly or through other functions of this module."""
+    def compute() -> dict[str, str]:
+        reasons = _call_reasons(model)
+        why: dict[str, str] = {}
+        callees: dict[str, set[str]] = {}
+        for call in model.calls:
+            if call.caller is None:
+                continue
+            reason = reasons.get(id(call.node))
+            if reason and call.caller.name not in why:
+                why[call.caller.name] = reason
+            callees.setdefault(call.caller.name, set()).add(call.callee.rpartition(".")[2])
         changed = True
         while changed:
             changed = False
@@ -268,15 +283,14 @@ def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
 
 
 def _held_across(model: ModuleModel, key: str) -> Optional[str]:
-    outgoing = _outgoing(model)
+    reasons, outgoing = _call_reasons(model), _outgoing(model)
     for call in model.calls:
         if key not in call.locks or call.caller is None:
             continue
-        reason = _call_out(model, call.node, call.caller, _params(call.caller),
-                           _loop_names(model, call.caller), True)
+        reason = reasons.get(id(call.node))
         name = call.callee.rpartition(".")[2]
         if reason is None and name in outgoing and name != call.caller.name:
             reason = f"calls `{name}()`, which {outgoing[name].removeprefix('calls ')}"
         if reason:
-            return f"`{call.caller.name}()` holds it while it {reason.removeprefix('the region ')}"
+            return f"`{call.caller.name}()` holds it while it {reason}"
     return None

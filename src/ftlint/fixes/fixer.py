@@ -314,7 +314,7 @@ def _checked(source: Source, path: str, settings: Settings, codes: Optional[Iter
 
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:
     """``d`` is a write without the lock that this run added for its state."""
-    return d.code == "FT205" and any(f"`{key}`" in d.reason for key in created)
+    return d.code == "FT205" and not created.isdisjoint(d.extra.get("locks", ()))
 
 
 def _lines(source: Source) -> list:

@@ -10,7 +10,6 @@ existing lock is never reused for such a region.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -20,7 +19,7 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
-from ftlint.fixes.callouts import calls_out, held_across_call_outs
+from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
     per_model, suspends, top_level, walk,
@@ -82,8 +81,8 @@ def _factory(model: ModuleModel) -> Optional[Factory]:
             return None
         name = max(sorted(used), key=used.get)
         head = name.partition(".")[0]
-        index = next((i for i, statement in enumerate(model.module.body) if head in _bound_names(statement)),
-                     None)
+        index = next((i for i, statement in enumerate(model.module.body)
+                      if head in _bound_names(model, statement)), None)
         if index is None:
             return None
         definition = model.module.body[index]
@@ -94,7 +93,7 @@ def _factory(model: ModuleModel) -> Optional[Factory]:
     return per_model(model, "lock factory", compute)
 
 
-def _bound_names(statement: cst.CSTNode) -> set[str]:
+def _bound_names(model: ModuleModel, statement: cst.CSTNode) -> set[str]:
     """Names a top-level `def` or import binds."""
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         return {statement.name.value}
@@ -104,14 +103,10 @@ def _bound_names(statement: cst.CSTNode) -> set[str]:
             if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
                     if alias.asname is not None:
-                        names.add(code_of(alias.asname.name))
+                        names.add(code(model, alias.asname.name))
                     else:
-                        names.add(code_of(alias.name).partition(".")[0])
+                        names.add(code(model, alias.name).partition(".")[0])
     return names
-
-
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 def _constructor(model: ModuleModel, reentrant: bool, before: Optional[int]) -> tuple[str, bool]:
@@ -221,14 +216,9 @@ def _interrupted(model: ModuleModel, function: Optional[Function]) -> bool:
     main thread while that thread is inside ``function``, holding its lock."""
     if function is None:
         return False
-    handlers = per_model(model, "handler names", lambda: _handler_names(model))
+    handlers = handler_names(model)
     return any(call.caller is not None and call.caller.name in handlers
                and call.callee.rpartition(".")[2] == function.name for call in model.calls)
-
-
-def _handler_names(model: ModuleModel) -> frozenset[str]:
-    from ftlint.fixes.callouts import _handlers
-    return _handlers(model)
 
 
 def _called_holding(model: ModuleModel, function: Optional[Function], key: str) -> bool:
@@ -751,14 +741,11 @@ def _reads_itself(model: ModuleModel, access: Access, ref: Ref) -> bool:
     statement = access.statement
     if not isinstance(statement, cst.SimpleStatementLine):
         return True  # a compound statement: its unit is the whole statement
-    name = ref[-1]
     for small in statement.body:
         if isinstance(small, cst.AugAssign):
             return True
         value = getattr(small, "value", None)
-        if value is not None and any(
-                (isinstance(n, cst.Name) and n.value == name)
-                or (isinstance(n, cst.Attribute) and n.attr.value == name) for n in walk(value)):
+        if value is not None and _names_state(value, ref):
             return True
     return False
 
@@ -829,15 +816,20 @@ _USES_AROUND = 2
 
 def _uses(statement: cst.CSTNode, ref: Ref) -> bool:
     """``statement`` reads or writes the state of ``ref`` (by its name)."""
-    name = ref[-1]
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         return False
     if isinstance(statement, cst.SimpleStatementLine) and any(
             isinstance(small, (cst.Global, cst.Nonlocal)) for small in statement.body):
         return False  # a declaration, not a use
-    return any((isinstance(n, cst.Attribute) and n.attr.value == name and ref[0] != "global")
-               or (isinstance(n, cst.Name) and n.value == name and ref[0] == "global")
-               for n in walk(statement))
+    return _names_state(statement, ref)
+
+
+def _names_state(node: cst.CSTNode, ref: Ref) -> bool:
+    """``node`` names the state of ``ref``: a global or a mutable default by
+    its name, the state of an object, class or function by its attribute."""
+    name, attribute = ref[-1], ref[0] not in ("global", "default")
+    return any((isinstance(n, cst.Attribute) and n.attr.value == name) if attribute
+               else (isinstance(n, cst.Name) and n.value == name) for n in walk(node))
 
 
 def _with_uses(model: ModuleModel, statements: list[cst.CSTNode], scope: Optional[cst.CSTNode],

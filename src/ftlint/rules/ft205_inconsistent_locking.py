@@ -251,6 +251,7 @@ class InconsistentLocking(Rule):
                                      f"not{why}")
                 finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
                                        reuse=tuple(held))
+                finding.facts["locks"] = tuple(held)  # the fixer checks its new locks by them
                 if container is not None and "." in container:
                     # The project pass drops it if that class locks inside.
                     finding.facts["container"] = container
@@ -283,6 +284,7 @@ class InconsistentLocking(Rule):
                 "and the two locks do not exclude each other")
             finding.fix = Declined(f"use `{main}` here too, or one lock for both; which lock "
                                    "is meant is the author's call")
+            finding.facts["locks"] = (main, *sorted(locks))
             yield finding
 
 
