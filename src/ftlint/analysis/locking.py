@@ -15,6 +15,7 @@ import libcst as cst
 from ftlint.analysis.model import LockUse
 from ftlint.analysis.names import LOCK_TYPES, dotted
 from ftlint.analysis.scopes import bind_target
+from ftlint.analysis.walk import Walker
 
 
 class LockTracking:
@@ -91,7 +92,7 @@ class LockTracking:
         caller took them (`acquire_and_get()` then `set_and_release()`), so
         they are held from the start of the body until the release."""
         scan = _AcquireRelease(self)
-        node.body.visit(scan)
+        scan.walk(node.body)
         return scan.held
 
     def note_acquire_release(self, node: cst.SimpleStatementLine) -> None:
@@ -121,7 +122,7 @@ class LockTracking:
                     break
 
 
-class _AcquireRelease(cst.CSTVisitor):
+class _AcquireRelease(Walker):
     """Plain `X.acquire()` / `X.release()` statements of one body, in order,
     nested functions and classes left out."""
 
