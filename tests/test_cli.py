@@ -359,6 +359,25 @@ def test_bundled_example_has_findings(run_ftlint):
     assert "FT105" in {c for *_, c in codes_in(every.stdout)} - codes  # low: hidden by default
 
 
+@pytest.mark.parametrize("flags", [(), ("--min-confidence", "low"), ("--format", "json")])
+def test_report_after_fix_is_the_report_of_a_new_check(tmp_path, run_ftlint, flags):
+    """After `--fix`, the report of what is left (checked again only for the
+    rewritten files, the project pass over all) is what a new run prints."""
+    import shutil
+
+    project = tmp_path / "webapp"
+    shutil.copytree(ROOT / "fixtures" / "projects" / "webapp", project)
+    fixed = run_ftlint("--no-cache", "--fix", *flags, ".", cwd=project)
+    assert fixed.returncode == 1, fixed.stderr
+    assert "Fixed " in fixed.stdout + fixed.stderr
+    assert "with " in (project / "webapp" / "stats.py").read_text()  # something was fixed
+    again = run_ftlint("--no-cache", *flags, ".", cwd=project)
+    if "json" in flags:
+        assert json.loads(fixed.stdout) == json.loads(again.stdout)
+    else:
+        assert fixed.stdout.replace(fixed.stdout[fixed.stdout.index("Fixed "):], "") == again.stdout
+
+
 def test_fix_changes_only_what_is_shown(tmp_path, run_ftlint):
     """A low finding (no sign that threads share the parser) is hidden by
     default, and `--fix` leaves it alone; shown findings are fixed."""

@@ -8,14 +8,15 @@ interpreter) and, later, cached by content hash.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import os
 import re
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -49,6 +50,8 @@ class FileResult:
 @dataclass
 class Report:
     files: list[FileResult] = field(default_factory=list)
+    # Each file's result before the project pass, for `relint`.
+    raw: list[FileResult] = field(default_factory=list, repr=False)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -187,9 +190,32 @@ def analyze_source(
         return internal_error(path, exc)
 
 
+@dataclass
+class Analysis:
+    """One module's per-file analysis: what the fixer works on, and what a
+    check reports (``result``, before the project pass)."""
+    tree: cst.Module
+    model: ModuleModel
+    found: list  # (rule class, Finding), in rule order
+    positions: dict  # id(finding.node) -> (start, end)
+    result: FileResult
+
+
 def _analyze(source: bytes | str, path: str, settings: Settings,
              codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
              fixes: bool) -> FileResult:
+    analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes)
+    return analysis if isinstance(analysis, FileResult) else analysis.result
+
+
+def analyze(source: bytes | str, path: str, settings: Settings,
+            codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
+            module: Optional[str] = None, fixes: bool = False,
+            fresh_locks: frozenset = frozenset()) -> Union[Analysis, FileResult]:
+    """Parse, model, run the rules and place the findings; a file that cannot
+    be parsed or modelled gives its error result instead. ``fresh_locks``
+    names the locks earlier passes of ``--fix`` added (their fixes may take
+    them again)."""
     selected = tuple(codes) if codes is not None else enabled_rules(settings)
     refused = gate.check(source, settings.max_file_size)  # before libcst can crash on it
     if refused is not None:
@@ -209,18 +235,20 @@ def _analyze(source: bytes | str, path: str, settings: Settings,
         model = build_model(path, tree, settings.synchronizing_decorators, package)
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
+    model.fresh_locks = fresh_locks
     result = FileResult(path, summary=summarize(model, module))
     found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
     found = _supersede(found, model, set(selected))
     for rule, finding in found:
         lower_in_coroutine(rule.code, finding, model)
         lower_in_setup(rule.code, finding)
+    positions = compute_positions(tree, [f.node for _, f in found]) if found else {}
+    analysis = Analysis(tree, model, found, positions, result)
     if not found:
-        return result
+        return analysis
     text = _decode(source, tree)
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(_relative(path, settings.root))
-    positions = compute_positions(tree, [f.node for _, f in found])
     seen = set()
     for rule, finding in found:
         start, end = positions[id(finding.node)]
@@ -237,7 +265,7 @@ def _analyze(source: bytes | str, path: str, settings: Settings,
             finding.confidence, finding.reason, extra=_extra(finding, model),
             fix=_fix_json(finding, model) if fixes else None,
         ))
-    return result
+    return analysis
 
 
 def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
@@ -383,8 +411,34 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
         if on_result is not None:
             on_result(result)
         report.files.append(result)
+    return _finished(report, settings)
+
+
+def _finished(report: Report, settings: Settings) -> Report:
+    """Keep a copy of each file's own result, then run the project pass."""
+    report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
     finish(report.files, settings)
     return report
+
+
+def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileResult]],
+           fixes: bool = False) -> Report:
+    """``report`` again after the files in ``changed`` were rewritten (by
+    ``--fix``): those are checked again, unless ``changed`` holds the result
+    of checking what was written, and the others keep their own results;
+    then the project pass runs over all. The same report as a full new run,
+    at the cost of the changed files."""
+    codes = enabled_rules(settings)
+
+    def again(r: FileResult) -> FileResult:
+        if r.path not in changed:
+            return replace(r, diagnostics=copy.deepcopy(r.diagnostics))
+        known = changed[r.path]
+        if known is not None and not fixes:
+            return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
+        return lint_file(r.path, settings, codes, fixes=fixes)
+
+    return _finished(Report([again(r) for r in report.raw]), settings)
 
 
 def _map_isolated(work: Callable[[str], FileResult], files: list[str],

@@ -107,7 +107,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           baseline: Optional[str] = None, verbose: bool = False,
           verify_command: Optional[str] = None, verify_timeout: Optional[float] = None) -> None:
     """Check PATHS (default: the current directory) for free-threading races."""
-    from ftlint.api import lint_paths
+    from ftlint.api import lint_paths, relint
 
     _check_verify_options(fix, diff, verify_command, verify_timeout)
     paths = paths or (".",)
@@ -128,7 +128,8 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
-                report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json")
+                report = relint(report, settings, {f.path: f.checked for f in fixed},
+                                fixes=output_format == "json")
         if add_noqa or baseline is not None:
             from ftlint.adoption import adopt
             report = adopt(report, settings.root, add_noqa, baseline,

@@ -27,6 +27,9 @@ class FixResult:
     applied: list[FixOutcome] = field(default_factory=list)
     unfixed: list[FixOutcome] = field(default_factory=list)
     error: Optional[str] = None  # the file was left untouched, and why
+    # The check of new_source before the project pass (a FileResult), when the
+    # fixer has it: the report after `--fix` reuses it.
+    checked: Optional[object] = field(default=None, repr=False, compare=False)
 
     @property
     def changed(self) -> bool:
@@ -40,7 +43,6 @@ class _Pass:
     unfixed: list[FixOutcome]
     before: Counter
     created: frozenset = frozenset()  # keys of the locks this pass added
-    after: Optional[object] = None  # the FileResult of checking new_source, once verified
     # (code, row, column) in new_source of the findings this pass left
     # alone: not asked for (below the confidence wanted, say), declined, or
     # left for the next pass because their fix overlapped one it applied;
@@ -59,27 +61,69 @@ def _subject(key: tuple[str, str]) -> str:
     return message[start:message.find("`", start + 1) + 1] if start >= 0 else message
 
 
+class _Analyses:
+    """The analyses of one ``fix_source`` call, by (source, fresh locks): the
+    fixed code is checked, proven idempotent and fixed further from one
+    parse and one model. An analysis whose fixes are applied is dropped (the
+    edits may have left marks on its model)."""
+
+    def __init__(self, path: str, settings: Settings, codes: Optional[Iterable[str]]):
+        self.path, self.settings, self.codes = path, settings, codes
+        self._analyses: dict = {}
+        self._checked: dict = {}
+        self._raw: dict = {}
+
+    def get(self, source: Source, fresh: frozenset):
+        from ftlint import api
+
+        key = (source, fresh)
+        if key not in self._analyses:
+            try:
+                self._analyses[key] = api.analyze(source, self.path, self.settings, self.codes,
+                                                  fresh_locks=fresh)
+            except Exception as exc:  # noqa: BLE001 - the file is left as it was, with why
+                self._analyses[key] = api.internal_error(self.path, exc)
+        return self._analyses[key]
+
+    def spend(self, source: Source, fresh: frozenset) -> None:
+        self._analyses.pop((source, fresh), None)
+
+    def checked(self, source: Source, fresh: frozenset):
+        """``source``'s findings as a check reports them: the per-file
+        analysis and the project pass over the file (declared thread safety,
+        start-up code, reachability), at every confidence."""
+        from copy import deepcopy
+
+        from ftlint.api import FileResult, judge
+
+        if source not in self._checked:
+            analysis = self.get(source, fresh)
+            result = analysis if isinstance(analysis, FileResult) else analysis.result
+            self._raw[source] = result
+            result = replace(result, diagnostics=deepcopy(result.diagnostics))
+            judge([result], self.settings)
+            self._checked[source] = result
+        return self._checked[source]
+
+    def raw(self, source: Source):
+        """The per-file result of ``source`` before the project pass, if checked."""
+        return self._raw.get(source)
+
+
 def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
               wanted: Optional[set], codes: Optional[Iterable[str]],
-              fresh: frozenset = frozenset()) -> Union[_Pass, str]:
+              fresh: frozenset = frozenset(), cache: Optional[_Analyses] = None
+              ) -> Union[_Pass, str]:
     """Fix the findings whose (code, row, column) is in ``wanted`` (all if None);
     ``fresh`` names the locks earlier passes of this run added."""
     from ftlint import api  # the fixer sits on top of the linter
-    from ftlint.analysis.builder import build_model
-    from ftlint.positions import compute_positions
-    from ftlint.rules import ALL_RULES
 
-    try:
-        tree = api.parse(source)
-        model = build_model(path, tree, settings.synchronizing_decorators)
-    except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError, ValueError,
-            RecursionError) as exc:
-        return f"cannot parse: {getattr(exc, 'message', exc)}"
-    model.fresh_locks = fresh
-    selected = tuple(codes) if codes is not None else api.enabled_rules(settings)
-    found = [(ALL_RULES[c], f) for c in selected for f in ALL_RULES[c]().check(model)]
-    found = api._supersede(found, model, set(selected))
-    positions = compute_positions(tree, [f.node for _, f in found])
+    cache = cache or _Analyses(path, settings, codes)
+    analysis = cache.get(source, fresh)
+    if isinstance(analysis, api.FileResult):
+        error = next((d for d in analysis.diagnostics if d.is_error), None)
+        return error.message if error is not None else "cannot be checked"
+    model, found, positions = analysis.model, list(analysis.found), analysis.positions
     before: Counter = Counter()
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
@@ -143,6 +187,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
         chosen.append((fix, outcome))
     if not chosen:
         return _Pass(source, [], unfixed, before)
+    cache.spend(source, fresh)
     try:
         new_tree = apply(model, [f for f, _ in chosen])
         new_source = _code(new_tree, source)
@@ -197,12 +242,13 @@ def _compiles(source: Source) -> bool:
 
 
 def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe: bool,
-            codes: Optional[Iterable[str]]) -> Optional[str]:
+            codes: Optional[Iterable[str]], cache: Optional[_Analyses] = None) -> Optional[str]:
     """None when the fixed source is proven good, else why not."""
+    cache = cache or _Analyses(path, settings, codes)
     new = result.new_source
     # Checked first: its parse is the one that proves the code parses (each
     # parse of a big file costs seconds), and the caller reuses its findings.
-    after = _checked(new, path, settings, codes)
+    after = cache.checked(new, result.created)
     if after.error:
         try:
             cst.parse_module(new)
@@ -212,7 +258,6 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
         return "the fixed code does not compile"
     if after.error:
         return "the fixed code cannot be checked"
-    result.after = after
     remaining = Counter(_key(d.code, d.message) for d in after.diagnostics)
     fixed = Counter(_key(o.code, o.message) for o in result.applied)
     # A finding left unfixed may come back under another rule (FT201 turns
@@ -233,7 +278,7 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
     # those would change the code, but this pass was never to touch them.
     wanted = {(d.code, d.start.row, d.start.column) for d in after.diagnostics
               if _key(d.code, d.message) in fixed} - result.left_alone
-    again = _one_pass(new, path, settings, unsafe, wanted, codes, result.created)
+    again = _one_pass(new, path, settings, unsafe, wanted, codes, result.created, cache)
     if isinstance(again, str) or again.new_source != new:
         return "fixing again would change the code again (not idempotent)"
     return None
@@ -253,19 +298,20 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     if not wanted:
         return FixResult(source)
     inject("fix", path)
-    first = _one_pass(source, path, settings, unsafe, wanted, codes)
+    cache = _Analyses(path, settings, codes)
+    first = _one_pass(source, path, settings, unsafe, wanted, codes, cache=cache)
     if isinstance(first, str):
         return FixResult(source, error=first)
     if not first.applied:
         return FixResult(source, [], first.unfixed)
-    why = _verify(source, first, path, settings, unsafe, codes)
+    why = _verify(source, first, path, settings, unsafe, codes, cache)
     if why is not None:
         reason = f"not fixed: {why}"
         undone = [FixOutcome(o.code, o.message, o.row, o.column, reason=reason) for o in first.applied]
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
     left, created = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
-                                    first.created, first.after, original=source)
+                                    first.created, cache, original=source)
     # The fixed code must not bring out a finding above low that the original
     # did not have (a lock that makes other writes of the state look
     # inconsistent, say). Such fixes are left out: the findings about the
@@ -278,6 +324,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     brought = [d for d in left if not d.is_error and _key(d.code, d.message) not in had
                and (d.confidence >= floor or _outside_new_lock(d, created))]
     if not brought:
+        result.checked = cache.raw(result.new_source)
         return result
     subjects = {_subject(_key(d.code, d.message)) for d in brought}
     keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects]
@@ -299,17 +346,6 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 # A lock added in one place exposes the other writes of the same state
 # ("written under a lock elsewhere"); a few more passes guard them too.
 FOLLOW_UP_PASSES = 3
-
-
-def _checked(source: Source, path: str, settings: Settings, codes: Optional[Iterable[str]]):
-    """A fixed file's findings as a check reports them: the per-file analysis
-    and the project pass over the file (declared thread safety, start-up
-    code, reachability), at every confidence."""
-    from ftlint.api import analyze_source, judge
-
-    result = analyze_source(source, path, settings, codes)
-    judge([result], settings)
-    return result
 
 
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:
@@ -336,12 +372,12 @@ def _line_map(old: Source, new: Source) -> dict[int, int]:
 
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
                     unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset,
-                    checked=None, original: Optional[Source] = None) -> list:
+                    cache: _Analyses, original: Optional[Source] = None) -> list:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports, and
     return the diagnostics of the fixed code."""
-    left = (checked or _checked(result.new_source, path, settings, codes)).diagnostics
+    left = cache.checked(result.new_source, fresh).diagnostics
     declined: list[FixOutcome] = []  # why findings of the final code stay
     created = frozenset(fresh)
     for _ in range(FOLLOW_UP_PASSES):
@@ -355,13 +391,13 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         if not new:
             break
         step = _one_pass(current, path, settings, unsafe,
-                         {(d.code, d.start.row, d.start.column) for d in new}, codes, fresh)
+                         {(d.code, d.start.row, d.start.column) for d in new}, codes, fresh, cache)
         if isinstance(step, str):
             break
         if not step.applied:
             declined = step.unfixed
             break
-        if _verify(current, step, path, settings, unsafe, codes) is not None:
+        if _verify(current, step, path, settings, unsafe, codes, cache) is not None:
             break
         known |= set(step.before)
         fresh = step.created
@@ -373,7 +409,7 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
             step.applied = [replace(o, row=rows.get(o.row, o.row)) for o in step.applied]
         result.new_source = step.new_source
         result.applied.extend(step.applied)
-        left = (step.after or _checked(result.new_source, path, settings, codes)).diagnostics
+        left = cache.checked(result.new_source, fresh).diagnostics
     # A finding left unfixed (say, one overlapping another fix) may be gone
     # now: a lock the other fix added covers it. Report only what is left.
     remaining = {_key(d.code, d.message) for d in left}

@@ -28,6 +28,12 @@ class FileFix:
     error: Optional[str] = None
 
     @property
+    def checked(self):
+        """The check of what was written, before the project pass, when the
+        fixer has it and nothing (the formatter) changed the code after it."""
+        return self.result.checked if self.changed else None
+
+    @property
     def changed(self) -> bool:
         return self.error is None and self.result.changed
 
@@ -68,8 +74,9 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
         try:
             result = fix_source(data, file.path, settings, unsafe, wanted)
             if result.changed and formatting is not None:
-                result = replace(result, new_source=formatting.format(
-                    file.path, data, result.new_source))
+                formatted = formatting.format(file.path, data, result.new_source)
+                if formatted != result.new_source:
+                    result = replace(result, new_source=formatted, checked=None)
             fixed = FileFix(file.path, result)
             if result.changed:
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
