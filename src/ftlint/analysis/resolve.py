@@ -107,8 +107,10 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     constructor counts too, since the object is not shared yet."""
     calls: dict[str, list] = {}
     for call in model.calls:
-        if call.callee.count(".") <= 1:
-            calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
+        # `helper()`, `self._helper()`, and `self._pool._helper()` from a
+        # companion object: every call of the name counts, so that a call
+        # through another object must hold a lock too.
+        calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
     helpers = [f for f in model.functions if is_private_name(f.name)]
     changed = True
     while changed:  # helpers calling helpers: iterate to a fixed point
