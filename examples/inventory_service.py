@@ -39,8 +39,17 @@ def price(sku):
     return _price_cache[sku]
 
 
-def audit_report():
-    return [entry for entry in _audit_log]
+def audit_report(sku):
+    return [entry for entry in _audit_log if entry[1] == sku]
+
+
+def forget(entry):
+    _audit_log.remove(entry)
+
+
+def request_report():
+    # A dict that gains keys while this runs: "changed size during iteration".
+    return {sku: count for sku, count in _requests_by_sku.items()}
 
 
 class Warehouse:

@@ -134,6 +134,25 @@ def mutable_bindings(model: ModuleModel, scope: str) -> Iterator[Binding]:
             yield binding
 
 
+_AT_THE_END = frozenset({"append", "extend", "augassign"})
+_REBINDS = frozenset({"rebind", "setattr"})
+
+
+def at_the_end(write: Access) -> bool:
+    """A change of a list at its end: `append`, `extend`, `+=`, `pop()`."""
+    if write.op in _AT_THE_END:
+        return True
+    return write.op == "pop" and isinstance(write.node, cst.Call) and not write.node.args
+
+
+def grows_at_the_end(model: ModuleModel, binding: Binding) -> bool:
+    """``binding`` is a list that, after import, changes only at its end: a
+    loop over it never fails and never skips an item that stays."""
+    return binding.kind == "list" and all(
+        at_the_end(w) for w in model.writes(binding.ref)
+        if w.op not in _REBINDS and not w.import_time)
+
+
 def container_write_confidence(model: ModuleModel, access: Access,
                                binding: Binding) -> tuple[Confidence, str]:
     """Risk of one unguarded run-time write to a shared container.
@@ -144,7 +163,7 @@ def container_write_confidence(model: ModuleModel, access: Access,
     """
     iterations = [a for a in model.runtime_iterations(access.ref)
                   if a.statement is not access.statement]
-    if iterations:
+    if iterations and not grows_at_the_end(model, binding):
         # Medium: the two race only if they run at once; reachability from a
         # thread entry raises a non-atomic write to high.
         return Confidence.MEDIUM, (

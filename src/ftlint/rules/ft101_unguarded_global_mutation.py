@@ -32,8 +32,9 @@ class UnguardedGlobalMutation(Rule):
         "reported at low confidence."
     )
     confidence_doc = (
-        "medium when the container is also iterated at run time without a lock, "
-        "and for a compound update (read-modify-write, check-then-act, "
+        "medium when the container is also iterated at run time without a lock "
+        "(unless it is a list that only grows or shrinks at its end: `append`, "
+        "`extend`, `+=`, `pop()`, which a loop survives), and for a compound update (read-modify-write, check-then-act, "
         "`extend`/`update` of a non-built-in iterable, a missing key of a "
         "defaultdict); low for a lone atomic operation. Code reachable from a "
         "thread entry point raises a non-atomic write to high."
@@ -149,14 +150,14 @@ class UnguardedGlobalMutation(Rule):
                 _hits[key] += 1  # expect: FT101[medium]
         ''', "read-modify-write"),
         Example('''
-            _log = []
+            _sessions = {}
 
-            def record(event):
-                _log.append(event)  # expect: FT101[medium]
+            def open_session(key, session):
+                _sessions[key] = session  # expect: FT101[medium]
 
             def dump():
-                for event in _log:
-                    print(event)
+                for key in _sessions:
+                    print(key)
         ''', "mutated while iterated elsewhere"),
         Example('''
             _seen = set()

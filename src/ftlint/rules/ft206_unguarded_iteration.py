@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.iteration import snapshot_fix
 from ftlint.rules.base import (
-    Example, Finding, Rule, describe, is_shared_write, shared_object_confidence, where,
+    Example, Finding, Rule, describe, grows_at_the_end, is_shared_write,
+    shared_object_confidence, where,
 )
 
 _MUTATIONS = frozenset({
@@ -40,7 +42,10 @@ class UnguardedIteration(Rule):
     )
     confidence_doc = (
         "high when reachable from a thread entry point; medium for containers on "
-        "a class or module, or iterated in a public method; low otherwise."
+        "a class or module, or iterated in a public method; low otherwise. Low "
+        "also for a `list` that only grows or shrinks at its end (`append`, "
+        "`extend`, `+=`, `pop()`), wherever it runs: such a loop never fails and "
+        "never skips an item that stays in the list."
     )
     fix = "sometimes"
     fix_doc = (
@@ -197,11 +202,21 @@ class UnguardedIteration(Rule):
             if not mutations:
                 continue
             confidence, reason = shared_object_confidence(model, access)
+            grows = binding is not None and grows_at_the_end(model, binding)
+            if grows:
+                # No error, and no item that stays in the list is skipped.
+                confidence = Confidence.LOW
+                reason = ("lowered: the list only grows or shrinks at its end (`append`, "
+                          "`extend`, `pop()`), so a loop never fails and never skips an item "
+                          f"that stays; at worst it sees one added meanwhile or misses one "
+                          f"removed; {reason}")
             if access.op == "snapshot":
                 reason = ("copying a weak container still runs its Python iterator, which "
                           f"fails when the container changes meanwhile; {reason}")
             finding = Finding.at(access, self.message.format(name=describe(access.ref)),
                                  confidence, f"{where(mutations[0])} mutates it; {reason}")
+            if grows:
+                finding.facts["benign"] = True  # threads reaching it do not make it worse
             finding.fix = (Declined("no automatic fix: copying a weak container is no "
                                     "snapshot; hold the lock that guards its writes")
                            if access.op == "snapshot" else snapshot_fix(model, access, mutations))
