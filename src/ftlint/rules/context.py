@@ -46,14 +46,48 @@ def in_one_coroutine_step(model: ModuleModel, finding) -> bool:
 
 
 def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
-    """FT1 and FT2 findings inside one coroutine step are at most low.
-    Process-wide state (FT3) is left alone: executor threads see it too."""
+    """FT1 and FT2 findings inside one coroutine step are at most low, and so
+    are FT2 findings on the own state of an asyncio object in its plain
+    methods. Process-wide state (FT3) is left alone: executor threads see it
+    too. Code handed to a thread is raised again by reachability."""
     if not code.startswith(("FT1", "FT2")) or finding.confidence <= Confidence.LOW:
         return
     if in_one_coroutine_step(model, finding):
         finding.confidence = Confidence.LOW
         finding.reason = (f"{finding.reason}; lowered: it runs in a coroutine with no `await` "
                           "between its steps, and its event loop runs nothing else meanwhile")
+    elif code.startswith("FT2") and (cls := _event_loop_class(model, finding)) is not None:
+        finding.confidence = Confidence.LOW
+        finding.reason = (f"{finding.reason}; lowered: `{cls}` has coroutine methods, so its "
+                          "objects belong to one event loop, and a plain method runs there "
+                          "as one step")
+
+
+def _event_loop_class(model: ModuleModel, finding) -> Optional[str]:
+    """The class whose own state a plain (not ``async``) method changes,
+    when that class has ``async def`` methods: an asyncio object, used from
+    the one event loop it belongs to."""
+    function, access = finding.function, finding.access
+    if function is None or access is None or access.ref[0] != "instance":
+        return None
+    method = function
+    while method is not None and method.class_name is None:
+        if method.node.asynchronous is not None:
+            return None  # a coroutine: the step rule above decides
+        method = method.parent
+    if method is None or method.node.asynchronous is not None or method.class_name != access.ref[1]:
+        return None
+    cls = method.class_name
+    if any(key.startswith(f"{cls}.") for key in model.lock_bindings):
+        return None  # a thread lock of its own: its author expects threads
+    if "thread-safe" in model.sharing_evidence.get(cls, ""):
+        return None  # its docstring says threads share it
+    if any(e.target.rpartition(".")[0] == cls for e in model.entry_points):
+        return None  # it hands its own methods to threads
+    if any(f.class_name == cls and f.parent is None and f.node.asynchronous is not None
+           and not f.name.startswith("__") for f in model.functions):
+        return cls
+    return None
 
 
 def lower_in_setup(code: str, finding) -> None:
