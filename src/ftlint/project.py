@@ -26,9 +26,11 @@ from ftlint.diagnostics import Confidence, Diagnostic
 Target = tuple  # ("local", qualname) or ("ext", dotted import-resolved name)
 
 NOT_THREAD_SAFE = re.compile(
-    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b|\bsingle[- ]threaded\b",
+    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b|\bsingle[- ]threaded\b"
+    r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
     re.IGNORECASE,
 )
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass
@@ -61,11 +63,26 @@ def module_name(path: str) -> str:
     return ".".join(reversed(parts)) or file.stem
 
 
-def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str]) -> bool:
+def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str],
+                     owner: Optional[str] = None) -> tuple[bool, frozenset[str]]:
+    """Does the module or class (``owner``) declare itself not thread-safe
+    (``__thread_safe__ = False``, or its docstring says so)? And which other
+    classes of the module its docstring says so of: "It is not safe to pass
+    PubSub or Pipeline objects between threads" is about those two classes,
+    not the one it documents."""
     binding = model.bindings.get(ref)
-    if binding is not None and getattr(binding.node, "value", None) == "False":
-        return True
-    return bool(docstring and NOT_THREAD_SAFE.search(docstring))
+    itself = binding is not None and getattr(binding.node, "value", None) == "False"
+    named: set[str] = set()
+    for sentence in _SENTENCE_END.split(docstring or ""):
+        if not NOT_THREAD_SAFE.search(sentence):
+            continue
+        others = {c for c in model.classes if c != owner and "." not in c
+                  and re.search(rf"\b{re.escape(c)}\b", sentence)}
+        if others:
+            named |= others
+        else:
+            itself = True
+    return itself, frozenset(named)
 
 
 def summarize(model: ModuleModel, module: str) -> ModuleSummary:
@@ -77,10 +94,13 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         if (ref[0] == "global" and isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
                 and value.func.value in summary.classes):
             summary.instances[ref[1]] = value.func.value
-    summary.not_thread_safe = _declares_unsafe(model, ("global", "__thread_safe__"), model.docstring)
-    summary.unsafe_classes = {c for c in model.classes
-                              if _declares_unsafe(model, ("class", c, "__thread_safe__"),
-                                                  model.class_docstrings.get(c))}
+    summary.not_thread_safe, named = _declares_unsafe(model, ("global", "__thread_safe__"),
+                                                      model.docstring)
+    summary.unsafe_classes = set(named)
+    for c in model.classes:
+        itself, named = _declares_unsafe(model, ("class", c, "__thread_safe__"),
+                                         model.class_docstrings.get(c), c)
+        summary.unsafe_classes |= named | ({c} if itself else set())
 
     def resolve(callee: str, qualified: Optional[str], caller: Optional[Function]) -> Optional[Target]:
         method = caller
@@ -160,6 +180,16 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
     for call in model.calls:
+        if call.qualified in _MAIN_THREAD_ONLY and call.caller is not None:
+            # Python allows these only in the main thread: the class is the
+            # process's controller (a pre-fork master, a worker process).
+            outer = call.caller
+            while outer.parent is not None:
+                outer = outer.parent
+            owner = outer.class_name or outer.qualname
+            roots.setdefault(owner, f"{'a method of ' if outer.class_name else ''}`{owner}`, "
+                                    f"which installs signal handlers (`{call.qualified}`) and "
+                                    "so runs in the main thread, which controls the process")
         qualified = call.qualified or call.callee
         if qualified.partition(".")[0] in _CLI_PACKAGES:
             for arg in call.node.args:  # click.Option(..., callback=load_env)
@@ -183,6 +213,8 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
     return found
 
 
+# Calls Python allows only in the main thread of the main interpreter.
+_MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd", "signal.siginterrupt"})
 # Calls that start serving and block: the code before them runs alone.
 SERVER_STARTS = frozenset({"serve_forever", "run_simple", "run_forever", "run_app"})
 # Command-line frameworks: their command and group classes run while the
@@ -435,8 +467,10 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
             # One atomic operation races only together with other accesses,
             # which are reported themselves: reachability does not raise it
-            # (a lone `append` or `setdefault` in a thread stays low).
-            if not d.extra.get("atomic") and d.confidence < Confidence.HIGH:
+            # (a lone `append` or `setdefault` in a thread stays low); nor
+            # one whose worst outcome is benign (a list that only grows).
+            if (not d.extra.get("atomic") and not d.extra.get("benign")
+                    and d.confidence < Confidence.HIGH):
                 d.confidence = Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
         elif (function and not d.is_error and d.confidence > Confidence.LOW
