@@ -1814,6 +1814,24 @@ CALLS_OUT = {
             def use(self):
                 self.used += self._conn.checkout()
     ''', "a method of another object"),
+    "another object's method, through a method of its own": ('''
+        class Lock:
+            """Shared by every thread."""
+            def __init__(self, client):
+                self.client = client
+                self.tried = False
+
+            def _find_node(self):
+                return self.client.get_children("/lock")
+
+            def acquire(self):
+                node = None
+                if self.tried:
+                    node = self._find_node()
+                else:
+                    self.tried = True
+                return node
+    ''', "calls `_find_node()`, which calls `self.client.get_children()`"),
     "a finalizer": ('''
         class Handle:
             """Shared by every thread."""

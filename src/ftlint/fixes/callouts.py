@@ -223,14 +223,36 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
     for node in _walk_here(region):
         if isinstance(node, cst.Call):
             why = _call_out(model, node, function, params, loops, io)
+            if not why:
+                why = _through_own_code(model, node, function)
             if why:
                 return f"the region {why}; holding a lock around it could deadlock or stall"
     return None
 
 
-def _call_reasons(model: ModuleModel) -> dict[int, str]:
-    """id of each call node of the module that calls out -> why (I/O and
-    blocking calls included), for the calls inside functions."""
+def _through_own_code(model: ModuleModel, call: cst.Call,
+                      function: Optional[Function]) -> Optional[str]:
+    """Why a call of a function or method of this module (`helper()`,
+    `self._find_node()`) calls code ftlint cannot see through its own body (a
+    callback, another object's method), or None. Its own I/O is the builder's
+    business: a value built once under a lock may take a while to build."""
+    name = dotted(call.func)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    self_name = function.self_name if function is not None else None
+    if rest and not (head == self_name and "." not in rest):
+        return None
+    callee = rest or head
+    if function is not None and callee == function.name:
+        return None
+    reason = _outgoing(model, io=False).get(callee)
+    return f"calls `{callee}()`, which {reason}" if reason else None
+
+
+def _call_reasons(model: ModuleModel, io: bool = True) -> dict[int, str]:
+    """id of each call node of the module that calls out -> why (with
+    ``io``, I/O and blocking calls included), for the calls inside functions."""
     def compute() -> dict[int, str]:
         reasons: dict[int, str] = {}
         context: dict[int, tuple] = {}  # id(function) -> (params, loop names)
@@ -240,18 +262,19 @@ def _call_reasons(model: ModuleModel) -> dict[int, str]:
                 continue
             if id(caller) not in context:
                 context[id(caller)] = (_params(caller), _loop_names(model, caller))
-            reason = _call_out(model, call.node, caller, *context[id(caller)], True)
+            reason = _call_out(model, call.node, caller, *context[id(caller)], io)
             if reason:
                 reasons[id(call.node)] = reason
         return reasons
-    return per_model(model, "call reasons", compute)
+    return per_model(model, f"call reasons {io}", compute)
 
 
-def _outgoing(model: ModuleModel) -> dict[str, str]:
-    """Function name -> why it calls out (I/O, a callback, another object's
-    method), directly or through other functions of this module."""
+def _outgoing(model: ModuleModel, io: bool = True) -> dict[str, str]:
+    """Function name -> why it calls out (a callback, another object's
+    method, and with ``io`` I/O), directly or through other functions of this
+    module."""
     def compute() -> dict[str, str]:
-        reasons = _call_reasons(model)
+        reasons = _call_reasons(model, io)
         why: dict[str, str] = {}
         callees: dict[str, set[str]] = {}
         for call in model.calls:
@@ -269,10 +292,10 @@ def _outgoing(model: ModuleModel) -> dict[str, str]:
                     continue
                 hit = next((c for c in called if c in why and c != name), None)
                 if hit is not None:
-                    why[name] = f"calls `{hit}()`, which {why[hit].removeprefix('calls ')}"
+                    why[name] = f"calls `{hit}()`, which {why[hit]}"
                     changed = True
         return why
-    return per_model(model, "outgoing", compute)
+    return per_model(model, f"outgoing {io}", compute)
 
 
 def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
@@ -290,7 +313,7 @@ def _held_across(model: ModuleModel, key: str) -> Optional[str]:
         reason = reasons.get(id(call.node))
         name = call.callee.rpartition(".")[2]
         if reason is None and name in outgoing and name != call.caller.name:
-            reason = f"calls `{name}()`, which {outgoing[name].removeprefix('calls ')}"
+            reason = f"calls `{name}()`, which {outgoing[name]}"
         if reason:
             return f"`{call.caller.name}()` holds it while it {reason}"
     return None
