@@ -122,7 +122,9 @@ PAIRS = {
             return _cache[key]
     ''', '''
         """Cache."""
+
         import threading
+
         _cache = {}
         _cache_lock = threading.Lock()
 
@@ -210,6 +212,7 @@ PAIRS = {
                 _pending.clear()
     ''', '''
         import threading
+
         _pending = []
         _pending_lock = threading.Lock()
 
@@ -242,6 +245,7 @@ PAIRS = {
     '''),
     "reuse the lock that guards it elsewhere": ('''
         import threading
+
         _lock = threading.Lock()
         _state = {}
 
@@ -253,6 +257,7 @@ PAIRS = {
             _state.pop(key, None)
     ''', '''
         import threading
+
         _lock = threading.Lock()
         _state = {}
 
@@ -263,6 +268,54 @@ PAIRS = {
         def drop(key):
             with _lock:
                 _state.pop(key, None)
+    '''),
+    "instance lock in __init__ when the object holds a client": ('''
+        class Watch:
+            def __init__(self, client):
+                self._client = client
+                self.fired = 0
+
+            def fire(self):
+                self.fired += 1
+
+        WATCH = Watch(None)
+    ''', '''
+        import threading
+
+
+        class Watch:
+            def __init__(self, client):
+                self._lock = threading.Lock()
+                self._client = client
+                self.fired = 0
+
+            def fire(self):
+                with self._lock:
+                    self.fired += 1
+
+        WATCH = Watch(None)
+    '''),
+    "the module's first import, set off from the docstring and the code": ('''
+        """Counts hits."""
+        _hits = 0
+
+
+        def hit():
+            global _hits
+            _hits += 1
+    ''', '''
+        """Counts hits."""
+
+        import threading
+
+        _hits = 0
+        _hits_lock = threading.Lock()
+
+
+        def hit():
+            global _hits
+            with _hits_lock:
+                _hits += 1
     '''),
     "instance lock in __init__ when the object holds a thread already": ('''
         import threading
@@ -312,6 +365,8 @@ PAIRS = {
         REQUESTS = Counter()
     ''', '''
         import threading
+
+
         class Counter:
             """A counter."""
 
@@ -338,6 +393,8 @@ PAIRS = {
         REQUESTS = Counter()
     ''', '''
         import threading
+
+
         class Counter:
             _lock = threading.Lock()
             __slots__ = ("value",)
@@ -476,6 +533,7 @@ PAIRS = {
     '''),
     "no atomic call where other writes need the lock": ('''
         import threading
+
         _cache = {}
 
         def put(key, value):
@@ -487,6 +545,7 @@ PAIRS = {
                 _cache[key] = compute(key)
     ''', '''
         import threading
+
         _cache = {}
         _cache_lock = threading.Lock()
 
@@ -1025,6 +1084,7 @@ MORE_PAIRS = {
                 return _seen[host]
     ''', '''
         """Cached lookups."""
+
         import threading
 
 
@@ -1096,6 +1156,8 @@ MORE_PAIRS = {
                 return row
     ''', '''
         import threading
+
+
         class Feed:
             def __init__(self, rows):
                 self._lock = threading.Lock()
@@ -1247,6 +1309,7 @@ MORE_UNCHANGED = {
     ''',
     "fresh lock around code that takes another lock": '''
         import threading
+
         _registry_lock = threading.Lock()
 
         def update(state):
@@ -1642,6 +1705,7 @@ def test_users_lock_is_reused_for_re_entry_only_when_reentrant(kind: str) -> Non
             _checked = 1
     ''', '''
         import threading
+
         _checked = 0
         _checked_lock = threading.Lock()
 
@@ -1726,6 +1790,7 @@ def test_larger_unit_wins_and_adjacent_locks_join() -> None:
             _loaded = False
     ''', '''
         import threading
+
         _loaded = False
         _loaded_lock = threading.Lock()
         _plugins = []
@@ -1761,6 +1826,7 @@ def test_an_elif_is_fixed_with_its_whole_chain() -> None:
                 _cache[key] = compute(key)
     ''', '''
         import threading
+
         _cache = {}
         _cache_lock = threading.Lock()
 

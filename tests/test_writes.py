@@ -45,7 +45,7 @@ threading.Thread(target=bump).start()
 
 # One finding (FT102 at 5:5) with a safe fix, whatever the line endings.
 COUNTER = "counter = 0\n\ndef bump():\n    global counter\n    counter += 1\n"
-COUNTER_FIXED = ("import threading\ncounter = 0\n_counter_lock = threading.Lock()\n\n"
+COUNTER_FIXED = ("import threading\n\ncounter = 0\n_counter_lock = threading.Lock()\n\n"
                  "def bump():\n    global counter\n    with _counter_lock:\n        counter += 1\n")
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and signals")

@@ -202,11 +202,18 @@ def _module_action(original: cst.Module, imports: set[str],
 
     missing = sorted(name for name in imports if not _has_import(original, name))
     slot = _stdlib_slot(original, end, missing[0]) if missing else None
+    # The module's first import: set off from the docstring above and the
+    # code below, as PEP 8 and the formatters space them.
+    first = bool(missing) and end == _after_docstring(original.body)
 
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         new_imports = [cst.parse_statement(f"import {name}\n") for name in missing]
+        if first and end > 0:
+            new_imports[0] = new_imports[0].with_changes(leading_lines=[cst.EmptyLine()])
         out: list[cst.BaseStatement] = list(new_imports) if end == 0 else []
         for index, statement in enumerate(updated.body):
+            if first and index == end:
+                statement = _spaced_below_imports(statement)
             if index in before:
                 group = parsed(before[index])
                 group[0] = group[0].with_changes(leading_lines=_blank_lines(statement))
@@ -225,6 +232,16 @@ def _module_action(original: cst.Module, imports: set[str],
             out.extend(parsed(after.get(index, ())))
         return updated.with_changes(body=out)
     return action
+
+
+def _spaced_below_imports(statement: cst.BaseStatement) -> cst.BaseStatement:
+    """``statement`` with the blank lines that separate it from imports above:
+    two before a function or class, one before anything else."""
+    if any(line.comment is None for line in statement.leading_lines):
+        return statement  # already set off
+    blank = 2 if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) else 1
+    return statement.with_changes(
+        leading_lines=[cst.EmptyLine()] * blank + list(statement.leading_lines))
 
 
 def _stdlib_slot(module: cst.Module, end: int, name: str) -> Optional[tuple[int, str]]:

@@ -104,6 +104,7 @@ class GlobalReadModifyWrite(Rule):
             _total_requests += 1
     ''', '''
         import threading
+
         _total_requests = 0
         _total_requests_lock = threading.Lock()
 

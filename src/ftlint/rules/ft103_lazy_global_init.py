@@ -125,6 +125,7 @@ class LazyGlobalInit(Rule):
             return _client
     ''', '''
         import threading
+
         _client = None
         _client_lock = threading.Lock()
 

@@ -102,6 +102,8 @@ class SharedClassState(Rule):
                 self.counts[key] = self.counts.get(key, 0) + 1
     ''', '''
         import threading
+
+
         class Registry:
             _counts_lock = threading.Lock()
             counts = {}

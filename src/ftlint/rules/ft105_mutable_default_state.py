@@ -92,7 +92,11 @@ class MutableDefaultState(Rule):
             return memo[n]
     ''', '''
         import threading
+
+
         _fib_memo_lock = threading.RLock()
+
+
         def fib(n, memo={}):
             with _fib_memo_lock:
                 if n not in memo:

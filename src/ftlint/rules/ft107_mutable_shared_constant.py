@@ -71,6 +71,7 @@ class MutableSharedConstant(Rule):
         DEFAULTS = {"debug": False}
     ''', '''
         import types
+
         METHODS = ("GET", "POST")
         SEPARATORS = frozenset({",", ";"})
         DEFAULTS = types.MappingProxyType({"debug": False})

@@ -127,6 +127,8 @@ class AttributeReadModifyWrite(Rule):
         REQUESTS = Counter()
     ''', '''
         import threading
+
+
         class Counter:
             _lock = threading.Lock()
 

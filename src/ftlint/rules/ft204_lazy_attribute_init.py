@@ -134,6 +134,8 @@ class LazyAttributeInit(Rule):
                 return cls._instance
     ''', '''
         import threading
+
+
         class Service:
             _instance_lock = threading.Lock()
             _instance = None
