@@ -458,7 +458,7 @@ _UNPICKLABLE_CALLS = frozenset({
 # Names of live resources an object may be handed (a socket, a transport, a
 # thread, a file): an object that keeps one cannot be pickled anyway.
 _LIVE = re.compile(r"^_*(sock|socket|transport|thread|lock|rlock|cond|condition|event|file|fp|fh|"
-                   r"stream|channel|selector|poller|loop|executor|pool|queue|conn|connection)s?$",
+                   r"stream|channel|selector|poller|loop|executor|pool|queue|conn|connection|client)s?$",
                    re.IGNORECASE)
 
 
