@@ -47,8 +47,8 @@ def in_one_coroutine_step(model: ModuleModel, finding) -> bool:
 
 def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
     """FT1 and FT2 findings inside one coroutine step are at most low, and so
-    are FT2 findings on the own state of an asyncio object in its plain
-    methods. Process-wide state (FT3) is left alone: executor threads see it
+    are FT2 findings on the own state of an asyncio object (a class with
+    coroutine methods). Process-wide state (FT3) is left alone: executor threads see it
     too. Code handed to a thread is raised again by reachability."""
     if not code.startswith(("FT1", "FT2")) or finding.confidence <= Confidence.LOW:
         return
@@ -59,23 +59,22 @@ def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
     elif code.startswith("FT2") and (cls := _event_loop_class(model, finding)) is not None:
         finding.confidence = Confidence.LOW
         finding.reason = (f"{finding.reason}; lowered: `{cls}` has coroutine methods, so its "
-                          "objects belong to one event loop, and a plain method runs there "
-                          "as one step")
+                          "objects belong to one event loop, which runs their code one task "
+                          "at a time")
 
 
 def _event_loop_class(model: ModuleModel, finding) -> Optional[str]:
-    """The class whose own state a plain (not ``async``) method changes,
-    when that class has ``async def`` methods: an asyncio object, used from
-    the one event loop it belongs to."""
+    """The class whose own state a method changes, when that class has
+    ``async def`` methods: an asyncio object, used from the one event loop it
+    belongs to. Its tasks interleave only at an ``await``: an asyncio race,
+    which the GIL never prevented and no thread lock fixes."""
     function, access = finding.function, finding.access
     if function is None or access is None or access.ref[0] != "instance":
         return None
     method = function
     while method is not None and method.class_name is None:
-        if method.node.asynchronous is not None:
-            return None  # a coroutine: the step rule above decides
         method = method.parent
-    if method is None or method.node.asynchronous is not None or method.class_name != access.ref[1]:
+    if method is None or method.class_name != access.ref[1]:
         return None
     cls = method.class_name
     if any(key.startswith(f"{cls}.") for key in model.lock_bindings):
