@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
@@ -240,7 +242,8 @@ def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
     for access in checks:
         if (access.ref[0] not in ("instance", "class", "global") or model.access_guarded(access)
                 or not is_shared_write(model, access)
-                or (access.ref, id(access.function)) in rechecked):
+                or (access.ref, id(access.function)) in rechecked
+                or not _acts(access.node)):
             continue
         confidence, reason = shared_object_confidence(model, access)
         finding = Finding.at(access, rule.message.format(name=describe(access.ref)), confidence,
@@ -249,3 +252,22 @@ def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
         finding.fix = Declined("hold one lock over the pid check and the reset, and check "
                                "again under it; the reset must not take that lock itself")
         yield finding
+
+
+_NO_ACT = (cst.Return, cst.Raise, cst.Pass, cst.Break, cst.Continue)
+
+
+def _acts(check: cst.CSTNode) -> bool:
+    """Does the block of a pid check do something (a reset, a call, a
+    store), rather than only leave (`if self.pid != os.getpid(): return`)?"""
+    body = getattr(check, "body", None)
+    if body is None:
+        return True
+    statements = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else ()
+    for statement in statements:
+        if isinstance(statement, cst.BaseCompoundStatement):
+            return True
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else (statement,)
+        if any(not isinstance(small, _NO_ACT) for small in smalls):
+            return True
+    return False
