@@ -39,7 +39,7 @@ _THREAD_IDS = frozenset({
 
 
 # Names of functions that make locks: `_create_lock`, `make_rlock`, `new_lock`.
-FACTORY_NAME = re.compile(r"_*(create|make|new|allocate|get)_?r?lock$", re.IGNORECASE)
+FACTORY_NAME = re.compile(r"_*((create|make|new|allocate|get)_?r?lock|r?lock_object)$", re.IGNORECASE)
 
 
 class ModelBuilder(LockTracking, CheckTracking, Walker):

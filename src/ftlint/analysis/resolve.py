@@ -8,9 +8,12 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
+import libcst as cst
+
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
+from ftlint.analysis.walk import walk_own
 
 _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
@@ -124,8 +127,8 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
             if uses > len(sites):
                 continue
-            locked = [model.guarded(c.locks) or (c.caller is not None and c.caller.called_under_lock)
-                      for c in sites]
+            locked = [(model.guarded(c.locks) and not local_locks_only(model, c.locks, c.caller))
+                      or (c.caller is not None and c.caller.called_under_lock) for c in sites]
             building = [c.caller is not None and c.caller.in_constructor for c in sites]
             setting_up = [c.caller.in_setup if c.caller is not None else None for c in sites]
             if all(building):
@@ -143,3 +146,27 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             elif all(lock or build for lock, build in zip(locked, building)):
                 function.called_under_lock = True
                 changed = True
+
+
+def local_locks_only(model: ModuleModel, locks: tuple[str, ...], function) -> bool:
+    """Every lock in ``locks`` is a local variable of ``function`` (or of a
+    function around it), made for the call: `lock = make_lock()`, then
+    `with lock:`. Two calls make two locks, which exclude nothing between
+    them; such a lock only syncs one call with its own callbacks."""
+    held = [k for k in locks if model.is_lock(k)]
+    if not held or function is None or any("." in k for k in held):
+        return False
+    return all(_assigned_in(function, k) for k in held)
+
+
+def _assigned_in(function, name: str) -> bool:
+    while function is not None:
+        for node in walk_own(function.node.body):
+            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name) and (
+                    node.target.value == name):
+                return True
+            if (isinstance(node, cst.WithItem) and node.asname is not None
+                    and isinstance(node.asname.name, cst.Name) and node.asname.name.value == name):
+                return True
+        function = function.parent
+    return False

@@ -8,6 +8,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
+from ftlint.analysis.resolve import local_locks_only
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
@@ -220,7 +221,10 @@ class InconsistentLocking(Rule):
                     and is_shared_write(model, access)):
                 by_ref.setdefault(access.ref, []).append(access)
         for ref, writes in by_ref.items():
-            guarded = [w for w in writes if model.access_guarded(w)]
+            # A lock made in the function for the call (a local that syncs it
+            # with its own callback) is no lock that other writes could take.
+            guarded = [w for w in writes if model.access_guarded(w)
+                       and not local_locks_only(model, w.locks, w.function)]
             if not guarded:
                 continue
             yield from self._other_lock(model, ref, guarded)
