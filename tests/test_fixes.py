@@ -1814,6 +1814,55 @@ def test_larger_unit_wins_and_adjacent_locks_join() -> None:
     ''')
 
 
+def test_lock_not_taken_by_a_write_through_an_alias_of_an_item_is_left_out() -> None:
+    """`reg = _by_key[key]; reg.pop(owner)` changes the state too: a new lock
+    that this write would not take excludes nothing, so no fix is made."""
+    source = _src('''
+        _by_key = {}
+
+        def store(key, owner, value):
+            if key not in _by_key:
+                _by_key[key] = {}
+                _by_key[key][owner] = value
+
+        def forget(key, owner):
+            reg = _by_key[key]
+            reg.pop(owner, None)
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.new_source == source
+    assert any("`forget()` changes `_by_key` without `_by_key_lock`" in o.reason
+               for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_update_whose_loop_test_reads_the_state_is_declined() -> None:
+    """`while start != self.index:` reads the index outside any lock around
+    `self.index += 1` in the body: the test and the update stay two steps."""
+    source = _src('''
+        import threading
+
+        class RoundRobin:
+            def __init__(self, items):
+                self._lock = threading.Lock()
+                self.items = items
+                self.index = 0
+
+            def drain(self):
+                start = None
+                while start != self.index:
+                    item = self.items[self.index]
+                    if start is None:
+                        start = self.index
+                    self.index += 1
+                    self.index %= len(self.items)
+                    yield item
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.new_source == source
+    assert any("test of the enclosing `while`" in o.reason for o in result.unfixed), [
+        o.reason for o in result.unfixed]
+
+
 def test_an_elif_is_fixed_with_its_whole_chain() -> None:
     # The `elif` test runs only after the `if` test failed: the chain is the unit.
     assert_fix('''
@@ -1916,7 +1965,31 @@ CALLS_OUT = {
             _hits += 1
 
         signal.signal(signal.SIGUSR1, on_signal)
-    ''', "signal, fork or exit handler"),
+    ''', "signal, fork, exit or weak-reference handler"),
+    "a weak-reference callback": ('''
+        import weakref
+
+        _live = 0
+        _refs = []
+
+        def _gone(ref):
+            global _live
+            _live -= 1
+
+        def track(obj):
+            _refs.append(weakref.ref(obj, _gone))
+    ''', "weak-reference handler"),
+    "an import": ('''
+        import sys
+
+        _loaded = {}
+
+        def load(name):
+            if name not in _loaded:
+                __import__(name)
+                _loaded[name] = sys.modules[name]
+            return _loaded[name]
+    ''', "imports a module"),
 }
 
 

@@ -110,9 +110,20 @@ def _bound_by_loops(function: Function) -> set[str]:
     return names
 
 
+_WEAK_CALLBACKS = frozenset({"weakref.ref", "weakref.proxy", "weakref.WeakMethod",
+                             "_weakref.ref", "_weakref.proxy"})
+
+# Calls that import a module, which runs its code (and takes the import
+# locks): a lock of ours held across them can deadlock with the import system
+# or with the imported module's own use of the lock.
+_IMPORTS = frozenset({"builtins.__import__", "importlib.import_module", "importlib.reload",
+                      "importlib.__import__", "runpy.run_module", "runpy.run_path"})
+
+
 def handler_names(model: ModuleModel) -> frozenset[str]:
-    """Names of the functions and methods registered as signal or fork
-    handlers (`signal.signal(SIGTERM, handler)`, `os.register_at_fork(...)`)."""
+    """Names of the functions and methods registered as signal, fork, exit or
+    weak-reference handlers (`signal.signal(SIGTERM, handler)`,
+    `os.register_at_fork(...)`, `weakref.ref(obj, callback)`)."""
     def compute() -> frozenset[str]:
         found = set()
         for call in model.calls:
@@ -122,6 +133,12 @@ def handler_names(model: ModuleModel) -> frozenset[str]:
                 values = [a.value for a in call.node.args]
             elif call.qualified in ("atexit.register", "weakref.finalize"):
                 values = [a.value for a in call.node.args[:2]]
+            elif call.qualified in _WEAK_CALLBACKS:
+                # weakref.ref(obj, callback): the collector runs it in
+                # whatever thread drops the last reference, lock held or not.
+                values = [a.value for a in call.node.args[1:2]] + [
+                    a.value for a in call.node.args if a.keyword is not None
+                    and a.keyword.value == "callback"]
             else:
                 continue
             for value in values:
@@ -153,6 +170,8 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
     I/O and blocking calls are allowed (building a value once, under a lock
     that only other builders wait on)."""
     qualified = _qualified(model).get(id(call))
+    if qualified in _IMPORTS:
+        return f"imports a module (`{qualified.replace('builtins.', '')}`), which runs its code"
     if io and _is_io(qualified):
         return f"does I/O (`{qualified.replace('builtins.', '')}`)"
     func = call.func
@@ -216,8 +235,8 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
         if function.name == "__del__":
             return "`__del__` can run while any thread holds the lock; a finalizer must not take it"
         if function.name in handler_names(model):
-            return (f"`{function.name}` is a signal, fork or exit handler; it can run while "
-                    "the interrupted code holds the lock")
+            return (f"`{function.name}` is a signal, fork, exit or weak-reference handler; it "
+                    "can run while the interrupted code holds the lock")
     params = _params(function)
     loops = _loop_names(model, function)
     for node in _walk_here(region):

@@ -105,6 +105,16 @@ class _Analyses:
             self._checked[source] = result
         return self._checked[source]
 
+    def model_of(self, source: Source):
+        """The model of ``source`` from an analysis whose fixes were not
+        applied, or a new one; None when it cannot be analysed."""
+        from ftlint import api
+
+        analysis = next((a for (src, _), a in self._analyses.items() if src == source), None)
+        if analysis is None:
+            analysis = self.get(source, frozenset())
+        return None if isinstance(analysis, api.FileResult) else analysis.model
+
     def raw(self, source: Source):
         """The per-file result of ``source`` before the project pass, if checked."""
         return self._raw.get(source)
@@ -323,13 +333,17 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     # that lock excludes nothing there: the fix did not close the race.
     brought = [d for d in left if not d.is_error and _key(d.code, d.message) not in had
                and (d.confidence >= floor or _outside_new_lock(d, created))]
-    if not brought:
+    # Every run-time write of a state that a new lock guards must take it,
+    # container calls through an alias of an item (`reg = d[k]; reg.pop(x)`)
+    # included, which no rule reports on their own.
+    unclosed = _writes_outside(cache.model_of(result.new_source), created)
+    if not brought and not unclosed:
         result.checked = cache.raw(result.new_source)
         return result
-    subjects = {_subject(_key(d.code, d.message)) for d in brought}
+    subjects = {_subject(_key(d.code, d.message)) for d in brought} | set(unclosed)
     keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects]
     reason = ("fixing it would bring out a new finding: "
-              f"{brought[0].code} {brought[0].message}")
+              f"{brought[0].code} {brought[0].message}") if brought else next(iter(unclosed.values()))
     dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column, reason=reason)
                for d in diagnostics if d not in keep]
     if not dropped or depth >= 2:
@@ -346,6 +360,41 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 # A lock added in one place exposes the other writes of the same state
 # ("written under a lock elsewhere"); a few more passes guard them too.
 FOLLOW_UP_PASSES = 3
+
+
+# One atomic step that only adds (never overwrites or removes what is there):
+# it cannot undo what a locked unit of work does.
+_ONLY_ADDS = frozenset({"setdefault", "append", "appendleft", "add"})
+
+
+def _writes_outside(model, created: frozenset) -> dict[str, str]:
+    """State (as findings name it) that a lock this run added guards in one
+    place while another run-time write of it does not take that lock ->
+    why, in words. Writes while the object is built, or in its set-up
+    methods, and in helpers every caller runs under a lock, do not count."""
+    from ftlint.rules.base import describe, where
+
+    if model is None or not created:
+        return {}
+    guarded: dict = {}
+    for access in model.accesses:
+        if access.write:
+            key = next((k for k in access.locks if k in created), None)
+            if key is not None:
+                guarded.setdefault(access.ref, key)
+    found: dict[str, str] = {}
+    for ref, key in guarded.items():
+        for write in model.writes(ref):
+            function = write.function
+            if (write.import_time or function is None or key in write.locks
+                    or function.in_constructor or function.in_setup is not None
+                    or model.access_guarded(write) and function.called_under_lock
+                    or write.atomic and write.op.removeprefix("item.") in _ONLY_ADDS):
+                continue
+            found.setdefault(describe(ref), (
+                f"{where(write)} changes {describe(ref)} without `{key}`, the lock the fix "
+                "would add: the race would stay open"))
+    return found
 
 
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:

@@ -706,6 +706,11 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     unit = _unit(statements)
     if suspends(unit):
         return Declined("the region yields or awaits; a lock must not be held across it")
+    test = _read_in_enclosing_test(model, ref, statements[0], access.function)
+    if test:
+        return Declined(f"the state is also read in the test of the enclosing `{test}`, "
+                        "outside the lock: the test and the update would still be separate "
+                        "steps")
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
@@ -733,6 +738,39 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
+                            function: Optional[Function]) -> Optional[str]:
+    """"while" or "if" when the test of a loop or branch around ``region``
+    reads the state (`while start != self.index:` around `self.index += 1`)."""
+    if function is None:
+        return None
+    owners = {"self", "cls"}
+    method = function
+    while method is not None:
+        if method.self_name:
+            owners.add(method.self_name)
+        method = method.parent
+    if ref[0] in ("instance", "class"):
+        owners.add(ref[1])
+
+    def names_state(test: cst.CSTNode) -> bool:
+        for node in walk(test):
+            if ref[0] == "global" and isinstance(node, cst.Name) and node.value == ref[1]:
+                return True
+            if (ref[0] in ("instance", "class") and isinstance(node, cst.Attribute)
+                    and node.attr.value == ref[-1] and dotted(node.value) in owners):
+                return True
+        return False
+
+    parent_of = parents(model, function.node)
+    node = parent_of.get(id(region))
+    while node is not None and node is not function.node:
+        if isinstance(node, (cst.While, cst.If)) and names_state(node.test):
+            return "while" if isinstance(node, cst.While) else "if"
+        node = parent_of.get(id(node))
+    return None
 
 
 def _reads_itself(model: ModuleModel, access: Access, ref: Ref) -> bool:
