@@ -39,6 +39,7 @@ _THREAD_IDS = frozenset({
 
 
 # Names of functions that make locks: `_create_lock`, `make_rlock`, `new_lock`.
+_THREAD_ID_NAME = re.compile(r"^_*(get_)?(threading_|thread_|current_thread_)(ident|id)$|^_*get_ident$")
 FACTORY_NAME = re.compile(r"_*((create|make|new|allocate|get)_?r?lock|r?lock_object)$", re.IGNORECASE)
 
 
@@ -174,6 +175,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         while ref is None and isinstance(inner, cst.Subscript):
             # G[k].append(x), G[k][j].append(x): a write to an element of a
             # shared container (which a defaultdict also fills).
+            if self.is_thread_key(inner):
+                return  # G[get_ident()][k] = v, or through an alias: the thread's own slot
             inner = inner.value
             ref = self.raw_ref(inner)
             element = "item."
@@ -531,7 +534,15 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             return expr.value in self.frame.thread_ids
         if isinstance(expr, cst.Attribute) and expr.attr.value in ("ident", "native_id", "name"):
             expr = expr.value
-        return isinstance(expr, cst.Call) and self.imports.qualify(expr.func) in _THREAD_IDS
+        if not isinstance(expr, cst.Call):
+            return False
+        qualified = self.imports.qualify(expr.func)
+        if qualified in _THREAD_IDS:
+            return True
+        # The project's own wrapper (`_get_threading_ident()`), named for what it returns.
+        name = dotted(expr.func)
+        return qualified is None and name is not None and bool(
+            _THREAD_ID_NAME.match(name.rpartition(".")[2]))
 
     def is_thread_key(self, target: cst.Subscript) -> bool:
         index = target.slice[0].slice if len(target.slice) == 1 else None
