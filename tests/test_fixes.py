@@ -1835,6 +1835,27 @@ def test_lock_not_taken_by_a_write_through_an_alias_of_an_item_is_left_out() -> 
                for o in result.unfixed), [o.reason for o in result.unfixed]
 
 
+def test_update_whose_branch_test_names_the_state_is_declined() -> None:
+    """`if "paths" not in cls.__dict__:` tests the state by its name: a lock
+    around the copy inside alone leaves the test outside it."""
+    source = _src('''
+        class Resolver:
+            paths = {}
+
+            @classmethod
+            def add_path(cls, path, tag):
+                if "paths" not in cls.__dict__:
+                    cls.paths = cls.paths.copy()
+                cls.paths[path] = tag
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "cls.paths = cls.paths.copy()" in result.new_source
+    assert "with " not in result.new_source.split("cls.paths = cls.paths.copy()")[0].split(
+        "def add_path")[1]
+    assert any("test of the enclosing `if`" in o.reason for o in result.unfixed), [
+        o.reason for o in result.unfixed]
+
+
 def test_update_whose_loop_test_reads_the_state_is_declined() -> None:
     """`while start != self.index:` reads the index outside any lock around
     `self.index += 1` in the body: the test and the update stay two steps."""

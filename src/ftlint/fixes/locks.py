@@ -743,7 +743,8 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
 def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
                             function: Optional[Function]) -> Optional[str]:
     """"while" or "if" when the test of a loop or branch around ``region``
-    reads the state (`while start != self.index:` around `self.index += 1`)."""
+    reads the state (`while start != self.index:` around `self.index += 1`,
+    `if "x" not in cls.__dict__:` around `cls.x = ...`)."""
     if function is None:
         return None
     owners = {"self", "cls"}
@@ -762,6 +763,9 @@ def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
             if (ref[0] in ("instance", "class") and isinstance(node, cst.Attribute)
                     and node.attr.value == ref[-1] and dotted(node.value) in owners):
                 return True
+            if (ref[0] in ("instance", "class") and isinstance(node, cst.SimpleString)
+                    and node.evaluated_value == ref[-1]):
+                return True  # `hasattr(self, "x")`, `"x" in cls.__dict__`
         return False
 
     parent_of = parents(model, function.node)
