@@ -20,7 +20,7 @@ from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
 from ftlint.analysis.walk import Walker
-from ftlint.analysis.compounds import CheckTracking, block_exits
+from ftlint.analysis.compounds import IDENTITY_METHOD, CheckTracking, block_exits
 from ftlint.analysis.locking import LockTracking
 
 _DISPLAYS = {
@@ -39,7 +39,6 @@ _THREAD_IDS = frozenset({
 
 
 # Names of functions that make locks: `_create_lock`, `make_rlock`, `new_lock`.
-_THREAD_ID_NAME = re.compile(r"^_*(get_)?(threading_|thread_|current_thread_)(ident|id)$|^_*get_ident$")
 FACTORY_NAME = re.compile(r"_*((create|make|new|allocate|get)_?r?lock|r?lock_object)$", re.IGNORECASE)
 
 
@@ -440,6 +439,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
+        frame.function.local_names = frozenset(frame.locals)
         self.with_locks, self.line_locks, self.checks, self.kept_checks = frame.saved
         for name, (value, constructor) in frame.local_locks.items():
             uses = frame.lock_uses.get(name, 0)
@@ -542,7 +542,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         # The project's own wrapper (`_get_threading_ident()`), named for what it returns.
         name = dotted(expr.func)
         return qualified is None and name is not None and bool(
-            _THREAD_ID_NAME.match(name.rpartition(".")[2]))
+            IDENTITY_METHOD.match(name.rpartition(".")[2]))
 
     def is_thread_key(self, target: cst.Subscript) -> bool:
         index = target.slice[0].slice if len(target.slice) == 1 else None

@@ -25,7 +25,10 @@ THREAD_IDENTITY = frozenset({
     "threading.current_thread", "threading.currentThread", "threading.get_ident",
     "threading.get_native_id", "_thread.get_ident",
 })
-IDENTITY_METHOD = re.compile(r"^_*(current_thread|get_ident|thread_ident|current_thread_id)$")
+# Names of functions that return it, the project's own wrappers included
+# (`_get_threading_ident()`, `current_thread_id()`).
+IDENTITY_METHOD = re.compile(
+    r"^_*(current_thread|get_ident|(get_)?(current_)?thread(ing)?_(ident|id))$")
 
 
 class CheckTracking:

@@ -69,6 +69,9 @@ class Function:
     # why, and the attribute its guard checks (not itself set-up state).
     setup: Optional[str] = None
     setup_attr: Optional[str] = None
+    # Names the function binds itself (assignments, `with ... as`, loops):
+    # its locals, as the walk saw them.
+    local_names: frozenset[str] = frozenset()
 
     @property
     def is_private(self) -> bool:

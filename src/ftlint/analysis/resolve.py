@@ -8,12 +8,9 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
-import libcst as cst
-
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
-from ftlint.analysis.walk import walk_own
 
 _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
@@ -156,17 +153,8 @@ def local_locks_only(model: ModuleModel, locks: tuple[str, ...], function) -> bo
     held = [k for k in locks if model.is_lock(k)]
     if not held or function is None or any("." in k for k in held):
         return False
-    return all(_assigned_in(function, k) for k in held)
-
-
-def _assigned_in(function, name: str) -> bool:
+    scopes = []
     while function is not None:
-        for node in walk_own(function.node.body):
-            if isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name) and (
-                    node.target.value == name):
-                return True
-            if (isinstance(node, cst.WithItem) and node.asname is not None
-                    and isinstance(node.asname.name, cst.Name) and node.asname.name.value == name):
-                return True
+        scopes.append(function.local_names)
         function = function.parent
-    return False
+    return all(any(k in names for names in scopes) for k in held)

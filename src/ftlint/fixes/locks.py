@@ -747,31 +747,12 @@ def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
     `if "x" not in cls.__dict__:` around `cls.x = ...`)."""
     if function is None:
         return None
-    owners = {"self", "cls"}
-    method = function
-    while method is not None:
-        if method.self_name:
-            owners.add(method.self_name)
-        method = method.parent
-    if ref[0] in ("instance", "class"):
-        owners.add(ref[1])
-
-    def names_state(test: cst.CSTNode) -> bool:
-        for node in walk(test):
-            if ref[0] == "global" and isinstance(node, cst.Name) and node.value == ref[1]:
-                return True
-            if (ref[0] in ("instance", "class") and isinstance(node, cst.Attribute)
-                    and node.attr.value == ref[-1] and dotted(node.value) in owners):
-                return True
-            if (ref[0] in ("instance", "class") and isinstance(node, cst.SimpleString)
-                    and node.evaluated_value == ref[-1]):
-                return True  # `hasattr(self, "x")`, `"x" in cls.__dict__`
-        return False
-
     parent_of = parents(model, function.node)
     node = parent_of.get(id(region))
     while node is not None and node is not function.node:
-        if isinstance(node, (cst.While, cst.If)) and names_state(node.test):
+        if isinstance(node, (cst.While, cst.If)) and (_names_state(node.test, ref) or any(
+                isinstance(n, cst.SimpleString) and n.evaluated_value == ref[-1]
+                for n in walk(node.test))):
             return "while" if isinstance(node, cst.While) else "if"
         node = parent_of.get(id(node))
     return None
