@@ -88,8 +88,8 @@ def test_bisection_reverts_exactly_the_file_whose_fix_breaks_the_tests(tmp_path,
     assert "Fixed 1 finding in 1 file." in proc.stdout
     # before fixing, with both fixes, with the first file's only, with the kept one
     assert runs(tmp_path) == 4
-    # No temporary file is left behind by the reverts.
-    assert sorted(p.name for p in proj.iterdir()) == ["cache.py", "counter.py"]
+    # No temporary file is left behind by the reverts (the result cache is ftlint's own).
+    assert sorted(p.name for p in proj.iterdir()) == [".ftlint_cache", "cache.py", "counter.py"]
 
 
 def test_culprit_in_the_middle_of_three(tmp_path, run_ftlint):
@@ -120,7 +120,8 @@ def test_command_failing_before_any_fix_changes_nothing(tmp_path, run_ftlint):
     proj = project(tmp_path, cache=CHECK_THEN_ACT, counter=COUNTER)
     (proj / "counter.py").write_text(COUNTER + "\n\nwith _x:\n    pass\n")
     before = {p.name: p.read_bytes() for p in proj.iterdir()}
-    proc = run_ftlint("--fix", "--verify", check_command(tmp_path, "counter.py"), ".", cwd=proj)
+    proc = run_ftlint("--fix", "--verify", check_command(tmp_path, "counter.py"), ".",
+                      "--no-cache", cwd=proj)
     assert proc.returncode == 2, proc.stderr
     assert "fails before any fix (exit 3); nothing was changed" in proc.stderr
     assert "FAILED test_counter.py" in proc.stderr

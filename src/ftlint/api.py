@@ -1,41 +1,34 @@
 """The small API every front-end uses: ``lint_source`` and ``lint_paths``.
 
-Per-file work is a pure function of (bytes, settings): it keeps no global
-state, so files can be spread over processes (or threads, on a free-threaded
-interpreter) and, later, cached by content hash.
+Per-file work (:mod:`ftlint.engine`) is a pure function of (bytes, path,
+settings): it keeps no global state, so files can be spread over processes
+(or threads, on a free-threaded interpreter) and cached by content hash
+(:mod:`ftlint.cache`). This module imports neither libcst nor the rules: a
+run answered from the cache never loads the parser.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import functools
 import os
-import re
 import sys
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
 
-import libcst as cst
-
-from ftlint.analysis.builder import build_model
-from ftlint.analysis.model import ModuleModel
 from ftlint.config import Settings
-from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic, Location
+from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, Confidence, Diagnostic, Location
 from ftlint.discovery import discover, read_source
-from ftlint import gate
-from ftlint.faults import inject
-from ftlint.noqa import Suppressions
-from ftlint.positions import compute_positions
 from ftlint.project import (
-    ModuleSummary, apply as apply_project, call_graph, locking_containers, module_name, reachable,
-    startup_only, summarize, thread_owners,
+    ModuleSummary, apply as apply_project, call_graph, locking_containers, module_name,
+    reachable, startup_only, thread_owners,
 )
-from ftlint.rules import ALL_RULES, default_states
-from ftlint.rules.base import Finding, Rule
-from ftlint.rules.context import lower_in_coroutine, lower_in_setup
+from ftlint.rules.catalog import default_states
+
+if TYPE_CHECKING:
+    from ftlint.cache import Cache
 
 
 @dataclass
@@ -81,81 +74,6 @@ def _error(path: str, kind: tuple[str, str], message: str, row: int = 1, col: in
                                         is_error=True)], error=True)
 
 
-_LIBCST_AT = re.compile(r"error at (\d+):(\d+)")
-
-
-def _syntax_error(path: str, source: bytes | str, exc: cst.ParserSyntaxError) -> FileResult:
-    """FT002 where CPython puts the error, in its words; if the running
-    interpreter accepts the file, say that it is libcst that cannot parse it."""
-    try:
-        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as err:
-        if err.lineno:
-            return _error(path, SYNTAX_ERROR, f"cannot parse: {err.msg}",
-                          err.lineno, max(err.offset or 1, 1))
-        accepted = False
-    except (ValueError, RecursionError, MemoryError):  # null bytes, too deep
-        accepted = False
-    else:
-        accepted = True
-    at = _LIBCST_AT.search(exc.message)  # the message's own position is right
-    row, col = (int(at[1]), int(at[2])) if at else (exc.raw_line, exc.raw_column + 1)
-    message = (exc.message.splitlines() or ["invalid syntax"])[0]
-    if accepted:
-        version = ".".join(map(str, sys.version_info[:2]))
-        message = (f"Python {version} accepts this code, but libcst (the parser ftlint uses) "
-                   f"does not: {message.split(': expected')[0]}")
-    return _error(path, SYNTAX_ERROR, f"cannot parse: {message}", row, col)
-
-
-def parse(source: bytes | str) -> cst.Module:
-    return cst.parse_module(source)
-
-
-def _decode(source: bytes | str, tree: cst.Module) -> str:
-    """The text for noqa scanning; decoding is far cheaper than tree.code."""
-    if isinstance(source, str):
-        return source
-    try:
-        return source.decode(tree.encoding)
-    except (UnicodeDecodeError, LookupError):
-        return tree.code
-
-
-def _supersede(found: list[tuple[type[Rule], Finding]], model: ModuleModel,
-               enabled: set[str]) -> list[tuple[type[Rule], Finding]]:
-    """Drop a general finding when a more specific rule reports the same write."""
-    acts: dict[int, list[int]] = {}
-    for compound in model.compounds:
-        if compound.write is not None:
-            acts.setdefault(id(compound.node), []).append(id(compound.write))
-    covered: dict[str, set[int]] = {}
-    for rule, finding in found:
-        for code in rule.supersedes:
-            if code in enabled and finding.access is not None:
-                ids = covered.setdefault(code, set())
-                ids.add(id(finding.access))
-                ids.update(acts.get(id(finding.node), ()))
-    return [(rule, f) for rule, f in found
-            if f.access is None or id(f.access) not in covered.get(rule.code, ())]
-
-
-def _extra(finding: Finding, model: ModuleModel) -> dict:
-    extra: dict = dict(finding.facts)
-    function = finding.function
-    if function is not None:
-        extra["function"] = function.qualname
-        while function is not None and function.class_name is None:
-            function = function.parent
-        if function is not None:
-            extra["class"] = function.class_name
-    access = finding.access
-    if access is not None and access.ref[0] == "instance":
-        extra["state"] = f"{access.ref[1]}.{access.ref[2]}"
-    if access is not None and access.write and access.atomic and model.compound_for(access) is None:
-        extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
-    return extra
-
 
 def internal_error(path: str, exc: BaseException) -> FileResult:
     """ftlint itself failed on this file: one FT000 finding, the run goes on.
@@ -168,116 +86,6 @@ def internal_error(path: str, exc: BaseException) -> FileResult:
     result.diagnostics[0].extra["traceback"] = "".join(
         traceback.format_exception(type(exc), exc, exc.__traceback__))
     return result
-
-
-def analyze_source(
-    source: bytes | str,
-    path: str = "<stdin>",
-    settings: Optional[Settings] = None,
-    codes: Optional[Iterable[str]] = None,
-    apply_noqa: bool = True,
-    module: Optional[str] = None,
-    fixes: bool = False,
-) -> FileResult:
-    """Per-file work: findings (before the project pass) and the summary.
-
-    With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
-    shape (this costs one code generation per fix). Never raises: a failure
-    of ftlint on this file is its FT000 finding."""
-    try:
-        return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes)
-    except Exception as exc:  # noqa: BLE001 - one file never ends a run
-        return internal_error(path, exc)
-
-
-@dataclass
-class Analysis:
-    """One module's per-file analysis: what the fixer works on, and what a
-    check reports (``result``, before the project pass)."""
-    tree: cst.Module
-    model: ModuleModel
-    found: list  # (rule class, Finding), in rule order
-    positions: dict  # id(finding.node) -> (start, end)
-    result: FileResult
-
-
-def _analyze(source: bytes | str, path: str, settings: Settings,
-             codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
-             fixes: bool) -> FileResult:
-    analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes)
-    return analysis if isinstance(analysis, FileResult) else analysis.result
-
-
-def analyze(source: bytes | str, path: str, settings: Settings,
-            codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
-            module: Optional[str] = None, fixes: bool = False,
-            fresh_locks: frozenset = frozenset()) -> Union[Analysis, FileResult]:
-    """Parse, model, run the rules and place the findings; a file that cannot
-    be parsed or modelled gives its error result instead. ``fresh_locks``
-    names the locks earlier passes of ``--fix`` added (their fixes may take
-    them again)."""
-    selected = tuple(codes) if codes is not None else enabled_rules(settings)
-    refused = gate.check(source, settings.max_file_size)  # before libcst can crash on it
-    if refused is not None:
-        return _error(path, SYNTAX_ERROR, refused.message, refused.row, refused.column)
-    try:
-        tree = parse(source)
-    except cst.ParserSyntaxError as exc:
-        return _syntax_error(path, source, exc)
-    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
-        return _error(path, IO_ERROR, f"cannot decode: {exc}")
-    except RecursionError:
-        return _error(path, SYNTAX_ERROR, "cannot parse: too deeply nested")
-    inject("analyze", path)
-    module = module or module_name(path)
-    package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
-    try:
-        model = build_model(path, tree, settings.synchronizing_decorators, package)
-    except RecursionError:
-        return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
-    model.fresh_locks = fresh_locks
-    result = FileResult(path, summary=summarize(model, module))
-    found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
-    found = _supersede(found, model, set(selected))
-    for rule, finding in found:
-        lower_in_coroutine(rule.code, finding, model)
-        lower_in_setup(rule.code, finding)
-    positions = compute_positions(tree, [f.node for _, f in found]) if found else {}
-    analysis = Analysis(tree, model, found, positions, result)
-    if not found:
-        return analysis
-    text = _decode(source, tree)
-    suppressions = Suppressions(text) if apply_noqa else None
-    ignored = settings.ignored_for(_relative(path, settings.root))
-    seen = set()
-    for rule, finding in found:
-        start, end = positions[id(finding.node)]
-        if any(rule.code.startswith(c) for c in ignored):
-            continue
-        if suppressions is not None and suppressions.suppressed(rule.code, start.row):
-            continue
-        key = (rule.code, start, end)
-        if key in seen:
-            continue
-        seen.add(key)
-        result.diagnostics.append(Diagnostic(
-            path, rule.code, rule.name, finding.message, start, end,
-            finding.confidence, finding.reason, extra=_extra(finding, model),
-            fix=_fix_json(finding, model) if fixes else None,
-        ))
-    return analysis
-
-
-def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
-    from ftlint.fixes import Fix
-    from ftlint.fixes.apply import edits_json
-
-    if not isinstance(finding.fix, Fix):
-        return None
-    try:
-        return edits_json(model, finding.fix)
-    except Exception:  # noqa: BLE001 - a fix that cannot be shown is not offered
-        return None
 
 
 def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Settings] = None,
@@ -349,6 +157,8 @@ def lint_source(
 ) -> FileResult:
     """Check one module's source on its own. Never raises for bad input."""
     settings = settings or Settings()
+    from ftlint.engine import analyze_source
+
     result = analyze_source(source, path, settings, codes, apply_noqa)
     finish([result], settings)
     return result
@@ -360,7 +170,17 @@ def lint_file(path: str, settings: Settings, codes: Sequence[str],
         data = read_source(path)
     except OSError as exc:
         return _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
-    return analyze_source(data, path, settings, codes, fixes=fixes)
+    return lint_data((path, data, None), settings, codes, fixes)
+
+
+def lint_data(item: tuple[str, bytes, Optional[str]], settings: Settings, codes: Sequence[str],
+              fixes: bool = False) -> FileResult:
+    """Per-file work on bytes already read: ``item`` is (path, bytes, module
+    name or None)."""
+    from ftlint.engine import analyze_source
+
+    path, data, module = item
+    return analyze_source(data, path, settings, codes, fixes=fixes, module=module)
 
 
 def _relative(path: str, root: str) -> str:
@@ -394,24 +214,63 @@ def _executor(jobs: int) -> Executor:
 
 def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
                fixes: bool = False,
-               on_result: Optional[Callable[[FileResult], None]] = None) -> Report:
+               on_result: Optional[Callable[[FileResult], None]] = None,
+               cache: Optional[Cache] = None) -> Report:
     """Check files and directories. ``on_result`` sees each file's result as
-    it arrives (the command line reports internal errors at once)."""
+    it arrives (the command line reports internal errors at once). With a
+    ``cache``, files whose bytes, module and settings are unchanged since it
+    was written are not analysed again (libcst is not even imported if none
+    changed); the project pass always runs over all of them."""
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
-    _raise_recursion_limit()
     report = Report()
-    work = functools.partial(lint_file, settings=settings, codes=codes, fixes=fixes)
-    if jobs > 1 and len(files) >= 16:
-        results = _map_isolated(work, files, min(jobs, len(files)))
+    if cache is None:
+        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=fixes)
+        results: Iterable[FileResult] = _run(work, files, jobs, name=str)
     else:
-        results = map(work, files)
+        results = _cached(files, settings, codes, fixes, jobs, cache)
     for result in results:
         if on_result is not None:
             on_result(result)
         report.files.append(result)
     return _finished(report, settings)
+
+
+def _run(work: Callable, items: list, jobs: int, name: Callable) -> Iterable[FileResult]:
+    _raise_recursion_limit()
+    if jobs > 1 and len(items) >= 16:
+        return _map_isolated(work, items, min(jobs, len(items)), name)
+    return map(work, items)
+
+
+def _cached(files: list[str], settings: Settings, codes: tuple[str, ...], fixes: bool,
+            jobs: int, cache: Cache) -> list[FileResult]:
+    """Each file's result, from ``cache`` where its entry is still good, and
+    analysed (then stored) where not. In the order of ``files``."""
+    from ftlint.cache import content_hash
+
+    results: list[Optional[FileResult]] = [None] * len(files)
+    todo: list[tuple[int, str, bytes, str, bytes]] = []
+    packages: dict[str, tuple[str, ...]] = {}
+    for index, path in enumerate(files):
+        try:
+            data = read_source(path)
+        except OSError as exc:
+            results[index] = _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
+            continue
+        module = module_name(path, packages)
+        digest = content_hash(data)
+        results[index] = cache.get(path, module, digest)
+        if results[index] is None:
+            todo.append((index, path, data, module, digest))
+    work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes)
+    fresh = _run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
+                 name=lambda item: item[0])
+    for (index, path, _, module, digest), result in zip(todo, fresh):
+        results[index] = result
+        cache.put(path, module, digest, result)
+    return results  # type: ignore[return-value]
 
 
 def _finished(report: Report, settings: Settings) -> Report:
@@ -441,8 +300,8 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
     return _finished(Report([again(r) for r in report.raw]), settings)
 
 
-def _map_isolated(work: Callable[[str], FileResult], files: list[str],
-                  jobs: int) -> Iterator[FileResult]:
+def _map_isolated(work: Callable, files: list, jobs: int,
+                  name: Callable = str) -> Iterator[FileResult]:
     """``map(work, files)`` on a pool of ``jobs`` workers, where a worker that
     dies (a crash in native code) costs one file, not the run: after a crash
     the unfinished files are retried one at a time until the file that kills
@@ -466,7 +325,7 @@ def _map_isolated(work: Callable[[str], FileResult], files: list[str],
         if done == len(pending):
             return
         if suspect:  # one worker, in order: the first unfinished file killed it
-            yield _error(pending[done], INTERNAL_ERROR,
+            yield _error(name(pending[done]), INTERNAL_ERROR,
                          "internal error: the process checking this file died "
                          "(a crash in native code, such as the parser)")
             done += 1

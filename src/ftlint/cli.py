@@ -14,7 +14,8 @@ from ftlint.config import (
 )
 from ftlint.diagnostics import INTERNAL_ERROR, Confidence
 from ftlint.output import FORMATS
-from ftlint.rules import ALL_RULES, get_rule
+from ftlint.rules import get_rule
+from ftlint.rules.catalog import known_codes
 from ftlint.verify import VerifyError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -91,7 +92,11 @@ def _codes_option(name: str, help_text: str):
 @click.option("--baseline", metavar="FILE", default=None,
               help="Report only findings not recorded in FILE; record them there if FILE "
                    "does not exist.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--no-cache", is_flag=True,
+              help="Analyse every file again, and neither read nor write the result cache.")
+@click.option("--cache-dir", metavar="DIR", default=None,
+              help="Keep the result cache in DIR (default: FTLINT_CACHE_DIR, then "
+                   "cache-dir in the configuration, then .ftlint_cache in the project root).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Parallel workers (default: the number of CPUs).")
 @click.option("-v", "--verbose", is_flag=True,
@@ -102,7 +107,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
           exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
           show_source: bool, color: Optional[bool],
-          no_cache: bool, jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
+          no_cache: bool, cache_dir: Optional[str], jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
           baseline: Optional[str] = None, verbose: bool = False,
           verify_command: Optional[str] = None, verify_timeout: Optional[float] = None) -> None:
@@ -116,8 +121,9 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
                                     ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
                                     extend_exclude=extend_exclude, min_confidence=min_confidence)
+        cache = None if no_cache else _open_cache(settings, cache_dir, output_format == "json")
         report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
-                            on_result=lambda r: _report_internal_errors(r, verbose))
+                            on_result=lambda r: _report_internal_errors(r, verbose), cache=cache)
         if fix or diff:
             if verify_command is not None:
                 fixed, verified = _fix_and_verify(report, settings, unsafe_fixes, show_fixes,
@@ -152,6 +158,13 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
     if (report.diagnostics or (fix and fixed)) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _open_cache(settings: Settings, directory: Optional[str], fixes: bool):
+    from ftlint.api import enabled_rules
+    from ftlint.cache import Cache, cache_dir
+
+    return Cache(cache_dir(settings, directory), settings, enabled_rules(settings), fixes)
 
 
 def _report_internal_errors(result, verbose: bool) -> None:
@@ -253,7 +266,7 @@ def _fix_and_verify(report, settings: Settings, unsafe: bool, show: bool, paths,
 def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -> Settings:
     from dataclasses import replace
 
-    known = set(ALL_RULES)
+    known = set(known_codes())
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"{config_file}: config file not found")
     settings = load_settings(config_file or find_config(paths), known)
@@ -274,6 +287,26 @@ def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -
     return replace(settings, **changes)
 
 
+@main.command("clean")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
+@click.option("--cache-dir", metavar="DIR", default=None, help="The cache to remove.")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
+def clean_command(config_file: Optional[Path], cache_dir: Optional[str],
+                  paths: tuple[str, ...]) -> None:
+    """Remove the result cache (of the project PATHS are in; default: here)."""
+    from ftlint import cache
+
+    try:
+        settings = resolve_settings(paths or (".",), config_file)
+        directory = cache.cache_dir(settings, cache_dir)
+        removed = cache.clean(directory)
+    except (ConfigError, OSError) as exc:
+        click.echo(f"ftlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"Removed {directory}" if removed else f"No cache at {directory}", err=True)
+
+
 @main.command("rule")
 @click.argument("code")
 def rule_command(code: str) -> None:
@@ -290,6 +323,8 @@ def rule_command(code: str) -> None:
 @main.command("rules")
 def rules_command() -> None:
     """Print the table of rules."""
+    from ftlint.rules import ALL_RULES
+
     rows = [(code, r.name, r.fix, "on" if r.default_enabled else "opt-in",
              " ".join(r.summary.split())) for code, r in ALL_RULES.items()]
     width = max(len(r[1]) for r in rows)

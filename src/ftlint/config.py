@@ -63,6 +63,8 @@ class Settings:
     # Where relative patterns are anchored: the config file's directory.
     root: str = field(default_factory=os.getcwd)
     config_path: Optional[str] = None
+    # The result cache's directory, relative to ``root`` (default .ftlint_cache).
+    cache_dir: Optional[str] = None
 
     def enabled_codes(self, rules: Mapping[str, bool]) -> frozenset[str]:
         """Resolve select/ignore by prefix; the most specific prefix wins.
@@ -131,6 +133,7 @@ _KEYS = {
     "test-code": "choice:low,ignore,report",
     "test-patterns": "strings",
     "format-fixes": "bool",
+    "cache-dir": "path",
 }
 
 
@@ -219,6 +222,10 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[s
         elif kind == "bool":
             if not isinstance(raw, bool):
                 raise ConfigError(f"{label} must be true or false")
+            values[attr] = raw
+        elif kind == "path":
+            if not isinstance(raw, str) or not raw.strip():
+                raise ConfigError(f"{label} must be a path (a non-empty string)")
             values[attr] = raw
         elif kind == "size":
             values[attr] = _size(raw, label)

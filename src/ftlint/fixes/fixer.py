@@ -74,13 +74,13 @@ class _Analyses:
         self._raw: dict = {}
 
     def get(self, source: Source, fresh: frozenset):
-        from ftlint import api
+        from ftlint import api, engine
 
         key = (source, fresh)
         if key not in self._analyses:
             try:
-                self._analyses[key] = api.analyze(source, self.path, self.settings, self.codes,
-                                                  fresh_locks=fresh)
+                self._analyses[key] = engine.analyze(source, self.path, self.settings, self.codes,
+                                                     fresh_locks=fresh)
             except Exception as exc:  # noqa: BLE001 - the file is left as it was, with why
                 self._analyses[key] = api.internal_error(self.path, exc)
         return self._analyses[key]

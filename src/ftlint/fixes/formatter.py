@@ -230,7 +230,7 @@ class Formatting:
 
 
 def _findings(source: bytes, path: str, settings) -> list[tuple[str, str, str]]:
-    from ftlint import api  # the formatting step sits on top of the linter
+    from ftlint import engine  # the formatting step sits on top of the linter
 
-    result = api.analyze_source(source, path, settings)
+    result = engine.analyze_source(source, path, settings)
     return sorted((d.code, d.message, str(d.confidence)) for d in result.diagnostics)

@@ -1,0 +1,238 @@
+"""A module's :class:`~ftlint.project.ModuleSummary`, from its model: what
+the project pass needs to know about it (functions, call edges, thread entry
+points, start-up code, declared thread safety)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from ftlint.analysis.keys import iter_subexpressions
+from ftlint.analysis.model import Function, ModuleModel
+from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
+from ftlint.project import ModuleSummary, Target
+
+NOT_THREAD_SAFE = re.compile(
+    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b|\bsingle[- ]threaded\b"
+    r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str],
+                     owner: Optional[str] = None) -> tuple[bool, frozenset[str]]:
+    """Does the module or class (``owner``) declare itself not thread-safe
+    (``__thread_safe__ = False``, or its docstring says so)? And which other
+    classes of the module its docstring says so of: "It is not safe to pass
+    PubSub or Pipeline objects between threads" is about those two classes,
+    not the one it documents."""
+    binding = model.bindings.get(ref)
+    itself = binding is not None and getattr(binding.node, "value", None) == "False"
+    named: set[str] = set()
+    for sentence in _SENTENCE_END.split(docstring or ""):
+        if not NOT_THREAD_SAFE.search(sentence):
+            continue
+        others = {c for c in model.classes if c != owner and "." not in c
+                  and re.search(rf"\b{re.escape(c)}\b", sentence)}
+        if others:
+            named |= others
+        else:
+            itself = True
+    return itself, frozenset(named)
+
+
+def summarize(model: ModuleModel, module: str) -> ModuleSummary:
+    summary = ModuleSummary(module)
+    summary.functions = {f.qualname: f.decorators for f in model.functions}
+    summary.classes = set(model.classes)
+    for ref, binding in model.bindings.items():
+        value = binding.node
+        if (ref[0] == "global" and isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in summary.classes):
+            summary.instances[ref[1]] = value.func.value
+    summary.not_thread_safe, named = _declares_unsafe(model, ("global", "__thread_safe__"),
+                                                      model.docstring)
+    summary.unsafe_classes = set(named)
+    for c in model.classes:
+        itself, named = _declares_unsafe(model, ("class", c, "__thread_safe__"),
+                                         model.class_docstrings.get(c), c)
+        summary.unsafe_classes |= named | ({c} if itself else set())
+
+    def resolve(callee: str, qualified: Optional[str], caller: Optional[Function]) -> Optional[Target]:
+        method = caller
+        while method is not None and method.class_name is None:
+            method = method.parent
+        if method is not None and method.self_name and callee.startswith(method.self_name + "."):
+            callee = method.class_name + callee[len(method.self_name):]
+        scope = caller
+        while scope is not None:
+            if f"{scope.qualname}.{callee}" in summary.functions:
+                return ("local", f"{scope.qualname}.{callee}")
+            scope = scope.parent
+        found = _local(callee, summary, model)
+        if found is not None:
+            return ("local", found)
+        return ("ext", qualified) if qualified else None
+
+    summary.startup = _startup(model, module, summary)
+    summary.locks_internally = model.locks_internally
+    for call in model.calls:
+        if call.caller is None:
+            continue
+        target = resolve(call.callee, call.qualified, call.caller)
+        if target is not None:
+            summary.edges.append((call.caller.qualname, target))
+    for entry in model.entry_points:
+        target = resolve(entry.target, entry.qualified, entry.function)
+        if target is not None:
+            where = f" in `{entry.function.qualname}()`" if entry.function else ""
+            if entry.single:
+                summary.single_entries.add(len(summary.entries))
+            summary.entries.append((target, f"`{entry.kind}`{where} ({module})"))
+    for cls, bases in model.class_bases.items():
+        if _inherits(cls, THREAD_BASES, model):
+            if f"{cls}.run" in summary.functions:
+                summary.single_entries.add(len(summary.entries))  # one thread per object
+                summary.entries.append((("local", f"{cls}.run"), f"`{cls}.run()`, a Thread subclass"))
+        if _inherits(cls, HANDLER_BASES, model):
+            for qual in summary.functions:
+                owner, _, name = qual.rpartition(".")
+                if owner == cls and (name in HANDLER_METHODS or name.startswith("do_")):
+                    summary.entries.append((("local", qual), f"`{qual}()`, a request handler"))
+    for access in model.accesses:
+        function = access.function
+        if (access.write and access.ref[0] == "instance" and function is not None
+                and not access.import_time and not function.in_constructor):
+            writers = summary.writers.setdefault(f"{access.ref[1]}.{access.ref[2]}", [])
+            if function.qualname not in writers:
+                writers.append(function.qualname)
+    return summary
+
+
+_CLI_DECORATORS = ("command", "group", "callback")
+
+
+def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[str, str]:
+    """Functions that run while the program starts, before it has threads:
+    ``main()``, CLI commands, what the ``__main__`` block calls, and all of a
+    ``__main__`` module. Nested functions count with their outer one."""
+    roots: dict[str, str] = {}
+    if module == "__main__" or module.endswith(".__main__"):
+        return {q: "the module runs as `__main__`" for q in summary.functions}
+    if "main" in summary.functions:
+        roots["main"] = "`main()` runs at start-up"
+    for qual, decorators in summary.functions.items():
+        if "." not in qual and any(d.rpartition(".")[2] in _CLI_DECORATORS and "." in d
+                                   for d in decorators):
+            roots[qual] = "a command-line command, run at start-up"
+    for statement in model.module.body:
+        if isinstance(statement, cst.If) and _is_main_guard(statement.test):
+            for node in _calls_in(statement.body):
+                name = node.func.value if isinstance(node.func, cst.Name) else None
+                if name in summary.functions:
+                    roots[name] = "called from the `__main__` block"
+    for cls in model.class_bases:
+        base = _base_where(cls, model, _is_cli_base)
+        if base is not None:
+            roots[cls] = f"a command-line class (`{base}`), run at start-up"
+    for call in model.calls:
+        if call.qualified in _MAIN_THREAD_ONLY and call.caller is not None:
+            # Python allows these only in the main thread: the class is the
+            # process's controller (a pre-fork master, a worker process).
+            outer = call.caller
+            while outer.parent is not None:
+                outer = outer.parent
+            owner = outer.class_name or outer.qualname
+            roots.setdefault(owner, f"{'a method of ' if outer.class_name else ''}`{owner}`, "
+                                    f"which installs signal handlers (`{call.qualified}`) and "
+                                    "so runs in the main thread, which controls the process")
+        qualified = call.qualified or call.callee
+        if qualified.partition(".")[0] in _CLI_PACKAGES:
+            for arg in call.node.args:  # click.Option(..., callback=load_env)
+                if (arg.keyword is not None and arg.keyword.value == "callback"
+                        and isinstance(arg.value, cst.Name) and arg.value.value in summary.functions):
+                    roots.setdefault(arg.value.value, "a command-line callback, run at start-up")
+        if call.caller is not None and call.callee.rpartition(".")[2] in SERVER_STARTS:
+            outer = call.caller
+            while outer.parent is not None:
+                outer = outer.parent
+            roots.setdefault(outer.qualname, f"starts a server (`{call.callee}()`) and runs "
+                                             "before its threads")
+    found = {}
+    for qual in summary.functions:
+        parts = qual.split(".")
+        for i in range(1, len(parts) + 1):
+            root = ".".join(parts[:i])
+            if root in roots:
+                found[qual] = roots[root]
+                break
+    return found
+
+
+# Calls Python allows only in the main thread of the main interpreter.
+_MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd", "signal.siginterrupt"})
+# Calls that start serving and block: the code before them runs alone.
+SERVER_STARTS = frozenset({"serve_forever", "run_simple", "run_forever", "run_app"})
+# Command-line frameworks: their command and group classes run while the
+# program parses its arguments, before it starts threads.
+_CLI_PACKAGES = ("click", "typer", "cleo", "cliff")
+_CLI_CLASSES = frozenset({"argparse.ArgumentParser", "argparse.Action", "optparse.OptionParser"})
+
+
+def _is_cli_base(base: str) -> bool:
+    return base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    names = {s.value for s in sides if isinstance(s, cst.Name)}
+    strings = {s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)}
+    return (names == {"__name__"} and strings == {"__main__"}
+            and isinstance(test.comparisons[0].operator, cst.Equal))
+
+
+def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
+    return (e for e in iter_subexpressions(node) if isinstance(e, cst.Call))
+
+
+def _inherits(cls: str, bases: frozenset, model: ModuleModel) -> bool:
+    return _base_where(cls, model, bases.__contains__) is not None
+
+
+def _base_where(cls: str, model: ModuleModel, test, depth: int = 0) -> Optional[str]:
+    """The first base of ``cls``, through the module's own classes, that
+    passes ``test``."""
+    for base in model.class_bases.get(cls, ()):
+        if test(base):
+            return base
+        if depth < 10 and base in model.class_bases:
+            found = _base_where(base, model, test, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[str]:
+    if callee in summary.functions:
+        return callee
+    head, _, rest = callee.partition(".")
+    if head in summary.instances and rest:
+        callee = f"{summary.instances[head]}.{rest}"  # STATS.count() on STATS = Stats()
+        if callee in summary.functions:
+            return callee
+    if callee in summary.classes and f"{callee}.__init__" in summary.functions:
+        return f"{callee}.__init__"
+    owner, _, name = callee.rpartition(".")
+    seen = 0
+    while owner in summary.classes and seen < 10:  # inherited methods, same module
+        for base in model.class_bases.get(owner, ()):
+            if f"{base}.{name}" in summary.functions:
+                return f"{base}.{name}"
+        bases = [b for b in model.class_bases.get(owner, ()) if b in summary.classes]
+        owner = bases[0] if bases else ""
+        seen += 1
+    return None

@@ -1,0 +1,222 @@
+"""The per-file pipeline, the one every front-end uses: parse, build the
+model, run the rules, place the findings and summarise the module for the
+project pass (:func:`analyze`). The command line, the fixer, the flake8 plugin
+and ``--add-noqa``/``--baseline`` all come here, so they agree on what is
+reported.
+
+This is the module that imports libcst: :mod:`ftlint.api` imports it only
+when a file must be analysed (a run answered from the result cache never
+does).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Iterable, Optional, Union
+
+import libcst as cst
+
+from ftlint import gate
+from ftlint.analysis.builder import build_model
+from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.summary import summarize
+from ftlint.api import FileResult, _error, _relative, enabled_rules, internal_error
+from ftlint.config import Settings
+from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Diagnostic
+from ftlint.faults import inject
+from ftlint.noqa import Suppressions
+from ftlint.positions import compute_positions
+from ftlint.project import module_name
+from ftlint.rules import ALL_RULES
+from ftlint.rules.base import Finding, Rule
+from ftlint.rules.context import lower_in_coroutine, lower_in_setup
+
+
+_LIBCST_AT = re.compile(r"error at (\d+):(\d+)")
+
+
+def _syntax_error(path: str, source: bytes | str, exc: cst.ParserSyntaxError) -> FileResult:
+    """FT002 where CPython puts the error, in its words; if the running
+    interpreter accepts the file, say that it is libcst that cannot parse it."""
+    try:
+        compile(source, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        if err.lineno:
+            return _error(path, SYNTAX_ERROR, f"cannot parse: {err.msg}",
+                          err.lineno, max(err.offset or 1, 1))
+        accepted = False
+    except (ValueError, RecursionError, MemoryError):  # null bytes, too deep
+        accepted = False
+    else:
+        accepted = True
+    at = _LIBCST_AT.search(exc.message)  # the message's own position is right
+    row, col = (int(at[1]), int(at[2])) if at else (exc.raw_line, exc.raw_column + 1)
+    message = (exc.message.splitlines() or ["invalid syntax"])[0]
+    if accepted:
+        version = ".".join(map(str, sys.version_info[:2]))
+        message = (f"Python {version} accepts this code, but libcst (the parser ftlint uses) "
+                   f"does not: {message.split(': expected')[0]}")
+    return _error(path, SYNTAX_ERROR, f"cannot parse: {message}", row, col)
+
+
+def parse(source: bytes | str) -> cst.Module:
+    return cst.parse_module(source)
+
+
+def _decode(source: bytes | str, tree: cst.Module) -> str:
+    """The text for noqa scanning; decoding is far cheaper than tree.code."""
+    if isinstance(source, str):
+        return source
+    try:
+        return source.decode(tree.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return tree.code
+
+
+def _supersede(found: list[tuple[type[Rule], Finding]], model: ModuleModel,
+               enabled: set[str]) -> list[tuple[type[Rule], Finding]]:
+    """Drop a general finding when a more specific rule reports the same write."""
+    acts: dict[int, list[int]] = {}
+    for compound in model.compounds:
+        if compound.write is not None:
+            acts.setdefault(id(compound.node), []).append(id(compound.write))
+    covered: dict[str, set[int]] = {}
+    for rule, finding in found:
+        for code in rule.supersedes:
+            if code in enabled and finding.access is not None:
+                ids = covered.setdefault(code, set())
+                ids.add(id(finding.access))
+                ids.update(acts.get(id(finding.node), ()))
+    return [(rule, f) for rule, f in found
+            if f.access is None or id(f.access) not in covered.get(rule.code, ())]
+
+
+def _extra(finding: Finding, model: ModuleModel) -> dict:
+    extra: dict = dict(finding.facts)
+    function = finding.function
+    if function is not None:
+        extra["function"] = function.qualname
+        while function is not None and function.class_name is None:
+            function = function.parent
+        if function is not None:
+            extra["class"] = function.class_name
+    access = finding.access
+    if access is not None and access.ref[0] == "instance":
+        extra["state"] = f"{access.ref[1]}.{access.ref[2]}"
+    if access is not None and access.write and access.atomic and model.compound_for(access) is None:
+        extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
+    return extra
+
+
+def analyze_source(
+    source: bytes | str,
+    path: str = "<stdin>",
+    settings: Optional[Settings] = None,
+    codes: Optional[Iterable[str]] = None,
+    apply_noqa: bool = True,
+    module: Optional[str] = None,
+    fixes: bool = False,
+) -> FileResult:
+    """Per-file work: findings (before the project pass) and the summary.
+
+    With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
+    shape (this costs one code generation per fix). Never raises: a failure
+    of ftlint on this file is its FT000 finding."""
+    try:
+        return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes)
+    except Exception as exc:  # noqa: BLE001 - one file never ends a run
+        return internal_error(path, exc)
+
+
+@dataclass
+class Analysis:
+    """One module's per-file analysis: what the fixer works on, and what a
+    check reports (``result``, before the project pass)."""
+    tree: cst.Module
+    model: ModuleModel
+    found: list  # (rule class, Finding), in rule order
+    positions: dict  # id(finding.node) -> (start, end)
+    result: FileResult
+
+
+def _analyze(source: bytes | str, path: str, settings: Settings,
+             codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
+             fixes: bool) -> FileResult:
+    analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes)
+    return analysis if isinstance(analysis, FileResult) else analysis.result
+
+
+def analyze(source: bytes | str, path: str, settings: Settings,
+            codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
+            module: Optional[str] = None, fixes: bool = False,
+            fresh_locks: frozenset = frozenset()) -> Union[Analysis, FileResult]:
+    """Parse, model, run the rules and place the findings; a file that cannot
+    be parsed or modelled gives its error result instead. ``fresh_locks``
+    names the locks earlier passes of ``--fix`` added (their fixes may take
+    them again)."""
+    selected = tuple(codes) if codes is not None else enabled_rules(settings)
+    refused = gate.check(source, settings.max_file_size)  # before libcst can crash on it
+    if refused is not None:
+        return _error(path, SYNTAX_ERROR, refused.message, refused.row, refused.column)
+    try:
+        tree = parse(source)
+    except cst.ParserSyntaxError as exc:
+        return _syntax_error(path, source, exc)
+    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:
+        return _error(path, IO_ERROR, f"cannot decode: {exc}")
+    except RecursionError:
+        return _error(path, SYNTAX_ERROR, "cannot parse: too deeply nested")
+    inject("analyze", path)
+    module = module or module_name(path)
+    package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
+    try:
+        model = build_model(path, tree, settings.synchronizing_decorators, package)
+    except RecursionError:
+        return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
+    model.fresh_locks = fresh_locks
+    result = FileResult(path, summary=summarize(model, module))
+    found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
+    found = _supersede(found, model, set(selected))
+    for rule, finding in found:
+        lower_in_coroutine(rule.code, finding, model)
+        lower_in_setup(rule.code, finding)
+    positions = compute_positions(tree, [f.node for _, f in found]) if found else {}
+    analysis = Analysis(tree, model, found, positions, result)
+    if not found:
+        return analysis
+    text = _decode(source, tree)
+    suppressions = Suppressions(text) if apply_noqa else None
+    ignored = settings.ignored_for(_relative(path, settings.root))
+    seen = set()
+    for rule, finding in found:
+        start, end = positions[id(finding.node)]
+        if any(rule.code.startswith(c) for c in ignored):
+            continue
+        if suppressions is not None and suppressions.suppressed(rule.code, start.row):
+            continue
+        key = (rule.code, start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        result.diagnostics.append(Diagnostic(
+            path, rule.code, rule.name, finding.message, start, end,
+            finding.confidence, finding.reason, extra=_extra(finding, model),
+            fix=_fix_json(finding, model) if fixes else None,
+        ))
+    return analysis
+
+
+def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
+    from ftlint.fixes import Fix
+    from ftlint.fixes.apply import edits_json
+
+    if not isinstance(finding.fix, Fix):
+        return None
+    try:
+        return edits_json(model, finding.fix)
+    except Exception:  # noqa: BLE001 - a fix that cannot be shown is not offered
+        return None
