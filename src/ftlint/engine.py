@@ -28,6 +28,7 @@ from ftlint.api import FileResult, _error, _relative, enabled_rules, internal_er
 from ftlint.config import Settings
 from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Diagnostic
 from ftlint.faults import inject
+from ftlint.fixes.context import FixContext
 from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import module_name
@@ -141,6 +142,20 @@ class Analysis:
     found: list  # (rule class, Finding), in rule order
     positions: dict  # id(finding.node) -> (start, end)
     result: FileResult
+    # Locks earlier passes of the running `--fix` added.
+    fresh_locks: frozenset = frozenset()
+    _context: Optional[FixContext] = None
+
+    @property
+    def context(self) -> FixContext:
+        """The fix context all fixes of this analysis share, made on first use."""
+        if self._context is None:
+            self._context = FixContext.of(self.model, self.fresh_locks)
+        return self._context
+
+    def fix_of(self, rule: type[Rule], finding: Finding):
+        """``finding``'s fix (or why it has none), built now."""
+        return rule().build_fix(finding, self.context)
 
 
 def _analyze(source: bytes | str, path: str, settings: Settings,
@@ -177,7 +192,6 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         model = build_model(path, tree, settings.synchronizing_decorators, package)
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
-    model.fresh_locks = fresh_locks
     result = FileResult(path, summary=summarize(model, module))
     found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
     found = _supersede(found, model, set(selected))
@@ -185,7 +199,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         lower_in_coroutine(rule.code, finding, model)
         lower_in_setup(rule.code, finding)
     positions = compute_positions(tree, [f.node for _, f in found]) if found else {}
-    analysis = Analysis(tree, model, found, positions, result)
+    analysis = Analysis(tree, model, found, positions, result, fresh_locks)
     if not found:
         return analysis
     text = _decode(source, tree)
@@ -205,18 +219,19 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         result.diagnostics.append(Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
             finding.confidence, finding.reason, extra=_extra(finding, model),
-            fix=_fix_json(finding, model) if fixes else None,
+            fix=_fix_json(analysis, rule, finding) if fixes else None,
         ))
     return analysis
 
 
-def _fix_json(finding: Finding, model: ModuleModel) -> Optional[dict]:
+def _fix_json(analysis: Analysis, rule: type[Rule], finding: Finding) -> Optional[dict]:
     from ftlint.fixes import Fix
     from ftlint.fixes.apply import edits_json
 
-    if not isinstance(finding.fix, Fix):
-        return None
     try:
-        return edits_json(model, finding.fix)
+        fix = analysis.fix_of(rule, finding)
+        if not isinstance(fix, Fix):
+            return None
+        return edits_json(analysis.context, fix)
     except Exception:  # noqa: BLE001 - a fix that cannot be shown is not offered
         return None

@@ -229,9 +229,6 @@ class ModuleModel:
     global_calls: list[GlobalCall] = field(default_factory=list)
     iterator_handoffs: list[IteratorHandoff] = field(default_factory=list)
     docstring: Optional[str] = None
-    # Locks (keys as in `lock_bindings`) that earlier passes of the running
-    # `--fix` added: no code of the user's depends on their kind yet.
-    fresh_locks: frozenset[str] = frozenset()
 
     # -- queries rules use -------------------------------------------------
     def binding(self, ref: Ref) -> Optional[Binding]:

@@ -62,7 +62,7 @@ def atomic_fix(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
 
 def _shape_of(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
     """``_shape``, once per compound: each costs code generation and a parse."""
-    shapes = model.__dict__.setdefault("_atomic_shapes", {})
+    shapes = model.facts.setdefault("atomic_shapes", {})
     if id(compound) not in shapes:
         shapes[id(compound)] = _shape(model, compound)
     return shapes[id(compound)]
@@ -82,7 +82,7 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
     that holds a lock (node None) or sits in a check-then-act that no atomic
     call replaces. Once per state, not once per finding: with a pair of loops
     a module of 1,000 check-then-acts on one dict took minutes to check."""
-    cache = model.__dict__.setdefault("_lock_needing_writes", {})
+    cache = model.facts.setdefault("lock_needing_writes", {})
     if ref in cache:
         return cache[ref]
     found = []

@@ -133,7 +133,7 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     if isinstance(analysis, api.FileResult):
         error = next((d for d in analysis.diagnostics if d.is_error), None)
         return error.message if error is not None else "cannot be checked"
-    model, found, positions = analysis.model, list(analysis.found), analysis.positions
+    model, found, positions = analysis.context, list(analysis.found), analysis.positions
     before: Counter = Counter()
     chosen: list[tuple[Fix, FixOutcome]] = []
     unfixed: list[FixOutcome] = []
@@ -157,7 +157,10 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
             alone.append((rule.code, finding.message, finding.node))
             continue
         outcome = FixOutcome(rule.code, finding.message, start.row, start.column)
-        fix = finding.fix
+        try:
+            fix = analysis.fix_of(rule, finding)
+        except Exception as exc:  # noqa: BLE001 - a builder's failure declines one fix
+            fix = Declined(f"ftlint could not build the fix ({type(exc).__name__}: {exc})")
         if fix is None or isinstance(fix, Declined):
             outcome.reason = fix.reason if fix is not None else "no fix for this rule"
             unfixed.append(outcome)

@@ -114,7 +114,7 @@ def cwd_fix(model: ModuleModel, call: GlobalCall) -> Union[Fix, Declined]:
         return Declined("at import time")
     if call.name not in ("os.chdir", "contextlib.chdir"):
         return Declined("no automatic fix: the explicit form differs at every call")
-    cache = model.__dict__.setdefault("_cwd_fixes", {})
+    cache = model.facts.setdefault("cwd_fixes", {})
     if id(call.node) in cache:
         return cache[id(call.node)]
     statement, parent_of = _enclosing_statement(model, call)

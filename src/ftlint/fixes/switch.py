@@ -54,7 +54,7 @@ def _assigned_name(statement: cst.CSTNode) -> Optional[str]:
 def _sections(model: ModuleModel) -> dict[int, tuple[cst.CSTNode, ...]]:
     """id(call) -> the statements of the idiom it belongs to, for every
     complete idiom in the module (computed once)."""
-    cache = model.__dict__.get("_switch_sections")
+    cache = model.facts.get("switch_sections")
     if cache is not None:
         return cache
     names = {id(c.node): c.name for c in model.global_calls if c.name in (_GET, _SET)}
@@ -70,7 +70,7 @@ def _sections(model: ModuleModel) -> dict[int, tuple[cst.CSTNode, ...]]:
                     calls = [_call_of(s) or _finally_call(s) for s in section]
                     for call in calls:
                         found[id(call)] = section
-    model.__dict__["_switch_sections"] = found
+    model.facts["switch_sections"] = found
     return found
 
 
@@ -112,7 +112,7 @@ def switch_fix(model: ModuleModel, call: GlobalCall) -> Union[Fix, Declined]:
     section = _sections(model).get(id(call.node))
     if section is None:
         return Declined("only `set; try: ... finally: restore` around a section is rewritten")
-    cached = model.__dict__.setdefault("_switch_fixes", {})
+    cached = model.facts.setdefault("switch_fixes", {})
     key = id(section[-1])
     if key in cached:  # the three calls of one idiom share one fix
         return cached[key]

@@ -33,7 +33,8 @@ def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int,
     root. Fix builders pass the enclosing function, which keeps plain linting
     from paying for a walk of the whole module."""
     root = model.module if root is None else root
-    cache = model.__dict__.setdefault("_fix_parents", {})
+    facts = getattr(model, "facts", None)  # a FixContext keeps them for its fixes
+    cache = facts.setdefault("parents", {}) if facts is not None else {}
     found = cache.get(id(root))
     if found is None:
         found = {}
@@ -238,7 +239,7 @@ def _statement_index(model: ModuleModel) -> dict[int, cst.CSTNode]:
 def per_model(model: ModuleModel, key: str, compute):
     """``compute()``, once per model: facts about the whole module that every
     fix of a file would otherwise gather again (a cost of files x findings)."""
-    cache = model.__dict__.setdefault("_fix_facts", {})
+    cache = model.facts
     if key not in cache:
         cache[key] = compute()
     return cache[key]

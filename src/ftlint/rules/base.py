@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, Union
 
 import libcst as cst
 
 from ftlint.analysis.model import Access, Binding, Function, ModuleModel, Mutability, Ref
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined, Fix
+
+if TYPE_CHECKING:
+    from ftlint.fixes.context import FixContext
 
 
 @dataclass
@@ -25,8 +28,10 @@ class Finding:
     # The write this finding is about: a more specific rule reporting the
     # same write supersedes a general one (see Rule.supersedes).
     access: Optional[Access] = None
-    # The fix, or why this finding has none (an unusual shape is declined).
+    # Why this finding has no fix, when the check already knows; otherwise
+    # ``build`` makes the fix (or says why not) once a fix is wanted.
     fix: Union[Fix, Declined, None] = None
+    build: Optional[Callable[["FixContext"], Union[Fix, Declined, None]]] = None
     # Facts the project pass needs, passed on in the diagnostic's ``extra``.
     facts: dict = field(default_factory=dict)
 
@@ -90,6 +95,23 @@ class Rule:
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         raise NotImplementedError
+
+    def build_fix(self, finding: Finding, context: "FixContext") -> Union[Fix, Declined, None]:
+        """The finding's fix, or why it has none. Called only when a fix is
+        wanted (``--fix``, ``--diff``, JSON, an editor's code action): a
+        check never pays for building fixes. ``context`` is shared by every
+        fix of the module (see :mod:`ftlint.fixes.context`)."""
+        if finding.build is not None:
+            return finding.build(context)
+        return finding.fix
+
+
+def defer(builder: Callable[..., Union[Fix, Declined, None]], *args: Any
+          ) -> Callable[["FixContext"], Union[Fix, Declined, None]]:
+    """``builder(context, *args)`` once a fix is wanted: what a rule's check
+    stores in ``Finding.build``. The arguments are bound now, the context
+    (the model as fix builders see it) later."""
+    return lambda context: builder(context, *args)
 
 
 # -- helpers shared by rules ----------------------------------------------------

@@ -6,7 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.context import constant_set_confidence
-from ftlint.rules.base import Example, Finding, Rule, describe
+from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 
 class GlobalReadModifyWrite(Rule):
@@ -129,5 +129,5 @@ class GlobalReadModifyWrite(Rule):
                 f"{what} of a global: another thread can write between the read and the store")
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
-            finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
+            finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
             yield finding

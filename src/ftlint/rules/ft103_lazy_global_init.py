@@ -6,7 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.context import lazy_init_confidence
-from ftlint.rules.base import Example, Finding, Rule, describe
+from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 
 class LazyGlobalInit(Rule):
@@ -157,5 +157,5 @@ class LazyGlobalInit(Rule):
                 "can both see it unset and both build it")
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
-            finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
+            finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
             yield finding

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, container_write_confidence, mutable_bindings,
     unguarded_runtime_writes,
 )
@@ -111,5 +112,5 @@ class MutableDefaultState(Rule):
                 confidence, reason = container_write_confidence(model, access, binding)
                 finding = Finding.at(access, self.message.format(param=binding.ref[2]),
                                      confidence, reason)
-                finding.fix = container_lock_fix(model, binding.ref, access)
+                finding.build = defer(container_lock_fix, binding.ref, access)
                 yield finding

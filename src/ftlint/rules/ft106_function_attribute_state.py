@@ -6,7 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.base import Example, Finding, Rule, describe
+from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 
 class FunctionAttributeState(Rule):
@@ -117,7 +117,7 @@ class FunctionAttributeState(Rule):
             finding = Finding.at(access, self.message.format(name=describe(access.ref)),
                                  confidence, reason)
             if confidence is Confidence.MEDIUM:
-                finding.fix = wrap_fix(model, access.ref, unit_of_work(model, access), access)
+                finding.build = defer(wrap_fix, access.ref, unit_of_work(model, access), access)
             else:
                 finding.fix = Declined("a single store; a lock around it alone changes nothing")
             yield finding

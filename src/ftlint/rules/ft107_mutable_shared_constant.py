@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel, Mutability
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.immutable import freeze_fix
-from ftlint.rules.base import Example, Finding, Rule, describe
+from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 _FREEZE = {"list": "a tuple", "set": "a frozenset", "dict": "types.MappingProxyType"}
 
@@ -92,5 +92,5 @@ class MutableSharedConstant(Rule):
                               self.message.format(name=describe(ref), frozen=frozen),
                               Confidence.LOW,
                               "no write after import in this module; other modules may still mutate it")
-            finding.fix = freeze_fix(model, binding)
+            finding.build = defer(freeze_fix, binding)
             yield finding

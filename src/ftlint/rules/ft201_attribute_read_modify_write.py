@@ -6,6 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
 
@@ -158,5 +159,5 @@ class AttributeReadModifyWrite(Rule):
                 model, compound, confidence, f"a {what}: concurrent updates are lost; {reason}")
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
-            finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
+            finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
             yield finding

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
 
@@ -116,5 +117,5 @@ class ContainerReadModifyWrite(Rule):
             confidence, reason = shared_object_confidence(model, write)
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, f"a read-modify-write of one item: updates are lost; {reason}")
-            finding.fix = wrap_fix(model, compound.ref, unit_of_work(model, write), write)
+            finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
             yield finding

@@ -9,6 +9,7 @@ from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
@@ -226,9 +227,7 @@ class CheckThenAct(Rule):
             finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
                                  confidence, f"the {detail} and the act are separate steps; {reason}",
                                  node=compound.node)
-            finding.fix = atomic_fix(model, compound)
-            if isinstance(finding.fix, Declined):
-                finding.fix = wrap_fix(model, compound.ref, compound.node, access)
+            finding.build = defer(_atomic_or_locked, compound, access)
             yield finding
         yield from _fork_checks(self, model)
 
@@ -255,6 +254,14 @@ def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
 
 
 _NO_ACT = (cst.Return, cst.Raise, cst.Pass, cst.Break, cst.Continue)
+
+
+def _atomic_or_locked(context, compound, access):
+    """One atomic call if the shape has one, else a lock around the whole unit."""
+    fix = atomic_fix(context, compound)
+    if isinstance(fix, Declined):
+        fix = wrap_fix(context, compound.ref, compound.node, access)
+    return fix
 
 
 def _acts(check: cst.CSTNode) -> bool:

@@ -8,6 +8,7 @@ from ftlint.fixes import Declined
 from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.context import block_effects, lazy_init_confidence
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
 
@@ -169,7 +170,7 @@ class LazyAttributeInit(Rule):
                 f"the unset test and the assignment are separate steps; {reason}")
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
-            finding.fix = double_checked_fix(model, compound.ref, compound.node, write)
+            finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
             yield finding
         yield from _cached_properties(self, model)
 

@@ -15,6 +15,7 @@ from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
 from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe_start, is_shared_write, where,
 )
 
@@ -253,8 +254,8 @@ class InconsistentLocking(Rule):
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
                                      f"not{why}")
-                finding.fix = wrap_fix(model, ref, unit_of_work(model, access), access,
-                                       reuse=tuple(held))
+                finding.build = defer(_reusing, ref, unit_of_work(model, access), access,
+                                      tuple(held))
                 finding.facts["locks"] = tuple(held)  # the fixer checks its new locks by them
                 if container is not None and "." in container:
                     # The project pass drops it if that class locks inside.
@@ -353,6 +354,11 @@ def _one_step_alone(model: ModuleModel, access: Access) -> bool:
     return not any(other is not access and other.write and other.function is access.function
                    and other.ref != access.ref and inside(other.node, block)
                    for other in model.accesses)
+
+
+def _reusing(context, ref, node, access, held):
+    """A lock around the write, reusing a lock the locked code holds."""
+    return wrap_fix(context, ref, node, access, reuse=held)
 
 
 def _target(node: cst.CSTNode) -> cst.CSTNode:

@@ -7,6 +7,7 @@ from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.iteration import snapshot_fix
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, grows_at_the_end, is_shared_write,
     shared_object_confidence, where,
 )
@@ -217,9 +218,11 @@ class UnguardedIteration(Rule):
                                  confidence, f"{where(mutations[0])} mutates it; {reason}")
             if grows:
                 finding.facts["benign"] = True  # threads reaching it do not make it worse
-            finding.fix = (Declined("no automatic fix: copying a weak container is no "
-                                    "snapshot; hold the lock that guards its writes")
-                           if access.op == "snapshot" else snapshot_fix(model, access, mutations))
+            if access.op == "snapshot":
+                finding.fix = Declined("no automatic fix: copying a weak container is no "
+                                       "snapshot; hold the lock that guards its writes")
+            else:
+                finding.build = defer(snapshot_fix, access, mutations)
             yield finding
 
 

@@ -9,6 +9,7 @@ from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.iteration import next_lock_fix
 from ftlint.rules.base import (
+    defer,
     Example, Finding, Rule, describe, shared_object_confidence,
 )
 
@@ -161,5 +162,5 @@ class SharedIterator(Rule):
             confidence, reason = shared_object_confidence(model, access)
             finding = Finding.at(access, self.message.format(name=describe(access.ref)),
                                  confidence, f"one iterator object consumed wherever this runs; {reason}")
-            finding.fix = next_lock_fix(model, access)
+            finding.build = defer(next_lock_fix, access)
             yield finding

@@ -10,7 +10,7 @@ from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.process import cwd_fix
 from ftlint.fixes.tree import inside
-from ftlint.rules.base import Example, Finding, Rule
+from ftlint.rules.base import Example, Finding, Rule, defer
 from ftlint.analysis.walk import is_docstring, walk_own
 
 
@@ -158,7 +158,7 @@ class ProcessGlobalMutation(Rule):
             confidence = Confidence.MEDIUM if call.function.is_public else Confidence.LOW
             yield Finding(call.node, self.message.format(name=call.name), confidence,
                           "process-wide: other threads see the change, and no lock of yours stops them",
-                          call.function, fix=cwd_fix(model, call)), call.name, True
+                          call.function, build=defer(cwd_fix, call)), call.name, True
         for access in model.accesses:
             if (access.ref[0] != "ext" or access.ref[1] not in PROCESS_GLOBAL_STATE
                     or not access.write or access.import_time):

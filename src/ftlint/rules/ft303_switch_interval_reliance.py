@@ -6,7 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import SWITCH_INTERVAL
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.switch import switch_fix
-from ftlint.rules.base import Example, Finding, Rule
+from ftlint.rules.base import Example, Finding, Rule, defer
 
 
 class SwitchIntervalReliance(Rule):
@@ -100,4 +100,4 @@ class SwitchIntervalReliance(Rule):
             yield Finding(call.node, self.message.format(name=call.name),
                           Confidence.MEDIUM if setter else Confidence.LOW,
                           "changes thread switching" if setter else "reads the switch interval",
-                          call.function, fix=switch_fix(model, call))
+                          call.function, build=defer(switch_fix, call))

@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.hoist import hoist_fix
-from ftlint.rules.base import Example, Finding, Rule
+from ftlint.rules.base import Example, Finding, Rule, defer
 
 
 class LockCreatedAtUse(Rule):
@@ -103,5 +103,5 @@ class LockCreatedAtUse(Rule):
             finding = Finding(use.node, self.message.format(name=use.constructor.rsplit(".", 1)[-1] + "()"),
                               Confidence.HIGH, "a lock that only one caller ever sees excludes no one",
                               use.function)
-            finding.fix = hoist_fix(model, use)
+            finding.build = defer(hoist_fix, use)
             yield finding
