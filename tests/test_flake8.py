@@ -312,7 +312,7 @@ def test_unparsable_source_yields_nothing_and_does_not_raise():
 
 
 def test_defaults_without_parse_options(monkeypatch):
-    monkeypatch.setattr(Plugin, "settings", None)
+    monkeypatch.setattr(Plugin, "overrides", {})
     monkeypatch.setattr(Plugin, "codes", None)
     results = list(Plugin(None, RACY.splitlines(keepends=True), "racy.py").run())
     assert [(row, text.split()[0]) for row, _, text, _ in results] == [

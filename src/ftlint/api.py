@@ -16,7 +16,7 @@ import sys
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from ftlint.config import Settings
 from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, Confidence, Diagnostic, Location
@@ -165,7 +165,7 @@ def lint_source(
 
 
 def lint_file(path: str, settings: Settings, codes: Sequence[str],
-              fixes: bool = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False) -> FileResult:
     try:
         data = read_source(path)
     except OSError as exc:
@@ -174,7 +174,7 @@ def lint_file(path: str, settings: Settings, codes: Sequence[str],
 
 
 def lint_data(item: tuple[str, bytes, Optional[str]], settings: Settings, codes: Sequence[str],
-              fixes: bool = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False) -> FileResult:
     """Per-file work on bytes already read: ``item`` is (path, bytes, module
     name or None)."""
     from ftlint.engine import analyze_source
@@ -220,21 +220,28 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
     it arrives (the command line reports internal errors at once). With a
     ``cache``, files whose bytes, module and settings are unchanged since it
     was written are not analysed again (libcst is not even imported if none
-    changed); the project pass always runs over all of them."""
+    changed); the project pass always runs over all of them.
+
+    With ``fixes`` (JSON output), the diagnostics shown carry their fixes.
+    Building a fix costs code generation, so the files are analysed with the
+    fixes of the findings that may be shown (at ``min-confidence`` or above
+    before the project pass); a finding the project pass raises into view
+    gets its fix from a second analysis of its file."""
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
     report = Report()
+    some_fixes = settings.min_confidence if fixes else False
     if cache is None:
-        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=fixes)
+        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes)
         results: Iterable[FileResult] = _run(work, files, jobs, name=str)
     else:
-        results = _cached(files, settings, codes, fixes, jobs, cache)
+        results = _cached(files, settings, codes, some_fixes, jobs, cache)
     for result in results:
         if on_result is not None:
             on_result(result)
         report.files.append(result)
-    return _finished(report, settings)
+    return _finished(report, settings, fixes)
 
 
 def _run(work: Callable, items: list, jobs: int, name: Callable) -> Iterable[FileResult]:
@@ -244,7 +251,8 @@ def _run(work: Callable, items: list, jobs: int, name: Callable) -> Iterable[Fil
     return map(work, items)
 
 
-def _cached(files: list[str], settings: Settings, codes: tuple[str, ...], fixes: bool,
+def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
+            fixes: Union[bool, Confidence],
             jobs: int, cache: Cache) -> list[FileResult]:
     """Each file's result, from ``cache`` where its entry is still good, and
     analysed (then stored) where not. In the order of ``files``."""
@@ -273,11 +281,28 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...], fixes:
     return results  # type: ignore[return-value]
 
 
-def _finished(report: Report, settings: Settings) -> Report:
-    """Keep a copy of each file's own result, then run the project pass."""
+def _finished(report: Report, settings: Settings, fixes: bool = False) -> Report:
+    """Keep a copy of each file's own result, then run the project pass (and,
+    with ``fixes``, build the fixes still missing from what is shown)."""
     report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
     finish(report.files, settings)
+    if fixes:
+        _complete_fixes(report, settings)
     return report
+
+
+def _complete_fixes(report: Report, settings: Settings) -> None:
+    """The fixes of shown findings that were analysed without them."""
+    codes = enabled_rules(settings)
+    for result in report.files:
+        pending = {(d.code, d.start, d.end): d for d in result.diagnostics if d.fix_pending}
+        if not pending:
+            continue
+        again = lint_file(result.path, settings, codes, fixes=True)
+        for d in again.diagnostics:
+            shown = pending.get((d.code, d.start, d.end))
+            if shown is not None:
+                shown.fix, shown.fix_pending = d.fix, False
 
 
 def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileResult]],
@@ -288,6 +313,7 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
     then the project pass runs over all. The same report as a full new run,
     at the cost of the changed files."""
     codes = enabled_rules(settings)
+    some_fixes = settings.min_confidence if fixes else False
 
     def again(r: FileResult) -> FileResult:
         if r.path not in changed:
@@ -295,9 +321,9 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
         known = changed[r.path]
         if known is not None and not fixes:
             return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
-        return lint_file(r.path, settings, codes, fixes=fixes)
+        return lint_file(r.path, settings, codes, fixes=some_fixes)
 
-    return _finished(Report([again(r) for r in report.raw]), settings)
+    return _finished(Report([again(r) for r in report.raw]), settings, fixes)
 
 
 def _map_isolated(work: Callable, files: list, jobs: int,

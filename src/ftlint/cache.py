@@ -76,11 +76,11 @@ def fingerprint() -> str:
     return f"{__version__}-{digest.hexdigest()[:16]}"
 
 
-def settings_key(settings: Settings, codes: tuple[str, ...], fixes: bool) -> str:
+def settings_key(settings: Settings, codes: tuple[str, ...], fixes) -> str:
     """The settings that change one file's own result (the others act in
     the project pass, which is never cached)."""
     parts = (codes, settings.synchronizing_decorators, settings.max_file_size,
-             settings.per_file_ignores, settings.root, fixes)
+             settings.per_file_ignores, settings.root, repr(fixes))
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -93,6 +93,9 @@ class Cache:
 
     def __init__(self, directory: Path, settings: Settings, codes: tuple[str, ...],
                  fixes: bool = False):
+        # With ``fixes`` (JSON), entries hold the fixes of the findings at or
+        # above ``min-confidence``: that is part of the key.
+        fixes = settings.min_confidence if fixes else False
         self.root = Path(directory)
         self.directory = self.root / fingerprint()
         self.key = settings_key(settings, codes, fixes)
@@ -197,7 +200,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
 def _encode(result) -> tuple:
     diagnostics = tuple(
         (d.code, d.name, d.message, d.start.row, d.start.column, d.end.row, d.end.column,
-         int(d.confidence), d.reason, d.fix, d.is_error, d.extra)
+         int(d.confidence), d.reason, d.fix, d.is_error, d.extra, d.fix_pending)
         for d in result.diagnostics)
     summary = result.summary
     packed = None if summary is None else tuple(getattr(summary, f) for f in _SUMMARY_FIELDS)
@@ -207,9 +210,9 @@ def _encode(result) -> tuple:
 def _decode(path: str, data: tuple, file_result: type):
     error, diagnostics, packed = data
     found = [Diagnostic(path, code, name, message, Location(r1, c1), Location(r2, c2),
-                        Confidence(confidence), reason, fix, is_error, extra)
-             for (code, name, message, r1, c1, r2, c2, confidence, reason, fix, is_error, extra)
-             in diagnostics]
+                        Confidence(confidence), reason, fix, is_error, extra, pending)
+             for (code, name, message, r1, c1, r2, c2, confidence, reason, fix, is_error, extra,
+                  pending) in diagnostics]
     summary = None if packed is None else ModuleSummary(**dict(zip(_SUMMARY_FIELDS, packed)))
     return file_result(path, found, bool(error), summary)
 

@@ -9,13 +9,10 @@ from typing import Optional
 import click
 
 from ftlint import __version__
-from ftlint.config import (
-    ConfigError, Settings, find_config, load_settings, split_codes, validate_codes,
-)
-from ftlint.diagnostics import INTERNAL_ERROR, Confidence
+from ftlint.config import ConfigError, Settings, resolve_settings
+from ftlint.diagnostics import INTERNAL_ERROR
 from ftlint.output import FORMATS
 from ftlint.rules import get_rule
-from ftlint.rules.catalog import known_codes
 from ftlint.verify import VerifyError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -261,30 +258,6 @@ def _fix_and_verify(report, settings: Settings, unsafe: bool, show: bool, paths,
         click.echo(line, err=True)
     kept = {c.path for c in outcome.kept}
     return [f for f in changed if f.path in kept or f.path not in originals], outcome.passed
-
-
-def resolve_settings(paths, config_file: Optional[Path], **cli: Optional[str]) -> Settings:
-    from dataclasses import replace
-
-    known = set(known_codes())
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"{config_file}: config file not found")
-    settings = load_settings(config_file or find_config(paths), known)
-    changes = {}
-    for key in ("select", "extend_select", "ignore", "extend_ignore"):
-        if cli.get(key) is not None:
-            codes = validate_codes(split_codes(cli[key]), known, f"--{key.replace('_', '-')}")
-            if key == "select":
-                changes[key] = codes
-            else:  # the command line adds to what the config says
-                changes[key] = getattr(settings, key) + codes
-    if cli.get("exclude") is not None:
-        changes["exclude"] = split_codes(cli["exclude"])
-    if cli.get("extend_exclude") is not None:
-        changes["extend_exclude"] = settings.extend_exclude + split_codes(cli["extend_exclude"])
-    if cli.get("min_confidence"):
-        changes["min_confidence"] = Confidence.parse(cli["min_confidence"])
-    return replace(settings, **changes)
 
 
 @main.command("clean")

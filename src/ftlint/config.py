@@ -286,3 +286,37 @@ def split_codes(text: Optional[str]) -> tuple[str, ...]:
     if not text:
         return ()
     return tuple(c for c in (part.strip() for part in text.replace(" ", ",").split(",")) if c)
+
+
+def resolve_settings(paths: Sequence[str], config_file: Optional[Path] = None,
+                     **overrides: Optional[str]) -> Settings:
+    """The settings for a run over ``paths``: the nearest configuration (or
+    ``config_file``), then the command line's ``overrides`` (select and
+    ignore lists as comma-separated text, exclude patterns, min-confidence).
+    The one place settings are made: the command line, ``ftlint clean`` and
+    the flake8 plugin all come here, so that they agree."""
+    from ftlint.rules.catalog import known_codes
+
+    known = set(known_codes())
+    if config_file is not None and not Path(config_file).is_file():
+        raise ConfigError(f"{config_file}: config file not found")
+    settings = load_settings(Path(config_file) if config_file else find_config(paths), known)
+    changes: dict[str, Any] = {}
+    for key in ("select", "extend_select", "ignore", "extend_ignore"):
+        if overrides.get(key) is not None:
+            codes = validate_codes(split_codes(overrides[key]), known,
+                                   f"--{key.replace('_', '-')}")
+            if key == "select":
+                changes[key] = codes
+            else:  # the command line adds to what the config says
+                changes[key] = getattr(settings, key) + codes
+    if overrides.get("exclude") is not None:
+        changes["exclude"] = split_codes(overrides["exclude"])
+    if overrides.get("extend_exclude") is not None:
+        changes["extend_exclude"] = settings.extend_exclude + split_codes(overrides["extend_exclude"])
+    if overrides.get("min_confidence"):
+        try:
+            changes["min_confidence"] = Confidence.parse(str(overrides["min_confidence"]))
+        except ValueError as exc:
+            raise ConfigError(f"--min-confidence: {exc}") from None
+    return replace(settings, **changes)

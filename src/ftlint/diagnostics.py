@@ -48,6 +48,9 @@ class Diagnostic:
     # select/ignore, min-confidence and noqa never hide them.
     is_error: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # The finding may have a fix that was not built (its confidence was below
+    # the shown ones when the file was analysed); see api.lint_paths.
+    fix_pending: bool = False
 
     @property
     def url(self) -> Optional[str]:

@@ -26,7 +26,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.summary import summarize
 from ftlint.api import FileResult, _error, _relative, enabled_rules, internal_error
 from ftlint.config import Settings
-from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Diagnostic
+from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic
 from ftlint.faults import inject
 from ftlint.fixes.context import FixContext
 from ftlint.noqa import Suppressions
@@ -120,13 +120,15 @@ def analyze_source(
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
     module: Optional[str] = None,
-    fixes: bool = False,
+    fixes: Union[bool, Confidence] = False,
 ) -> FileResult:
     """Per-file work: findings (before the project pass) and the summary.
 
     With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
-    shape (this costs one code generation per fix). Never raises: a failure
-    of ftlint on this file is its FT000 finding."""
+    shape (this costs one code generation per fix); a confidence for
+    ``fixes`` builds only those of findings at or above it, and marks the
+    others ``fix_pending``. Never raises: a failure of ftlint on this file is
+    its FT000 finding."""
     try:
         return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes)
     except Exception as exc:  # noqa: BLE001 - one file never ends a run
@@ -160,14 +162,14 @@ class Analysis:
 
 def _analyze(source: bytes | str, path: str, settings: Settings,
              codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
-             fixes: bool) -> FileResult:
+             fixes: Union[bool, Confidence]) -> FileResult:
     analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes)
     return analysis if isinstance(analysis, FileResult) else analysis.result
 
 
 def analyze(source: bytes | str, path: str, settings: Settings,
             codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
-            module: Optional[str] = None, fixes: bool = False,
+            module: Optional[str] = None, fixes: Union[bool, Confidence] = False,
             fresh_locks: frozenset = frozenset()) -> Union[Analysis, FileResult]:
     """Parse, model, run the rules and place the findings; a file that cannot
     be parsed or modelled gives its error result instead. ``fresh_locks``
@@ -216,12 +218,20 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         if key in seen:
             continue
         seen.add(key)
+        wanted = fixes is True or (bool(fixes) and finding.confidence >= fixes)
         result.diagnostics.append(Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
             finding.confidence, finding.reason, extra=_extra(finding, model),
-            fix=_fix_json(analysis, rule, finding) if fixes else None,
+            fix=_fix_json(analysis, rule, finding) if wanted else None,
+            fix_pending=bool(fixes) and not wanted and _may_fix(rule, finding),
         ))
     return analysis
+
+
+def _may_fix(rule: type[Rule], finding: Finding) -> bool:
+    from ftlint.fixes import Fix
+
+    return rule.fix != "none" and (finding.build is not None or isinstance(finding.fix, Fix))
 
 
 def _fix_json(analysis: Analysis, rule: type[Rule], finding: Finding) -> Optional[dict]:

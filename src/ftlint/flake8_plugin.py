@@ -18,6 +18,8 @@ unchanged. The plugin never raises: an unexpected error becomes a single
 from __future__ import annotations
 
 import ast
+import functools
+import os
 from dataclasses import replace
 from typing import Any, ClassVar, Iterable, Iterator, Optional, Sequence
 
@@ -83,8 +85,9 @@ class Plugin:
     version = __version__
 
     # Set once per flake8 process by parse_options, before any file is checked.
-    settings: ClassVar[Optional[Settings]] = None
+    overrides: ClassVar[dict[str, Any]] = {}
     codes: ClassVar[Optional[tuple[str, ...]]] = None
+    explicit: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
         # ``tree`` makes this a tree plugin; the analysis needs libcst's tree.
@@ -94,10 +97,10 @@ class Plugin:
     @classmethod
     def add_options(cls, manager: Any) -> None:
         manager.add_option(
-            "--ftlint-min-confidence", default="medium", choices=("low", "medium", "high"),
+            "--ftlint-min-confidence", default=None, choices=("low", "medium", "high"),
             parse_from_config=True,
             help="ftlint: report only findings at or above this confidence "
-                 "(low, medium, high). Default: %(default)s",
+                 "(low, medium, high). Default: min-confidence in [tool.ftlint], else medium",
         )
         manager.add_option(
             "--ftlint-thread-entry-points", default="", metavar="PATTERNS",
@@ -112,22 +115,30 @@ class Plugin:
                  "the whole function.",
         )
         manager.add_option(
-            "--ftlint-not-thread-safe", default="low", choices=NOT_THREAD_SAFE_CHOICES,
+            "--ftlint-not-thread-safe", default=None, choices=NOT_THREAD_SAFE_CHOICES,
             parse_from_config=True,
             help="ftlint: findings in code that declares itself not thread-safe: "
-                 "report at low confidence, or ignore them. Default: %(default)s",
+                 "report at low confidence, or ignore them. Default: not-thread-safe in "
+                 "[tool.ftlint], else low",
         )
         # FT107 is opt-in, as in ftlint: `--extend-select FT107` turns it on.
         manager.extend_default_ignore([code for code, on in _rule_states().items() if not on])
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
-        cls.settings = settings_from(options)
+        cls.overrides = overrides_from(options)
         cls.codes = codes_for(options)
+        cls.explicit = _explicit(options)
 
     def run(self) -> Iterator[Result]:
+        from ftlint.config import ConfigError
+
         try:
             results = list(self._check())
+        except ConfigError as exc:  # the project's [tool.ftlint] is wrong: say where
+            message = " ".join(str(exc).splitlines())
+            results = [(1, 0, f"{INTERNAL_ERROR} ftlint configuration error: {message}",
+                        type(self))]
         except Exception as exc:  # never take flake8 down with us
             detail = f"{type(exc).__name__}: {exc}".replace("\n", " ")
             results = [(1, 0, f"{INTERNAL_ERROR} ftlint internal error: {detail}", type(self))]
@@ -138,8 +149,12 @@ class Plugin:
         from ftlint.noqa import Suppressions
 
         source = "".join(self.lines)
-        settings = self.settings if self.settings is not None else Settings()
+        settings = replace(project_settings(self.filename), **self.overrides)
         codes = self.codes if self.codes is not None else _default_codes()
+        # What the project's [tool.ftlint] turns off stays off, unless named
+        # in flake8's own --select/--extend-select.
+        enabled = settings.enabled_codes(_rule_states())
+        codes = tuple(c for c in codes if c in enabled or c in self.explicit)
         if not codes:  # flake8 would drop every FT finding (e.g. --select E,W)
             return
         api._raise_recursion_limit()  # as the CLI does: long concatenations nest deeply
@@ -153,25 +168,49 @@ class Plugin:
             yield d.start.row, max(d.start.column - 1, 0), f"{d.code} [{tag}] {message}", type(self)
 
 
-def settings_from(options: Any) -> Settings:
-    """ftlint settings from flake8's options (command line and ``[flake8]``)."""
+def overrides_from(options: Any) -> dict[str, Any]:
+    """The settings flake8's options (command line and ``[flake8]``) give,
+    over those of the project's own configuration."""
     from flake8.exceptions import ExecutionError
 
-    raw_confidence = getattr(options, "ftlint_min_confidence", None) or "medium"
-    try:
-        confidence = Confidence.parse(str(raw_confidence))
-    except ValueError as exc:
-        raise ExecutionError(f"ftlint: --ftlint-min-confidence: {exc}") from None
-    not_thread_safe = str(getattr(options, "ftlint_not_thread_safe", None) or "low").strip().lower()
-    if not_thread_safe not in NOT_THREAD_SAFE_CHOICES:
-        raise ExecutionError(
-            f"ftlint: --ftlint-not-thread-safe: invalid value {not_thread_safe!r} "
-            f"(expected one of: {', '.join(NOT_THREAD_SAFE_CHOICES)})")
-    return replace(
-        Settings(),
-        min_confidence=confidence,
-        thread_entry_points=_strings(getattr(options, "ftlint_thread_entry_points", None)),
-        synchronizing_decorators=_strings(
-            getattr(options, "ftlint_synchronizing_decorators", None)),
-        not_thread_safe=not_thread_safe,
-    )
+    overrides: dict[str, Any] = {}
+    raw_confidence = getattr(options, "ftlint_min_confidence", None)
+    if raw_confidence:
+        try:
+            overrides["min_confidence"] = Confidence.parse(str(raw_confidence))
+        except ValueError as exc:
+            raise ExecutionError(f"ftlint: --ftlint-min-confidence: {exc}") from None
+    raw_unsafe = getattr(options, "ftlint_not_thread_safe", None)
+    if raw_unsafe:
+        not_thread_safe = str(raw_unsafe).strip().lower()
+        if not_thread_safe not in NOT_THREAD_SAFE_CHOICES:
+            raise ExecutionError(
+                f"ftlint: --ftlint-not-thread-safe: invalid value {not_thread_safe!r} "
+                f"(expected one of: {', '.join(NOT_THREAD_SAFE_CHOICES)})")
+        overrides["not_thread_safe"] = not_thread_safe
+    for option, key in (("ftlint_thread_entry_points", "thread_entry_points"),
+                        ("ftlint_synchronizing_decorators", "synchronizing_decorators")):
+        values = _strings(getattr(options, option, None))
+        if values:
+            overrides[key] = values
+    return overrides
+
+
+def project_settings(filename: str) -> Settings:
+    """The settings of the project ``filename`` belongs to (its nearest
+    ``[tool.ftlint]``), as ``ftlint`` itself resolves them; once per folder."""
+    directory = os.path.dirname(os.path.abspath(filename))
+    return _settings_for(directory)
+
+
+@functools.lru_cache(maxsize=256)
+def _settings_for(directory: str) -> Settings:
+    from ftlint.config import resolve_settings
+
+    return resolve_settings([directory])
+
+
+def _explicit(options: Any) -> frozenset[str]:
+    return frozenset(c.strip().upper()
+                     for c in (*_strings(getattr(options, "select", None)),
+                               *_strings(getattr(options, "extend_select", None))))
