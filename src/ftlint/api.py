@@ -183,6 +183,13 @@ def lint_data(item: tuple[str, bytes, Optional[str]], settings: Settings, codes:
     return analyze_source(data, path, settings, codes, fixes=fixes, module=module)
 
 
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def _relative(path: str, root: str) -> str:
     try:
         return Path(os.path.realpath(path)).relative_to(root).as_posix()
@@ -215,7 +222,8 @@ def _executor(jobs: int) -> Executor:
 def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
                fixes: bool = False,
                on_result: Optional[Callable[[FileResult], None]] = None,
-               cache: Optional[Cache] = None) -> Report:
+               cache: Optional[Cache] = None,
+               progress: Optional[Callable[[int, int], None]] = None) -> Report:
     """Check files and directories. ``on_result`` sees each file's result as
     it arrives (the command line reports internal errors at once). With a
     ``cache``, files whose bytes, module and settings are unchanged since it
@@ -226,59 +234,69 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
     Building a fix costs code generation, so the files are analysed with the
     fixes of the findings that may be shown (at ``min-confidence`` or above
     before the project pass); a finding the project pass raises into view
-    gets its fix from a second analysis of its file."""
+    gets its fix from a second analysis of its file. ``progress`` is told
+    (files done, files in all) as results arrive."""
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
-    report = Report()
     some_fixes = settings.min_confidence if fixes else False
     if cache is None:
         work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes)
-        results: Iterable[FileResult] = _run(work, files, jobs, name=str)
+        results = _run(work, files, jobs, name=str, size=_file_size)
     else:
         results = _cached(files, settings, codes, some_fixes, jobs, cache)
-    for result in results:
+    placed: list[Optional[FileResult]] = [None] * len(files)
+    for done, (index, result) in enumerate(results, 1):
         if on_result is not None:
             on_result(result)
-        report.files.append(result)
-    return _finished(report, settings, fixes)
+        placed[index] = result
+        if progress is not None:
+            progress(done, len(files))
+    return _finished(Report([r for r in placed if r is not None]), settings, fixes)
 
 
-def _run(work: Callable, items: list, jobs: int, name: Callable) -> Iterable[FileResult]:
+def _run(work: Callable, items: list, jobs: int, name: Callable,
+         size: Callable) -> Iterator[tuple[int, FileResult]]:
+    """(index, ``work(item)``) for each of ``items``, on ``jobs`` workers
+    for a run of some size. The largest go first: the last file to finish
+    is then a small one, so both workers stay busy to the end of the run."""
     _raise_recursion_limit()
-    if jobs > 1 and len(items) >= 16:
-        return _map_isolated(work, items, min(jobs, len(items)), name)
-    return map(work, items)
+    if jobs <= 1 or len(items) < 16:
+        return enumerate(map(work, items))
+    order = sorted(range(len(items)), key=lambda i: -size(items[i]))
+    return zip(order, _map_isolated(work, [items[i] for i in order], min(jobs, len(items)),
+                                    name))
 
 
 def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
             fixes: Union[bool, Confidence],
-            jobs: int, cache: Cache) -> list[FileResult]:
-    """Each file's result, from ``cache`` where its entry is still good, and
-    analysed (then stored) where not. In the order of ``files``."""
+            jobs: int, cache: Cache) -> Iterator[tuple[int, FileResult]]:
+    """(index, result) for each of ``files``: from ``cache`` where its entry
+    is still good, else analysed (then stored)."""
     from ftlint.cache import content_hash
 
-    results: list[Optional[FileResult]] = [None] * len(files)
     todo: list[tuple[int, str, bytes, str, bytes]] = []
     packages: dict[str, tuple[str, ...]] = {}
     for index, path in enumerate(files):
         try:
             data = read_source(path)
         except OSError as exc:
-            results[index] = _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
+            yield index, _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
             continue
         module = module_name(path, packages)
         digest = content_hash(data)
-        results[index] = cache.get(path, module, digest)
-        if results[index] is None:
+        hit = cache.get(path, module, digest)
+        if hit is not None:
+            yield index, hit
+        else:
             todo.append((index, path, data, module, digest))
     work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes)
     fresh = _run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
-                 name=lambda item: item[0])
-    for (index, path, _, module, digest), result in zip(todo, fresh):
-        results[index] = result
+                 name=lambda item: item[0], size=lambda item: len(item[1]))
+    for position, result in fresh:
+        index, path, _, module, digest = todo[position]
         cache.put(path, module, digest, result)
-    return results  # type: ignore[return-value]
+        yield index, result
 
 
 def _finished(report: Report, settings: Settings, fixes: bool = False) -> Report:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -119,8 +122,10 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
                                     ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
                                     extend_exclude=extend_exclude, min_confidence=min_confidence)
         cache = None if no_cache else _open_cache(settings, cache_dir, output_format == "json")
-        report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
-                            on_result=lambda r: _report_internal_errors(r, verbose), cache=cache)
+        with _Progress.on_terminal(quiet) as progress:
+            report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
+                                on_result=lambda r: _report_internal_errors(r, verbose),
+                                cache=cache, progress=progress)
         if fix or diff:
             if verify_command is not None:
                 fixed, verified = _fix_and_verify(report, settings, unsafe_fixes, show_fixes,
@@ -155,6 +160,42 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
     if (report.diagnostics or (fix and fixed)) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+class _Progress:
+    """click's progress bar on stderr, for a run that has taken more than
+    ``FTLINT_PROGRESS_DELAY`` seconds (default 2) on a terminal; nothing when
+    stderr is piped or with ``--quiet``."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.started = time.monotonic()
+        self.bar = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def on_terminal(cls, quiet: bool):
+        if quiet or not sys.stderr.isatty():
+            yield None
+            return
+        try:
+            delay = float(os.environ.get("FTLINT_PROGRESS_DELAY", "2"))
+        except ValueError:
+            delay = 2.0
+        progress = cls(delay)
+        try:
+            yield progress
+        finally:
+            if progress.bar is not None:
+                progress.bar.render_finish()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < self.delay or done >= total:
+                return
+            self.bar = click.progressbar(length=total, label="Checking", file=sys.stderr,
+                                         show_pos=True)
+        self.bar.update(done - self.bar.pos)
 
 
 def _open_cache(settings: Settings, directory: Optional[str], fixes: bool):
