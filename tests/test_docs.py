@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from conftest import ROOT
 
-from ftlint.docs import generated_pages, render_rule
+from ftlint.docs import generated_files, render_rule
 from ftlint.rules import ALL_RULES
 
 
-def test_generated_rule_pages_are_current():
+def test_generated_files_are_current():
+    """The rule pages, the README's rule table and the site's nav."""
     stale = []
-    for rel, text in generated_pages().items():
-        path = ROOT / "docs" / rel
+    files = generated_files(str(ROOT))
+    assert {"README.md", "mkdocs.yml", "docs/rules/index.md", "docs/rules/FT101.md"} <= set(files)
+    for rel, text in files.items():
+        path = ROOT / rel
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(rel)
-    assert not stale, f"regenerate with `python -m ftlint.docs docs`: {stale}"
+    assert not stale, f"regenerate with `python -m ftlint.docs`: {stale}"
 
 
 def test_rule_command_prints_the_page(run_ftlint):

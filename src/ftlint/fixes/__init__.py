@@ -1,6 +1,9 @@
 """Fixes are data: which nodes to replace or wrap, which imports and statements
-to add, and whether the change is safe. Rules attach them to findings; one
-fixer (:mod:`ftlint.fixes.apply`) applies and verifies them.
+to add, and whether the change is safe. A rule's ``build_fix`` makes them on
+a :class:`~ftlint.fixes.context.FixContext` when a fix is wanted;
+:mod:`ftlint.fixes.apply` applies them and :mod:`ftlint.fixes.fixer` proves
+the result (it parses and compiles, the fixed findings are gone, fixing again
+changes nothing) before anything is written.
 """
 
 from __future__ import annotations

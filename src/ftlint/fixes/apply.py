@@ -1,4 +1,5 @@
-"""Apply fixes in one pass, then prove the result before anything is written.
+"""Apply fixes in one pass (:mod:`ftlint.fixes.fixer` proves the result
+before anything is written).
 
 Only the nodes on the way from the module to an edited node are rebuilt, so a
 fix costs one code generation, not a re-validation of the whole tree.

@@ -76,6 +76,7 @@ class Rule:
     name: ClassVar[str]
     message: ClassVar[str]
     summary: ClassVar[str]  # what it finds, one sentence
+    brief: ClassVar[str] = ""  # what it finds, in a few words (the README's table)
     rationale: ClassVar[str]  # why it breaks without the GIL
     confidence_doc: ClassVar[str]  # how the confidence is decided
     fix: ClassVar[str] = "none"  # "safe", "unsafe", "sometimes" or "none"

@@ -16,6 +16,8 @@ _NAME_OPS = ("rebind", "augassign", "del")
 class UnguardedGlobalMutation(Rule):
     code = "FT101"
     name = "unguarded-global-mutation"
+    brief = ("a module-level list/dict/set/deque/defaultdict/Counter mutated in a function "
+             "outside any lock")
     message = "Module-level {name} is mutated at run time without a lock"
     summary = (
         "A module-level list, dict, set, deque, defaultdict, Counter or "

@@ -12,6 +12,7 @@ from ftlint.rules.base import Example, Finding, Rule, describe, defer
 class GlobalReadModifyWrite(Rule):
     code = "FT102"
     name = "global-read-modify-write"
+    brief = "`global x` then `x += 1`, `x = f(x)`, or check-then-set of a global"
     message = "Global {name} is read, changed and written back without a lock"
     summary = (
         "A function that declares `global x` and then updates it from its own "

@@ -12,6 +12,7 @@ from ftlint.rules.base import Example, Finding, Rule, describe, defer
 class LazyGlobalInit(Rule):
     code = "FT103"
     name = "lazy-global-init"
+    brief = "`global _x; if _x is None: _x = build()`"
     message = "Global {name} is initialised lazily without a lock; threads can build it twice"
     summary = (
         "`global _x; if _x is None: _x = build()`: a module-level value built "

@@ -14,6 +14,7 @@ from ftlint.rules.base import (
 class SharedClassState(Rule):
     code = "FT104"
     name = "shared-class-state"
+    brief = "a class-level container mutated through `self`/`cls`"
     message = "Class-level {name} is shared by all instances and mutated without a lock"
     summary = (
         "A mutable container defined in a class body and mutated at run time "

@@ -14,6 +14,7 @@ from ftlint.rules.base import (
 class MutableDefaultState(Rule):
     code = "FT105"
     name = "mutable-default-state"
+    brief = "a mutable default argument used as a cache or accumulator"
     message = "Mutable default of `{param}` is mutated; it is shared by every call and thread"
     summary = (
         "A mutable default argument that the function mutates: the classic "

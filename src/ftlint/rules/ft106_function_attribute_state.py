@@ -12,6 +12,7 @@ from ftlint.rules.base import Example, Finding, Rule, describe, defer
 class FunctionAttributeState(Rule):
     code = "FT106"
     name = "function-attribute-state"
+    brief = "`func.calls += 1`, state stored on function objects"
     message = "State stored on function {name} is changed at run time without a lock"
     summary = (
         "State kept as an attribute of a function object (`func.calls += 1`, "

@@ -13,6 +13,7 @@ _FREEZE = {"list": "a tuple", "set": "a frozenset", "dict": "types.MappingProxyT
 class MutableSharedConstant(Rule):
     code = "FT107"
     name = "mutable-shared-constant"
+    brief = "a container never mutated after import: make it immutable"
     message = "{name} is never mutated after import; make it {frozen} so that nothing can change it"
     summary = (
         "A module-level or class-level list, set or dict that nothing in the "

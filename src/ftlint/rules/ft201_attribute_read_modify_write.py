@@ -16,6 +16,7 @@ _ATTRIBUTE_REFS = ("instance", "class", "attr")
 class AttributeReadModifyWrite(Rule):
     code = "FT201"
     name = "attribute-read-modify-write"
+    brief = "`self.n += 1`, `obj.x = obj.x + y` on shared objects"
     message = "Attribute {name} is read, changed and written back without a lock"
     summary = (
         "`self.n += 1`, `obj.x = obj.x + y`, `self.x = f(self.x)` or a "

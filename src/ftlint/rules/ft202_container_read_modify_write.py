@@ -13,6 +13,7 @@ from ftlint.rules.base import (
 class ContainerReadModifyWrite(Rule):
     code = "FT202"
     name = "container-read-modify-write"
+    brief = "`d[k] += 1`, `d[k] = d.get(k, 0) + 1` on shared containers"
     message = "Item of shared {name} is read, changed and written back without a lock"
     summary = (
         "`d[k] += 1`, `d[k] = d.get(k, 0) + 1`, `lst[i] = lst[i] + 1` on a "

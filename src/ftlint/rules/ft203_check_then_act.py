@@ -20,6 +20,8 @@ _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard
 class CheckThenAct(Rule):
     code = "FT203"
     name = "check-then-act"
+    brief = ("`if k not in d: d[k] = v`, `if k in d: del d[k]`, `if lst: lst.pop()`, `try: "
+             "d[k] except KeyError: ...`")
     message = "Check-then-act on shared {name}: another thread can act between the check and the act"
     summary = (
         "A test on a shared container followed by an action that relies on it: "

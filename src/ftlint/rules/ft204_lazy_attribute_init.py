@@ -16,6 +16,7 @@ from ftlint.rules.base import (
 class LazyAttributeInit(Rule):
     code = "FT204"
     name = "lazy-attribute-init"
+    brief = "`if self._x is None: self._x = ...`, `cls._instance` singletons"
     message = "Attribute {name} is initialised lazily without a lock; threads can build it twice"
     summary = (
         "`if self._x is None: self._x = build()`, `if cls._instance is None: "

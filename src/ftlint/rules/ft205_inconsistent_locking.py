@@ -23,6 +23,7 @@ from ftlint.rules.base import (
 class InconsistentLocking(Rule):
     code = "FT205"
     name = "inconsistent-locking"
+    brief = "state written under a lock in one place and without it in another"
     message = "{name} is written under a lock elsewhere but without one here"
     summary = (
         "State that one place writes while holding a lock and another place "

@@ -28,6 +28,7 @@ WEAK_KINDS = frozenset({"weakdict", "weakset"})
 class UnguardedIteration(Rule):
     code = "FT206"
     name = "unguarded-iteration"
+    brief = "iterating a shared container that other code mutates"
     message = "Iterating shared {name} without a lock while other code mutates it"
     summary = (
         "A `for` loop or comprehension over a shared container (through self, "

@@ -15,6 +15,7 @@ _FILLS = frozenset(MUTATORS) | {"setitem", "augitem"}
 class PublishBeforePopulate(Rule):
     code = "FT207"
     name = "publish-before-populate"
+    brief = "an empty container assigned to shared state, then filled in place"
     message = "{name} is published empty and then filled in place; other threads can see it half built"
     summary = (
         "A function assigns a new, empty (or partly built) container to shared "

@@ -17,6 +17,7 @@ from ftlint.rules.base import (
 class SharedIterator(Rule):
     code = "FT301"
     name = "shared-iterator"
+    brief = "a generator or iterator consumed from several threads"
     message = "Iterator {name} is shared; consuming it from several threads is not safe"
     summary = (
         "A generator or iterator stored at module, class or instance level and "

@@ -17,6 +17,7 @@ from ftlint.analysis.walk import is_docstring, walk_own
 class ProcessGlobalMutation(Rule):
     code = "FT302"
     name = "process-global-mutation"
+    brief = "`os.environ`, `chdir`, `redirect_stdout`, `setlocale`, warnings filters at run time"
     message = "`{name}` changes process-wide state that every thread sees"
     summary = (
         "Writes to `os.environ`, `os.putenv`, `os.chdir`, `contextlib.chdir`, "

@@ -12,6 +12,7 @@ from ftlint.rules.base import Example, Finding, Rule, defer
 class SwitchIntervalReliance(Rule):
     code = "FT303"
     name = "switch-interval-reliance"
+    brief = "`sys.setswitchinterval` tricks"
     message = "`{name}` tunes GIL switching, which does not serialise threads on the free-threaded build"
     summary = (
         "Calls to `sys.setswitchinterval`, `sys.getswitchinterval`, "

@@ -11,6 +11,7 @@ from ftlint.rules.base import Example, Finding, Rule
 class RefcountReliance(Rule):
     code = "FT304"
     name = "refcount-reliance"
+    brief = "logic on `sys.getrefcount`"
     message = "Logic based on `sys.getrefcount` breaks on the free-threaded build"
     summary = "Decisions made on the value of `sys.getrefcount(obj)`."
     rationale = (

@@ -11,6 +11,7 @@ from ftlint.rules.base import Example, Finding, Rule, defer
 class LockCreatedAtUse(Rule):
     code = "FT305"
     name = "lock-created-at-use"
+    brief = "`with threading.Lock():`, a fresh lock that guards nothing"
     message = "A new `{name}` is created right where it is used; it guards nothing"
     summary = (
         "`with threading.Lock():`, `threading.Lock().acquire()`, or a lock bound "
