@@ -854,6 +854,25 @@ def test_json_carries_the_fix(tmp_path, run_ftlint) -> None:
     assert edit["end_location"] == {"row": 6, "column": 1}
 
 
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_json_edits_make_the_fixed_code(name: str) -> None:
+    """Applying a finding's JSON edits to the file gives what `--fix` writes
+    (the edits cover only the statements the fix changes)."""
+    from ftlint.engine import analyze_source
+
+    before = _src(PAIRS[name][0])
+    result = analyze_source(before, "mod.py", Settings(min_confidence=Confidence.LOW), fixes=True)
+    fixes = [d.fix for d in result.diagnostics if d.fix]
+    fixed = fix_source(before, "mod.py", Settings(min_confidence=Confidence.LOW), unsafe=True)
+    if len(fixes) != 1 or len(fixed.applied) != 1:
+        pytest.skip("the JSON edits of one fix are compared with a run that applies one")
+    lines = before.splitlines(keepends=True)
+    for edit in sorted(fixes[0]["edits"], key=lambda e: -e["location"]["row"]):
+        lines[edit["location"]["row"] - 1:edit["end_location"]["row"] - 1] = \
+            edit["content"].splitlines(keepends=True)
+    assert "".join(lines) == fixed.new_source
+
+
 def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path, run_ftlint) -> None:
     path = tmp_path / "mod.py"
     path.write_text(_src(PAIRS["global read-modify-write"][0]))

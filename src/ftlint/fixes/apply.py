@@ -472,20 +472,92 @@ def _rebuild(node: cst.CSTNode, needed: set[int], actions: dict[int, list[Action
 
 
 def edits_json(model: ModuleModel, fix: Fix) -> dict:
-    """The fix in ruff's JSON shape: line-range edits of the file's text."""
-    before = model.module.code.splitlines(keepends=True)
-    after = apply(model, [fix]).code.splitlines(keepends=True)
+    """The fix in ruff's JSON shape: line-range edits of the file's text.
+
+    A fix rebuilds only the statements it changes, and the module's others
+    stay the same objects: only the code of the changed top-level statements
+    is generated and compared, not the whole module twice per fix."""
+    new = apply(model, [fix])
+    segments = _segments(model)
+    same_ends = (len(new.header) == len(model.module.header)
+                 and all(a is b for a, b in zip(new.header, model.module.header))
+                 and new.footer == model.module.footer
+                 and new.has_trailing_newline == model.module.has_trailing_newline)
+    if segments is None or not same_ends:  # compare the whole module
+        pairs = [(model.module.code.splitlines(keepends=True), new.code.splitlines(keepends=True),
+                  0)]
+    else:
+        pairs = _changed_runs(model.module, new, segments)
     edits = []
-    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        edits.append({
-            "content": "".join(after[j1:j2]),
-            "location": {"row": i1 + 1, "column": 1},
-            "end_location": {"row": i2 + 1, "column": 1},
-        })
+    for before, after, first_row in pairs:
+        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            edits.append({
+                "content": "".join(after[j1:j2]),
+                "location": {"row": first_row + i1 + 1, "column": 1},
+                "end_location": {"row": first_row + i2 + 1, "column": 1},
+            })
     return {"applicability": fix.applicability, "message": fix.message, "edits": edits}
+
+
+def _segments(model: ModuleModel) -> Optional[dict[int, tuple[int, list[str]]]]:
+    """id(top-level statement) -> (its first row, 0-based; its lines), once
+    per module; None if the statements' code and the header do not make up
+    the module's code (then edits compare the whole module)."""
+    facts = model.facts  # type: ignore[attr-defined]
+    if "segments" not in facts:
+        module = model.module
+        code = module.code
+        header = "".join(module.code_for_node(line) for line in module.header)
+        found: dict[int, tuple[int, list[str]]] = {}
+        row = header.count("\n")
+        parts = [header]
+        for statement in module.body:
+            text = module.code_for_node(statement)
+            lines = text.splitlines(keepends=True)
+            found[id(statement)] = (row, lines)
+            row += len(lines)
+            parts.append(text)
+        joined = "".join(parts)
+        good = code.startswith(joined) and joined.count("\n") == row and \
+            (not joined or joined.endswith(("\n", "\r")))
+        facts["segments"] = found if good else None
+    return facts["segments"]
+
+
+def _changed_runs(old: cst.Module, new: cst.Module,
+                  segments: dict[int, tuple[int, list[str]]]
+                  ) -> list[tuple[list[str], list[str], int]]:
+    """(old lines, new lines, first row) of each run of top-level statements
+    that the fix replaced or added, between statements it left alone."""
+    runs = []
+    i = j = 0
+    old_body, new_body = old.body, new.body
+    kept = {id(s) for s in new_body} & {id(s) for s in old_body}
+    while i < len(old_body) or j < len(new_body):
+        if i < len(old_body) and j < len(new_body) and old_body[i] is new_body[j]:
+            i += 1
+            j += 1
+            continue
+        start_i, start_j = i, j
+        while i < len(old_body) and id(old_body[i]) not in kept:
+            i += 1
+        while j < len(new_body) and id(new_body[j]) not in kept:
+            j += 1
+        if i == start_i and j == start_j:  # a kept statement moved: compare the rest
+            i, j = len(old_body), len(new_body)
+        before = [line for s in old_body[start_i:i] for line in segments[id(s)][1]]
+        after = [line for s in new_body[start_j:j] for line in
+                 new.code_for_node(s).splitlines(keepends=True)]
+        if start_i < len(old_body):
+            row = segments[id(old_body[start_i])][0]
+        else:  # added at the end
+            row = (segments[id(old_body[-1])][0] + len(segments[id(old_body[-1])][1])
+                   if old_body else 0)
+        runs.append((before, after, row))
+    return runs
 
 
 __all__ = ["apply", "edits_json", "encloses", "overlaps"]
