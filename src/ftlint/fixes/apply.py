@@ -18,7 +18,7 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Edit, Fix, Statement
-from ftlint.fixes.tree import parents, per_model, plain_with_lock
+from ftlint.fixes.tree import children, parents, per_model, plain_with_lock
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -382,25 +382,47 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
     new = _rebuild(module, needed, actions, made)
     removes = any(e.new is cst.RemovalSentinel.REMOVE or isinstance(e.new, cst.FlattenSentinel)
                   for f in fixes for e in f.edits)
-    return _drop_orphaned_imports(module, new) if removes else new
+    return _drop_orphaned_imports(model, new) if removes else new
 
 
 def _names(node: cst.CSTNode) -> Counter:
-    """How often each name is read outside import statements."""
+    """How often each name is read outside import statements (a read-only
+    walk: libcst's visitors rebuild every node they pass)."""
     seen: Counter = Counter()
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> bool:
-            return False
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-            return False
-
-        def visit_Name(self, node: cst.Name) -> None:
-            seen[node.value] += 1
-
-    node.visit(Visitor())
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            seen[current.value] += 1
+        elif not isinstance(current, (cst.Import, cst.ImportFrom)):
+            stack.extend(children(current))
     return seen
+
+
+def _names_after(model: ModuleModel, new: cst.Module) -> tuple[Counter, Counter]:
+    """The names read in the module before and after the fixes: the counts of
+    the top-level statements the fixes left alone are the same objects', and
+    are counted once per module."""
+    facts = getattr(model, "facts", None)
+    original = model.module
+    if facts is None:
+        return _names(original), _names(new)
+    if "names" not in facts:
+        per = {id(s): _names(s) for s in original.body}
+        total: Counter = Counter()
+        for counts in per.values():
+            total.update(counts)
+        facts["names"] = (per, total)
+    per, total = facts["names"]
+    kept = {id(s) for s in new.body} & set(per)
+    after = Counter(total)
+    for statement in original.body:
+        if id(statement) not in kept:
+            after.subtract(per[id(statement)])
+    for statement in new.body:
+        if id(statement) not in kept:
+            after.update(_names(statement))
+    return total, after
 
 
 def _bound_name(module: cst.Module, alias: cst.ImportAlias) -> str:
@@ -409,10 +431,10 @@ def _bound_name(module: cst.Module, alias: cst.ImportAlias) -> str:
     return module.code_for_node(alias.name).split(".")[0]
 
 
-def _drop_orphaned_imports(original: cst.Module, new: cst.Module) -> cst.Module:
+def _drop_orphaned_imports(model: ModuleModel, new: cst.Module) -> cst.Module:
     """Remove a top-level import that the fixes left unused: the name was read
     before and is mentioned nowhere now (not in code, strings or comments)."""
-    before, after = _names(original), _names(new)
+    before, after = _names_after(model, new)
     orphans = {name for name, count in before.items() if count and not after[name]}
     if not orphans:
         return new
@@ -508,8 +530,10 @@ def _segments(model: ModuleModel) -> Optional[dict[int, tuple[int, list[str]]]]:
     the module's code (then edits compare the whole module)."""
     facts = model.facts  # type: ignore[attr-defined]
     if "segments" not in facts:
+        # The module's code is its header's, its statements' and its footer's
+        # (libcst's Module codegen), except that a file without a last
+        # newline drops it: such a file takes the slow way.
         module = model.module
-        code = module.code
         header = "".join(module.code_for_node(line) for line in module.header)
         found: dict[int, tuple[int, list[str]]] = {}
         row = header.count("\n")
@@ -521,8 +545,9 @@ def _segments(model: ModuleModel) -> Optional[dict[int, tuple[int, list[str]]]]:
             row += len(lines)
             parts.append(text)
         joined = "".join(parts)
-        good = code.startswith(joined) and joined.count("\n") == row and \
-            (not joined or joined.endswith(("\n", "\r")))
+        # splitlines() also splits at form feeds and the like: rows would be off.
+        good = (module.has_trailing_newline and joined.count("\n") == row
+                and joined.endswith("\n"))
         facts["segments"] = found if good else None
     return facts["segments"]
 
