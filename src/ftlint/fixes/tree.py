@@ -17,15 +17,23 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(node_type))
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+@functools.cache
+def _is_node(kind: type) -> bool:
+    # CSTNode is an abstract class: isinstance() against it costs an ABC
+    # check on every call, which the walks here make millions of times.
+    return issubclass(kind, cst.CSTNode)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif type(value) in (tuple, list):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(kind):
+            found.append(value)
+    return found
 
 
 def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int, cst.CSTNode]:
