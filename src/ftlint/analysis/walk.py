@@ -55,20 +55,34 @@ def _plan(visitor: type, node: type) -> tuple[Hook, Hook, tuple[tuple[str, Hook,
             tuple(fields))
 
 
+# type -> is it a CSTNode? CSTNode is an abstract class, and isinstance()
+# against it runs an ABC check each time: a third of the walk's cost.
+_NODE_KINDS: dict[type, bool] = {}
+
+
+def is_node_kind(kind: type) -> bool:
+    known = _NODE_KINDS.get(kind)
+    if known is None:
+        known = _NODE_KINDS[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 class Walker:
     def walk(self, node: cst.CSTNode) -> None:
         visit, leave, fields = _plan(type(self), type(node))
         if visit is None or visit(self, node) is not False:
+            kinds = _NODE_KINDS
             for name, before, after in fields:
                 value = getattr(node, name)
                 if before is not None:
                     before(self, node)
-                if isinstance(value, cst.CSTNode):
-                    self.walk(value)
-                elif type(value) in (tuple, list):
+                kind = type(value)
+                if kind is tuple or kind is list:
                     for item in value:
-                        if isinstance(item, cst.CSTNode):
+                        if kinds.get(type(item)) or is_node_kind(type(item)):
                             self.walk(item)
+                elif kinds.get(kind) or is_node_kind(kind):
+                    self.walk(value)
                 if after is not None:
                     after(self, node)
         if leave is not None:
