@@ -106,21 +106,24 @@ def finish(results: Sequence[FileResult], settings: Settings) -> None:
         r.diagnostics = shown
 
 
-def judge(results: Sequence[FileResult], settings: Settings) -> None:
+def judge(results: Sequence[FileResult], settings: Settings,
+          others: Sequence[FileResult] = ()) -> None:
     """The project pass over ``results``: reachability, start-up code,
-    declared thread safety, test code. Every confidence is kept. The fixer
-    judges each fixed file this way, so that `--fix`, `--diff` and a check
-    agree on what is reported."""
-    summaries = [r.summary for r in results if r.summary is not None]
+    declared thread safety, test code. Every confidence is kept. ``others``
+    are the project's other files, whose summaries count and whose
+    diagnostics are left alone: the fixer judges each fixed file this way,
+    so that `--fix`, `--diff` and a check agree on what is reported."""
+    everything = [*results, *others]
+    summaries = [r.summary for r in everything if r.summary is not None]
     graph = call_graph(summaries)
     threads = reachable(summaries, settings.thread_entry_points, graph)
-    in_tests = [settings.is_test(_relative(r.path, settings.root)) for r in results]
-    tests = frozenset(r.summary.module for r, test in zip(results, in_tests)
+    in_tests = [settings.is_test(_relative(r.path, settings.root)) for r in everything]
+    tests = frozenset(r.summary.module for r, test in zip(everything, in_tests)
                       if test and r.summary is not None)
     startup = startup_only(summaries, threads, tests, graph)
     containers = locking_containers(summaries)
     owners = thread_owners(summaries, settings.thread_entry_points, graph)
-    for r, in_test in zip(results, in_tests):
+    for r, in_test in zip(results, in_tests):  # the first len(results) of them
         if r.summary is not None:
             try:
                 r.diagnostics = apply_project(r.diagnostics, r.summary, threads,

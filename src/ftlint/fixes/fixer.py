@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Union
+from typing import Iterable, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -67,8 +67,10 @@ class _Analyses:
     parse and one model. An analysis whose fixes are applied is dropped (the
     edits may have left marks on its model)."""
 
-    def __init__(self, path: str, settings: Settings, codes: Optional[Iterable[str]]):
+    def __init__(self, path: str, settings: Settings, codes: Optional[Iterable[str]],
+                 others: Sequence = ()):
         self.path, self.settings, self.codes = path, settings, codes
+        self.others = others  # the project's other files (FileResults), for the project pass
         self._analyses: dict = {}
         self._checked: dict = {}
         self._raw: dict = {}
@@ -101,7 +103,7 @@ class _Analyses:
             result = analysis if isinstance(analysis, FileResult) else analysis.result
             self._raw[source] = result
             result = replace(result, diagnostics=deepcopy(result.diagnostics))
-            judge([result], self.settings)
+            judge([result], self.settings, self.others)
             self._checked[source] = result
         return self._checked[source]
 
@@ -299,8 +301,11 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
 
 def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Settings] = None,
                unsafe: bool = False, diagnostics: Optional[Iterable[Diagnostic]] = None,
-               codes: Optional[Iterable[str]] = None, depth: int = 0) -> FixResult:
-    """Fix what ``diagnostics`` report (default: what ``lint_source`` reports)."""
+               codes: Optional[Iterable[str]] = None, depth: int = 0,
+               others: Sequence = ()) -> FixResult:
+    """Fix what ``diagnostics`` report (default: what ``lint_source`` reports).
+    ``others`` are the results of the project's other files: the fixed code
+    is judged with their summaries, as a check of the project judges it."""
     from ftlint.api import lint_source
 
     settings = settings or Settings()
@@ -311,7 +316,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     if not wanted:
         return FixResult(source)
     inject("fix", path)
-    cache = _Analyses(path, settings, codes)
+    cache = _Analyses(path, settings, codes, others)
     first = _one_pass(source, path, settings, unsafe, wanted, codes, cache=cache)
     if isinstance(first, str):
         return FixResult(source, error=first)
@@ -352,7 +357,8 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     if not dropped or depth >= 2:
         return FixResult(source, [], [FixOutcome(o.code, o.message, o.row, o.column, reason=reason)
                                       for o in result.applied] + first.unfixed)
-    again = fix_source(source, path, settings, unsafe, keep, codes, depth + 1) if keep else (
+    again = fix_source(source, path, settings, unsafe, keep, codes, depth + 1,
+                       others) if keep else (
         FixResult(source))
     again.unfixed = [o for o in again.unfixed
                      if (o.code, o.row, o.column) not in {(d.code, d.row, d.column) for d in dropped}]

@@ -72,7 +72,8 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
             out.append(FileFix(file.path, FixResult(b""), error=f"cannot read: {exc.strerror or exc}"))
             continue
         try:
-            result = fix_source(data, file.path, settings, unsafe, wanted)
+            others = [r for r in report.files if r is not file]
+            result = fix_source(data, file.path, settings, unsafe, wanted, others=others)
             if result.changed and formatting is not None:
                 formatted = formatting.format(file.path, data, result.new_source)
                 if formatted != result.new_source:
