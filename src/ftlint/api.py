@@ -259,12 +259,13 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
 
 
 def _run(work: Callable, items: list, jobs: int, name: Callable,
-         size: Callable) -> Iterator[tuple[int, FileResult]]:
+         size: Callable, pool_from: int = 16) -> Iterator[tuple[int, FileResult]]:
     """(index, ``work(item)``) for each of ``items``, on ``jobs`` workers
-    for a run of some size. The largest go first: the last file to finish
-    is then a small one, so both workers stay busy to the end of the run."""
+    for a run of ``pool_from`` items or more. The largest go first: the last
+    file to finish is then a small one, so both workers stay busy to the end
+    of the run."""
     _raise_recursion_limit()
-    if jobs <= 1 or len(items) < 16:
+    if jobs <= 1 or len(items) < max(pool_from, 2):
         return enumerate(map(work, items))
     order = sorted(range(len(items)), key=lambda i: -size(items[i]))
     return zip(order, _map_isolated(work, [items[i] for i in order], min(jobs, len(items)),

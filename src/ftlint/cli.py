@@ -132,7 +132,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
                                                   paths, verify_command, verify_timeout, quiet)
             else:
                 fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths,
-                                     verbose)
+                                     verbose, jobs)
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
@@ -219,12 +219,13 @@ def _report_internal_errors(result, verbose: bool) -> None:
 
 
 def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool,
-                 roots=None, verbose: bool = False) -> list:
+                 roots=None, verbose: bool = False, jobs: Optional[int] = None) -> list:
     """Fix (or, with ``diff``, only print) and return the files that change."""
     from ftlint.fixes.run import fix_files
 
     note = (lambda line: click.echo(f"ftlint: {line}", err=True)) if verbose else None
-    results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots, note=note)
+    results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots, note=note,
+                        jobs=jobs)
     for file in results:
         if file.error:
             click.echo(f"ftlint: {file.path}: {file.error}", err=True)

@@ -62,8 +62,8 @@ _NODE_KINDS: dict[type, bool] = {}
 
 def is_node_kind(kind: type) -> bool:
     known = _NODE_KINDS.get(kind)
-    if known is None:
-        known = _NODE_KINDS[kind] = issubclass(kind, cst.CSTNode)
+    if known is None:  # one atomic call publishes it: workers may share the table
+        known = _NODE_KINDS.setdefault(kind, issubclass(kind, cst.CSTNode))
     return known
 
 

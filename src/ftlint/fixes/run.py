@@ -6,7 +6,9 @@ Returns data; the command line decides what to print.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
+import os
 import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,17 +53,22 @@ def _diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
 
 def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True,
               roots: Optional[Sequence[str]] = None,
-              note: Optional[Callable[[str], None]] = None) -> list[FileFix]:
+              note: Optional[Callable[[str], None]] = None,
+              jobs: Optional[int] = None) -> list[FileFix]:
     """Fix every file of ``report`` with a finding; write only proven results.
 
     With ``roots`` (the checked PATHS), a file whose real path lies outside
     them is never written. A failure on one file is that file's ``error``;
     the other files are still fixed. A fixed file that was clean under the
     project's formatter goes through it (``format-fixes``); ``note`` hears
-    once about a formatter that is configured but not installed."""
+    once about a formatter that is configured but not installed. The files
+    are fixed on ``jobs`` workers (default: the CPUs), as they are checked."""
+    from ftlint.api import FileResult, _run
+
     allowed = real_roots(roots) if roots is not None else None
     formatting = Formatting(note, settings) if settings.format_fixes else None
-    out = []
+    out: list[FileFix] = []
+    tasks = []
     for file in report.files:
         wanted = [d for d in file.diagnostics if not d.is_error]
         if file.error or not wanted:
@@ -71,27 +78,56 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
         except OSError as exc:
             out.append(FileFix(file.path, FixResult(b""), error=f"cannot read: {exc.strerror or exc}"))
             continue
+        tasks.append((file.path, data, wanted))
+    # The project's other files count in the fixer's project pass: their
+    # summaries, without their findings.
+    project = [FileResult(f.path, summary=f.summary) for f in report.files]
+    work = functools.partial(_fix_one, settings=settings, unsafe=unsafe, project=project)
+    # A fix costs seconds where a check costs milliseconds: a pool pays
+    # from two files on.
+    results = _run(work, tasks, jobs or os.cpu_count() or 1, name=lambda task: task[0],
+                   size=lambda task: len(task[1]), pool_from=2)
+    done: dict[int, object] = dict(results)
+    for index, (path, data, _) in enumerate(tasks):
+        result = done[index]
+        if isinstance(result, str):  # the fixer itself failed on this file
+            out.append(FileFix(path, FixResult(data), error=result))
+            continue
+        if not isinstance(result, FixResult):  # the worker died: an FT000 result
+            message = result.diagnostics[0].message if result.diagnostics else "internal error"
+            out.append(FileFix(path, FixResult(data), error=f"{message}, left unchanged"))
+            continue
         try:
-            others = [r for r in report.files if r is not file]
-            result = fix_source(data, file.path, settings, unsafe, wanted, others=others)
             if result.changed and formatting is not None:
-                formatted = formatting.format(file.path, data, result.new_source)
+                formatted = formatting.format(path, data, result.new_source)
                 if formatted != result.new_source:
                     result = replace(result, new_source=formatted, checked=None)
-            fixed = FileFix(file.path, result)
+            fixed = FileFix(path, result)
             if result.changed:
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-                fixed.diff = _diff(file.path, data, result.new_source, encoding)
+                fixed.diff = _diff(path, data, result.new_source, encoding)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
-            out.append(FileFix(file.path, FixResult(data), error=(
+            out.append(FileFix(path, FixResult(data), error=(
                 f"internal error while fixing, left unchanged: {type(exc).__name__}: {exc}")))
             continue
         if result.changed and write:
             try:
-                write_atomic(file.path, result.new_source, allowed, expected=data)
+                write_atomic(path, result.new_source, allowed, expected=data)
             except WriteRefused as exc:
                 fixed.error = f"left unchanged: {exc}"
             except OSError as exc:
                 fixed.error = f"cannot write: {exc.strerror or exc}"
         out.append(fixed)
+    order = {f.path: i for i, f in enumerate(report.files)}
+    out.sort(key=lambda f: order[f.path])
     return out
+
+
+def _fix_one(task: tuple, settings: Settings, unsafe: bool, project: list):
+    """One file's fix, in a worker: the FixResult, or why the fixer failed."""
+    path, data, wanted = task
+    others = [r for r in project if r.path != path]
+    try:
+        return fix_source(data, path, settings, unsafe, wanted, others=others)
+    except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
+        return f"internal error while fixing, left unchanged: {type(exc).__name__}: {exc}"
