@@ -263,9 +263,9 @@ def _on_alarm(signum, frame):
 
 
 def _init_worker() -> None:
-    from ftlint import api
+    from ftlint import workers
 
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), api.RECURSION_LIMIT))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), workers.RECURSION_LIMIT))
     signal.signal(signal.SIGALRM, _on_alarm)
 
 

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from pathlib import Path
 
 SKIP = {"test", "tests", "idlelib", "lib2to3", "site-packages", "__pycache__"}

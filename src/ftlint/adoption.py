@@ -36,7 +36,7 @@ from ftlint.noqa import NOQA_INLINE
 from ftlint.faults import inject
 
 if TYPE_CHECKING:
-    from ftlint.api import Report
+    from ftlint.results import Report
 
 BASELINE_VERSION = 1
 
@@ -327,7 +327,7 @@ def filter_baseline(diagnostics: Iterable[Diagnostic], baseline: Counter,
 
 def _keep(report: "Report", keep: set[int]) -> "Report":
     """A copy of ``report`` with only the diagnostics whose id is in ``keep``."""
-    from ftlint.api import Report
+    from ftlint.results import Report
 
     return Report([replace(f, diagnostics=[d for d in f.diagnostics if id(d) in keep])
                    for f in report.files])

@@ -12,80 +12,21 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import sys
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from ftlint.config import Settings
-from ftlint.diagnostics import INTERNAL_ERROR, IO_ERROR, Confidence, Diagnostic, Location
+from ftlint.diagnostics import IO_ERROR, Confidence, Diagnostic
 from ftlint.discovery import discover, read_source
-from ftlint.project import (
-    ModuleSummary, apply as apply_project, call_graph, locking_containers, module_name,
-    reachable, startup_only, thread_owners,
-)
-from ftlint.rules.catalog import default_states
+from ftlint.project import finish, judge, module_name
+from ftlint.results import FileResult, Report, enabled_rules, file_error, internal_error
+from ftlint.workers import run
+
+__all__ = ["FileResult", "Report", "enabled_rules", "finish", "fix_source", "internal_error",
+           "judge", "lint_data", "lint_file", "lint_paths", "lint_source", "relint"]
 
 if TYPE_CHECKING:
     from ftlint.cache import Cache
-
-
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    error: bool = False  # the file could not be read or parsed
-    summary: Optional[ModuleSummary] = None
-    hidden: int = 0  # findings below min-confidence
-
-
-@dataclass
-class Report:
-    files: list[FileResult] = field(default_factory=list)
-    # Each file's result before the project pass, for `relint`.
-    raw: list[FileResult] = field(default_factory=list, repr=False)
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        out = [d for f in self.files for d in f.diagnostics]
-        out.sort(key=Diagnostic.sort_key)
-        return out
-
-    @property
-    def checked(self) -> int:
-        return len(self.files)
-
-    @property
-    def hidden(self) -> int:
-        """Findings below ``min-confidence``, not shown."""
-        return sum(f.hidden for f in self.files)
-
-
-def enabled_rules(settings: Settings) -> tuple[str, ...]:
-    return tuple(sorted(settings.enabled_codes(default_states())))
-
-
-def _error(path: str, kind: tuple[str, str], message: str, row: int = 1, col: int = 1) -> FileResult:
-    code, name = kind
-    loc = Location(row, col)
-    return FileResult(path, [Diagnostic(path, code, name, message, loc, loc,
-                                        Confidence.HIGH, "the file was not checked",
-                                        is_error=True)], error=True)
-
-
-
-def internal_error(path: str, exc: BaseException) -> FileResult:
-    """ftlint itself failed on this file: one FT000 finding, the run goes on.
-    The traceback travels along (as text, so workers can hand it back) for
-    ``--verbose``."""
-    import traceback
-
-    result = _error(path, INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}".rstrip(": "))
-    result.diagnostics[0].reason = "ftlint failed on this file; it was not checked"
-    result.diagnostics[0].extra["traceback"] = "".join(
-        traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return result
 
 
 def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Settings] = None,
@@ -95,60 +36,6 @@ def fix_source(source: bytes | str, path: str = "<stdin>", settings: Optional[Se
     from ftlint.fixes.fixer import fix_source as _fix_source
 
     return _fix_source(source, path, settings, unsafe, diagnostics)
-
-
-def finish(results: Sequence[FileResult], settings: Settings) -> None:
-    """The project pass, then the confidence filter."""
-    judge(results, settings)
-    for r in results:
-        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
-        r.hidden = len(r.diagnostics) - len(shown)
-        r.diagnostics = shown
-
-
-def judge(results: Sequence[FileResult], settings: Settings,
-          others: Sequence[FileResult] = ()) -> None:
-    """The project pass over ``results``: reachability, start-up code,
-    declared thread safety, test code. Every confidence is kept. ``others``
-    are the project's other files, whose summaries count and whose
-    diagnostics are left alone: the fixer judges each fixed file this way,
-    so that `--fix`, `--diff` and a check agree on what is reported."""
-    everything = [*results, *others]
-    summaries = [r.summary for r in everything if r.summary is not None]
-    graph = call_graph(summaries)
-    threads = reachable(summaries, settings.thread_entry_points, graph)
-    in_tests = [settings.is_test(_relative(r.path, settings.root)) for r in everything]
-    tests = frozenset(r.summary.module for r, test in zip(everything, in_tests)
-                      if test and r.summary is not None)
-    startup = startup_only(summaries, threads, tests, graph)
-    containers = locking_containers(summaries)
-    owners = thread_owners(summaries, settings.thread_entry_points, graph)
-    for r, in_test in zip(results, in_tests):  # the first len(results) of them
-        if r.summary is not None:
-            try:
-                r.diagnostics = apply_project(r.diagnostics, r.summary, threads,
-                                              settings.not_thread_safe, startup, containers,
-                                              owners)
-            except Exception as exc:  # noqa: BLE001 - one file never ends a run
-                r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
-        if settings.test_code != "report" and in_test:
-            r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
-
-
-def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:
-    """pytest runs tests one after another: a race there needs a parallel
-    runner, so findings are at most low (or dropped with ``ignore``)."""
-    kept = []
-    for d in diagnostics:
-        if not d.is_error:
-            if mode == "ignore":
-                continue
-            if d.confidence > Confidence.LOW:
-                d.confidence = Confidence.LOW
-                d.reason = (f"{d.reason}; lowered: test code, which pytest runs one test at "
-                            "a time (test-code = \"report\" keeps it)")
-        kept.append(d)
-    return kept
 
 
 def lint_source(
@@ -172,7 +59,7 @@ def lint_file(path: str, settings: Settings, codes: Sequence[str],
     try:
         data = read_source(path)
     except OSError as exc:
-        return _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
+        return file_error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
     return lint_data((path, data, None), settings, codes, fixes)
 
 
@@ -191,35 +78,6 @@ def _file_size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
-
-
-def _relative(path: str, root: str) -> str:
-    try:
-        return Path(os.path.realpath(path)).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
-
-
-# Long implicit string concatenations (pydoc_data/topics.py) nest thousands of
-# nodes deep, and libcst's visitors recurse.
-RECURSION_LIMIT = 20_000
-
-
-def _raise_recursion_limit() -> None:
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        # Process-wide on purpose: raised once, before any worker starts.
-        sys.setrecursionlimit(RECURSION_LIMIT)  # noqa: FT302
-
-
-def _executor(jobs: int) -> Executor:
-    # libcst's parser holds the GIL; on a free-threaded build threads scale.
-    if not getattr(sys, "_is_gil_enabled", lambda: True)():
-        return ThreadPoolExecutor(jobs)
-    # Imported here: multiprocessing costs start-up time, and small runs
-    # (a pre-commit hook's few files) never need it.
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(jobs, initializer=_raise_recursion_limit)
 
 
 def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
@@ -245,7 +103,7 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
     some_fixes = settings.min_confidence if fixes else False
     if cache is None:
         work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes)
-        results = _run(work, files, jobs, name=str, size=_file_size)
+        results = run(work, files, jobs, name=str, size=_file_size)
     else:
         results = _cached(files, settings, codes, some_fixes, jobs, cache)
     placed: list[Optional[FileResult]] = [None] * len(files)
@@ -256,20 +114,6 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
         if progress is not None:
             progress(done, len(files))
     return _finished(Report([r for r in placed if r is not None]), settings, fixes)
-
-
-def _run(work: Callable, items: list, jobs: int, name: Callable,
-         size: Callable, pool_from: int = 16) -> Iterator[tuple[int, FileResult]]:
-    """(index, ``work(item)``) for each of ``items``, on ``jobs`` workers
-    for a run of ``pool_from`` items or more. The largest go first: the last
-    file to finish is then a small one, so both workers stay busy to the end
-    of the run."""
-    _raise_recursion_limit()
-    if jobs <= 1 or len(items) < max(pool_from, 2):
-        return enumerate(map(work, items))
-    order = sorted(range(len(items)), key=lambda i: -size(items[i]))
-    return zip(order, _map_isolated(work, [items[i] for i in order], min(jobs, len(items)),
-                                    name))
 
 
 def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
@@ -285,7 +129,7 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
         try:
             data = read_source(path)
         except OSError as exc:
-            yield index, _error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
+            yield index, file_error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
             continue
         module = module_name(path, packages)
         digest = content_hash(data)
@@ -295,7 +139,7 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
         else:
             todo.append((index, path, data, module, digest))
     work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes)
-    fresh = _run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
+    fresh = run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
                  name=lambda item: item[0], size=lambda item: len(item[1]))
     for position, result in fresh:
         index, path, _, module, digest = todo[position]
@@ -348,34 +192,3 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
     return _finished(Report([again(r) for r in report.raw]), settings, fixes)
 
 
-def _map_isolated(work: Callable, files: list, jobs: int,
-                  name: Callable = str) -> Iterator[FileResult]:
-    """``map(work, files)`` on a pool of ``jobs`` workers, where a worker that
-    dies (a crash in native code) costs one file, not the run: after a crash
-    the unfinished files are retried one at a time until the file that kills
-    its worker is found; it becomes an FT000 finding and the rest go back to
-    the full pool. Results come in the order of ``files``."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    pending = list(files)
-    suspect = False  # after a crash, run one file at a time to find the culprit
-    while pending:
-        with _executor(1 if suspect else jobs) as pool:
-            futures = [pool.submit(work, f) for f in pending]
-            done = 0
-            try:
-                for future in futures:
-                    result = future.result()
-                    done += 1
-                    yield result
-            except BrokenProcessPool:
-                pass
-        if done == len(pending):
-            return
-        if suspect:  # one worker, in order: the first unfinished file killed it
-            yield _error(name(pending[done]), INTERNAL_ERROR,
-                         "internal error: the process checking this file died "
-                         "(a crash in native code, such as the parser)")
-            done += 1
-        suspect = not suspect
-        pending = pending[done:]

@@ -108,7 +108,7 @@ class Cache:
 
     def get(self, path: str, module: str, digest: bytes):
         """The cached result for these bytes, or None."""
-        from ftlint.api import FileResult
+        from ftlint.results import FileResult
 
         try:
             raw = self._entry(path, module).read_bytes()

@@ -24,7 +24,8 @@ from ftlint import gate
 from ftlint.analysis.builder import build_model
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.summary import summarize
-from ftlint.api import FileResult, _error, _relative, enabled_rules, internal_error
+from ftlint.results import FileResult, enabled_rules, internal_error, relative_path
+from ftlint.results import file_error as _error
 from ftlint.config import Settings
 from ftlint.diagnostics import IO_ERROR, SYNTAX_ERROR, Confidence, Diagnostic
 from ftlint.faults import inject
@@ -206,7 +207,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         return analysis
     text = _decode(source, tree)
     suppressions = Suppressions(text) if apply_noqa else None
-    ignored = settings.ignored_for(_relative(path, settings.root))
+    ignored = settings.ignored_for(relative_path(path, settings.root))
     seen = set()
     for rule, finding in found:
         start, end = positions[id(finding.node)]

@@ -147,6 +147,7 @@ class Plugin:
     def _check(self) -> Iterable[Result]:
         from ftlint import api
         from ftlint.noqa import Suppressions
+        from ftlint.workers import raise_recursion_limit
 
         source = "".join(self.lines)
         settings = replace(project_settings(self.filename), **self.overrides)
@@ -157,7 +158,7 @@ class Plugin:
         codes = tuple(c for c in codes if c in enabled or c in self.explicit)
         if not codes:  # flake8 would drop every FT finding (e.g. --select E,W)
             return
-        api._raise_recursion_limit()  # as the CLI does: long concatenations nest deeply
+        raise_recursion_limit()  # as the CLI does: long concatenations nest deeply
         result = api.lint_source(source, self.filename, settings, codes=codes, apply_noqa=False)
         file_codes = Suppressions(source).file_codes if "ftlint" in source else frozenset()
         for d in sorted(result.diagnostics, key=lambda d: d.sort_key()):

@@ -17,9 +17,14 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from ftlint.diagnostics import Confidence, Diagnostic
+from ftlint.results import internal_error, relative_path
+
+if TYPE_CHECKING:
+    from ftlint.config import Settings
+    from ftlint.results import FileResult
 
 Target = tuple  # ("local", qualname) or ("ext", dotted import-resolved name)
 
@@ -267,3 +272,58 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
         kept.append(d)
     return kept
 
+
+def finish(results: Sequence[FileResult], settings: Settings,
+           others: Sequence[FileResult] = ()) -> None:
+    """The project pass (``others`` as in :func:`judge`), then the
+    confidence filter."""
+    judge(results, settings, others)
+    for r in results:
+        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
+        r.hidden = len(r.diagnostics) - len(shown)
+        r.diagnostics = shown
+
+
+def judge(results: Sequence[FileResult], settings: Settings,
+          others: Sequence[FileResult] = ()) -> None:
+    """The project pass over ``results``: reachability, start-up code,
+    declared thread safety, test code. Every confidence is kept. ``others``
+    are the project's other files, whose summaries count and whose
+    diagnostics are left alone: the fixer judges each fixed file this way,
+    so that `--fix`, `--diff` and a check agree on what is reported."""
+    everything = [*results, *others]
+    summaries = [r.summary for r in everything if r.summary is not None]
+    graph = call_graph(summaries)
+    threads = reachable(summaries, settings.thread_entry_points, graph)
+    in_tests = [settings.is_test(relative_path(r.path, settings.root)) for r in everything]
+    tests = frozenset(r.summary.module for r, test in zip(everything, in_tests)
+                      if test and r.summary is not None)
+    startup = startup_only(summaries, threads, tests, graph)
+    containers = locking_containers(summaries)
+    owners = thread_owners(summaries, settings.thread_entry_points, graph)
+    for r, in_test in zip(results, in_tests):  # the first len(results) of them
+        if r.summary is not None:
+            try:
+                r.diagnostics = apply(r.diagnostics, r.summary, threads,
+                                              settings.not_thread_safe, startup, containers,
+                                              owners)
+            except Exception as exc:  # noqa: BLE001 - one file never ends a run
+                r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
+        if settings.test_code != "report" and in_test:
+            r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
+
+
+def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:
+    """pytest runs tests one after another: a race there needs a parallel
+    runner, so findings are at most low (or dropped with ``ignore``)."""
+    kept = []
+    for d in diagnostics:
+        if not d.is_error:
+            if mode == "ignore":
+                continue
+            if d.confidence > Confidence.LOW:
+                d.confidence = Confidence.LOW
+                d.reason = (f"{d.reason}; lowered: test code, which pytest runs one test at "
+                            "a time (test-code = \"report\" keeps it)")
+        kept.append(d)
+    return kept

@@ -17,6 +17,8 @@ from ftlint.diagnostics import Confidence, Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
 from ftlint.fixes.apply import apply, encloses, overlaps
 from ftlint.faults import inject
+from ftlint.project import finish, judge
+from ftlint.results import FileResult, internal_error
 
 Source = Union[bytes, str]
 
@@ -76,7 +78,7 @@ class _Analyses:
         self._raw: dict = {}
 
     def get(self, source: Source, fresh: frozenset):
-        from ftlint import api, engine
+        from ftlint import engine
 
         key = (source, fresh)
         if key not in self._analyses:
@@ -84,7 +86,7 @@ class _Analyses:
                 self._analyses[key] = engine.analyze(source, self.path, self.settings, self.codes,
                                                      fresh_locks=fresh)
             except Exception as exc:  # noqa: BLE001 - the file is left as it was, with why
-                self._analyses[key] = api.internal_error(self.path, exc)
+                self._analyses[key] = internal_error(self.path, exc)
         return self._analyses[key]
 
     def spend(self, source: Source, fresh: frozenset) -> None:
@@ -95,8 +97,6 @@ class _Analyses:
         analysis and the project pass over the file (declared thread safety,
         start-up code, reachability), at every confidence."""
         from copy import deepcopy
-
-        from ftlint.api import FileResult, judge
 
         if source not in self._checked:
             analysis = self.get(source, fresh)
@@ -110,12 +110,10 @@ class _Analyses:
     def model_of(self, source: Source):
         """The model of ``source`` from an analysis whose fixes were not
         applied, or a new one; None when it cannot be analysed."""
-        from ftlint import api
-
         analysis = next((a for (src, _), a in self._analyses.items() if src == source), None)
         if analysis is None:
             analysis = self.get(source, frozenset())
-        return None if isinstance(analysis, api.FileResult) else analysis.model
+        return None if isinstance(analysis, FileResult) else analysis.model
 
     def raw(self, source: Source):
         """The per-file result of ``source`` before the project pass, if checked."""
@@ -128,11 +126,9 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
               ) -> Union[_Pass, str]:
     """Fix the findings whose (code, row, column) is in ``wanted`` (all if None);
     ``fresh`` names the locks earlier passes of this run added."""
-    from ftlint import api  # the fixer sits on top of the linter
-
     cache = cache or _Analyses(path, settings, codes)
     analysis = cache.get(source, fresh)
-    if isinstance(analysis, api.FileResult):
+    if isinstance(analysis, FileResult):
         error = next((d for d in analysis.diagnostics if d.is_error), None)
         return error.message if error is not None else "cannot be checked"
     model, found, positions = analysis.context, list(analysis.found), analysis.positions
@@ -306,11 +302,13 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     """Fix what ``diagnostics`` report (default: what ``lint_source`` reports).
     ``others`` are the results of the project's other files: the fixed code
     is judged with their summaries, as a check of the project judges it."""
-    from ftlint.api import lint_source
+    from ftlint.engine import analyze_source
 
     settings = settings or Settings()
     if diagnostics is None:
-        diagnostics = lint_source(source, path, settings, codes).diagnostics
+        checked = analyze_source(source, path, settings, codes)
+        finish([checked], settings, others)
+        diagnostics = checked.diagnostics
     diagnostics = list(diagnostics)
     wanted = {(d.code, d.start.row, d.start.column) for d in diagnostics if not d.is_error}
     if not wanted:

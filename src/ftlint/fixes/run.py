@@ -63,7 +63,8 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
     project's formatter goes through it (``format-fixes``); ``note`` hears
     once about a formatter that is configured but not installed. The files
     are fixed on ``jobs`` workers (default: the CPUs), as they are checked."""
-    from ftlint.api import FileResult, _run
+    from ftlint.results import FileResult
+    from ftlint.workers import run
 
     allowed = real_roots(roots) if roots is not None else None
     formatting = Formatting(note, settings) if settings.format_fixes else None
@@ -85,7 +86,7 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
     work = functools.partial(_fix_one, settings=settings, unsafe=unsafe, project=project)
     # A fix costs seconds where a check costs milliseconds: a pool pays
     # from two files on.
-    results = _run(work, tasks, jobs or os.cpu_count() or 1, name=lambda task: task[0],
+    results = run(work, tasks, jobs or os.cpu_count() or 1, name=lambda task: task[0],
                    size=lambda task: len(task[1]), pool_from=2)
     done: dict[int, object] = dict(results)
     for index, (path, data, _) in enumerate(tasks):

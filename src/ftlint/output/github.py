@@ -17,7 +17,7 @@ from ftlint.diagnostics import Diagnostic
 from ftlint.output.source import span
 
 if TYPE_CHECKING:
-    from ftlint.api import Report
+    from ftlint.results import Report
 
 
 def escape_data(text: str) -> str:

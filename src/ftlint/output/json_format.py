@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from ftlint.api import Report
+from ftlint.results import Report
 from ftlint.diagnostics import Diagnostic
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ftlint.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from ftlint.api import Report
+    from ftlint.results import Report
 
 # Characters XML 1.0 cannot carry, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

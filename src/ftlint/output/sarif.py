@@ -29,7 +29,7 @@ from ftlint.diagnostics import DOCS_URL, INTERNAL_ERROR, IO_ERROR, SYNTAX_ERROR,
 from ftlint.output.source import SourceCache, span, span_text
 
 if TYPE_CHECKING:
-    from ftlint.api import Report
+    from ftlint.results import Report
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://ftlint.readthedocs.io/"

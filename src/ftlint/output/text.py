@@ -19,7 +19,7 @@ from ftlint.diagnostics import Diagnostic
 from ftlint.output.source import SourceCache, span
 
 if TYPE_CHECKING:
-    from ftlint.api import Report
+    from ftlint.results import Report
 
 # Longest span shown in full; longer ones show their head and last line.
 MAX_SNIPPET_LINES = 6
