@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
-_SKIPPED_FIELDS = frozenset({
+SKIPPED_FIELDS = frozenset({
     "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators",
     "header", "footer", "trailing_whitespace", "dot", "equal", "colon", "lbracket",
     "rbracket", "lbrace", "rbrace", "operator", "at", "newline", "asynchronous",
@@ -47,7 +47,7 @@ def _plan(visitor: type, node: type) -> tuple[Hook, Hook, tuple[tuple[str, Hook,
     name = node.__name__
     fields = []
     for field in dataclasses.fields(node):
-        if field.name in _SKIPPED_FIELDS or field.name.startswith("whitespace"):
+        if field.name in SKIPPED_FIELDS or field.name.startswith("whitespace"):
             continue
         fields.append((field.name, getattr(visitor, f"visit_{name}_{field.name}", None),
                        getattr(visitor, f"leave_{name}_{field.name}", None)))

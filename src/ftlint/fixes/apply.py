@@ -18,7 +18,7 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Edit, Fix, Statement
-from ftlint.fixes.tree import children, parents, per_model, plain_with_lock
+from ftlint.fixes.tree import code_children, parents, per_model, plain_with_lock
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -395,7 +395,7 @@ def _names(node: cst.CSTNode) -> Counter:
         if isinstance(current, cst.Name):
             seen[current.value] += 1
         elif not isinstance(current, (cst.Import, cst.ImportFrom)):
-            stack.extend(children(current))
+            stack.extend(code_children(current))
     return seen
 
 

@@ -22,7 +22,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Function, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
-from ftlint.fixes.tree import children, per_model, walk
+from ftlint.fixes.tree import children, per_model, walk_code
 
 # Calls that do I/O or block: a lock held across them makes every other
 # thread wait on the outside world. Qualified names, or prefixes ending in ".".
@@ -102,9 +102,9 @@ def _loop_names(model: ModuleModel, function: Optional[Function]) -> set[str]:
 
 def _bound_by_loops(function: Function) -> set[str]:
     names = set()
-    for node in walk(function.node.body):
+    for node in walk_code(function.node.body):
         if isinstance(node, (cst.For, cst.CompFor)):
-            for target in walk(node.target):
+            for target in walk_code(node.target):
                 if isinstance(target, cst.Name):
                     names.add(target.value)
     return names

@@ -22,7 +22,7 @@ from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
-    per_model, suspends, top_level, walk,
+    per_model, suspends, top_level, walk, walk_code,
 )
 
 
@@ -315,7 +315,7 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
 def _name_used(model: ModuleModel, name: str) -> bool:
     """``name`` appears anywhere in the module as a name."""
     names = per_model(model, "all names", lambda: {
-        n.value for n in walk(model.module) if isinstance(n, cst.Name)})
+        n.value for n in walk_code(model.module) if isinstance(n, cst.Name)})
     return name in names
 
 
@@ -523,7 +523,7 @@ def _mentioned(model: ModuleModel, cls: str, attr: str) -> bool:
         node = model.classes.get(name)
         if node is None:
             continue
-        for item in walk(node.body):
+        for item in walk_code(node.body):
             if isinstance(item, cst.Attribute) and item.attr.value == attr:
                 return True
             if isinstance(item, cst.SimpleString) and item.evaluated_value == attr:

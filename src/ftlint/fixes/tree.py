@@ -9,6 +9,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.walk import SKIPPED_FIELDS
 from ftlint.analysis.names import all_params
 
 
@@ -34,6 +35,42 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif _is_node(kind):
             found.append(value)
     return found
+
+
+@functools.cache
+def _code_fields(node_type: type) -> tuple[str, ...]:
+    return tuple(name for name in _child_fields(node_type)
+                 if name not in SKIPPED_FIELDS and not name.startswith("whitespace"))
+
+
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """:func:`children`, without whitespace, comments and punctuation."""
+    found = []
+    for name in _code_fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if _is_node(type(item)))
+        elif _is_node(kind):
+            found.append(value)
+    return found
+
+
+def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and the nodes of its code below it: names, calls, statements,
+    but not whitespace, comments or punctuation (half of a tree's nodes).
+    For searches that look for names, calls or loops; :func:`walk` sees all."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for name in _code_fields(type(current)):
+            value = getattr(current, name)
+            kind = type(value)
+            if kind is tuple or kind is list:
+                stack.extend(item for item in value if _is_node(type(item)))
+            elif _is_node(kind):
+                stack.append(value)
 
 
 def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int, cst.CSTNode]:
