@@ -9,7 +9,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
-from ftlint.analysis.walk import SKIPPED_FIELDS
+from ftlint.analysis.walk import SKIPPED_FIELDS, is_node_kind
 from ftlint.analysis.names import all_params
 
 
@@ -18,23 +18,20 @@ def _child_fields(node_type: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(node_type))
 
 
-@functools.cache
-def _is_node(kind: type) -> bool:
-    # CSTNode is an abstract class: isinstance() against it costs an ABC
-    # check on every call, which the walks here make millions of times.
-    return issubclass(kind, cst.CSTNode)
-
-
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+def _nodes_in(node: cst.CSTNode, fields: tuple[str, ...]) -> list[cst.CSTNode]:
     found = []
-    for name in _child_fields(type(node)):
+    for name in fields:
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
-            found.extend(item for item in value if _is_node(type(item)))
-        elif _is_node(kind):
+            found.extend(item for item in value if is_node_kind(type(item)))
+        elif is_node_kind(kind):
             found.append(value)
     return found
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    return _nodes_in(node, _child_fields(type(node)))
 
 
 @functools.cache
@@ -45,15 +42,7 @@ def _code_fields(node_type: type) -> tuple[str, ...]:
 
 def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """:func:`children`, without whitespace, comments and punctuation."""
-    found = []
-    for name in _code_fields(type(node)):
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            found.extend(item for item in value if _is_node(type(item)))
-        elif _is_node(kind):
-            found.append(value)
-    return found
+    return _nodes_in(node, _code_fields(type(node)))
 
 
 def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -64,13 +53,7 @@ def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        for name in _code_fields(type(current)):
-            value = getattr(current, name)
-            kind = type(value)
-            if kind is tuple or kind is list:
-                stack.extend(item for item in value if _is_node(type(item)))
-            elif _is_node(kind):
-                stack.append(value)
+        stack.extend(code_children(current))
 
 
 def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int, cst.CSTNode]:
