@@ -5,8 +5,8 @@ packages.toml pins well-kept PyPI packages (exact sdists) and the folders of
 each that are checked; labels.toml records a verdict for judged findings
 (real / benign / false).  The script downloads the sdists (into a cache outside
 the repository), runs the installed ftlint on them at its defaults, matches
-every finding against the labels and prints, for the second held-out split
-first, then the first held-out split, the tuning split and all packages: per
+every finding against the labels and prints, for the newest held-out split
+first, then the older held-out splits, the tuning split and all packages: per
 confidence and per rule the number of findings, how many were judged real,
 benign or false, how many are unjudged, and precision.  It exits 0 whatever the figures: it is a measurement.
 Standard library only (3.11+).
@@ -30,9 +30,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CONFIDENCES = ("high", "medium", "low")
 VERDICTS = ("real", "benign", "false")
-SPLITS = ("heldout2", "heldout", "tune")  # in the order they are reported
-SPLIT_TITLES = {"heldout2": "second held-out split", "heldout": "held-out split", "tune": "tuning split",
-                "all": "all packages"}
+SPLITS = ("heldout3", "heldout2", "heldout", "tune")  # in the order they are reported
+SPLIT_TITLES = {"heldout3": "third held-out split", "heldout2": "second held-out split",
+                "heldout": "held-out split", "tune": "tuning split", "all": "all packages"}
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
 LOW_SAMPLE_SEED = 20261202  # the seed of the random sample of low findings
 LOW_SAMPLE_SIZE = 40
