@@ -46,6 +46,11 @@ class ModuleSummary:
     single_entries: set[int] = field(default_factory=set)
     # "Class.attr" -> qualnames of the functions that write it at run time
     writers: dict[str, list[str]] = field(default_factory=dict)
+    # What the module's own top-level code calls while it is imported, as
+    # (target, how): "call", "decorator" (`@f`) or "factory" (`@f(...)`).
+    import_calls: list[tuple[Target, str]] = field(default_factory=list)
+    # Decorator factories: qualname -> the nested functions it returns.
+    returns: dict[str, list[str]] = field(default_factory=dict)
 
 
 def module_name(path: str, packages: Optional[dict[str, tuple[str, ...]]] = None) -> str:
@@ -213,6 +218,8 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                 callers.setdefault(callee, set()).add(caller)
     why = {f"{s.module}:{q}": r for s in summaries for q, r in s.startup.items()
            if f"{s.module}:{q}" not in threads}
+    graph = dict(graph)  # the module nodes below are this pass's own
+    _import_time([s for s in summaries if s.module not in test_modules], graph, callers, why)
     queue = deque(why)
     while queue:
         current = queue.popleft()
@@ -220,10 +227,53 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
             if callee in why or callee in threads:
                 continue
             if all(c in why for c in callers.get(callee, ())):
-                name = current.partition(":")[2]
-                why[callee] = f"called only from start-up code such as `{name}()`"
+                module, _, name = current.partition(":")
+                why[callee] = (f"called only at import time, by the top-level code of `{module}`"
+                               if name == IMPORT else
+                               f"called only from start-up code such as `{name}()`")
                 queue.append(callee)
     return why
+
+
+IMPORT = "<import>"  # the pseudo-function of a module's top-level code
+
+
+def _import_time(summaries: Sequence[ModuleSummary], graph: dict[str, list[str]],
+                 callers: dict[str, set[str]], why: dict[str, str]) -> None:
+    """Add each module's top-level code, which runs once while the module is
+    imported, as a start-up caller of what it calls: a registration helper
+    that other modules call at their top level (``_inspects(X)`` as a class
+    decorator) runs at import time if nothing calls it later. Public
+    functions count only as decorators or registration functions
+    (``register_*``): the package's users may call other ones at any time.
+    A decorator factory's returned function is applied right away too.
+    ``graph`` and ``callers`` gain the edges; ``why`` the module nodes."""
+    node_id = _node_ids(summaries)
+    for summary in summaries:
+        if not summary.import_calls:
+            continue
+        source = f"{summary.module}:{IMPORT}"
+        why[source] = f"top-level code of `{summary.module}`, run at import time"
+        for target, how in summary.import_calls:
+            callee = node_id(summary, target)
+            if callee is None:
+                continue
+            module, _, qual = callee.partition(":")
+            applied = [callee]
+            if how == "factory":
+                other = next((s for s in summaries if s.module == module), None)
+                applied += [f"{module}:{q}" for q in (other.returns.get(qual, ()) if other else ())]
+            for one in applied:
+                name = one.partition(":")[2]
+                if how == "call" and not (_private(name) or name.rpartition(".")[2].startswith("register")):
+                    continue
+                graph.setdefault(source, []).append(one)
+                callers.setdefault(one, set()).add(source)
+
+
+def _private(qualname: str) -> bool:
+    return any(p.startswith("_") and not (p.startswith("__") and p.endswith("__"))
+               for p in qualname.split("."))
 
 
 def locking_containers(summaries: Iterable[ModuleSummary]) -> frozenset[str]:

@@ -51,6 +51,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.sync_decorators = tuple(sync_decorators)
         self.model = ModuleModel(path=path, module=module)
         self.imports = ImportMap(package)
+        self.model.import_aliases = self.imports.aliases
         self.frames: list[Frame] = [Frame("module")]
         self.statements: list[cst.CSTNode] = []
         self.with_locks: list[str] = []
@@ -64,7 +65,11 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         # How often each name occurs in functions / at import time.
         self.runtime_refs: dict[str, int] = {}
         self.import_refs: dict[str, int] = {}
-        self.import_decorators: set[str] = set()
+        # Names used as decorators at the top level -> "plain" (`@d`) and/or
+        # "factory" (`@d(...)`).
+        self.import_decorators: dict[str, set[str]] = {}
+        self.snapshot_loops: set[int] = set()  # `for` nodes over a copy of a container's keys
+        self.stored_subscripts: set[int] = set()
         self.executors: set[str] = set()  # names bound by `with ThreadPoolExecutor() as ex`
         self.in_test = 0  # > 0 while inside an if/while test or a comparison
         self.loop_depth = 0
@@ -384,7 +389,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             for decorator in node.decorators:
                 name = dotted(_decorator_target(decorator.decorator))
                 if name is not None:
-                    self.import_decorators.add(name)
+                    how = "factory" if isinstance(decorator.decorator, cst.Call) else "plain"
+                    self.import_decorators.setdefault(name, set()).add(how)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.note_decorators(node)
@@ -507,6 +513,9 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             del self.checks[-kept:]
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Subscript):
+                self.stored_subscripts.add(id(target.target))  # `d[k] = v` looks nothing up
         frame = self.frame
         if frame.kind == "function" and len(node.targets) == 1:
             self.note_alias(node.targets[0].target, node.value)
@@ -626,11 +635,19 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.statements.append(node)
         self.record_iteration(node.iter, node.iter)
         if self.frame.kind == "function":
+            snapshot = self.key_snapshot(node.iter) if isinstance(node.target, cst.Name) else None
+            if snapshot is not None:
+                # `for k in list(d): d[k]`: another thread can delete a key
+                # between the copy and the lookup (KeyError).
+                self.checks.append(({snapshot: "snapshot"}, node, self.held()))
+                self.snapshot_loops.add(id(node))
             bind_target(self.frame, node.target)
 
     def leave_For(self, node: cst.For) -> None:
         self.loop_depth -= 1
         self.statements.pop()
+        if id(node) in self.snapshot_loops:
+            self.checks.pop()
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         self.record_iteration(node.iter, node.iter)

@@ -118,6 +118,8 @@ def _get_call(node: cst.BaseExpression) -> bool:
 
 def classify(check: str, op: str, write: bool) -> Optional[str]:
     """The compound kind for an access under a check, or None."""
+    if check == "snapshot":  # `for k in list(d): d[k]`: the copy of the keys is the check
+        return "check-then-read" if not write and op == "getitem" else None
     if not write:
         return "check-then-read" if check == "contains" and op == "getitem" else None
     if op in REBINDS or op == "augassign":

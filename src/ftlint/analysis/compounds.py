@@ -31,6 +31,20 @@ IDENTITY_METHOD = re.compile(
     r"^_*(current_thread|get_ident|(get_)?(current_)?thread(ing)?_(ident|id))$")
 
 
+def _cannot_fail(access: Access) -> bool:
+    """An act that works whatever another thread did in between:
+    ``pop(k, default)`` whose result is thrown away
+    (``if self.callables: self.callables.pop(key, None)``). Not ``clear()``:
+    after ``flush(list(buf))`` it drops what other threads added since."""
+    op = access.op.removeprefix("item.")
+    node = access.node
+    if op != "pop" or not isinstance(node, cst.Call) or len(node.args) < 2:
+        return False
+    statement = access.statement
+    body = statement.body if isinstance(statement, cst.SimpleStatementLine) else (statement,)
+    return any(isinstance(small, cst.Expr) and small.value is node for small in body)
+
+
 class CheckTracking:
     __thread_safe__ = False  # part of the per-file ModelBuilder
 
@@ -44,6 +58,8 @@ class CheckTracking:
                 continue
             # `if k in m[f]: m[f].pop(k)`: the check and the act are on the element.
             kind = classify(check, access.op.removeprefix("item."), access.write)
+            if kind == "check-then-act" and _cannot_fail(access):
+                return  # the test only saves a call: the act works whatever it saw
             if kind is not None:
                 self.model.compounds.append(Compound(
                     kind=kind, ref=access.ref, node=node, write=access,
@@ -190,6 +206,28 @@ class CheckTracking:
             self.frame.aliases[target.value] = key
         else:
             self.frame.aliases.pop(target.value, None)
+        snapshot = self.key_snapshot(value)
+        if snapshot is not None:
+            # Kept when another branch binds something else (`if f is None:
+            # names = list(cache) elif ...: names = [f]`): it may hold the copy.
+            self.frame.key_snapshots[target.value] = snapshot
+
+    def key_snapshot(self, value: cst.BaseExpression) -> Optional[tuple]:
+        """The container whose keys ``value`` copies: ``list(d)``,
+        ``sorted(d.keys())``, or a local that holds such a copy."""
+        if isinstance(value, cst.Name):
+            return self.frame.key_snapshots.get(value.value)
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in ("list", "tuple", "sorted", "set") and len(value.args) == 1
+                and value.args[0].keyword is None and not value.args[0].star):
+            return None
+        inner = value.args[0].value
+        if (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute)
+                and inner.func.attr.value == "keys" and not inner.args):
+            inner = inner.func.value
+        if not isinstance(inner, (cst.Name, cst.Attribute)):
+            return None
+        return self.rekey(expr_key(inner))
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if self.checks:
@@ -200,8 +238,10 @@ class CheckTracking:
         key = self.rekey(expr_key(node.value))
         if key is None:
             return
+        stored = id(node) in self.stored_subscripts
         for keys, _, _ in self.checks:
-            if keys.get(key) == "contains":
+            check = keys.get(key)
+            if check == "contains" or check == "snapshot" and not stored:
                 self.record(node.value, "getitem", False, True, node)
                 return
 

@@ -10,7 +10,7 @@ import enum
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
@@ -191,6 +191,35 @@ class GlobalCall:
     in_test: bool = False  # used in a comparison or an if/while test
 
 
+def returned_functions(function: "Function") -> frozenset[str]:
+    """Names the function returns as they are (``return decorate``), from
+    its own statements, not those of the functions and classes it defines."""
+    names = set()
+    stack: list[cst.CSTNode] = [function.node.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            if isinstance(node.value, cst.Name):
+                names.add(node.value.value)
+        elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
+            stack.extend(node.children)
+    return frozenset(names)
+
+
+def is_main_guard(test: cst.BaseExpression) -> bool:
+    """``__name__ == "__main__"``, alone or as one operand of ``and``
+    (``sys.platform != "win32" and __name__ == "__main__"``)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return is_main_guard(test.left) or is_main_guard(test.right)
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    names = {s.value for s in sides if isinstance(s, cst.Name)}
+    strings = {s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)}
+    return (names == {"__name__"} and strings == {"__main__"}
+            and isinstance(test.comparisons[0].operator, cst.Equal))
+
+
 def _is_type_checking(test: cst.BaseExpression) -> bool:
     if isinstance(test, cst.Name):
         return test.value == "TYPE_CHECKING"
@@ -202,7 +231,8 @@ _SAYS_THREAD_SAFE = re.compile(
     r"\bthread[- ]?safe\b|\bsafe to (?:share|use) (?:between|across|from) (?:several |multiple )?threads\b",
     re.IGNORECASE)
 _SAYS_NOT_THREAD_SAFE = re.compile(
-    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b", re.IGNORECASE)
+    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b",
+    re.IGNORECASE)
 
 
 _LOCKISH = re.compile(
@@ -229,6 +259,8 @@ class ModuleModel:
     global_calls: list[GlobalCall] = field(default_factory=list)
     iterator_handoffs: list[IteratorHandoff] = field(default_factory=list)
     docstring: Optional[str] = None
+    # Local name -> the dotted name it imports (`from pkg import mod as m`).
+    import_aliases: dict[str, str] = field(default_factory=dict)
 
     # -- queries rules use -------------------------------------------------
     def binding(self, ref: Ref) -> Optional[Binding]:
@@ -272,7 +304,7 @@ class ModuleModel:
         one of its methods is handed to a thread, or its docstring says it
         is thread-safe."""
         shared: dict[str, str] = {}
-        only_typing = self.type_checking_nodes
+        never_shared = self.type_checking_nodes | self.main_block_nodes
         for ref, binding in self.bindings.items():
             # A class-level lock often guards only a class-wide registry (of
             # progress bars, say), not the instance: it counts below, when it
@@ -280,8 +312,8 @@ class ModuleModel:
             if binding.mutability is Mutability.LOCK and ref[0] == "instance":
                 shared.setdefault(ref[1], f"`{ref[1]}` owns a lock")
             value = binding.node
-            if id(value) in only_typing:
-                continue  # `if TYPE_CHECKING:` never runs
+            if id(value) in never_shared:
+                continue  # `if TYPE_CHECKING:` never runs; a `__main__` block runs alone
             if (ref[0] == "global" and isinstance(value, cst.Call)
                     and isinstance(value.func, cst.Name) and value.func.value in self.classes):
                 shared.setdefault(value.func.value, f"the module holds an instance of "
@@ -335,9 +367,19 @@ class ModuleModel:
     @functools.cached_property
     def type_checking_nodes(self) -> set[int]:
         """ids of the nodes in module-level ``if TYPE_CHECKING:`` blocks."""
+        return self._nodes_in_blocks(_is_type_checking)
+
+    @functools.cached_property
+    def main_block_nodes(self) -> set[int]:
+        """ids of the nodes in module-level ``if __name__ == "__main__":``
+        blocks: a script's demonstration, run once, alone, when the module is
+        run rather than imported."""
+        return self._nodes_in_blocks(is_main_guard)
+
+    def _nodes_in_blocks(self, test: Callable[[cst.BaseExpression], bool]) -> set[int]:
         found: set[int] = set()
         for statement in self.module.body:
-            if isinstance(statement, cst.If) and _is_type_checking(statement.test):
+            if isinstance(statement, cst.If) and test(statement.test):
                 stack: list[cst.CSTNode] = [statement.body]
                 while stack:
                     node = stack.pop()

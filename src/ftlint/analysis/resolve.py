@@ -8,7 +8,7 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
-from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name
+from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
 
@@ -16,7 +16,7 @@ _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
 
 def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int],
-             import_refs: dict[str, int], import_decorators: set[str]) -> ModuleModel:
+             import_refs: dict[str, int], import_decorators: dict[str, set[str]]) -> ModuleModel:
     # `active = None` in the class body and `self.active = set()` later: the
     # container lives on the instance, whatever the class body says.
     class_attrs = {(r[1], r[2]) for r, b in model.bindings.items()
@@ -78,26 +78,38 @@ def _upgrade_rebound_globals(model: ModuleModel) -> None:
 
 
 def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
-                              import_refs: dict[str, int], import_decorators: set[str]) -> None:
+                              import_refs: dict[str, int],
+                              import_decorators: dict[str, set[str]]) -> None:
     """Module functions referenced only at import time run while the module
     is imported, not later: private registration helpers, and decorators,
-    which are applied when the decorated code is defined."""
-    marked = set()
-    for function in model.functions:
-        private = function.name.startswith("_") and not function.name.startswith("__")
-        if (function.parent is None and function.class_name is None
-                and (private or function.name in import_decorators)
-                and runtime_refs.get(function.name, 0) <= 0
-                and import_refs.get(function.name, 0) > 0):
-            function.import_time_only = True
-            marked.add(id(function))
+    which are applied when the decorated code is defined. So do the
+    functions they define, except what a decorator returns: the wrapper
+    that ``@counted`` returns runs at every call of the decorated function.
+    A decorator factory's returned function (``@register(X)``'s
+    ``decorate``) is the decorator itself, applied at once."""
+    how: dict[int, str] = {}  # id of a function that runs at import time -> how it is used
     for function in model.functions:
         parent = function.parent
-        while parent is not None:
-            if id(parent) in marked:
-                function.import_time_only = True
-                break
-            parent = parent.parent
+        if parent is None:
+            private = function.name.startswith("_") and not function.name.startswith("__")
+            uses = import_decorators.get(function.name, set())
+            if (function.class_name is None and (private or uses)
+                    and runtime_refs.get(function.name, 0) <= 0
+                    and import_refs.get(function.name, 0) > 0):
+                how[id(function)] = ("plain" if "plain" in uses else
+                                     "factory" if "factory" in uses else "call")
+            else:
+                continue
+        elif id(parent) in how:
+            if function.name not in returned_functions(parent):
+                how[id(function)] = "call"
+            elif how[id(parent)] == "factory":
+                how[id(function)] = "plain"
+            else:
+                continue  # a wrapper, or a function handed out: it runs later
+        else:
+            continue
+        function.import_time_only = True
 
 
 def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],

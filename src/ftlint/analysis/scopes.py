@@ -28,6 +28,8 @@ class Frame:
     mutable_defaults: dict[str, Binding] = field(default_factory=dict)
     pending: list[Access] = field(default_factory=list)
     aliases: dict[str, tuple] = field(default_factory=dict)  # x = d.get(k): x -> key of d
+    # names = list(d.keys()): names -> key of d (a copy of its keys, soon stale)
+    key_snapshots: dict[str, tuple] = field(default_factory=dict)
     # Locals bound to shared containers: `data = self._data`, `m = MAPS[fmt]`.
     container_aliases: dict[str, cst.BaseExpression] = field(default_factory=dict)
     global_reads: dict[str, int] = field(default_factory=dict)  # reads of `global` names

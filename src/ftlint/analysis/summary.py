@@ -10,12 +10,15 @@ from typing import Iterable, Optional
 import libcst as cst
 
 from ftlint.analysis.keys import iter_subexpressions
-from ftlint.analysis.model import Function, ModuleModel
+from ftlint.analysis.names import dotted
+from ftlint.analysis.model import Function, ModuleModel, is_main_guard, returned_functions
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
 from ftlint.project import ModuleSummary, Target
 
 NOT_THREAD_SAFE = re.compile(
-    r"\bnot\s+(?:\w+\s+){0,2}thread[- ]?safe\b|\bthread[- ]?unsafe\b|\bsingle[- ]threaded\b"
+    # Markup around the words counts too: "is **not** thread-safe", "*not* `threadsafe`".
+    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
+    r"|\bsingle[- ]threaded\b"
     r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
     re.IGNORECASE,
 )
@@ -47,9 +50,10 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
     summary = ModuleSummary(module)
     summary.functions = {f.qualname: f.decorators for f in model.functions}
     summary.classes = set(model.classes)
+    in_main_block = model.main_block_nodes
     for ref, binding in model.bindings.items():
         value = binding.node
-        if (ref[0] == "global" and isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+        if (ref[0] == "global" and isinstance(value, cst.Call) and id(value) not in in_main_block and isinstance(value.func, cst.Name)
                 and value.func.value in summary.classes):
             summary.instances[ref[1]] = value.func.value
     summary.not_thread_safe, named = _declares_unsafe(model, ("global", "__thread_safe__"),
@@ -77,6 +81,8 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         return ("ext", qualified) if qualified else None
 
     summary.startup = _startup(model, module, summary)
+    summary.import_calls = _import_time_calls(model, resolve)
+    summary.returns = _returned_closures(model, summary)
     summary.locks_internally = model.locks_internally
     for call in model.calls:
         if call.caller is None:
@@ -114,6 +120,61 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
 _CLI_DECORATORS = ("command", "group", "callback")
 
 
+def _import_time_calls(model: ModuleModel, resolve) -> list[tuple[Target, str]]:
+    """What the module's top-level code calls while it is imported, and how:
+    "call", "decorator" (``@register``) or "factory" (``@register(X)``, whose
+    returned function is applied at once). Not the ``__main__`` block, which
+    runs only when the module is run, nor ``if TYPE_CHECKING:``."""
+    never = model.type_checking_nodes | model.main_block_nodes
+    decorators: dict[int, str] = {}
+    plain: list[cst.BaseExpression] = []
+    stack: list[cst.CSTNode] = list(model.module.body)
+    while stack:
+        node = stack.pop()
+        if id(node) in never:
+            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in node.decorators:
+                expr = decorator.decorator
+                if isinstance(expr, cst.Call):
+                    decorators[id(expr)] = "factory"
+                else:
+                    plain.append(expr)
+            if isinstance(node, cst.ClassDef):
+                stack.extend(node.body.children)
+        elif isinstance(node, (cst.BaseCompoundStatement, cst.BaseSuite)):
+            stack.extend(node.children)  # `if`, `try` and `with` at the top level
+    found: list[tuple[Target, str]] = []
+    for call in model.calls:
+        if call.caller is None and id(call.node) not in never:
+            target = resolve(call.callee, call.qualified, None)
+            if target is not None:
+                found.append((target, decorators.get(id(call.node), "call")))
+    for expr in plain:
+        name = dotted(expr)
+        if not name:
+            continue
+        head, _, rest = name.partition(".")
+        alias = model.import_aliases.get(head)
+        qualified = (f"{alias}.{rest}" if rest else alias) if alias else None
+        target = resolve(name, qualified, None)
+        if target is not None:
+            found.append((target, "decorator"))
+    return found
+
+
+def _returned_closures(model: ModuleModel, summary: ModuleSummary) -> dict[str, list[str]]:
+    """Functions that return a function they define (``return decorate``)."""
+    outer = {id(f.parent): f.parent for f in model.functions if f.parent is not None}
+    found: dict[str, list[str]] = {}
+    for function in outer.values():
+        nested = [f"{function.qualname}.{name}" for name in sorted(returned_functions(function))]
+        nested = [q for q in nested if q in summary.functions]
+        if nested:
+            found[function.qualname] = nested
+    return found
+
+
 def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[str, str]:
     """Functions that run while the program starts, before it has threads:
     ``main()``, CLI commands, what the ``__main__`` block calls, and all of a
@@ -128,7 +189,7 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                                    for d in decorators):
             roots[qual] = "a command-line command, run at start-up"
     for statement in model.module.body:
-        if isinstance(statement, cst.If) and _is_main_guard(statement.test):
+        if isinstance(statement, cst.If) and is_main_guard(statement.test):
             for node in _calls_in(statement.body):
                 name = node.func.value if isinstance(node.func, cst.Name) else None
                 if name in summary.functions:
@@ -137,6 +198,14 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         base = _base_where(cls, model, _is_cli_base)
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
+    for function in model.functions:
+        # Hooks that run while a class statement runs: at import time.
+        cls = function.class_name
+        if cls and function.parent is None and (
+                function.name in _CLASS_CREATION_HOOKS
+                or function.name in _METACLASS_HOOKS and _base_where(cls, model, _is_metaclass)):
+            roots.setdefault(function.qualname, f"`{function.qualname}()` runs when a class is "
+                                                "defined, at import time")
     for call in model.calls:
         if call.qualified in _MAIN_THREAD_ONLY and call.caller is not None:
             # Python allows these only in the main thread: the class is the
@@ -171,6 +240,15 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
     return found
 
 
+_CLASS_CREATION_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
+_METACLASS_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
+
+
+def _is_metaclass(base: str) -> bool:
+    return base in ("type", "builtins.type") or base.rpartition(".")[2] in ("ABCMeta", "EnumMeta",
+                                                                            "EnumType")
+
+
 # Calls Python allows only in the main thread of the main interpreter.
 _MAIN_THREAD_ONLY = frozenset({"signal.signal", "signal.set_wakeup_fd", "signal.siginterrupt"})
 # Calls that start serving and block: the code before them runs alone.
@@ -183,16 +261,6 @@ _CLI_CLASSES = frozenset({"argparse.ArgumentParser", "argparse.Action", "optpars
 
 def _is_cli_base(base: str) -> bool:
     return base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES
-
-
-def _is_main_guard(test: cst.BaseExpression) -> bool:
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
-        return False
-    sides = (test.left, test.comparisons[0].comparator)
-    names = {s.value for s in sides if isinstance(s, cst.Name)}
-    strings = {s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)}
-    return (names == {"__name__"} and strings == {"__main__"}
-            and isinstance(test.comparisons[0].operator, cst.Equal))
 
 
 def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:

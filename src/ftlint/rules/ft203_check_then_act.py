@@ -225,6 +225,18 @@ class CheckThenAct(Rule):
                 continue
             reported.add(key)
             confidence, reason = shared_object_confidence(model, access)
+            if compound.detail == "snapshot":
+                binding = model.binding(compound.ref)
+                if binding is not None and binding.kind in ("defaultdict", "Counter"):
+                    continue  # a missing key gets a default value, not a KeyError
+                finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
+                                     confidence, "the loop runs over a copy of the keys, and "
+                                     "another thread can delete one before it is looked up "
+                                     f"(KeyError); {reason}", node=access.node)
+                finding.fix = Declined("look each key up with `.get()` and skip the missing "
+                                       "ones, or loop over a copy of `.items()`")
+                yield finding
+                continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
             finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
                                  confidence, f"the {detail} and the act are separate steps; {reason}",
