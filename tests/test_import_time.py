@@ -201,3 +201,34 @@ def test_a_check_that_only_saves_a_call_is_no_race(tmp_path, run_ftlint):
     found = _findings(run_ftlint, tmp_path, "state.py")
     rows = {row for (_, row), d in found.items() if d["code"] == "FT203"}
     assert rows == {8, 11}, rows
+
+
+def test_queue_hooks_run_under_the_queues_mutex(tmp_path, run_ftlint):
+    _write(tmp_path, {"q.py": (
+        "import queue\n\n\n"
+        "class Dedup(queue.Queue):\n"
+        "    def _put(self, item):\n"
+        "        self.count += 1\n"                 # 6
+        "        self.queue.append(item)\n\n"
+        "    def drop(self):\n"
+        "        self.count -= 1\n\n\n"              # 10
+        "SHARED = Dedup()\n")})
+    found = _findings(run_ftlint, tmp_path, "q.py")
+    assert ("q.py", 6) not in found
+    assert found[("q.py", 10)]["confidence"] in ("medium", "high")
+
+
+def test_a_command_classes_main_method_is_start_up(tmp_path, run_ftlint):
+    _write(tmp_path, {"cli.py": (
+        "import sys\n\n\n"
+        "class Command:\n"
+        "    def main(self, args):\n"
+        "        sys.stdout = open('/dev/null', 'w')\n"   # 6
+        "        return 0\n\n"
+        "    def invoke(self):\n"
+        "        sys.stderr = open('/dev/null', 'w')\n"  # 10
+        "        return self.main([])\n")})
+    found = _findings(run_ftlint, tmp_path, "cli.py")
+    assert found[("cli.py", 6)]["confidence"] == "low"
+    assert "a program's entry point" in found[("cli.py", 6)]["confidence_reason"]
+    assert found[("cli.py", 10)]["confidence"] != "low"

@@ -112,11 +112,20 @@ def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         function.import_time_only = True
 
 
+_QUEUE_HOOKS = frozenset({"_init", "_qsize", "_put", "_get"})
+_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
+
+
 def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
                          import_refs: dict[str, int]) -> None:
     """A private function whose every call in the module holds a lock runs
     under that lock (RacerD's "called only with the lock held"); a call from a
     constructor counts too, since the object is not shared yet."""
+    for function in model.functions:
+        # queue.Queue calls its hooks holding `self.mutex`.
+        bases = model.class_bases.get(function.class_name or "", ())
+        if function.name in _QUEUE_HOOKS and any(b in _QUEUES for b in bases):
+            function.called_under_lock = True
     calls: dict[str, list] = {}
     for call in model.calls:
         # `helper()`, `self._helper()`, and `self._pool._helper()` from a

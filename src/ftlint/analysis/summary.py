@@ -184,6 +184,10 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         return {q: "the module runs as `__main__`" for q in summary.functions}
     if "main" in summary.functions:
         roots["main"] = "`main()` runs at start-up"
+    for qual in summary.functions:
+        owner, _, name = qual.rpartition(".")
+        if name == "main" and owner in summary.classes:  # click's Command.main, unittest's
+            roots[qual] = f"`{qual}()`, a program's entry point, runs at start-up"
     for qual, decorators in summary.functions.items():
         if "." not in qual and any(d.rpartition(".")[2] in _CLI_DECORATORS and "." in d
                                    for d in decorators):

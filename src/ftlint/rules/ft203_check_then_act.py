@@ -28,8 +28,9 @@ class CheckThenAct(Rule):
         "`if k not in d: d[k] = v`, `if k in d: del d[k]`, `if e in s: "
         "s.remove(e)`, `if lst: lst.pop()`, `try: d[k] except KeyError: d[k] = "
         "...`, eviction by `len()`, `if k in d: return d[k]` when other code "
-        "deletes from `d`, and a reset after fork guarded by a pid check "
-        "(`if self.pid != os.getpid(): self.reset()`)."
+        "deletes from `d`, a lookup through a copy of the keys (`for k in "
+        "list(d): d[k]`) when other code deletes from `d`, and a reset after "
+        "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`)."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "
@@ -53,7 +54,9 @@ class CheckThenAct(Rule):
         "any lock, and the first value stored wins (safe). "
         "Otherwise the whole `if` goes under a lock (safe). A reset guarded by "
         "a pid check has no automatic fix: the reset usually takes locks of its "
-        "own, so the lock over the check and the reset must be chosen by hand."
+        "own, so the lock over the check and the reset must be chosen by hand. "
+        "Nor has a lookup through a copy of the keys: look each key up with "
+        "`d.get(k)` and skip the missing ones, or loop over `list(d.items())`."
     )
     use_instead = '''
         def register(name, handler):
@@ -148,6 +151,15 @@ class CheckThenAct(Rule):
                     with self._lock:
                         self.pid = os.getpid()
         ''', "a reset after fork: two threads of the child both reset"),
+        Example('''
+            _entries = {}
+
+            def check_all():
+                for name in list(_entries):
+                    entry = _entries[name]  # expect: FT203[medium]
+                    if entry.stale():
+                        _entries.pop(name, None)
+        ''', "a lookup through a stale copy of the keys (KeyError)"),
     )
 
     FIX_EXAMPLES = (
