@@ -44,12 +44,15 @@ def lint_source(
     settings: Optional[Settings] = None,
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
+    fixes: bool = False,
 ) -> FileResult:
-    """Check one module's source on its own. Never raises for bad input."""
+    """Check one module's source on its own; with ``fixes``, build the fix of
+    each finding shown, as JSON output needs. Never raises for bad input."""
     settings = settings or Settings()
     from ftlint.engine import analyze_source
 
-    result = analyze_source(source, path, settings, codes, apply_noqa)
+    result = analyze_source(source, path, settings, codes, apply_noqa,
+                            fixes=fixes)
     finish([result], settings)
     return result
 

@@ -101,6 +101,10 @@ def _codes_option(name: str, help_text: str):
               help="Parallel workers (default: the number of CPUs).")
 @click.option("-v", "--verbose", is_flag=True,
               help="Print the traceback of an internal error (FT000) as it happens.")
+@click.option("--stdin-filename", metavar="PATH", default=None,
+              help="Read the source from stdin (PATH '-' or no PATH) and report it as PATH, "
+                   "with PATH's settings. With --fix, print the fixed source on stdout and the "
+                   "findings left on stderr.")
 @click.version_option(__version__, "--version", prog_name="ftlint")
 def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional[str],
           ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
@@ -110,11 +114,27 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           no_cache: bool, cache_dir: Optional[str], jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
           baseline: Optional[str] = None, verbose: bool = False,
-          verify_command: Optional[str] = None, verify_timeout: Optional[float] = None) -> None:
-    """Check PATHS (default: the current directory) for free-threading races."""
+          verify_command: Optional[str] = None, verify_timeout: Optional[float] = None,
+          stdin_filename: Optional[str] = None) -> None:
+    """Check PATHS (default: the current directory) for free-threading races.
+    PATH '-' reads one module from stdin."""
     from ftlint.api import lint_paths, relint
 
     _check_verify_options(fix, diff, verify_command, verify_timeout)
+    if "-" in paths or (stdin_filename is not None and not paths):
+        if paths not in ((), ("-",)):
+            raise click.UsageError("'-' (stdin) cannot be checked together with other paths")
+        for flag, used in (("--add-noqa", add_noqa), ("--baseline", baseline is not None),
+                           ("--verify", verify_command is not None)):
+            if used:
+                raise click.UsageError(f"{flag} cannot be used with stdin: it needs files")
+        overrides = dict(select=select, extend_select=extend_select, ignore=ignore,
+                         extend_ignore=extend_ignore, exclude=exclude,
+                         extend_exclude=extend_exclude, min_confidence=min_confidence)
+        _check_stdin(stdin_filename, config_file, overrides, output_format, fix, unsafe_fixes,
+                     diff, show_fixes, quiet, statistics, show_source, color, exit_zero)
+    if stdin_filename is not None:
+        raise click.UsageError("--stdin-filename needs PATH '-' (or no PATH): it names stdin")
     paths = paths or (".",)
     verified = True
     try:
@@ -159,6 +179,61 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         sys.exit(EXIT_ERROR)
     if (report.diagnostics or (fix and fixed)) and not exit_zero:
         sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_CLEAN)
+
+
+def _check_stdin(name: Optional[str], config_file: Optional[Path], overrides: dict,
+                 output_format: str, fix: bool, unsafe: bool, diff: bool, show_fixes: bool,
+                 quiet: bool, statistics: bool, show_source: bool, color: Optional[bool],
+                 exit_zero: bool) -> None:
+    """Check the module on stdin, as ruff and flake8 do for editors: report it
+    as ``name`` with the settings ``name`` would get. ``--fix`` prints the
+    fixed source on stdout and what is left on stderr; ``--diff`` prints the
+    diff. Never returns: it exits with the run's code."""
+    from ftlint.api import fix_source, lint_source
+    from ftlint.fixes.run import unified_diff
+    from ftlint.results import Report
+
+    path = name or "<stdin>"
+    data = sys.stdin.buffer.read()
+    try:
+        where = (str(Path(name).parent) if name else ".",)
+        settings = resolve_settings(where, config_file, **overrides)
+        json_fixes = output_format == "json"
+        result = lint_source(data, path, settings, fixes=json_fixes)
+        fixed = None
+        if fix or diff:
+            fixed = fix_source(data, path, settings, unsafe, result.diagnostics)
+            if fixed.error:
+                click.echo(f"ftlint: {path}: left unchanged: {fixed.error}", err=True)
+            elif fixed.changed:
+                result = lint_source(fixed.new_source, path, settings, fixes=json_fixes)
+    except ConfigError as exc:
+        click.echo(f"ftlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # an internal error must not look like a clean run
+        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    new = fixed.new_source if fixed is not None and fixed.changed else data
+    new = new.encode("utf-8") if isinstance(new, str) else new
+    if show_fixes and fixed is not None:
+        for o in fixed.applied if fixed.changed else ():
+            click.echo(f"  fixed {o.code} at {o.row}:{o.column}: {o.fix_message}", err=True)
+        for o in fixed.unfixed:
+            click.echo(f"  not fixed {o.code} at {o.row}:{o.column}: {o.reason}", err=True)
+    if diff:
+        text = unified_diff(path, data, new, "utf-8")
+        sys.stdout.write(text)
+        sys.exit(EXIT_FINDINGS if text else EXIT_CLEAN)
+    if fix:  # the editor reads the fixed module back from stdout
+        sys.stdout.flush()
+        sys.stdout.buffer.write(new)
+        sys.stdout.buffer.flush()
+    FORMATS[output_format](Report([result], [result]), sys.stderr if fix else sys.stdout,
+                           quiet=quiet, statistics=statistics, show_source=show_source,
+                           color=color)
+    if (result.diagnostics or (fixed is not None and fixed.changed)) and not exit_zero:
+        sys.exit(EXIT_FINDINGS)  # as for files: something was found, fixed or not
     sys.exit(EXIT_CLEAN)
 
 

@@ -40,7 +40,7 @@ class FileFix:
         return self.error is None and self.result.changed
 
 
-def _diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
+def unified_diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
     try:
         a, b = old.decode(encoding), new.decode(encoding)
     except (UnicodeDecodeError, LookupError):
@@ -106,7 +106,7 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
             fixed = FileFix(path, result)
             if result.changed:
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-                fixed.diff = _diff(path, data, result.new_source, encoding)
+                fixed.diff = unified_diff(path, data, result.new_source, encoding)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's error
             out.append(FileFix(path, FixResult(data), error=(
                 f"internal error while fixing, left unchanged: {type(exc).__name__}: {exc}")))
