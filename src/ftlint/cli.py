@@ -377,6 +377,19 @@ def _fix_and_verify(report, settings: Settings, unsafe: bool, show: bool, paths,
     return [f for f in changed if f.path in kept or f.path not in originals], outcome.passed
 
 
+@main.command("server")
+def server_command() -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics,
+    quick fixes, noqa and fix-all actions, and hover help."""
+    try:
+        from ftlint.server import run
+    except ImportError as exc:
+        click.echo(f"ftlint: error: the language server needs pygls ({exc}); install it with "
+                   "`pip install 'ftlint[server]'`", err=True)
+        sys.exit(EXIT_ERROR)
+    run()
+
+
 @main.command("clean")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Read settings from this pyproject.toml or ftlint.toml.")

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Editor latency: how long after an edit does the editor see ftlint's
+findings?
+
+1. ``ftlint server``: a real LSP client (pygls) opens a large module of the
+   running interpreter's standard library (``subprocess.py``, about 2,300
+   lines, unless ``--file`` names another), then edits it ``--edits`` times;
+   each edit is timed from ``didChange`` to the ``publishDiagnostics`` of
+   that version. Target: at most 150 ms.
+2. flake8 on the same file, alone (``--select E,F,W``) and with ftlint's
+   plugin added (``--select E,F,W,FT``). Target: the plugin at most doubles
+   flake8's own time.
+
+Prints the figures and the ratios. Needs pygls (``pip install
+'ftlint[server]'``) and flake8.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+
+def _ftlint() -> list[str]:
+    exe = shutil.which("ftlint")
+    return [exe] if exe else [sys.executable, "-m", "ftlint"]
+
+
+async def _server(path: Path, edits: int) -> list[float]:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    client = LanguageClient("latency", "1")
+    published: dict[int, float] = {}
+    event = asyncio.Event()
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_publish(params: types.PublishDiagnosticsParams) -> None:
+        published[params.version] = time.perf_counter()
+        event.set()
+
+    await client.start_io(*_ftlint(), "server")
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=path.parent.as_uri()))
+    client.initialized(types.InitializedParams())
+    text = path.read_text()
+    uri = path.as_uri()
+
+    async def wait(version: int) -> float:
+        while version not in published:
+            event.clear()
+            await asyncio.wait_for(event.wait(), timeout=60)
+        return published[version]
+
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=0, text=text)))
+    await wait(0)
+    times = []
+    for version in range(1, edits + 1):
+        text = text + f"\n_edit_{version} = {version}\n"  # a keystroke's worth of change
+        sent = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        times.append(await wait(version) - sent)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return times
+
+
+def _flake8(path: Path, select: str, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "flake8", "--isolated", f"--select={select}",
+                        str(path)], capture_output=True, check=False)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--file", type=Path, default=Path(sysconfig.get_paths()["stdlib"]) / "subprocess.py")
+    ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3, help="flake8 runs (the best counts)")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / args.file.name  # a copy: no project config applies
+        shutil.copyfile(args.file, path)
+        lines = len(path.read_text().splitlines())
+        times = asyncio.run(_server(path, args.edits))
+        median, worst = statistics.median(times) * 1000, max(times) * 1000
+        print(f"file: {args.file.name}, {lines} lines")
+        print(f"ftlint server, edit -> diagnostics: median {median:.0f} ms, worst {worst:.0f} ms "
+              f"over {len(times)} edits (target <= 150 ms: {'met' if median <= 150 else 'missed'})")
+        alone = _flake8(path, "E,F,W", args.repeat)
+        plugin = _flake8(path, "E,F,W,FT", args.repeat)
+        ratio = plugin / alone
+        print(f"flake8 alone {alone:.2f} s, with ftlint's plugin {plugin:.2f} s: {ratio:.2f}x "
+              f"(target <= 2x: {'met' if ratio <= 2 else 'missed'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

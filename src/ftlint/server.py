@@ -1,0 +1,303 @@
+"""``ftlint server``: a language server, LSP over stdio, on pygls.
+
+It checks the buffers an editor has open (unsaved text included) with the
+same engine as the command line, and the settings the command line would use
+for that file, and offers:
+
+- diagnostics on open, change and save;
+- code actions: each finding's safe fix, its unsafe fix (titled as such),
+  "fix all" for the file (``source.fixAll.ftlint``), and "suppress with
+  ``# noqa: FTxxx``";
+- hover text on a finding: the rule's summary, the confidence and why, and a
+  link to the rule's page.
+
+Settings are read per folder and read again when a configuration file
+(``pyproject.toml``, ``ftlint.toml``, ``.ftlint.toml``) is saved or changes
+on disk. Each buffer is checked on its own: reachability across modules,
+which the command line follows, is not (yet) used here.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from ftlint import __version__
+from ftlint.api import fix_source, lint_source
+from ftlint.config import ConfigError, Settings, resolve_settings
+from ftlint.diagnostics import DOCS_URL, Confidence, Diagnostic
+
+SOURCE = "ftlint"
+FIX_ALL = "source.fixAll.ftlint"
+CONFIG_NAMES = frozenset({"pyproject.toml", "ftlint.toml", ".ftlint.toml"})
+_SEVERITY = {
+    Confidence.HIGH: types.DiagnosticSeverity.Error,
+    Confidence.MEDIUM: types.DiagnosticSeverity.Warning,
+    Confidence.LOW: types.DiagnosticSeverity.Information,
+}
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?",
+                   re.IGNORECASE)
+
+
+@dataclass
+class _Checked:
+    """One buffer's last check: its version and ftlint's findings."""
+
+    version: Optional[int]
+    source: str
+    path: str
+    settings: Settings
+    findings: list[Diagnostic] = field(default_factory=list)
+    fixed: Optional[list[Diagnostic]] = None  # the findings with their fixes, built on demand
+
+    def with_fixes(self) -> list[Diagnostic]:
+        """The findings with their fixes: built only when a code action is
+        asked for, so that a check on every keystroke stays cheap."""
+        if self.fixed is None:
+            self.fixed = list(lint_source(self.source, self.path, self.settings,
+                                          fixes=True).diagnostics)
+        return self.fixed
+
+
+class FtlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("ftlint", __version__)
+        self.settings_by_dir: dict[str, Settings] = {}
+        self.checked: dict[str, _Checked] = {}
+
+    # -- settings ----------------------------------------------------------
+    def settings_for(self, path: str) -> Settings:
+        """The settings `ftlint PATH` would use: the nearest configuration."""
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in self.settings_by_dir:
+            self.settings_by_dir[folder] = resolve_settings((folder,))
+        return self.settings_by_dir[folder]
+
+    def forget_settings(self) -> None:
+        self.settings_by_dir.clear()
+
+    # -- checking ----------------------------------------------------------
+    def check(self, uri: str) -> None:
+        document = self.workspace.get_text_document(uri)
+        if not _is_python(document):
+            return
+        source = document.source
+        try:
+            settings = self.settings_for(document.path)
+        except ConfigError as exc:
+            self.window_show_message(types.ShowMessageParams(
+                types.MessageType.Error, f"ftlint: configuration error: {exc}"))
+            return
+        path = _display_path(document.path, settings)
+        result = lint_source(source, path, settings)
+        self.checked[uri] = _Checked(document.version, source, path, settings,
+                                     list(result.diagnostics))
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=document.version,
+            diagnostics=[_to_lsp(d, document) for d in result.diagnostics]))
+
+    def recheck_all(self) -> None:
+        for uri in list(self.checked):
+            self.check(uri)
+
+
+def _is_python(document: TextDocument) -> bool:
+    return (document.language_id in (None, "", "python")
+            and document.path.endswith((".py", ".pyi")) or document.language_id == "python")
+
+
+def _display_path(path: str, settings: Settings) -> str:
+    """The path as the command line names it, relative to the project root,
+    so that per-file settings (tests, per-file ignores) apply."""
+    try:
+        return os.path.relpath(path, settings.root) if settings.root else path
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def _position(document: TextDocument, row: int, column: int) -> types.Position:
+    """ftlint's 1-based row and character column -> the client's units."""
+    lines = document.lines
+    line = max(row - 1, 0)
+    if line >= len(lines):
+        return types.Position(line=len(lines), character=0)
+    return document.position_codec.position_to_client_units(
+        lines, types.Position(line=line, character=max(column - 1, 0)))
+
+
+def _to_lsp(d: Diagnostic, document: TextDocument) -> types.Diagnostic:
+    message = d.message if d.is_error else f"{d.message} [{d.confidence.name.lower()}]"
+    return types.Diagnostic(
+        range=types.Range(_position(document, d.start.row, d.start.column),
+                          _position(document, d.end.row, d.end.column)),
+        message=message,
+        severity=types.DiagnosticSeverity.Error if d.is_error else _SEVERITY[d.confidence],
+        code=d.code,
+        code_description=types.CodeDescription(href=d.url) if d.url else None,
+        source=SOURCE,
+        data={"row": d.start.row, "column": d.start.column, "code": d.code},
+    )
+
+
+def _text_edits(document: TextDocument, fix: dict) -> list[types.TextEdit]:
+    """A fix's line-range edits (ruff's JSON shape) as LSP text edits."""
+    return [types.TextEdit(
+        range=types.Range(_position(document, e["location"]["row"], e["location"]["column"]),
+                          _position(document, e["end_location"]["row"],
+                                    e["end_location"]["column"])),
+        new_text=e["content"]) for e in fix.get("edits", ())]
+
+
+def _whole(document: TextDocument, new_text: str) -> types.TextEdit:
+    lines = document.lines
+    return types.TextEdit(range=types.Range(types.Position(0, 0),
+                                            types.Position(len(lines), 0)), new_text=new_text)
+
+
+def _noqa_edit(document: TextDocument, d: Diagnostic) -> Optional[types.TextEdit]:
+    """Add ``# noqa: CODE`` to the finding's line, merged with one there."""
+    row = d.start.row  # where `# noqa` silences a finding
+    lines = document.lines
+    if not 0 < row <= len(lines):
+        return None
+    line = lines[row - 1]
+    body = line.rstrip("\r\n")
+    match = _NOQA.search(body)
+    if match is None:
+        new = f"{body.rstrip()}  # noqa: {d.code}"
+    elif match.group("codes") is None:
+        return None  # a bare "# noqa" already silences it
+    else:
+        codes = [c for c in re.split(r"[,\s]+", match.group("codes")) if c]
+        if d.code in (c.upper() for c in codes):
+            return None
+        new = f"{body[:match.start()]}# noqa: {', '.join(codes + [d.code])}{body[match.end():]}"
+    return types.TextEdit(range=types.Range(types.Position(row - 1, 0),
+                                            types.Position(row - 1, len(body))), new_text=new)
+
+
+server = FtlintServer()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: FtlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.check(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: FtlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.check(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: FtlintServer, params: types.DidSaveTextDocumentParams) -> None:
+    if os.path.basename(params.text_document.uri) in CONFIG_NAMES:
+        ls.forget_settings()
+        ls.recheck_all()
+    else:
+        ls.check(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: FtlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.checked.pop(params.text_document.uri, None)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+        uri=params.text_document.uri, diagnostics=[]))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched(ls: FtlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(os.path.basename(c.uri) in CONFIG_NAMES for c in params.changes):
+        ls.forget_settings()
+        ls.recheck_all()
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: FtlintServer, params: types.InitializedParams) -> None:
+    """Ask to hear of configuration changes on disk, where the client can."""
+    capabilities = ls.client_capabilities.workspace
+    watched = capabilities.did_change_watched_files if capabilities else None
+    if watched is not None and watched.dynamic_registration:
+        ls.client_register_capability(types.RegistrationParams(registrations=[
+            types.Registration(
+                id="ftlint-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                    types.FileSystemWatcher(glob_pattern=f"**/{name}")
+                    for name in sorted(CONFIG_NAMES)]))]))
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=False))
+def code_actions(ls: FtlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    checked = ls.checked.get(uri)
+    document = ls.workspace.get_text_document(uri)
+    if checked is None or checked.source != document.source:
+        ls.check(uri)
+        checked = ls.checked.get(uri)
+    if checked is None:
+        return []
+    wanted = params.context.only
+    actions: list[types.CodeAction] = []
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    if not wanted or types.CodeActionKind.QuickFix in wanted:
+        for d in checked.with_fixes():
+            if d.is_error or d.end.row < first or d.start.row > last:
+                continue
+            lsp = _to_lsp(d, document)
+            if d.fix and d.fix.get("edits"):
+                unsafe = d.fix.get("applicability") == "unsafe"
+                actions.append(types.CodeAction(
+                    title=f"ftlint: {d.fix.get('message') or 'fix'} ({d.code}"
+                          f"{', unsafe: check it' if unsafe else ''})",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[lsp],
+                    is_preferred=not unsafe,
+                    edit=types.WorkspaceEdit(changes={uri: _text_edits(document, d.fix)})))
+            noqa = _noqa_edit(document, d)
+            if noqa is not None:
+                actions.append(types.CodeAction(
+                    title=f"ftlint: suppress {d.code} with `# noqa: {d.code}`",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[lsp],
+                    edit=types.WorkspaceEdit(changes={uri: [noqa]})))
+    if any(d.fix for d in checked.with_fixes()) and (
+            not wanted or any(FIX_ALL.startswith(k) for k in wanted)):
+        result = fix_source(checked.source, checked.path, checked.settings)
+        if result.changed:
+            new = result.new_source
+            new = new.decode("utf-8") if isinstance(new, bytes) else new
+            actions.append(types.CodeAction(
+                title=f"ftlint: fix all in this file ({len(result.applied)} safe "
+                      f"fix{'es' if len(result.applied) != 1 else ''})",
+                kind=FIX_ALL, edit=types.WorkspaceEdit(changes={uri: [_whole(document, new)]})))
+    return actions
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: FtlintServer, params: types.HoverParams) -> Optional[types.Hover]:
+    checked = ls.checked.get(params.text_document.uri)
+    if checked is None:
+        return None
+    row = params.position.line + 1
+    here = [d for d in checked.findings if not d.is_error and d.start.row <= row <= d.end.row]
+    if not here:
+        return None
+    from ftlint.rules import get_rule
+
+    parts = []
+    for d in here:
+        rule = get_rule(d.code)
+        summary = getattr(rule, "summary", "") if rule is not None else ""
+        parts.append(f"**{d.code} {d.name}** ({d.confidence.name.lower()}): {d.message}\n\n"
+                     f"{summary}\n\n*Why this confidence:* {d.reason}\n\n"
+                     f"[{d.code} documentation]({DOCS_URL.format(code=d.code)})")
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                    value="\n\n---\n\n".join(parts)))
+
+
+def run() -> None:
+    server.start_io()
