@@ -155,3 +155,48 @@ async def test_an_unparsable_buffer_is_one_diagnostic(client: LanguageClient):
     [error] = client.diagnostics[uri]
     assert error.code == "FT002" and error.severity == types.DiagnosticSeverity.Error
     assert not await _actions(client, uri, 0)
+
+
+WORKER = "counter = 0\n\n\ndef bump():\n    global counter\n    counter += 1\n"
+STARTER = ("import threading\n\nfrom worker import bump\n\nfor _ in range(4):\n"
+           "    threading.Thread(target=bump).start()\n")
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[ftlint_executable(), "server"]))
+async def project_client(lsp_client: LanguageClient, tmp_path_factory):
+    """A client whose workspace already holds a module that starts threads
+    on another module's function."""
+    root = tmp_path_factory.mktemp("project")
+    (root / "starter.py").write_text(STARTER)
+    lsp_client.root = root
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        pass
+
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"), root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_reachability_across_the_workspace(project_client: LanguageClient):
+    """`bump` runs on threads started in another module of the workspace: the
+    server follows that from the workspace's summaries, as `ftlint .` does,
+    and reports the lost update as an error (high), not a warning."""
+    client = project_client
+    uri = _open(client, client.root / "worker.py", WORKER)
+    severities = []
+    for _ in range(20):  # alone first, then judged with the scanned workspace
+        await _published(client)
+        severities = [d.severity for d in client.diagnostics.get(uri, [])]
+        if severities == [types.DiagnosticSeverity.Error]:
+            break
+    assert severities == [types.DiagnosticSeverity.Error]
+    [found] = client.diagnostics[uri]
+    assert found.code == "FT102"
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(5, 6)))
+    assert "runs on other threads" in hover.contents.value

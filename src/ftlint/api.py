@@ -45,15 +45,20 @@ def lint_source(
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
     fixes: bool = False,
+    module: Optional[str] = None,
+    others: Sequence[FileResult] = (),
 ) -> FileResult:
-    """Check one module's source on its own; with ``fixes``, build the fix of
-    each finding shown, as JSON output needs. Never raises for bad input."""
+    """Check one module's source; with ``fixes``, build the fix of each
+    finding shown, as JSON output needs. ``others`` are results of the
+    project's other files (their summaries are enough): thread reachability
+    is then followed across modules, as in a run over the project, for which
+    ``module`` must be the module's dotted name. Never raises for bad input."""
     settings = settings or Settings()
     from ftlint.engine import analyze_source
 
-    result = analyze_source(source, path, settings, codes, apply_noqa,
+    result = analyze_source(source, path, settings, codes, apply_noqa, module=module,
                             fixes=fixes)
-    finish([result], settings)
+    finish([result], settings, others)
     return result
 
 

@@ -13,11 +13,19 @@ for that file, and offers:
 
 Settings are read per folder and read again when a configuration file
 (``pyproject.toml``, ``ftlint.toml``, ``.ftlint.toml``) is saved or changes
-on disk. Each buffer is checked on its own: reachability across modules,
-which the command line follows, is not (yet) used here.
+on disk.
+
+Thread reachability is followed across modules, as on the command line:
+once initialized, the server checks the workspace's folders in the
+background (through the result cache, so a workspace ``ftlint`` has seen is
+read, not analysed again) and keeps each module's summary; a buffer is then
+judged with the summaries of the project's other modules (those of open
+buffers as they are in the editor). Until that scan is done, each buffer is
+judged on its own.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from dataclasses import dataclass, field
@@ -31,6 +39,8 @@ from ftlint import __version__
 from ftlint.api import fix_source, lint_source
 from ftlint.config import ConfigError, Settings, resolve_settings
 from ftlint.diagnostics import DOCS_URL, Confidence, Diagnostic
+from ftlint.project import module_name
+from ftlint.results import FileResult
 
 SOURCE = "ftlint"
 FIX_ALL = "source.fixAll.ftlint"
@@ -54,13 +64,16 @@ class _Checked:
     settings: Settings
     findings: list[Diagnostic] = field(default_factory=list)
     fixed: Optional[list[Diagnostic]] = None  # the findings with their fixes, built on demand
+    module: Optional[str] = None
+    others: list[FileResult] = field(default_factory=list, repr=False)
 
     def with_fixes(self) -> list[Diagnostic]:
         """The findings with their fixes: built only when a code action is
         asked for, so that a check on every keystroke stays cheap."""
         if self.fixed is None:
-            self.fixed = list(lint_source(self.source, self.path, self.settings,
-                                          fixes=True).diagnostics)
+            self.fixed = list(lint_source(self.source, self.path, self.settings, fixes=True,
+                                          module=self.module,
+                                          others=self.others).diagnostics)
         return self.fixed
 
 
@@ -69,6 +82,9 @@ class FtlintServer(LanguageServer):
         super().__init__("ftlint", __version__)
         self.settings_by_dir: dict[str, Settings] = {}
         self.checked: dict[str, _Checked] = {}
+        # Absolute path -> a result holding the module's summary, for every
+        # module of the workspace scanned and every buffer checked.
+        self.project: dict[str, FileResult] = {}
 
     # -- settings ----------------------------------------------------------
     def settings_for(self, path: str) -> Settings:
@@ -94,9 +110,13 @@ class FtlintServer(LanguageServer):
                 types.MessageType.Error, f"ftlint: configuration error: {exc}"))
             return
         path = _display_path(document.path, settings)
-        result = lint_source(source, path, settings)
+        where = os.path.abspath(document.path)
+        module = module_name(where)
+        others = [r for p, r in self.project.items() if p != where]
+        result = lint_source(source, path, settings, module=module, others=others)
+        self.project[where] = FileResult(where, summary=result.summary)
         self.checked[uri] = _Checked(document.version, source, path, settings,
-                                     list(result.diagnostics))
+                                     list(result.diagnostics), module=module, others=others)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
             diagnostics=[_to_lsp(d, document) for d in result.diagnostics]))
@@ -104,6 +124,55 @@ class FtlintServer(LanguageServer):
     def recheck_all(self) -> None:
         for uri in list(self.checked):
             self.check(uri)
+
+    async def scan_workspace(self) -> None:
+        """Read (or analyse) the workspace's modules in a thread, keep their
+        summaries, then judge the open buffers again with them."""
+        folders = [f.uri for f in self.workspace.folders.values()] or (
+            [self.workspace.root_uri] if self.workspace.root_uri else [])
+        for uri in folders:
+            path = _local_path(uri)
+            if path is None or not os.path.isdir(path):
+                continue
+            try:
+                results = await asyncio.to_thread(_scan, path)
+            except Exception as exc:  # noqa: BLE001 - the buffers are still checked
+                self.window_log_message(types.LogMessageParams(
+                    types.MessageType.Warning,
+                    f"ftlint: cannot scan {path} ({type(exc).__name__}: {exc}); each file is "
+                    "judged on its own"))
+                continue
+            for r in results:
+                # An open buffer's own summary is newer than the file's.
+                self.project.setdefault(os.path.abspath(r.path),
+                                        FileResult(r.path, summary=r.summary))
+            self.window_log_message(types.LogMessageParams(
+                types.MessageType.Info,
+                f"ftlint: workspace read: {len(results)} modules under {path}"))
+        self.recheck_all()
+
+
+def _local_path(uri: str) -> Optional[str]:
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+def _scan(folder: str) -> list[FileResult]:
+    """Each module's result before the project pass, as ``ftlint FOLDER``
+    finds them, through the result cache."""
+    from ftlint.api import enabled_rules, lint_paths
+    from ftlint.cache import Cache, cache_dir
+
+    settings = resolve_settings((folder,))
+    cache = Cache(cache_dir(settings), settings, enabled_rules(settings), False)
+    # One job, in this thread: forking a pool from a threaded server is not
+    # safe, and the cache makes a workspace seen before cheap to read.
+    return [r for r in lint_paths((folder,), settings, cache=cache, jobs=1).raw
+            if r.summary is not None]
 
 
 def _is_python(document: TextDocument) -> bool:
@@ -218,8 +287,9 @@ def did_change_watched(ls: FtlintServer, params: types.DidChangeWatchedFilesPara
 
 
 @server.feature(types.INITIALIZED)
-def initialized(ls: FtlintServer, params: types.InitializedParams) -> None:
-    """Ask to hear of configuration changes on disk, where the client can."""
+async def initialized(ls: FtlintServer, params: types.InitializedParams) -> None:
+    """Ask to hear of configuration changes on disk, where the client can;
+    then read the workspace's modules for cross-module reachability."""
     capabilities = ls.client_capabilities.workspace
     watched = capabilities.did_change_watched_files if capabilities else None
     if watched is not None and watched.dynamic_registration:
@@ -229,6 +299,7 @@ def initialized(ls: FtlintServer, params: types.InitializedParams) -> None:
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
                     types.FileSystemWatcher(glob_pattern=f"**/{name}")
                     for name in sorted(CONFIG_NAMES)]))]))
+    await ls.scan_workspace()
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
