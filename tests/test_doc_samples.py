@@ -13,6 +13,9 @@ blocks together:
     copy these paths of this repository (files or folders).
 ``<!-- sample-exit: 1 -->``
     before a console block: the exit code of each of its commands, in order.
+``<!-- sample-result: PATH -->``
+    before any other fenced block: the block is what the commands before it
+    wrote to PATH (``ftlint --format junit src/ > report.xml``).
 ``<!-- not-a-sample: REASON -->``
     before a console block that cannot run here (another interpreter, your
     own code, a network); it is not run.
@@ -58,7 +61,7 @@ def documents() -> list[Path]:
 
 FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 COMMENT = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*:?\s*(?P<value>.*?)\s*-->\s*$")
-MARKERS = {"sample-file", "sample-copy", "sample-exit", "not-a-sample"}
+MARKERS = {"sample-file", "sample-copy", "sample-exit", "sample-result", "not-a-sample"}
 
 
 @dataclass
@@ -135,7 +138,7 @@ def parse(doc: Path) -> tuple[list[str], list[Step], list[str]]:
         keys = set(block.markers)
         transcript = bool(block.body) and block.body[0].startswith("$ ")
         if block.lang == "console":
-            if "sample-file" in keys:
+            if keys & {"sample-file", "sample-result"}:
                 problems.append(f"{block.where}: a console block is not a file")
             if "not-a-sample" in keys:
                 if not block.markers["not-a-sample"][1]:
@@ -148,10 +151,12 @@ def parse(doc: Path) -> tuple[list[str], list[Step], list[str]]:
                     "then its output); put commands to type in a ```shell block, or mark it "
                     "<!-- not-a-sample: why -->")
         else:
-            if keys - {"sample-file"}:
-                problems.append(f"{block.where}: {sorted(keys - {'sample-file'})} "
+            if len(keys & {"sample-file", "sample-result"}) > 1:
+                problems.append(f"{block.where}: a block is either a file or a result")
+            if keys - {"sample-file", "sample-result"}:
+                problems.append(f"{block.where}: {sorted(keys - {'sample-file', 'sample-result'})} "
                                 "only applies to a console block")
-            if transcript and "sample-file" not in keys:
+            if transcript and not keys:
                 problems.append(f"{block.where}: a transcript (`$ ...`) in a ```{block.lang} "
                                 "block escapes the test: make it a ```console block")
     return lines, steps, problems
@@ -191,6 +196,12 @@ def command_text(command: list[str]) -> str:
     return "\n".join(command)[2:]
 
 
+def normalise(text: str, project: Path) -> list[str]:
+    for path in {str(project.resolve()), str(project)}:
+        text = text.replace(path, PROJECT_PATH)
+    return _trim(text.split("\n"))
+
+
 def run_command(command: str, cwd: Path) -> tuple[int, list[str]]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("FTLINT_", "FLAKE8", "PYTHON", "VIRTUAL_ENV"))
@@ -202,10 +213,7 @@ def run_command(command: str, cwd: Path) -> tuple[int, list[str]]:
     proc = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=300)
-    out = proc.stdout
-    for path in {str(cwd.resolve()), str(cwd)}:
-        out = out.replace(path, PROJECT_PATH)
-    return proc.returncode, _trim(out.split("\n"))
+    return proc.returncode, normalise(proc.stdout, cwd)
 
 
 def exit_codes(block: Block) -> list[int] | None:
@@ -256,6 +264,18 @@ def test_samples_match_the_tool(doc: Path, tmp_path: Path):
             target = project / block.markers["sample-file"][1]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text("\n".join(block.body) + "\n", encoding="utf-8")
+            continue
+        if "sample-result" in block.markers:
+            rel = block.markers["sample-result"][1]
+            result = project / rel
+            actual = normalise(result.read_text(encoding="utf-8"), project) \
+                if result.is_file() else [f"(no file {rel})"]
+            if actual != _trim(block.body):
+                failures.append(f"{block.where}: {rel} holds\n" + "\n".join(
+                    difflib.unified_diff(_trim(block.body), actual, "in the docs", "written",
+                                         lineterm="")))
+            edits.append((block.line + 1, block.end,
+                          [block.indent + text if text else text for text in actual]))
             continue
         if block.lang != "console" or "not-a-sample" in block.markers:
             continue
