@@ -96,12 +96,14 @@ def parse(doc: Path) -> tuple[list[str], list[Step], list[str]]:
     while i < len(lines):
         line = lines[i]
         comment = COMMENT.match(line)
-        if comment and comment["key"] in MARKERS | {"sample"} or (
-                comment and comment["key"].startswith(("sample", "not-a-sample"))):
+        if comment and (comment["key"] in MARKERS or comment["key"].startswith("sample")):
             key, value = comment["key"], comment["value"]
             where = f"{doc.relative_to(ROOT)}:{i + 1}"
             if key not in MARKERS:
                 problems.append(f"{where}: unknown marker {key!r} (one of {sorted(MARKERS)})")
+            elif key in {"sample-file", "sample-copy", "sample-result"} and any(
+                    Path(p).is_absolute() or ".." in Path(p).parts for p in value.split()):
+                problems.append(f"{where}: {key} takes paths relative to the sample directory")
             elif key == "sample-copy":
                 paths = tuple(value.split())
                 missing = [p for p in paths if not (ROOT / p).exists()]

@@ -10,6 +10,7 @@ one on clean code.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -221,6 +222,10 @@ def test_readme_and_pre_commit_page_show_the_same_repo_and_rev():
     page = _yaml_snippet(ROOT / "docs" / "pre-commit.md", "Add to `.pre-commit-config.yaml`:")
     for key in ("repo", "rev"):
         assert _field(page, key) == _field(README_SNIPPET, key), key
+    # A release tag may not survive where the repository is published: a
+    # branch, or a full SHA.
+    rev = _field(README_SNIPPET, "rev")
+    assert _is_sha(rev) or not re.fullmatch(r"v?\d+(\.\d+)*", rev), rev
 
 
 def test_readme_snippet_works_as_written(tmp_path, snippet_repo, pre_commit_home):
@@ -242,7 +247,7 @@ def test_readme_snippet_works_as_written(tmp_path, snippet_repo, pre_commit_home
     racy, clean = results["racy"], results["clean"]
     out = racy.stdout + racy.stderr
     assert racy.returncode == 1, out
-    assert "racy.py:7:5: FT203 [medium] Check-then-act on shared `_cache`" in out, out
+    assert "racy.py:7:5: FT203" in out, out
     assert "clean.py" not in out, out
     out = clean.stdout + clean.stderr
     assert clean.returncode == 0, out
