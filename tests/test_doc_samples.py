@@ -292,7 +292,8 @@ def test_samples_match_the_tool(doc: Path, tmp_path: Path):
                 failures.append(f"{block.where}: `{command_text(command)}` prints\n" + "\n".join(
                     difflib.unified_diff(expected, actual, "in the docs", "printed", lineterm="")))
         if expected_codes != codes:
-            failures.append(f"{block.where}: exit codes {codes}, the docs say {expected_codes}")
+            said = "nothing (no sample-exit marker)" if expected_codes is None else expected_codes
+            failures.append(f"{block.where}: exit codes {codes}, the docs say {said}")
         exit_line = f"{block.indent}<!-- sample-exit: {', '.join(map(str, codes))} -->"
         if "sample-exit" in block.markers:
             at = block.markers["sample-exit"][0]
