@@ -214,7 +214,7 @@ def run_command(command: str, cwd: Path) -> tuple[int, list[str]]:
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=300)
+                          check=False, timeout=300)
     return proc.returncode, normalise(proc.stdout, cwd)
 
 
