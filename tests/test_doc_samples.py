@@ -155,9 +155,9 @@ def parse(doc: Path) -> tuple[list[str], list[Step], list[str]]:
         else:
             if len(keys & {"sample-file", "sample-result"}) > 1:
                 problems.append(f"{block.where}: a block is either a file or a result")
-            if keys - {"sample-file", "sample-result"}:
-                problems.append(f"{block.where}: {sorted(keys - {'sample-file', 'sample-result'})} "
-                                "only applies to a console block")
+            extra = keys - {"sample-file", "sample-result"}
+            if extra:
+                problems.append(f"{block.where}: {sorted(extra)} only applies to a console block")
             if transcript and not keys:
                 problems.append(f"{block.where}: a transcript (`$ ...`) in a ```{block.lang} "
                                 "block escapes the test: make it a ```console block")

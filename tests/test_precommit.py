@@ -265,7 +265,8 @@ def test_autoupdate_freeze_pins_the_commit(tmp_path, snippet_repo):
     env = _work_repo(work, {}, _snippet_config(snippet_repo))
     env["PRE_COMMIT_HOME"] = str(tmp_path / "home")
     proc = subprocess.run([_pre_commit(), "autoupdate", "--freeze", "--color", "never"],
-                          cwd=work, env=env, capture_output=True, text=True, check=False, timeout=300)
+                          cwd=work, env=env, capture_output=True, text=True, check=False,
+                          timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=snippet_repo, check=True,
                           capture_output=True, text=True).stdout.strip()
