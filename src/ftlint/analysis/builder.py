@@ -19,7 +19,7 @@ from ftlint.analysis.names import (
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
-from ftlint.analysis.walk import Walker
+from ftlint.analysis.walk import Walker, code_children
 from ftlint.analysis.compounds import IDENTITY_METHOD, CheckTracking, block_exits
 from ftlint.analysis.locking import LockTracking
 
@@ -108,16 +108,20 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         definition = self.module_functions().get(name)
         if definition is None:
             return False
-        returns, stack = [], list(definition.body.children)
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Return):
-                returns.append(node)
-            elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.BaseExpression)):
-                stack.extend(node.children)
-        return bool(returns) and all(
-            isinstance(r.value, cst.Call) and self.imports.qualify(r.value.func) in LOCK_TYPES
-            for r in returns)
+        known = self.__dict__.setdefault("_lock_factories", {})
+        if name not in known:  # a module calls the same helpers again and again
+            returns, stack = [], code_children(definition.body)
+            while stack:
+                node = stack.pop()
+                if isinstance(node, cst.Return):
+                    returns.append(node)
+                elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda,
+                                           cst.BaseExpression)):
+                    stack.extend(code_children(node))
+            known[name] = bool(returns) and all(
+                isinstance(r.value, cst.Call) and self.imports.qualify(r.value.func) in LOCK_TYPES
+                for r in returns)
+        return known[name]
 
     def module_functions(self) -> dict[str, cst.FunctionDef]:
         found = self.__dict__.get("_module_functions")

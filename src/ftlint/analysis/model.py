@@ -14,6 +14,8 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
+from ftlint.analysis.walk import children
+
 
 class Mutability(enum.Enum):
     MUTABLE = "mutable"
@@ -202,7 +204,7 @@ def returned_functions(function: "Function") -> frozenset[str]:
             if isinstance(node.value, cst.Name):
                 names.add(node.value.value)
         elif not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
-            stack.extend(node.children)
+            stack.extend(children(node))
     return frozenset(names)
 
 
@@ -278,6 +280,14 @@ class ModuleModel:
         index: dict[Ref, list[Access]] = {}
         for a in self.accesses:
             index.setdefault(a.ref, []).append(a)
+        return index
+
+    @functools.cached_property
+    def by_node(self) -> dict[int, list[tuple[int, Access]]]:
+        """id(node) -> (position in ``accesses``, access), for each access."""
+        index: dict[int, list[tuple[int, Access]]] = {}
+        for position, a in enumerate(self.accesses):
+            index.setdefault(id(a.node), []).append((position, a))
         return index
 
     @functools.cached_property
@@ -384,7 +394,7 @@ class ModuleModel:
                 while stack:
                     node = stack.pop()
                     found.add(id(node))
-                    stack.extend(node.children)
+                    stack.extend(children(node))
         return found
 
     def is_lock(self, key: str) -> bool:

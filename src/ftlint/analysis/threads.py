@@ -13,6 +13,7 @@ import libcst as cst
 
 from ftlint.analysis.model import EntryPoint, GlobalCall, IteratorHandoff
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import children
 
 if TYPE_CHECKING:
     from ftlint.analysis.builder import ModelBuilder
@@ -118,8 +119,8 @@ def _repeated(builder: "ModelBuilder", node: cst.Call) -> bool:
                 item = inner.pop()
                 if item is node:
                     return True
-                inner.extend(item.children)
-        stack.extend(current.children)
+                inner.extend(children(item))
+        stack.extend(children(current))
     return False
 
 

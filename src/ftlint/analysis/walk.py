@@ -27,12 +27,14 @@ _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and everything inside it, nested functions and classes left out."""
+    """``node`` and the code inside it (not whitespace, comments or
+    punctuation), nested functions and classes left out. Reads the fields
+    directly: libcst's ``children`` runs a visitor over each node."""
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(c for c in current.children if not isinstance(c, _NESTED))
+        stack.extend(c for c in code_children(current) if not isinstance(c, _NESTED))
 
 
 def is_docstring(statement: cst.CSTNode) -> bool:
@@ -65,6 +67,38 @@ def is_node_kind(kind: type) -> bool:
     if known is None:  # one atomic call publishes it: workers may share the table
         known = _NODE_KINDS.setdefault(kind, issubclass(kind, cst.CSTNode))
     return known
+
+
+@functools.cache
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(node_type))
+
+
+def _nodes_in(node: cst.CSTNode, fields: tuple[str, ...]) -> list[cst.CSTNode]:
+    found = []
+    for name in fields:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if is_node_kind(type(item)))
+        elif is_node_kind(kind):
+            found.append(value)
+    return found
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    return _nodes_in(node, _child_fields(type(node)))
+
+
+@functools.cache
+def _code_fields(node_type: type) -> tuple[str, ...]:
+    return tuple(name for name in _child_fields(node_type)
+                 if name not in SKIPPED_FIELDS and not name.startswith("whitespace"))
+
+
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """:func:`children`, without whitespace, comments and punctuation."""
+    return _nodes_in(node, _code_fields(type(node)))
 
 
 class Walker:

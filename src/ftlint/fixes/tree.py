@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
-from ftlint.analysis.walk import SKIPPED_FIELDS, is_node_kind
+from ftlint.analysis.walk import children, code_children  # noqa: F401 - shared
 from ftlint.analysis.names import all_params
-
-
-@functools.cache
-def _child_fields(node_type: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(node_type))
-
-
-def _nodes_in(node: cst.CSTNode, fields: tuple[str, ...]) -> list[cst.CSTNode]:
-    found = []
-    for name in fields:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            found.extend(item for item in value if is_node_kind(type(item)))
-        elif is_node_kind(kind):
-            found.append(value)
-    return found
-
-
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    return _nodes_in(node, _child_fields(type(node)))
-
-
-@functools.cache
-def _code_fields(node_type: type) -> tuple[str, ...]:
-    return tuple(name for name in _child_fields(node_type)
-                 if name not in SKIPPED_FIELDS and not name.startswith("whitespace"))
-
-
-def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """:func:`children`, without whitespace, comments and punctuation."""
-    return _nodes_in(node, _code_fields(type(node)))
 
 
 def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

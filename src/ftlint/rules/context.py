@@ -125,9 +125,13 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
                   singletons: bool = False) -> Optional[str]:
     """What ``block`` does that is harmful to do twice, in words, besides
     storing ``ref`` (by ``write``); None when it only computes."""
-    inside = {id(n) for n in walk_own(block)}
-    for access in model.accesses:
-        if id(access.node) not in inside or not access.write or access is write:
+    by_node = model.by_node
+    # The block's accesses in the model's order (looking each node up costs
+    # the block's size; scanning every access of the module cost its size).
+    inside = sorted((entry for n in walk_own(block) for entry in by_node.get(id(n), ())),
+                    key=lambda entry: entry[0])
+    for _, access in inside:
+        if not access.write or access is write:
             continue
         if ref is not None and access.ref == ref:
             if access.op not in ("rebind", "setattr"):
