@@ -201,11 +201,11 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     for rule, finding in found:
         lower_in_coroutine(rule.code, finding, model)
         lower_in_setup(rule.code, finding)
-    positions = compute_positions(tree, [f.node for _, f in found]) if found else {}
-    analysis = Analysis(tree, model, found, positions, result, fresh_locks)
     if not found:
-        return analysis
+        return Analysis(tree, model, found, {}, result, fresh_locks)
     text = _decode(source, tree)
+    positions = compute_positions(tree, [f.node for _, f in found], _owners(model, found), text)
+    analysis = Analysis(tree, model, found, positions, result, fresh_locks)
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(relative_path(path, settings.root))
     seen = set()
@@ -227,6 +227,26 @@ def analyze(source: bytes | str, path: str, settings: Settings,
             fix_pending=bool(fixes) and not wanted and _may_fix(rule, finding),
         ))
     return analysis
+
+
+def _owners(model: ModuleModel, found) -> dict[int, tuple[cst.FunctionDef, int]]:
+    """id(finding node) -> (the outermost function around it, its ordinal
+    among the module's functions of that name), for :func:`compute_positions`."""
+    ordinals: dict[int, int] = {}
+    seen: dict[str, int] = {}
+    for function in model.functions:  # in source order
+        ordinals[id(function.node)] = seen.get(function.name, 0)
+        seen[function.name] = ordinals[id(function.node)] + 1
+    owners = {}
+    for _, finding in found:
+        function = finding.function
+        if function is None:
+            continue
+        while function.parent is not None:
+            function = function.parent
+        if id(function.node) in ordinals:
+            owners[id(finding.node)] = (function.node, ordinals[id(function.node)])
+    return owners
 
 
 def _may_fix(rule: type[Rule], finding: Finding) -> bool:

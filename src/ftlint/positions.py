@@ -9,7 +9,7 @@ wanted nodes and stops as soon as the last of them has been generated.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -126,25 +126,105 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def compute_positions(
-    module: cst.Module, nodes: Iterable[cst.CSTNode]
+    module: cst.Module, nodes: Iterable[cst.CSTNode],
+    owners: Optional[Mapping[int, tuple[cst.FunctionDef, int]]] = None,
+    text: Optional[str] = None,
 ) -> dict[int, tuple[Location, Location]]:
-    """Map id(node) to its (start, end) for each of ``nodes``."""
+    """Map id(node) to its (start, end) for each of ``nodes``.
+
+    With ``owners`` (id(node) -> (the outermost function around it, that
+    function's ordinal among the module's functions of the same name, in
+    source order)) and the module's ``text``, each function is generated on
+    its own and placed by its ``def`` line in the text: a finding deep in a
+    large module then costs the code generation of its function, not of
+    everything before it. A function whose generated code is not found
+    verbatim at that place falls back to generating the module."""
     wanted = list(nodes)
     if not wanted:
         return {}
+    found: dict[int, tuple[Location, Location]] = {}
+    rest = wanted
+    if owners and text is not None and not _LONE_CR.search(text):
+        rest = []
+        groups: dict[int, tuple[cst.FunctionDef, int, list[cst.CSTNode]]] = {}
+        for node in wanted:
+            owner = owners.get(id(node))
+            if owner is None:
+                rest.append(node)
+            else:
+                groups.setdefault(id(owner[0]), (owner[0], owner[1], []))[2].append(node)
+        spans: dict[int, tuple[int, int]] = {}
+        defs: dict[str, list[re.Match]] = {}
+        for function, ordinal, targets in groups.values():
+            placed = _in_function(function, ordinal, targets, module, text, defs)
+            if placed is None:
+                rest.extend(targets)
+            else:
+                spans.update(placed)
+        where = _locations(text, [offset for span in spans.values() for offset in span])
+        found = {key: (where[start], where[end]) for key, (start, end) in spans.items()}
+    if rest:
+        found.update(_in_module(module, rest))
+    return found
+
+
+def _trimmed(text: str, start: int, end: int) -> int:
+    """A compound statement's range runs to the end of its block; trim the
+    trailing newline and indentation so the end lands on real code."""
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _in_module(module: cst.Module, wanted: list[cst.CSTNode]) -> dict[int, tuple[Location, Location]]:
     state = _OffsetState(module, wanted)
     try:
         module._codegen(state)
     except _Done:
         pass
     text = "".join(state.tokens)
-    spans = {}
-    for key, start in state.starts.items():
-        end = state.ends[key]
-        # A compound statement's range runs to the end of its block; trim the
-        # trailing newline and indentation so the end lands on real code.
-        while end > start and text[end - 1] in " \t\r\n":
-            end -= 1
-        spans[key] = (start, end)
+    spans = {key: (start, _trimmed(text, start, state.ends[key]))
+             for key, start in state.starts.items()}
     where = _locations(text, [offset for span in spans.values() for offset in span])
     return {key: (where[start], where[end]) for key, (start, end) in spans.items()}
+
+
+def _in_function(function: cst.FunctionDef, ordinal: int, targets: list[cst.CSTNode],
+                 module: cst.Module, text: str,
+                 defs: dict[str, list[re.Match]]) -> Optional[dict[int, tuple[int, int]]]:
+    """Offsets in ``text`` of ``targets``, from generating ``function``
+    alone; None when it cannot be placed with certainty."""
+    name = function.name.value
+    matches = defs.get(name)
+    if matches is None:
+        pattern = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", re.M)
+        matches = defs[name] = list(pattern.finditer(text))
+    if ordinal >= len(matches):
+        return None
+    match = matches[ordinal]
+    # Without its leading comment lines, which may be indented differently;
+    # the copy keeps the same child nodes, so the targets are still found.
+    alone = function.with_changes(leading_lines=())
+    state = _OffsetState(module, [*targets, function.name])
+    state.indent_tokens = [match.group(1)] if match.group(1) else []
+    try:
+        alone._codegen(state)
+    except _Done:
+        pass
+    code = "".join(state.tokens)
+    name_at = state.starts.get(id(function.name))
+    if name_at is None or any(id(t) not in state.ends for t in targets):
+        return None
+    # The generated code starts at the start of a line (a decorator's or the
+    # def's); the def line's place in the text says which.
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    for _ in range(code.count("\n", 0, name_at)):
+        if line_start == 0:
+            return None
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+    if not text.startswith(code, line_start):
+        return None  # not this def after all (one in a string, say): be exact
+    return {id(t): (line_start + state.starts[id(t)],
+                    _trimmed(text, line_start + state.starts[id(t)],
+                             line_start + state.ends[id(t)]))
+            for t in targets}
