@@ -47,12 +47,21 @@ def _reentered(model: ModuleModel, key: str, expr: str) -> Union[Lock, Declined]
     binding = model.lock_bindings.get(key)
     value = code(model, binding.node) if binding is not None else ""
     factory = _factory(model)
-    if value in ("threading.RLock()", "RLock()") or (
+    if value in ("threading.RLock()", "RLock()", _threading_spelling(model, "RLock", None)) or (
             factory is not None and factory.reentrant and value == factory.call):
         return Lock(expr)
-    if key in model.fresh_locks and value == "threading.Lock()":
-        upgrade = Edit(binding.node, new=cst.parse_expression("threading.RLock()"), shared=True)
-        return Lock(expr, edits=(upgrade,))
+    if key in model.fresh_locks and value in ("threading.Lock()",
+                                              _threading_spelling(model, "Lock", None)):
+        # The module's own spelling of an RLock, else `threading.RLock()`.
+        new, imports = _constructor(model, True, None)[0], ()
+        if not new.endswith("RLock()"):
+            new = "threading.RLock()"
+        if new.startswith("threading.") and _import_threading(model) is None:
+            if _threading_available(model):
+                return Declined(f"the region could re-enter `{expr}`")
+            imports = ("threading",)
+        upgrade = Edit(binding.node, new=cst.parse_expression(new), shared=True)
+        return Lock(expr, imports, edits=(upgrade,))
     return Declined(f"the region could re-enter `{expr}`")
 
 
@@ -117,7 +126,62 @@ def _constructor(model: ModuleModel, reentrant: bool, before: Optional[int]) -> 
     if factory is not None and (factory.reentrant or not reentrant) and (
             before is None or factory.index < before):
         return factory.call, False
-    return ("threading.RLock()" if reentrant else "threading.Lock()"), True
+    kind = "RLock" if reentrant else "Lock"
+    spelling = _threading_spelling(model, kind, before)
+    if spelling is not None:
+        return spelling, False
+    return f"threading.{kind}()", True
+
+
+def _threading_spelling(model: ModuleModel, kind: str, before: Optional[int]) -> Optional[str]:
+    """How the module already names ``threading.<kind>`` without `import
+    threading`: `th.Lock()` after `import threading as th`, `Lock()` after
+    `from threading import Lock`. None when it has `import threading` (the
+    usual spelling) or neither."""
+    if _import_threading(model) is not None:
+        return None
+    names = per_model(model, "threading names", lambda: _threading_imports(model))
+    for name, what, index in names:
+        if before is not None and index >= before:
+            continue
+        binding = model.binding(("global", name))
+        if binding is None or binding.kind not in ("module", "import") or _rebound(model, name):
+            continue
+        if what == "threading":
+            return f"{name}.{kind}()"
+        if what == kind:
+            return f"{name}()"
+    return None
+
+
+def _threading_imports(model: ModuleModel) -> list[tuple[str, str, int]]:
+    """(bound name, what it is: "threading" or a name in it, top-level
+    index) for each top-level import of `threading` or from it."""
+    found = []
+    for index, statement in enumerate(model.module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if code(model, alias.name) == "threading" and alias.asname is not None:
+                        found.append((code(model, alias.asname.name), "threading", index))
+            elif (isinstance(small, cst.ImportFrom) and not small.relative
+                  and small.module is not None and code(model, small.module) == "threading"
+                  and not isinstance(small.names, cst.ImportStar)):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    found.append((code(model, bound), code(model, alias.name), index))
+    return found
+
+
+def _rebound(model: ModuleModel, name: str) -> bool:
+    """``name`` is assigned somewhere in the module besides its import."""
+    assigned = per_model(model, "assigned names", lambda: {
+        t.value for n in walk_code(model.module)
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign))
+        for t in walk_code(n.target) if isinstance(t, cst.Name)})
+    return name in assigned
 
 
 def lock_name(name: str) -> str:
