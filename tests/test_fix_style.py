@@ -215,3 +215,576 @@ def test_cli_fix_places_imports_as_isort_would(tmp_path, run_ftlint):
         print("ok")
     ''')], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert check.stdout.strip() == "ok", check.stderr
+
+
+# -- 2. A fill whose value calls out is built outside any lock ----------------
+
+FILLS = {
+    "one store in the `if`": ('''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k not in _cache:
+                _cache[k] = loader(k)
+            return _cache[k]
+    ''', '''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k not in _cache:
+                _cache.setdefault(k, loader(k))
+            return _cache[k]
+    '''),
+    "built in steps, then stored": ('''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k not in _cache:
+                raw = loader(k)
+                data = raw.upper()
+                _cache[k] = data
+            return _cache.get(k)
+    ''', '''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k not in _cache:
+                raw = loader(k)
+                data = raw.upper()
+                _cache.setdefault(k, data)
+            return _cache.get(k)
+    '''),
+    "a guard clause, then the value returned": ('''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k in _cache:
+                return _cache[k]
+            value = loader(k)
+            _cache[k] = value
+            return value
+    ''', '''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k in _cache:
+                return _cache[k]
+            value = loader(k)
+            value = _cache.setdefault(k, value)
+            return value
+    '''),
+    "filled in the `else`": ('''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k in _cache:
+                return _cache[k]
+            else:
+                _cache[k] = loader(k)
+                return _cache[k]
+    ''', '''
+        _cache = {}
+
+
+        def get(k, loader):
+            if k in _cache:
+                return _cache[k]
+            else:
+                _cache.setdefault(k, loader(k))
+                return _cache[k]
+    '''),
+    "a function of another package": ('''
+        import yaml
+
+        _configs = {}
+
+
+        def config(path):
+            if path not in _configs:
+                _configs[path] = yaml.safe_load(path)
+            return _configs[path]
+    ''', '''
+        import yaml
+
+        _configs = {}
+
+
+        def config(path):
+            if path not in _configs:
+                _configs.setdefault(path, yaml.safe_load(path))
+            return _configs[path]
+    '''),
+    "an import": ('''
+        import sys
+
+        _loaded = {}
+
+
+        def load(name):
+            if name not in _loaded:
+                __import__(name)
+                _loaded[name] = sys.modules[name]
+            return _loaded[name]
+    ''', '''
+        import sys
+
+        _loaded = {}
+
+
+        def load(name):
+            if name not in _loaded:
+                __import__(name)
+                _loaded.setdefault(name, sys.modules[name])
+            return _loaded[name]
+    '''),
+    "a lock of the module guards other writes": ('''
+        import threading
+
+        _cache = {}
+        _lock = threading.Lock()
+
+
+        def get(k, loader):
+            if k not in _cache:
+                _cache[k] = loader(k)
+            return _cache[k]
+
+
+        def clear():
+            with _lock:
+                _cache.clear()
+    ''', '''
+        import threading
+
+        _cache = {}
+        _lock = threading.Lock()
+
+
+        def get(k, loader):
+            if k not in _cache:
+                value = loader(k)
+                with _lock:
+                    _cache.setdefault(k, value)
+            return _cache[k]
+
+
+        def clear():
+            with _lock:
+                _cache.clear()
+    '''),
+    "a lock of the object guards other writes": ('''
+        import threading
+
+
+        class Client:
+            def __init__(self, loader):
+                self._lock = threading.Lock()
+                self._cache = {}
+                self._loader = loader
+
+            def get(self, k):
+                if k not in self._cache:
+                    self._cache[k] = self._loader(k)
+                return self._cache[k]
+
+            def clear(self):
+                with self._lock:
+                    self._cache.clear()
+    ''', '''
+        import threading
+
+
+        class Client:
+            def __init__(self, loader):
+                self._lock = threading.Lock()
+                self._cache = {}
+                self._loader = loader
+
+            def get(self, k):
+                if k not in self._cache:
+                    value = self._loader(k)
+                    with self._lock:
+                        self._cache.setdefault(k, value)
+                return self._cache[k]
+
+            def clear(self):
+                with self._lock:
+                    self._cache.clear()
+    '''),
+    "a mapping of unknown type": ('''
+        import collections
+
+        _cache = collections.UserDict()
+
+
+        def get(k, loader):
+            if k not in _cache:
+                _cache[k] = loader(k)
+            return _cache[k]
+    ''', '''
+        import collections
+        import threading
+
+        _cache = collections.UserDict()
+        _cache_lock = threading.Lock()
+
+
+        def get(k, loader):
+            if k not in _cache:
+                value = loader(k)
+                with _cache_lock:
+                    if k not in _cache:
+                        _cache[k] = value
+            return _cache[k]
+    '''),
+    "a lazy module singleton (FT103)": ('''
+        _instance = None
+
+
+        def get(factory):
+            global _instance
+            if _instance is None:
+                _instance = factory()
+            return _instance
+    ''', '''
+        import threading
+
+        _instance = None
+        _instance_lock = threading.Lock()
+
+
+        def get(factory):
+            global _instance
+            if _instance is None:
+                instance = factory()
+                with _instance_lock:
+                    if _instance is None:
+                        _instance = instance
+            return _instance
+    '''),
+    "a lazy attribute (FT204)": ('''
+        import threading
+
+
+        class Pool:
+            def __init__(self, factory):
+                self._lock = threading.Lock()
+                self._factory = factory
+                self._conn = None
+
+            def conn(self):
+                if self._conn is None:
+                    self._conn = self._factory()
+                return self._conn
+
+
+        POOL = Pool(object)
+    ''', '''
+        import threading
+
+
+        class Pool:
+            def __init__(self, factory):
+                self._lock = threading.Lock()
+                self._factory = factory
+                self._conn = None
+
+            def conn(self):
+                if self._conn is None:
+                    value = self._factory()
+                    with self._lock:
+                        if self._conn is None:
+                            self._conn = value
+                return self._conn
+
+
+        POOL = Pool(object)
+    '''),
+}
+
+
+@pytest.mark.parametrize("before, after", FILLS.values(), ids=FILLS.keys())
+def test_a_fill_that_calls_out_is_built_outside_the_lock(before: str, after: str):
+    result = _fix(before)
+    assert result.new_source == _src(after)
+    assert result.applied and not [o for o in result.unfixed if o.code != "FT101"]
+
+
+def _race(get, *args) -> tuple[set, int]:
+    """Eight threads ask for the same key at once; the builder is slow.
+    (ids of the values they got, how many values were built)."""
+    built = []
+    barrier = threading.Barrier(8)
+
+    def loader(*_):
+        built.append(1)
+        threading.Event().wait(0.02)  # long enough for the others to miss
+        return object()
+
+    got = []
+
+    def worker():
+        barrier.wait()
+        got.append(id(get(*args, loader)))
+
+    workers = [threading.Thread(target=worker) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return set(got), len(built)
+
+
+@pytest.mark.parametrize("name", ["one store in the `if`", "a guard clause, then the value returned",
+                                  "a lock of the module guards other writes",
+                                  "a mapping of unknown type"])
+def test_the_published_value_is_the_one_every_caller_gets(name: str):
+    fixed = _fix(FILLS[name][0]).new_source
+    namespace: dict = {}
+    exec(compile(fixed, "mod.py", "exec"), namespace)
+    get = namespace["get"]
+    # One thread: built once, then served from the cache, as before.
+    calls = []
+    first = get("k", lambda k: calls.append(k) or [k])
+    assert get("k", lambda k: calls.append(k) or [k]) is first and calls == ["k"]
+    # Many threads: however many built it, all got the value stored.
+    got, built = _race(get, "other")
+    assert len(got) == 1 and built >= 1
+    assert get("other", None) is not None
+
+
+def test_the_singleton_built_outside_the_lock_is_one_object():
+    fixed = _fix(FILLS["a lazy module singleton (FT103)"][0]).new_source
+    namespace: dict = {}
+    exec(compile(fixed, "mod.py", "exec"), namespace)
+    built = []
+    barrier = threading.Barrier(8)
+
+    def factory():
+        built.append(1)
+        threading.Event().wait(0.02)
+        return object()
+
+    got = []
+
+    def worker():
+        barrier.wait()
+        got.append(namespace["get"](factory))
+
+    workers = [threading.Thread(target=worker) for _ in range(8)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len({id(g) for g in got}) == 1 and got[0] is namespace["_instance"]
+
+
+def test_a_fill_that_uses_the_value_further_keeps_the_old_answer():
+    # The object is populated after it is stored: publishing it earlier
+    # would hand other threads an unpopulated object, so no fix.
+    result = _fix('''
+        _cache = {}
+
+
+        def get(key, build):
+            if key not in _cache:
+                _cache[key] = build(key)
+                _cache[key].ready = True
+            return _cache[key]
+    ''')
+    assert not result.applied
+    assert any("a callable passed in" in o.reason for o in result.unfixed)
+
+
+FILL_PACKAGE = {
+    "__init__.py": "",
+    "remote.py": _src('''
+        import threading
+
+        CALLS = []
+
+
+        def fetch(url):
+            CALLS.append(url)
+            threading.Event().wait(0.02)
+            return {"url": url}
+    '''),
+    "cache.py": _src('''
+        """A cache of remote documents."""
+
+        import threading
+
+        from . import remote
+
+        _cache = {}
+        _lock = threading.Lock()
+
+
+        def get(url):
+            if url not in _cache:
+                _cache[url] = remote.fetch(url)
+            return _cache[url]
+
+
+        def clear():
+            with _lock:
+                _cache.clear()
+    '''),
+}
+
+
+def test_cli_fix_publishes_a_remote_value_under_the_lock(tmp_path, run_ftlint):
+    package = tmp_path / "docs_cache"
+    package.mkdir()
+    for name, code in FILL_PACKAGE.items():
+        (package / name).write_text(code)
+    run = run_ftlint("--no-cache", "--fix", "--show-fixes", ".", cwd=tmp_path)
+    assert "publish it with `setdefault` under `_lock`" in run.stdout, run.stdout + run.stderr
+    fixed = (package / "cache.py").read_text()
+    assert ("        value = remote.fetch(url)\n        with _lock:\n"
+            "            _cache.setdefault(url, value)\n") in fixed
+    assert run_ftlint("--no-cache", ".", cwd=tmp_path).returncode == 0
+    check = subprocess.run([sys.executable, "-c", textwrap.dedent('''
+        import threading
+        from docs_cache import cache, remote
+        got = []
+        barrier = threading.Barrier(6)
+        def worker():
+            barrier.wait()
+            got.append(cache.get("u"))
+        workers = [threading.Thread(target=worker) for _ in range(6)]
+        [w.start() for w in workers]
+        [w.join() for w in workers]
+        assert all(g is got[0] for g in got) and got[0] is cache.get("u")
+        before = len(remote.CALLS)
+        cache.get("u")
+        assert len(remote.CALLS) == before  # served from the cache
+        print("ok")
+    ''')], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert check.stdout.strip() == "ok", check.stderr
+
+
+# -- 3. A finding no fix can address says what to do instead -----------------
+
+DEAD_ENDS = {
+    # A lone atomic write, raced by a loop that cannot be copied in one step.
+    "ordered.py": (_src('''
+        from collections import OrderedDict
+
+        _sessions = OrderedDict()
+
+
+        def open_session(key, session):
+            _sessions[key] = session
+
+
+        def dump():
+            out = []
+            for key in _sessions:
+                out.append(key)
+            return out
+    '''), [("FT101", "the loop in `dump()` is not: guard the loop and the writes with one lock, "
+                     "or add `# noqa: FT101`"),
+           ("FT206", "copying an OrderedDict is not one atomic step: guard the loop and the "
+                     "writes with one lock")]),
+    # A loop that changes the list it iterates.
+    "listeners.py": (_src('''
+        _listeners = []
+
+
+        def subscribe(fn):
+            _listeners.append(fn)
+
+
+        def fire(event):
+            for fn in _listeners:
+                if fn(event):
+                    _listeners.remove(fn)
+    '''), [("FT101", "loop over a copy there (`list(...)`) or guard the loop and the writes "
+                     "with one lock"),
+           ("FT206", "collect the changes and make them after the loop")]),
+    # Two locks for one state: which one is meant is the author's call.
+    "two_locks.py": (_src('''
+        import threading
+
+        _a = threading.Lock()
+        _b = threading.Lock()
+        _items = []
+
+
+        def add(x):
+            with _a:
+                _items.append(x)
+
+
+        def add_again(x):
+            with _a:
+                _items.append(x)
+
+
+        def drop(x):
+            with _b:
+                _items.remove(x)
+    '''), [("FT205", "take `_a` here too, or use one lock for both")]),
+}
+
+
+def test_cli_fix_leaves_dead_ends_with_advice(tmp_path, run_ftlint):
+    for name, (code, _) in DEAD_ENDS.items():
+        (tmp_path / name).write_text(code)
+    run = run_ftlint("--no-cache", "--fix", "--show-fixes", ".", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    for name, (code, advice) in DEAD_ENDS.items():
+        assert (tmp_path / name).read_text() == code  # nothing a fix could do
+        for rule, words in advice:
+            reported = [line for line in run.stdout.splitlines()
+                        if line.startswith(f"{name}:") and f" {rule} [" in line]
+            assert reported, (name, rule, run.stdout)
+            assert all(words in line for line in reported), (words, reported)
+            # --show-fixes gives the same words as the reason.
+            assert any(line.strip().startswith(f"not fixed {rule}") and words in line
+                       for line in run.stdout.splitlines()), (words, run.stdout)
+    # The same message wherever findings go: the API (the flake8 plugin, the
+    # language server and JSON output carry the diagnostic's message).
+    messages = [d.message for d in api.lint_source(DEAD_ENDS["ordered.py"][0], "ordered.py",
+                                                   Settings()).diagnostics]
+    assert any("or add `# noqa: FT101`" in m for m in messages), messages
+
+
+def test_a_loop_fixed_by_a_snapshot_takes_the_advice_away(tmp_path, run_ftlint):
+    # The advice holds while the loop is there; FT206's snapshot of an exact
+    # dict is the fix it points to, and the write then drops to low.
+    (tmp_path / "sessions.py").write_text(_src('''
+        _sessions = {}
+
+
+        def open_session(key, session):
+            _sessions[key] = session
+
+
+        def dump():
+            for key in _sessions:
+                print(key)
+    '''))
+    before = run_ftlint("--no-cache", ".", cwd=tmp_path).stdout
+    assert "loop over a copy there (`list(...)`)" in before
+    run = run_ftlint("--no-cache", "--fix", ".", cwd=tmp_path)
+    assert "for key in list(_sessions):" in (tmp_path / "sessions.py").read_text()
+    assert run_ftlint("--no-cache", ".", cwd=tmp_path).returncode == 0
+
+
+def test_every_rule_page_says_what_to_do_when_no_fix_applies():
+    from ftlint.docs import render_rule
+    from ftlint.rules import ALL_RULES
+
+    for code, rule in ALL_RULES.items():
+        page = render_rule(rule)
+        section = page.split("## When no fix applies", 1)[1].split("\n## ", 1)[0]
+        assert f"# noqa: {code}" in " ".join(section.split()), code

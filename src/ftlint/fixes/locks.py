@@ -19,7 +19,7 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
-from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs
+from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs, opaque_call
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
     per_model, suspends, top_level, walk, walk_code,
@@ -778,6 +778,15 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
+    if calls_out(model, unit, access.function) or opaque_call(model, unit):
+        # A cache fill whose value calls out, or is built by code ftlint
+        # cannot see: build it with no lock held, publish it in one step.
+        from ftlint.fixes.publish import fill_fix
+
+        fill = fill_fix(model, ref, statements, access, lock_for, reuse,
+                        unlocked=not _locked_by_others(model, ref, access))
+        if isinstance(fill, Fix):
+            return fill
     lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
@@ -802,6 +811,18 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _locked_by_others(model: ModuleModel, ref: Ref, access: Access) -> bool:
+    """Another run-time write of ``ref`` holds a lock, or is a check-then-act
+    that will get one: a lone atomic store here would race with it."""
+    from ftlint.fixes.atomic import _locked_elsewhere
+
+    compound = model.compound_for(access)
+    if compound is not None:
+        return _locked_elsewhere(model, compound)
+    return any(model.access_guarded(w) for w in model.writes(ref)
+               if w is not access and not w.import_time)
 
 
 def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
@@ -1030,6 +1051,14 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     # I/O may stay under it; callbacks may not.
     lock = lock_for(model, ref, node, access.function, io=False)
     if isinstance(lock, Declined):
+        if calls_out(model, node, access.function, io=False):
+            # The builder runs code ftlint cannot see (a callback): build
+            # with no lock held, store under the lock if still unset.
+            from ftlint.fixes.publish import lazy_fix
+
+            built = lazy_fix(model, ref, node, access, lock_for)
+            if built is not None:
+                return built
         return lock
     if sum(1 for a in model.accesses_of(ref) if a.write and inside(a.node, node.body)) > 1:
         # The body stores an interim value (or fills the new object in place)
