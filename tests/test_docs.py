@@ -31,7 +31,8 @@ def test_pages_show_examples_without_test_markers():
         assert "# expect:" not in page
         assert f"# {rule.code}" in page, "the flagged line is marked for readers"
         for section in ("## What it does", "## Why is this bad without the GIL?", "## Confidence",
-                        "## Example", "## Fix safety", "## Options", "## Known problems",
+                        "## Example", "## Fix safety", "## When no fix applies", "## Options",
+                        "## Known problems",
                         "## References"):
             assert section in page
 

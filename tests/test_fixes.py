@@ -598,7 +598,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = requests.utils.quote(key)
+                _seen[key] = key.upper()
             return _seen[key]
     ''', '''
         import contextlib
@@ -615,7 +615,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = requests.utils.quote(key)
+                    _seen[key] = key.upper()
             return _seen[key]
     '''),
     "import threading before the first third-party import": ('''
@@ -625,7 +625,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = requests.utils.quote(key)
+                _seen[key] = key.upper()
             return _seen[key]
     ''', '''
         import threading
@@ -638,7 +638,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = requests.utils.quote(key)
+                    _seen[key] = key.upper()
             return _seen[key]
     '''),
     "an abstract collection as base does not block the lock": ('''
@@ -2020,15 +2020,11 @@ CALLS_OUT = {
             _refs.append(weakref.ref(obj, _gone))
     ''', "weak-reference handler"),
     "an import": ('''
-        import sys
-
-        _loaded = {}
+        _imported = 0
 
         def load(name):
-            if name not in _loaded:
-                __import__(name)
-                _loaded[name] = sys.modules[name]
-            return _loaded[name]
+            global _imported
+            _imported = _imported + (1 if __import__(name) else 0)
     ''', "imports a module"),
 }
 

@@ -74,6 +74,11 @@ def render_rule(rule: type[Rule]) -> str:
     for before, after in rule.FIX_EXAMPLES:
         parts += ["`ftlint --fix` turns:", "", "```python", _show(before), "```", "",
                   "into:", "", "```python", _show(after), "```", ""]
+    parts += ["## When no fix applies", "", _para(rule.no_fix_doc or (
+        "`ftlint --fix --show-fixes` says why a finding was left as it is. Make the change "
+        "by hand (see \"Use instead\"), or, where the code is safe as it stands, add "
+        f"`# noqa: {rule.code}` on the reported line with the reason in a comment."
+    )), ""]
     parts += ["## Options", ""]
     parts += [_para(rule.options or (
         "`select`, `ignore`, `per-file-ignores` and `min-confidence` in `[tool.ftlint]`; "

@@ -146,7 +146,12 @@ def _prepend(statements: list[Statement], spaced: bool = False) -> Action:
 
 
 def _imports_end(module: cst.Module) -> int:
-    """Index after the leading docstring, `__future__` and import statements."""
+    """Index after the leading docstring, `__future__` and import statements.
+
+    Blocks that only import (`try: import ujson as json` / `except
+    ImportError: import json`, `if TYPE_CHECKING: ...`) belong to the
+    imports; dunder assignments (`__all__ = [...]`), which PEP 8 allows
+    above them, are passed over."""
     end = _after_docstring(module.body)
     for index in range(end, len(module.body)):
         statement = module.body[index]
@@ -156,9 +161,52 @@ def _imports_end(module: cst.Module) -> int:
         elif _future_import(statement):
             end = index + 1  # `from __future__ import x; y = 1`: nothing goes above it
             break
-        else:
+        elif _import_block(statement):
+            end = index + 1
+        elif not _dunder_assignment(statement):
             break
     return end
+
+
+def _import_block(statement: cst.BaseStatement) -> bool:
+    """A `try` or `if` at the top of a module whose blocks only import (and
+    set a flag or a fallback: `HAS_UJSON = False`, `json = None`)."""
+    if not isinstance(statement, (cst.Try, cst.If)):
+        return False
+    blocks: list[cst.BaseSuite] = []
+    current: Optional[cst.CSTNode] = statement
+    while isinstance(current, (cst.If, cst.Else)):
+        blocks.append(current.body)
+        current = current.orelse if isinstance(current, cst.If) else None
+    if isinstance(statement, cst.Try):
+        blocks.append(statement.body)
+        blocks += [handler.body for handler in statement.handlers]
+        blocks += [part.body for part in (statement.orelse, statement.finalbody) if part is not None]
+    imports = 0
+    for block in blocks:
+        lines = block.body if isinstance(block, cst.IndentedBlock) else [block]
+        for line in lines:
+            if not isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                return False
+            for small in line.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    imports += 1
+                elif not (isinstance(small, cst.Pass) or (
+                        isinstance(small, cst.Assign) and all(
+                            isinstance(t.target, cst.Name) for t in small.targets)
+                        and isinstance(small.value, (cst.Name, cst.SimpleString, cst.Integer)))):
+                    return False
+    return imports > 0
+
+
+def _dunder_assignment(statement: cst.BaseStatement) -> bool:
+    """`__all__ = [...]`, `__version__ = "1.0"`: module metadata."""
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Assign, cst.AnnAssign)) and all(
+            isinstance(t, cst.Name) and t.value.startswith("__") and t.value.endswith("__")
+            for t in ([x.target for x in small.targets] if isinstance(small, cst.Assign)
+                      else [small.target]))
+        for small in statement.body)
 
 
 def _future_import(statement: cst.BaseStatement) -> bool:
@@ -206,14 +254,18 @@ def _module_action(original: cst.Module, imports: set[str],
     # The module's first import: set off from the docstring above and the
     # code below, as PEP 8 and the formatters space them.
     first = bool(missing) and end == _after_docstring(original.body)
+    # After `from __future__ import ...` alone, the new import starts a
+    # section of its own: a blank line above it, and below it.
+    after_future = bool(missing) and slot is None and not first and _future_import(
+        original.body[end - 1])
 
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         new_imports = [cst.parse_statement(f"import {name}\n") for name in missing]
-        if first and end > 0:
+        if (first and end > 0) or after_future:
             new_imports[0] = new_imports[0].with_changes(leading_lines=[cst.EmptyLine()])
         out: list[cst.BaseStatement] = list(new_imports) if end == 0 else []
         for index, statement in enumerate(updated.body):
-            if first and index == end:
+            if (first or after_future) and index == end:
                 statement = _spaced_below_imports(statement)
             if index in before:
                 group = parsed(before[index])
@@ -255,7 +307,12 @@ def _stdlib_slot(module: cst.Module, end: int, name: str) -> Optional[tuple[int,
     plain, froms, others = [], [], []
     for index in range(_after_docstring(module.body), end):
         statement = module.body[index]
-        if _future_import(statement) or not isinstance(statement, cst.SimpleStatementLine):
+        if _future_import(statement) or _dunder_assignment(statement):
+            continue
+        if not isinstance(statement, cst.SimpleStatementLine):
+            # A block of imports (`try: import ujson as json`): code between
+            # the groups, which a new import never goes into.
+            others.append((index, ""))
             continue
         small = statement.body[0]
         if isinstance(small, cst.Import):

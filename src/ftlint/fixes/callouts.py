@@ -16,6 +16,7 @@ instead of holding a lock around the work.
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import libcst as cst
@@ -246,6 +247,29 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
                 why = _through_own_code(model, node, function)
             if why:
                 return f"the region {why}; holding a lock around it could deadlock or stall"
+    return None
+
+
+def opaque_call(model: ModuleModel, region: cst.CSTNode) -> Optional[str]:
+    """The first call in ``region`` to code of another module outside the
+    standard library (`requests.get`, `.remote.fetch` of the same package),
+    in words; None when there is none. ftlint does not see that code: it may
+    do I/O or take a while, so a value it builds is built with no lock held
+    where the fix has a choice (a cache fill)."""
+    qualified = _qualified(model)
+    for node in _walk_here(region):
+        if not isinstance(node, cst.Call):
+            continue
+        name = qualified.get(id(node))
+        if name is None:
+            head = (dotted(node.func) or "").partition(".")[0]
+            binding = model.binding(("global", head)) if head else None
+            if binding is not None and binding.kind in ("import", "module"):
+                return f"calls `{dotted(node.func)}()`, code of another module"
+            continue
+        top = name.partition(".")[0]
+        if top != "builtins" and top not in sys.stdlib_module_names:
+            return f"calls `{name}()`, code of another module"
     return None
 
 

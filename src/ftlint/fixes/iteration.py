@@ -44,13 +44,38 @@ def _container_kind(model: ModuleModel, access: Access) -> str:
     return kinds.pop() if len(kinds) == 1 else "unknown"
 
 
+# What to do instead, where no fix of the loop is possible.
+CHANGES_ITSELF = ("the loop changes the container itself: collect the changes and make them "
+                  "after the loop, or loop over a copy (`list(...)`) if it must not see its own "
+                  "changes; hold one lock over the loop and the other writes")
+
+
+def snapshot_dead_end(model: ModuleModel, access: Access,
+                      mutations: list[Access]) -> Optional[str]:
+    """What to do instead when no fix of the loop is possible, whatever its
+    shape: the loop changes the container it iterates, or the container
+    cannot be copied in one step and no single lock guards its writes."""
+    loop = access.statement
+    if any(inside(w.node, loop) for w in model.writes(access.ref)):
+        return CHANGES_ITSELF
+    kind = _container_kind(model, access)
+    if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(access.node)):
+        return None
+    locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
+    if isinstance(loop, cst.For) and len(locks) == 1 and all(w.locks for w in mutations):
+        return None
+    what = {"unknown": "a container of unknown type", "object": "an object"}.get(
+        kind, f"{'an' if kind[:1] in 'AEIOUaeiou' else 'a'} {kind}")
+    return (f"copying {what} is not one atomic step: guard the loop and the writes "
+            "with one lock")
+
+
 def snapshot_fix(model: ModuleModel, access: Access,
                  mutations: list[Access]) -> Union[Fix, Declined]:
     iterable = access.node
     loop = access.statement
     if any(inside(w.node, loop) for w in model.writes(access.ref)):
-        return Declined("the loop's own statement changes the container; a copy would "
-                        "change what it visits")
+        return Declined(CHANGES_ITSELF)
     kind = _container_kind(model, access)
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(iterable)):
         if model.binding(("global", "list")) is not None:

@@ -19,7 +19,7 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
-from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs
+from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs, opaque_call
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
     per_model, suspends, top_level, walk, walk_code,
@@ -47,12 +47,21 @@ def _reentered(model: ModuleModel, key: str, expr: str) -> Union[Lock, Declined]
     binding = model.lock_bindings.get(key)
     value = code(model, binding.node) if binding is not None else ""
     factory = _factory(model)
-    if value in ("threading.RLock()", "RLock()") or (
+    if value in ("threading.RLock()", "RLock()", _threading_spelling(model, "RLock", None)) or (
             factory is not None and factory.reentrant and value == factory.call):
         return Lock(expr)
-    if key in model.fresh_locks and value == "threading.Lock()":
-        upgrade = Edit(binding.node, new=cst.parse_expression("threading.RLock()"), shared=True)
-        return Lock(expr, edits=(upgrade,))
+    if key in model.fresh_locks and value in ("threading.Lock()",
+                                              _threading_spelling(model, "Lock", None)):
+        # The module's own spelling of an RLock, else `threading.RLock()`.
+        new, imports = _constructor(model, True, None)[0], ()
+        if not new.endswith("RLock()"):
+            new = "threading.RLock()"
+        if new.startswith("threading.") and _import_threading(model) is None:
+            if _threading_available(model):
+                return Declined(f"the region could re-enter `{expr}`")
+            imports = ("threading",)
+        upgrade = Edit(binding.node, new=cst.parse_expression(new), shared=True)
+        return Lock(expr, imports, edits=(upgrade,))
     return Declined(f"the region could re-enter `{expr}`")
 
 
@@ -117,7 +126,62 @@ def _constructor(model: ModuleModel, reentrant: bool, before: Optional[int]) -> 
     if factory is not None and (factory.reentrant or not reentrant) and (
             before is None or factory.index < before):
         return factory.call, False
-    return ("threading.RLock()" if reentrant else "threading.Lock()"), True
+    kind = "RLock" if reentrant else "Lock"
+    spelling = _threading_spelling(model, kind, before)
+    if spelling is not None:
+        return spelling, False
+    return f"threading.{kind}()", True
+
+
+def _threading_spelling(model: ModuleModel, kind: str, before: Optional[int]) -> Optional[str]:
+    """How the module already names ``threading.<kind>`` without `import
+    threading`: `th.Lock()` after `import threading as th`, `Lock()` after
+    `from threading import Lock`. None when it has `import threading` (the
+    usual spelling) or neither."""
+    if _import_threading(model) is not None:
+        return None
+    names = per_model(model, "threading names", lambda: _threading_imports(model))
+    for name, what, index in names:
+        if before is not None and index >= before:
+            continue
+        binding = model.binding(("global", name))
+        if binding is None or binding.kind not in ("module", "import") or _rebound(model, name):
+            continue
+        if what == "threading":
+            return f"{name}.{kind}()"
+        if what == kind:
+            return f"{name}()"
+    return None
+
+
+def _threading_imports(model: ModuleModel) -> list[tuple[str, str, int]]:
+    """(bound name, what it is: "threading" or a name in it, top-level
+    index) for each top-level import of `threading` or from it."""
+    found = []
+    for index, statement in enumerate(model.module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    if code(model, alias.name) == "threading" and alias.asname is not None:
+                        found.append((code(model, alias.asname.name), "threading", index))
+            elif (isinstance(small, cst.ImportFrom) and not small.relative
+                  and small.module is not None and code(model, small.module) == "threading"
+                  and not isinstance(small.names, cst.ImportStar)):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    found.append((code(model, bound), code(model, alias.name), index))
+    return found
+
+
+def _rebound(model: ModuleModel, name: str) -> bool:
+    """``name`` is assigned somewhere in the module besides its import."""
+    assigned = per_model(model, "assigned names", lambda: {
+        t.value for n in walk_code(model.module)
+        if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign))
+        for t in walk_code(n.target) if isinstance(t, cst.Name)})
+    return name in assigned
 
 
 def lock_name(name: str) -> str:
@@ -714,6 +778,15 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
+    if calls_out(model, unit, access.function) or opaque_call(model, unit):
+        # A cache fill whose value calls out, or is built by code ftlint
+        # cannot see: build it with no lock held, publish it in one step.
+        from ftlint.fixes.publish import fill_fix
+
+        fill = fill_fix(model, ref, statements, access, lock_for, reuse,
+                        unlocked=not _locked_by_others(model, ref, access))
+        if isinstance(fill, Fix):
+            return fill
     lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
@@ -738,6 +811,18 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _locked_by_others(model: ModuleModel, ref: Ref, access: Access) -> bool:
+    """Another run-time write of ``ref`` holds a lock, or is a check-then-act
+    that will get one: a lone atomic store here would race with it."""
+    from ftlint.fixes.atomic import _locked_elsewhere
+
+    compound = model.compound_for(access)
+    if compound is not None:
+        return _locked_elsewhere(model, compound)
+    return any(model.access_guarded(w) for w in model.writes(ref)
+               if w is not access and not w.import_time)
 
 
 def _read_in_enclosing_test(model: ModuleModel, ref: Ref, region: cst.CSTNode,
@@ -966,6 +1051,14 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     # I/O may stay under it; callbacks may not.
     lock = lock_for(model, ref, node, access.function, io=False)
     if isinstance(lock, Declined):
+        if calls_out(model, node, access.function, io=False):
+            # The builder runs code ftlint cannot see (a callback): build
+            # with no lock held, store under the lock if still unset.
+            from ftlint.fixes.publish import lazy_fix
+
+            built = lazy_fix(model, ref, node, access, lock_for)
+            if built is not None:
+                return built
         return lock
     if sum(1 for a in model.accesses_of(ref) if a.write and inside(a.node, node.body)) > 1:
         # The body stores an interim value (or fills the new object in place)

@@ -81,6 +81,10 @@ class Rule:
     confidence_doc: ClassVar[str]  # how the confidence is decided
     fix: ClassVar[str] = "none"  # "safe", "unsafe", "sometimes" or "none"
     fix_doc: ClassVar[str] = ""  # what the fix does, and why it is (un)safe
+    # What to do about a finding that no fix addresses ("When no fix
+    # applies"): the findings whose message ends with advice, and the
+    # shapes the fixer declines.
+    no_fix_doc: ClassVar[str] = ""
     use_instead: ClassVar[str] = ""  # example of the corrected code
     known_problems: ClassVar[str] = ""
     options: ClassVar[str] = ""
@@ -105,6 +109,36 @@ class Rule:
         if finding.build is not None:
             return finding.build(context)
         return finding.fix
+
+
+def no_fix(finding: Finding, advice: str) -> Finding:
+    """``finding`` has no fix here, whatever the shape of the code: its
+    message ends with what to do instead (``--fix`` leaves it reported, so
+    the message is what the user reads next), and ``--show-fixes`` gives the
+    same words as the reason."""
+    finding.message = f"{finding.message}; {advice}"
+    finding.fix, finding.build = Declined(advice), None
+    return finding
+
+
+def lone_atomic_advice(model: ModuleModel, access: Access, code: str) -> Optional[str]:
+    """What to do about one atomic operation on a container that a loop
+    elsewhere iterates without a lock: a lock around the operation alone
+    changes nothing, the loop must change. None when the write is not a
+    lone atomic operation, or nothing iterates the container."""
+    binding = model.binding(access.ref)
+    if not access.atomic or model.compound_for(access) is not None or (
+            access.op.startswith("item.") and binding is not None
+            and binding.kind == "defaultdict"):
+        return None  # medium in its own right, whatever the loops do
+    iterations = [a for a in model.runtime_iterations(access.ref)
+                  if a.statement is not access.statement]
+    if not iterations:
+        return None
+    copy = ("loop over a copy there (`list(...)`) or "
+            if binding is not None and binding.kind in ("dict", "list", "set") else "")
+    return (f"the write is atomic, the loop in {where(iterations[0])} is not: {copy}guard the "
+            f"loop and the writes with one lock, or add `# noqa: {code}` if they never overlap")
 
 
 def defer(builder: Callable[..., Union[Fix, Declined, None]], *args: Any

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
+    lone_atomic_advice, no_fix,
     defer,
     Example, Finding, Rule, container_write_confidence, describe,
     mutable_bindings, unguarded_runtime_writes,
@@ -48,6 +49,18 @@ class UnguardedGlobalMutation(Rule):
         "state (`_cache_lock`), adding `import threading` if needed; a "
         "check-then-act with a side-effect-free value can instead become one "
         "atomic call such as `setdefault`."
+    )
+    no_fix_doc = (
+        "A lone atomic operation (`append`, `d[k] = v`, `add`) that a loop "
+        "elsewhere iterates without a lock is not fixed where it is: a lock "
+        "around the operation alone changes nothing. Its message says so and "
+        "names the loop: loop over a copy there (`list(...)`, which FT206's fix "
+        "writes for an exact `dict`, `list` or `set`, after which this finding "
+        "drops to low), or guard the loop and every write with one lock. Other "
+        "shapes the fixer declines (`--show-fixes` gives the reason: a comment "
+        "in the span, code that calls out) are guarded by hand as under "
+        "\"Use instead\". "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT101` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import threading
@@ -201,4 +214,7 @@ class UnguardedGlobalMutation(Rule):
                 finding = Finding.at(access, self.message.format(name=describe(binding.ref)),
                                      confidence, reason)
                 finding.build = defer(container_lock_fix, binding.ref, access)
+                advice = lone_atomic_advice(model, access, self.code)
+                if advice is not None:
+                    no_fix(finding, advice)
                 yield finding

@@ -40,8 +40,25 @@ class LazyGlobalInit(Rule):
     fix_doc = (
         "Double-checked locking: keep the fast unlocked check, then take a "
         "module lock and check again before building. Safe: with one thread "
-        "the behaviour is unchanged. Building the value at import time instead "
+        "the behaviour is unchanged. The lock is the value's own, so holding it "
+        "while the value is built (even across I/O) makes only the threads that "
+        "need the value wait, and the value is built once. Where the builder "
+        "calls code ftlint cannot see (a callback, a callable passed in), which "
+        "could come back and take the same lock, the value is built first with "
+        "no lock held and stored under the lock if no other thread stored one "
+        "meanwhile: `value = factory()`, then `with _x_lock: if _x is None: _x "
+        "= value`. Safe: the original could build twice as well; now every "
+        "caller gets the one stored. Building the value at import time instead "
         "is offered only when the builder is clearly cheap and side-effect free."
+    )
+    no_fix_doc = (
+        "Where the builder calls code ftlint cannot see (a callback, a callable "
+        "passed in) the lock is not held across it: the value is built first, "
+        "then stored under the lock if no other thread stored one meanwhile "
+        "(see \"Fix safety\"). Where the body builds the value in steps, the "
+        "whole `if` goes under the lock. Other declined shapes are locked by "
+        "hand as under \"Use instead\". "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT103` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import threading

@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
+    lone_atomic_advice, no_fix,
     defer,
     Example, Finding, Rule, container_write_confidence, describe,
     mutable_bindings, unguarded_runtime_writes,
@@ -37,6 +38,14 @@ class SharedClassState(Rule):
         "If the state was meant per instance, create it in `__init__`. If it "
         "is meant to be shared, guard every mutation with a class-level lock "
         "named after it (`_counts_lock = threading.Lock()` in the class body)."
+    )
+    no_fix_doc = (
+        "A lone atomic operation on a class-level container that a loop "
+        "elsewhere iterates without a lock is not fixed where it is (a lock "
+        "around it alone changes nothing); the message names the loop: copy "
+        "the container there in one step, or guard the loop and the writes "
+        "with one class lock. Other declined shapes are guarded by hand. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT104` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         class Pool:
@@ -123,4 +132,7 @@ class SharedClassState(Rule):
                 finding = Finding.at(access, self.message.format(name=describe(binding.ref)),
                                      confidence, reason)
                 finding.build = defer(container_lock_fix, binding.ref, access)
+                advice = lone_atomic_advice(model, access, self.code)
+                if advice is not None:
+                    no_fix(finding, advice)
                 yield finding

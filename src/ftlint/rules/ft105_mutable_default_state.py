@@ -5,6 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import container_lock_fix
 from ftlint.rules.base import (
+    lone_atomic_advice, no_fix,
     defer,
     Example, Finding, Rule, container_write_confidence, mutable_bindings,
     unguarded_runtime_writes,
@@ -45,6 +46,15 @@ class MutableDefaultState(Rule):
         "lone atomic operation such as `history.append(x)` is left alone: a "
         "lock around it alone changes nothing. By hand, "
         "`functools.lru_cache` is often the better memo: it locks internally."
+    )
+    no_fix_doc = (
+        "A lone atomic operation on the default that a loop iterates without "
+        "a lock is not fixed where it is; the message names the loop: copy "
+        "the default there, or guard the loop and the writes with one lock. "
+        "Better still, replace the shared default with `None` and build the "
+        "container per call, or move the state to a module-level object with "
+        "its own lock. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT105` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import functools
@@ -114,4 +124,7 @@ class MutableDefaultState(Rule):
                 finding = Finding.at(access, self.message.format(param=binding.ref[2]),
                                      confidence, reason)
                 finding.build = defer(container_lock_fix, binding.ref, access)
+                advice = lone_atomic_advice(model, access, self.code)
+                if advice is not None:
+                    no_fix(finding, advice)
                 yield finding

@@ -4,9 +4,8 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.base import Example, Finding, Rule, describe, defer
+from ftlint.rules.base import Example, Finding, Rule, describe, defer, no_fix
 
 
 class FunctionAttributeState(Rule):
@@ -36,6 +35,13 @@ class FunctionAttributeState(Rule):
         "single-threaded behaviour is unchanged. A plain store "
         "(`lookup.last = key`) is left alone: it is atomic, and a lock around "
         "it alone changes nothing."
+    )
+    no_fix_doc = (
+        "A single store on the function object is atomic: a lock around it "
+        "alone changes nothing, so it has no fix and its message says so. "
+        "Guard the code that reads the attribute and acts on it, or add "
+        "`# noqa: FT106` where a stale value does no harm. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT106` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import threading
@@ -120,5 +126,7 @@ class FunctionAttributeState(Rule):
             if confidence is Confidence.MEDIUM:
                 finding.build = defer(wrap_fix, access.ref, unit_of_work(model, access), access)
             else:
-                finding.fix = Declined("a single store; a lock around it alone changes nothing")
+                no_fix(finding, "a single store is atomic and a lock around it alone changes "
+                                "nothing: guard the code that reads it and acts on it, or add "
+                                f"`# noqa: {self.code}` if a stale value does no harm")
             yield finding

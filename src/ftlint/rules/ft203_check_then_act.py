@@ -9,7 +9,7 @@ from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
 from ftlint.rules.base import (
-    defer,
+    defer, no_fix,
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
@@ -49,14 +49,36 @@ class CheckThenAct(Rule):
         "Where the value has no side effects, one atomic call replaces the pair "
         "(safe): `d.setdefault(k, v)`, `d.pop(k, None)`, `s.discard(e)`, and "
         "`try: x = lst.pop() except IndexError` for `if lst: x = lst.pop()`. "
-        "Where the value calls out (I/O, a callback), the test stays and the "
-        "value is published with `d.setdefault(k, value)`: it is built outside "
-        "any lock, and the first value stored wins (safe). "
+        "Where the value calls out (I/O, a callback, a function of another "
+        "package), no lock is held while it is built: the test stays, the "
+        "value is built, and it is published in one step, `d.setdefault(k, "
+        "value)` (a guard clause's `value = d.setdefault(k, value)`, so the "
+        "value returned is the one stored). Where other writes of the "
+        "container hold a lock, or it is not an exact built-in mapping, only "
+        "the publication takes the lock, checked again: `with lock: "
+        "d.setdefault(k, value)`, or `if k not in d: d[k] = value` under it. "
+        "Safe: with one thread the value is built once and stored, as before; "
+        "with several, two threads can still both build a value, as they "
+        "could before the fix, but the first one stored is kept and every "
+        "reader gets it. A value that must never be built twice needs a lock "
+        "held across the build, which ftlint does not add around code it "
+        "cannot see: add it by hand (an `RLock` if the build can come back). "
         "Otherwise the whole `if` goes under a lock (safe). A reset guarded by "
         "a pid check has no automatic fix: the reset usually takes locks of its "
         "own, so the lock over the check and the reset must be chosen by hand. "
         "Nor has a lookup through a copy of the keys: look each key up with "
         "`d.get(k)` and skip the missing ones, or loop over `list(d.items())`."
+    )
+    no_fix_doc = (
+        "A lookup through a copy of the keys has no fix: look each key up "
+        "with `d.get(k)` and skip the missing ones, or loop over "
+        "`list(d.items())`. A reset after fork guarded by a pid check has no "
+        "fix: hold one lock over the check and the reset and check again under "
+        "it. Both findings end with that advice. A cache fill whose value is "
+        "populated after it is stored (`d[k] = build(); d[k].ready = True`) "
+        "is left alone where the build calls out: build and populate it in a "
+        "local, then publish it with `d.setdefault(k, value)`. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT203` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         def register(name, handler):
@@ -245,8 +267,8 @@ class CheckThenAct(Rule):
                                      confidence, "the loop runs over a copy of the keys, and "
                                      "another thread can delete one before it is looked up "
                                      f"(KeyError); {reason}", node=access.node)
-                finding.fix = Declined("look each key up with `.get()` and skip the missing "
-                                       "ones, or loop over a copy of `.items()`")
+                no_fix(finding, "look each key up with `.get()` and skip the missing ones, "
+                                "or loop over a copy of `.items()`")
                 yield finding
                 continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
@@ -274,8 +296,8 @@ def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
         finding = Finding.at(access, rule.message.format(name=describe(access.ref)), confidence,
                              "a reset after fork: two threads of the child process can both see "
                              f"the parent's pid and both reset; {reason}")
-        finding.fix = Declined("hold one lock over the pid check and the reset, and check "
-                               "again under it; the reset must not take that lock itself")
+        no_fix(finding, "hold one lock over the pid check and the reset, and check again "
+                        "under it; the reset must not take that lock itself")
         yield finding
 
 

@@ -4,11 +4,10 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
 from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.context import block_effects, lazy_init_confidence
 from ftlint.rules.base import (
-    defer,
+    defer, no_fix,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
 
@@ -50,6 +49,12 @@ class LazyAttributeInit(Rule):
         "`functools.cached_property` is not a fix: since Python 3.12 it no "
         "longer locks. A cached property itself has no automatic fix: keep "
         "the side effects out of it, or compute under a lock of the object."
+    )
+    no_fix_doc = (
+        "A cached property that does more than compute has no fix: compute "
+        "under a lock of the object and check again inside, or keep the side "
+        "effects out of the property (the message says so). "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT204` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import threading
@@ -208,6 +213,6 @@ def _cached_properties(rule: LazyAttributeInit, model: ModuleModel) -> Iterator[
                          if evidence else "no sign yet that several threads use this object"))
         finding = Finding(function.node.name, rule.message.format(name=name), confidence,
                           reason, function)
-        finding.fix = Declined("compute it under a lock of the object and check again "
-                               "inside, or keep side effects out of the property")
+        no_fix(finding, "compute it under a lock of the object and check again inside, or "
+                        "keep side effects out of the property")
         yield finding

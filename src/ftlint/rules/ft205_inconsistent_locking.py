@@ -10,12 +10,11 @@ from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.analysis.resolve import local_locks_only
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
 from ftlint.rules.context import constant_set_confidence
 from ftlint.rules.base import (
-    defer,
+    defer, no_fix,
     Example, Finding, Rule, describe_start, is_shared_write, where,
 )
 
@@ -63,6 +62,14 @@ class InconsistentLocking(Rule):
         "existing lock rather than adding one). Safe: with one thread nothing "
         "changes. A write under a second lock has no automatic fix: which of "
         "the two locks is meant is the author's call."
+    )
+    no_fix_doc = (
+        "A write under a second lock has no fix: which lock is meant is the "
+        "author's call. Take the lock the other writes take, or make one lock "
+        "guard both (the message names it). A write whose unit of work would "
+        "wait on a lock that other code holds across I/O is declined: give the "
+        "state a lock of its own by hand. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT205` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         def tick(self):
@@ -288,8 +295,8 @@ class InconsistentLocking(Rule):
                         "do not exclude each other", Confidence.HIGH,
                 f"{where(first)} writes it holding `{main}`; this write holds {other} instead, "
                 "and the two locks do not exclude each other")
-            finding.fix = Declined(f"use `{main}` here too, or one lock for both; which lock "
-                                   "is meant is the author's call")
+            no_fix(finding, f"take `{main}` here too, or use one lock for both (which lock "
+                            "is meant is the author's call)")
             finding.facts["locks"] = (main, *sorted(locks))
             yield finding
 

@@ -4,10 +4,9 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
-from ftlint.fixes.iteration import snapshot_fix
+from ftlint.fixes.iteration import snapshot_dead_end, snapshot_fix
 from ftlint.rules.base import (
-    defer,
+    defer, no_fix,
     Example, Finding, Rule, describe, grows_at_the_end, is_shared_write,
     shared_object_confidence, where,
 )
@@ -67,6 +66,15 @@ class UnguardedIteration(Rule):
         "sees the same items in the same order. A loop whose own body "
         "changes the container is left alone, because there a copy would "
         "change which items it visits."
+    )
+    no_fix_doc = (
+        "A loop that changes the container it iterates, a weak container, "
+        "and a container that cannot be copied in one step with no single "
+        "lock over its writes have no fix, and the message says what to do: "
+        "collect the changes and make them after the loop (or loop over a copy "
+        "when it must not see its own changes), or hold one lock over the loop "
+        "and the writes. "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT206` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         def report(self):
@@ -220,8 +228,10 @@ class UnguardedIteration(Rule):
             if grows:
                 finding.facts["benign"] = True  # threads reaching it do not make it worse
             if access.op == "snapshot":
-                finding.fix = Declined("no automatic fix: copying a weak container is no "
-                                       "snapshot; hold the lock that guards its writes")
+                no_fix(finding, "copying a weak container is no snapshot: hold the lock that "
+                                "guards its writes over the loop")
+            elif snapshot_dead_end(model, access, mutations):
+                no_fix(finding, snapshot_dead_end(model, access, mutations))
             else:
                 finding.build = defer(snapshot_fix, access, mutations)
             yield finding

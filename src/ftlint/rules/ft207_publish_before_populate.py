@@ -4,9 +4,8 @@ from typing import Iterator
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
-from ftlint.fixes import Declined
 from ftlint.rules.base import (
-    Example, Finding, Rule, describe_start, is_shared_write, shared_object_confidence,
+    Example, Finding, Rule, describe_start, is_shared_write, no_fix, shared_object_confidence,
 )
 
 _FILLS = frozenset(MUTATORS) | {"setitem", "augitem"}
@@ -42,6 +41,11 @@ class PublishBeforePopulate(Rule):
         "local variable and publish it with one assignment when it is "
         "complete; a single store is atomic, so readers see the old value or "
         "the new one, never a half-built one."
+    )
+    no_fix_doc = (
+        "No fix: build the container in a local variable and assign it once, "
+        "when it is complete (the message says so). "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT207` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         class Index:
@@ -139,8 +143,8 @@ class PublishBeforePopulate(Rule):
                 finding = Finding.at(publish, self.message.format(name=describe_start(ref)),
                                      confidence, f"the new container is visible to other "
                                                  f"threads before `{filled}` fills it; {reason}")
-                finding.fix = Declined("build the container in a local variable and assign it "
-                                       "once, when it is complete")
+                no_fix(finding, "build the container in a local variable and assign it "
+                                "once, when it is complete")
                 yield finding
 
 

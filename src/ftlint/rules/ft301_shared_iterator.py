@@ -6,10 +6,9 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
 from ftlint.fixes.iteration import next_lock_fix
 from ftlint.rules.base import (
-    defer,
+    defer, no_fix,
     Example, Finding, Rule, describe, shared_object_confidence,
 )
 
@@ -47,6 +46,12 @@ class SharedIterator(Rule):
         "handed to several threads are left alone: holding a lock for a whole "
         "loop would let one thread take every item, so there the right change "
         "(an iterator per thread, or a `queue.Queue`) is the author's to make."
+    )
+    no_fix_doc = (
+        "An iterator handed to several threads has no fix: give each thread "
+        "its own iterator, or hand the items out through a `queue.Queue` (the "
+        "message says so). "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT301` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import itertools
@@ -141,10 +146,12 @@ class SharedIterator(Rule):
             if len(handoffs) < 2 and not handoffs[0].in_loop:
                 continue
             first = handoffs[0]
-            yield Finding(first.node, self.message.format(name=f"`{first.name}`"), Confidence.HIGH,
-                          "the same iterator object is handed to several threads",
-                          first.function,
-                          fix=Declined("give each thread its own iterator, or a `queue.Queue`"))
+            yield no_fix(Finding(first.node, self.message.format(name=f"`{first.name}`"),
+                                 Confidence.HIGH,
+                                 "the same iterator object is handed to several threads",
+                                 first.function),
+                         "give each thread its own iterator, or hand the items out through a "
+                         "`queue.Queue`")
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         generators = {f.qualname for f in model.functions if f.is_generator}

@@ -7,10 +7,9 @@ import libcst as cst
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
-from ftlint.fixes import Declined
 from ftlint.fixes.process import cwd_fix
 from ftlint.fixes.tree import inside
-from ftlint.rules.base import Example, Finding, Rule, defer
+from ftlint.rules.base import Example, Finding, Rule, defer, no_fix
 from ftlint.analysis.walk import is_docstring, walk_own
 
 
@@ -64,6 +63,12 @@ class ProcessGlobalMutation(Rule):
         "environment, stdout swaps, locale, a `chdir` that is never undone or "
         "that other code in the block relies on) is left alone: the explicit "
         "form differs at every call."
+    )
+    no_fix_doc = (
+        "A change of process-wide state other than the working directory has "
+        "no fix: pass the value explicitly (`env=`, `file=`) where it is used "
+        "(the message says so). "
+        + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT302` on the reported line with the reason in a comment.'
     )
     use_instead = '''
         import os
@@ -169,8 +174,7 @@ class ProcessGlobalMutation(Rule):
                                  Confidence.MEDIUM if public else Confidence.LOW,
                                  "process-wide: other threads see the change, and no lock of "
                                  "yours stops them")
-            finding.fix = Declined("no automatic fix: pass the value explicitly (`env=`, "
-                                   "`file=`) where it is used")
+            no_fix(finding, "pass the value explicitly (`env=`, `file=`) where it is used")
             yield finding, access.ref[1], False
 
 
