@@ -29,12 +29,12 @@ from pygls.workspace import TextDocument
 
 from ftlint import __version__
 from ftlint.api import fix_source, lint_source
-from ftlint.config import ConfigError, Settings, resolve_settings
+from ftlint.config import CONFIG_FILES, ConfigError, Resolver, Settings
 from ftlint.diagnostics import DOCS_URL, Confidence, Diagnostic
 
 SOURCE = "ftlint"
 FIX_ALL = "source.fixAll.ftlint"
-CONFIG_NAMES = frozenset({"pyproject.toml", "ftlint.toml", ".ftlint.toml"})
+CONFIG_NAMES = frozenset(CONFIG_FILES)
 _SEVERITY = {
     Confidence.HIGH: types.DiagnosticSeverity.Error,
     Confidence.MEDIUM: types.DiagnosticSeverity.Warning,
@@ -67,19 +67,17 @@ class _Checked:
 class FtlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ftlint", __version__)
-        self.settings_by_dir: dict[str, Settings] = {}
+        self.resolver = Resolver()
         self.checked: dict[str, _Checked] = {}
 
     # -- settings ----------------------------------------------------------
     def settings_for(self, path: str) -> Settings:
-        """The settings `ftlint PATH` would use: the nearest configuration."""
-        folder = os.path.dirname(os.path.abspath(path))
-        if folder not in self.settings_by_dir:
-            self.settings_by_dir[folder] = resolve_settings((folder,))
-        return self.settings_by_dir[folder]
+        """The settings `ftlint PATH` would use: the nearest configuration
+        file above it (looked up once per folder)."""
+        return self.resolver.for_file(os.path.abspath(path))
 
     def forget_settings(self) -> None:
-        self.settings_by_dir.clear()
+        self.resolver = Resolver()
 
     # -- checking ----------------------------------------------------------
     def check(self, uri: str) -> None:
