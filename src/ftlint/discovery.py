@@ -23,6 +23,10 @@ class _Ignore:
 
     def __post_init__(self) -> None:
         self.spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+        # The patterns without a slash (but at the end) match a name at any
+        # depth, even outside ``base``; "/x.py" or "a/x.py" only from base.
+        self.names = pathspec.GitIgnoreSpec.from_lines(
+            [line for line in self.lines if "/" not in line.rstrip("/")])
 
     def for_root(self, top: Path) -> "_Ignore":
         """Drop the patterns that would exclude ``top`` itself: a directory
@@ -155,7 +159,7 @@ def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
                  respect: bool) -> bool:
         resolved = Path(os.path.realpath(path))
         # Names like "build" match at any depth; anchored ones from the root.
-        if excludes.spec.match_file(path.name + ("/" if is_dir else "")):
+        if excludes.names.match_file(path.name + ("/" if is_dir else "")):
             return True
         if excludes.matches(resolved, is_dir):
             return True
