@@ -13,8 +13,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from conftest import CHECK_THEN_ACT
 
 if sys.version_info >= (3, 11):

@@ -314,12 +314,12 @@ def parse_table(table: Mapping[str, Any], where: str, known: set[str],
                 section: str = " in [tool.ftlint]") -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, raw in table.items():
+        if key == "extend":  # read by load_settings, in a configuration file
+            raise ConfigError(f"{where}: 'extend' belongs in a configuration file")
         kind = _KEYS.get(key)
-        if kind is None or key == "extend":  # "extend" is read by load_settings
+        if kind is None:
             hint = difflib.get_close_matches(key, _KEYS, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            if key == "extend":
-                raise ConfigError(f"{where}: 'extend' belongs in a configuration file")
             raise ConfigError(
                 f"{where}: unknown option '{key}'{section}{suggestion}; "
                 f"known options: {', '.join(sorted(_KEYS))}"
