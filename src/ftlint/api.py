@@ -15,7 +15,7 @@ import os
 from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
 
-from ftlint.config import Settings
+from ftlint.config import Resolver, Settings
 from ftlint.diagnostics import IO_ERROR, Confidence, Diagnostic
 from ftlint.discovery import discover, read_source
 from ftlint.project import finish, judge, module_name
@@ -88,12 +88,15 @@ def _file_size(path: str) -> int:
         return 0
 
 
-def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = None,
+def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
+               jobs: Optional[int] = None,
                fixes: bool = False,
                on_result: Optional[Callable[[FileResult], None]] = None,
                cache: Optional[Cache] = None,
                progress: Optional[Callable[[int, int], None]] = None) -> Report:
-    """Check files and directories. ``on_result`` sees each file's result as
+    """Check files and directories. ``settings`` is one Settings for every
+    file, or a :class:`Resolver` that gives each file its own (its nearest
+    configuration). ``on_result`` sees each file's result as
     it arrives (the command line reports internal errors at once). With a
     ``cache``, files whose bytes, module and settings are unchanged since it
     was written are not analysed again (libcst is not even imported if none
@@ -105,15 +108,17 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
     before the project pass); a finding the project pass raises into view
     gets its fix from a second analysis of its file. ``progress`` is told
     (files done, files in all) as results arrive."""
-    files = [str(p) for p in discover(paths, settings)]
-    codes = enabled_rules(settings)
+    resolver = Resolver.of(settings)
+    files = [str(p) for p in discover(paths, resolver)]
     jobs = jobs or os.cpu_count() or 1
-    some_fixes = settings.min_confidence if fixes else False
+    groups = _Groups(resolver, fixes)
+    items = [(path, groups.index(path)) for path in files]
     if cache is None:
-        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes)
-        results = run(work, files, jobs, name=str, size=_file_size)
+        work = functools.partial(_lint_item, groups=groups.table)
+        results = run(work, items, jobs, name=lambda item: item[0],
+                      size=lambda item: _file_size(item[0]))
     else:
-        results = _cached(files, settings, codes, some_fixes, jobs, cache)
+        results = _cached(items, groups, jobs, cache)
     placed: list[Optional[FileResult]] = [None] * len(files)
     for done, (index, result) in enumerate(results, 1):
         if on_result is not None:
@@ -121,19 +126,50 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
         placed[index] = result
         if progress is not None:
             progress(done, len(files))
-    return _finished(Report([r for r in placed if r is not None]), settings, fixes)
+    return _finished(Report([r for r in placed if r is not None]), resolver, fixes)
 
 
-def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
-            fixes: Union[bool, Confidence],
-            jobs: int, cache: Cache) -> Iterator[tuple[int, FileResult]]:
-    """(index, result) for each of ``files``: from ``cache`` where its entry
-    is still good, else analysed (then stored)."""
+class _Groups:
+    """The distinct settings of a run's files (one, with one configuration),
+    each with its rule codes and the fixes its files are analysed with."""
+
+    def __init__(self, resolver: Resolver, fixes: bool) -> None:
+        self.resolver, self.fixes = resolver, fixes
+        self.table: list[tuple[Settings, tuple[str, ...], Union[bool, Confidence]]] = []
+        self._index: dict[int, int] = {}
+
+    def index(self, path: str) -> int:
+        settings = self.resolver.for_file(path)
+        found = self._index.get(id(settings))
+        if found is None:
+            found = self._index[id(settings)] = len(self.table)
+            self.table.append((settings, enabled_rules(settings),
+                               settings.min_confidence if self.fixes else False))
+        return found
+
+
+def _lint_item(item: tuple[str, int], groups: list) -> FileResult:
+    path, group = item
+    settings, codes, fixes = groups[group]
+    return lint_file(path, settings, codes, fixes)
+
+
+def _lint_data_item(item: tuple[str, bytes, Optional[str], int], groups: list) -> FileResult:
+    path, data, module, group = item
+    settings, codes, fixes = groups[group]
+    return lint_data((path, data, module), settings, codes, fixes)
+
+
+def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
+            cache: Cache) -> Iterator[tuple[int, FileResult]]:
+    """(index, result) for each of ``items`` (path, settings group): from
+    ``cache`` where its entry is still good, else analysed (then stored)."""
     from ftlint.cache import content_hash
 
-    todo: list[tuple[int, str, bytes, str, bytes]] = []
+    todo: list[tuple[int, str, bytes, str, bytes, int]] = []
     packages: dict[str, tuple[str, ...]] = {}
-    for index, path in enumerate(files):
+    keys = [cache.key_for(settings, codes) for settings, codes, _ in groups.table]
+    for index, (path, group) in enumerate(items):
         try:
             data = read_source(path)
         except OSError as exc:
@@ -141,21 +177,21 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
             continue
         module = module_name(path, packages)
         digest = content_hash(data)
-        hit = cache.get(path, module, digest)
+        hit = cache.get(path, module, digest, keys[group])
         if hit is not None:
             yield index, hit
         else:
-            todo.append((index, path, data, module, digest))
-    work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes)
-    fresh = run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
-                 name=lambda item: item[0], size=lambda item: len(item[1]))
+            todo.append((index, path, data, module, digest, group))
+    work = functools.partial(_lint_data_item, groups=groups.table)
+    fresh = run(work, [(path, data, module, group) for _, path, data, module, _, group in todo],
+                jobs, name=lambda item: item[0], size=lambda item: len(item[1]))
     for position, result in fresh:
-        index, path, _, module, digest = todo[position]
-        cache.put(path, module, digest, result)
+        index, path, _, module, digest, group = todo[position]
+        cache.put(path, module, digest, result, keys[group])
         yield index, result
 
 
-def _finished(report: Report, settings: Settings, fixes: bool = False) -> Report:
+def _finished(report: Report, settings: Union[Settings, Resolver], fixes: bool = False) -> Report:
     """Keep a copy of each file's own result, then run the project pass (and,
     with ``fixes``, build the fixes still missing from what is shown)."""
     report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
@@ -165,29 +201,29 @@ def _finished(report: Report, settings: Settings, fixes: bool = False) -> Report
     return report
 
 
-def _complete_fixes(report: Report, settings: Settings) -> None:
+def _complete_fixes(report: Report, settings: Union[Settings, Resolver]) -> None:
     """The fixes of shown findings that were analysed without them."""
-    codes = enabled_rules(settings)
+    resolver = Resolver.of(settings)
     for result in report.files:
         pending = {(d.code, d.start, d.end): d for d in result.diagnostics if d.fix_pending}
         if not pending:
             continue
-        again = lint_file(result.path, settings, codes, fixes=True)
+        own = resolver.for_file(result.path)
+        again = lint_file(result.path, own, enabled_rules(own), fixes=True)
         for d in again.diagnostics:
             shown = pending.get((d.code, d.start, d.end))
             if shown is not None:
                 shown.fix, shown.fix_pending = d.fix, False
 
 
-def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileResult]],
-           fixes: bool = False) -> Report:
+def relint(report: Report, settings: Union[Settings, Resolver],
+           changed: dict[str, Optional[FileResult]], fixes: bool = False) -> Report:
     """``report`` again after the files in ``changed`` were rewritten (by
     ``--fix``): those are checked again, unless ``changed`` holds the result
     of checking what was written, and the others keep their own results;
     then the project pass runs over all. The same report as a full new run,
     at the cost of the changed files."""
-    codes = enabled_rules(settings)
-    some_fixes = settings.min_confidence if fixes else False
+    resolver = Resolver.of(settings)
 
     def again(r: FileResult) -> FileResult:
         if r.path not in changed:
@@ -195,8 +231,8 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
         known = changed[r.path]
         if known is not None and not fixes:
             return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
-        return lint_file(r.path, settings, codes, fixes=some_fixes)
+        own = resolver.for_file(r.path)
+        return lint_file(r.path, own, enabled_rules(own),
+                         fixes=own.min_confidence if fixes else False)
 
-    return _finished(Report([again(r) for r in report.raw]), settings, fixes)
-
-
+    return _finished(Report([again(r) for r in report.raw]), resolver, fixes)

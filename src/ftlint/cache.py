@@ -89,29 +89,45 @@ def content_hash(data: bytes) -> bytes:
 
 
 class Cache:
-    """Per-file results under ``directory``, for one set of settings."""
+    """Per-file results under ``directory``. Each entry's key covers the
+    settings of its file (files under different configurations get different
+    keys): ``key_for`` makes it, once per set of settings; ``settings`` and
+    ``codes`` give the default key, for a run with one set of settings."""
 
-    def __init__(self, directory: Path, settings: Settings, codes: tuple[str, ...],
-                 fixes: bool = False):
+    def __init__(self, directory: Path, settings: Optional[Settings] = None,
+                 codes: Optional[tuple[str, ...]] = None, fixes: bool = False):
         # With ``fixes`` (JSON), entries hold the fixes of the findings at or
         # above ``min-confidence``: that is part of the key.
-        fixes = settings.min_confidence if fixes else False
+        self.fixes = fixes
         self.root = Path(directory)
         self.directory = self.root / fingerprint()
-        self.key = settings_key(settings, codes, fixes)
+        self._keys: dict[Settings, str] = {}
+        self.key = self.key_for(settings, codes) if settings is not None else None
         self.hits = self.misses = 0
         self._ready = False
 
-    def _entry(self, path: str, module: str) -> Path:
-        name = hashlib.sha256(f"{path}\0{module}\0{self.key}".encode()).hexdigest()[:40]
+    def key_for(self, settings: Settings, codes: Optional[tuple[str, ...]] = None) -> str:
+        """The key part of the entries of files with these settings."""
+        key = self._keys.get(settings)
+        if key is None:
+            if codes is None:
+                from ftlint.results import enabled_rules
+
+                codes = enabled_rules(settings)
+            fixes = settings.min_confidence if self.fixes else False
+            key = self._keys[settings] = settings_key(settings, codes, fixes)
+        return key
+
+    def _entry(self, path: str, module: str, key: Optional[str] = None) -> Path:
+        name = hashlib.sha256(f"{path}\0{module}\0{key or self.key}".encode()).hexdigest()[:40]
         return self.directory / f"{name}.bin"
 
-    def get(self, path: str, module: str, digest: bytes):
-        """The cached result for these bytes, or None."""
+    def get(self, path: str, module: str, digest: bytes, key: Optional[str] = None):
+        """The cached result for these bytes (under settings ``key``), or None."""
         from ftlint.results import FileResult
 
         try:
-            raw = self._entry(path, module).read_bytes()
+            raw = self._entry(path, module, key).read_bytes()
         except OSError:
             self.misses += 1
             return None
@@ -127,7 +143,8 @@ class Cache:
         self.hits += 1
         return result
 
-    def put(self, path: str, module: str, digest: bytes, result) -> None:
+    def put(self, path: str, module: str, digest: bytes, result,
+            key: Optional[str] = None) -> None:
         """Store ``result``; a cache that cannot be written is no cache (the
         run goes on)."""
         if any(d.code == "FT000" for d in result.diagnostics):
@@ -138,7 +155,7 @@ class Cache:
             return
         try:
             self._prepare()
-            _write_atomic(self._entry(path, module), _wrap(payload))
+            _write_atomic(self._entry(path, module, key), _wrap(payload))
         except OSError:
             pass
 

@@ -6,13 +6,12 @@ import contextlib
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Optional
 
 import click
 
 from ftlint import __version__
-from ftlint.config import ConfigError, Settings, resolve_settings
+from ftlint.config import ConfigError, Resolver, Settings, parse_config_options, show_settings
 from ftlint.diagnostics import INTERNAL_ERROR
 from ftlint.output import FORMATS
 from ftlint.rules import get_rule
@@ -73,8 +72,16 @@ def _codes_option(name: str, help_text: str):
 @click.option("--color/--no-color", default=None,
               help="Colour text output (default: on a terminal, unless NO_COLOR is set; "
                    "FORCE_COLOR turns it on).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
+@click.option("--config", "config_options", metavar="CONFIG_OPTION", multiple=True,
+              help="Either the path of a configuration file (pyproject.toml, ftlint.toml) to "
+                   "use for every file instead of each file's nearest one, or a TOML "
+                   "'key = value' pair that overrides a setting of every configuration, "
+                   "e.g. --config \"min-confidence = 'high'\". Repeatable.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the settings of PATH (a file, or the files of a directory) and "
+                   "the configuration file they come from, then exit.")
+@click.option("--show-files", is_flag=True,
+              help="Print the files that would be checked, one per line, then exit.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply unsafe fixes too.")
 @click.option("--diff", is_flag=True,
@@ -109,18 +116,30 @@ def _codes_option(name: str, help_text: str):
 def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional[str],
           ignore: Optional[str], extend_ignore: Optional[str], exclude: Optional[str],
           extend_exclude: Optional[str], min_confidence: Optional[str], output_format: str,
-          exit_zero: bool, statistics: bool, quiet: bool, config_file: Optional[Path],
+          exit_zero: bool, statistics: bool, quiet: bool, config_options: tuple[str, ...],
           show_source: bool, color: Optional[bool],
           no_cache: bool, cache_dir: Optional[str], jobs: Optional[int], fix: bool = False, unsafe_fixes: bool = False,
           diff: bool = False, show_fixes: bool = False, add_noqa: bool = False,
           baseline: Optional[str] = None, verbose: bool = False,
           verify_command: Optional[str] = None, verify_timeout: Optional[float] = None,
-          stdin_filename: Optional[str] = None) -> None:
+          stdin_filename: Optional[str] = None, show_settings: bool = False,
+          show_files: bool = False) -> None:
     """Check PATHS (default: the current directory) for free-threading races.
-    PATH '-' reads one module from stdin."""
+    PATH '-' reads one module from stdin.
+
+    Each file takes its settings from the nearest configuration file above
+    it (.ftlint.toml, ftlint.toml, or a pyproject.toml with [tool.ftlint]),
+    unless --config names one file for all."""
     from ftlint.api import lint_paths, relint
 
     _check_verify_options(fix, diff, verify_command, verify_timeout)
+    overrides = dict(select=select, extend_select=extend_select, ignore=ignore,
+                     extend_ignore=extend_ignore, exclude=exclude,
+                     extend_exclude=extend_exclude, min_confidence=min_confidence)
+    if show_settings or show_files:
+        _check_show_options(paths, show_settings, show_files, fix, diff, add_noqa, baseline,
+                            stdin_filename)
+        _show(paths or (".",), config_options, overrides, show_settings)
     if "-" in paths or (stdin_filename is not None and not paths):
         if paths not in ((), ("-",)):
             raise click.UsageError("'-' (stdin) cannot be checked together with other paths")
@@ -128,35 +147,32 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
                            ("--verify", verify_command is not None)):
             if used:
                 raise click.UsageError(f"{flag} cannot be used with stdin: it needs files")
-        overrides = dict(select=select, extend_select=extend_select, ignore=ignore,
-                         extend_ignore=extend_ignore, exclude=exclude,
-                         extend_exclude=extend_exclude, min_confidence=min_confidence)
-        _check_stdin(stdin_filename, config_file, overrides, output_format, fix, unsafe_fixes,
+        _check_stdin(stdin_filename, config_options, overrides, output_format, fix, unsafe_fixes,
                      diff, show_fixes, quiet, statistics, show_source, color, exit_zero)
     if stdin_filename is not None:
         raise click.UsageError("--stdin-filename needs PATH '-' (or no PATH): it names stdin")
     paths = paths or (".",)
     verified = True
     try:
-        settings = resolve_settings(paths, config_file, select=select, extend_select=extend_select,
-                                    ignore=ignore, extend_ignore=extend_ignore, exclude=exclude,
-                                    extend_exclude=extend_exclude, min_confidence=min_confidence)
+        resolver = _resolver(config_options, overrides)
+        # The project root's settings: where the cache and a baseline live.
+        settings = resolver.for_paths(paths)
         cache = None if no_cache else _open_cache(settings, cache_dir, output_format == "json")
         with _Progress.on_terminal(quiet) as progress:
-            report = lint_paths(paths, settings, jobs=jobs, fixes=output_format == "json",
+            report = lint_paths(paths, resolver, jobs=jobs, fixes=output_format == "json",
                                 on_result=lambda r: _report_internal_errors(r, verbose),
                                 cache=cache, progress=progress)
         if fix or diff:
             if verify_command is not None:
-                fixed, verified = _fix_and_verify(report, settings, unsafe_fixes, show_fixes,
+                fixed, verified = _fix_and_verify(report, resolver, unsafe_fixes, show_fixes,
                                                   paths, verify_command, verify_timeout, quiet)
             else:
-                fixed = _apply_fixes(report, settings, unsafe_fixes, diff, show_fixes, paths,
+                fixed = _apply_fixes(report, resolver, unsafe_fixes, diff, show_fixes, paths,
                                      verbose, jobs)
             if diff:
                 sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
-                report = relint(report, settings, {f.path: f.checked for f in fixed},
+                report = relint(report, resolver, {f.path: f.checked for f in fixed},
                                 fixes=output_format == "json")
         if add_noqa or baseline is not None:
             from ftlint.adoption import adopt
@@ -182,7 +198,55 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
     sys.exit(EXIT_CLEAN)
 
 
-def _check_stdin(name: Optional[str], config_file: Optional[Path], overrides: dict,
+def _resolver(config_options: tuple[str, ...], overrides: dict) -> Resolver:
+    """Each file's settings: ``--config`` (a file for all, or inline
+    overrides), then the other options of the command line."""
+    config_file, inline = parse_config_options(config_options)
+    return Resolver(config_file, inline, overrides)
+
+
+def _check_show_options(paths: tuple[str, ...], show_settings: bool, show_files: bool,
+                        fix: bool, diff: bool, add_noqa: bool, baseline: Optional[str],
+                        stdin_filename: Optional[str]) -> None:
+    flag = "--show-settings" if show_settings else "--show-files"
+    if show_settings and show_files:
+        raise click.UsageError("--show-settings and --show-files cannot be used together")
+    if "-" in paths or stdin_filename is not None:
+        raise click.UsageError(f"{flag} cannot be used with stdin: it needs files")
+    for other, used in (("--fix", fix), ("--diff", diff), ("--add-noqa", add_noqa),
+                        ("--baseline", baseline is not None)):
+        if used:
+            raise click.UsageError(f"{flag} cannot be used with {other}: it checks nothing")
+    if show_settings and len(paths) > 1:
+        raise click.UsageError("--show-settings takes one PATH: the file whose settings "
+                               "to show")
+
+
+def _show(paths: tuple[str, ...], config_options: tuple[str, ...], overrides: dict,
+          settings_of_path: bool) -> None:
+    """``--show-settings`` or ``--show-files``: print, then exit 0."""
+    from ftlint.discovery import discover
+
+    try:
+        resolver = _resolver(config_options, overrides)
+        if settings_of_path:
+            path = paths[0]
+            settings = (resolver.for_directory(path) if os.path.isdir(path)
+                        else resolver.for_file(path))
+            click.echo(f"Resolved settings for: {path}")
+            click.echo(f"Settings path: {settings.config_path or '(none: the defaults)'}")
+            for line in show_settings(settings):
+                click.echo(line)
+        else:
+            for file in sorted(str(p) for p in discover(paths, resolver)):
+                click.echo(file)
+    except ConfigError as exc:
+        click.echo(f"ftlint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_CLEAN)
+
+
+def _check_stdin(name: Optional[str], config_options: tuple[str, ...], overrides: dict,
                  output_format: str, fix: bool, unsafe: bool, diff: bool, show_fixes: bool,
                  quiet: bool, statistics: bool, show_source: bool, color: Optional[bool],
                  exit_zero: bool) -> None:
@@ -197,8 +261,8 @@ def _check_stdin(name: Optional[str], config_file: Optional[Path], overrides: di
     path = name or "<stdin>"
     data = sys.stdin.buffer.read()
     try:
-        where = (str(Path(name).parent) if name else ".",)
-        settings = resolve_settings(where, config_file, **overrides)
+        resolver = _resolver(config_options, overrides)
+        settings = resolver.for_file(name) if name else resolver.for_directory(".")
         json_fixes = output_format == "json"
         result = lint_source(data, path, settings, fixes=json_fixes)
         fixed = None
@@ -293,7 +357,7 @@ def _report_internal_errors(result, verbose: bool) -> None:
                            "with the file)", err=True)
 
 
-def _apply_fixes(report, settings: Settings, unsafe: bool, diff: bool, show: bool,
+def _apply_fixes(report, settings: Resolver, unsafe: bool, diff: bool, show: bool,
                  roots=None, verbose: bool = False, jobs: Optional[int] = None) -> list:
     """Fix (or, with ``diff``, only print) and return the files that change."""
     from ftlint.fixes.run import fix_files
@@ -343,7 +407,7 @@ def _check_verify_options(fix: bool, diff: bool, command: Optional[str],
         raise click.UsageError(f"--verify: {exc}") from None
 
 
-def _fix_and_verify(report, settings: Settings, unsafe: bool, show: bool, paths,
+def _fix_and_verify(report, settings: Resolver, unsafe: bool, show: bool, paths,
                     command: str, timeout: Optional[float], quiet: bool) -> tuple[list, bool]:
     """``--fix --verify``: run the command, fix, run it again and revert the
     files whose fixes break it (:mod:`ftlint.verify`). Returns the files that
@@ -391,17 +455,19 @@ def server_command() -> None:
 
 
 @main.command("clean")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
+@click.option("--config", "config_options", metavar="CONFIG_OPTION", multiple=True,
+              help="A configuration file to read the cache directory from (instead of the "
+                   "project's), or a TOML 'key = value' override such as "
+                   "\"cache-dir = 'tmp/cache'\". Repeatable.")
 @click.option("--cache-dir", metavar="DIR", default=None, help="The cache to remove.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str, readable=False))
-def clean_command(config_file: Optional[Path], cache_dir: Optional[str],
+def clean_command(config_options: tuple[str, ...], cache_dir: Optional[str],
                   paths: tuple[str, ...]) -> None:
     """Remove the result cache (of the project PATHS are in; default: here)."""
     from ftlint import cache
 
     try:
-        settings = resolve_settings(paths or (".",), config_file)
+        settings = _resolver(config_options, {}).for_paths(paths or (".",))
         directory = cache.cache_dir(settings, cache_dir)
         removed = cache.clean(directory)
     except (ConfigError, OSError) as exc:

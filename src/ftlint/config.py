@@ -1,13 +1,17 @@
-"""Settings: ``[tool.ftlint]`` in pyproject.toml, overridden by the command line."""
+"""Settings: the nearest configuration file of each file (``.ftlint.toml``,
+``ftlint.toml`` or a pyproject.toml's ``[tool.ftlint]``), overridden by the
+command line."""
 
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import functools
+import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -134,25 +138,43 @@ _KEYS = {
     "test-patterns": "strings",
     "format-fixes": "bool",
     "cache-dir": "path",
+    "extend": "path",  # read by load_settings: the configuration this one builds on
 }
+
+# The configuration files looked for in each directory, in order of
+# precedence (as ruff: .ruff.toml, ruff.toml, pyproject.toml). A
+# pyproject.toml counts only if it has a [tool.ftlint] table.
+CONFIG_FILES = (".ftlint.toml", "ftlint.toml", "pyproject.toml")
+
+
+def config_in(directory: Path) -> Optional[Path]:
+    """The configuration file of ``directory`` itself, or None."""
+    for name in CONFIG_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            if name != "pyproject.toml" or "ftlint" in _tool_table(_read_toml(candidate), candidate):
+                return candidate
+    return None
 
 
 def find_config(paths: Sequence[str]) -> Optional[Path]:
-    """The nearest pyproject.toml with a [tool.ftlint] table, above the paths."""
-    if paths:
-        resolved = [Path(os.path.realpath(p)) for p in paths]
-        start = Path(os.path.commonpath([str(p) for p in resolved]))
-        if start.is_file() or not start.exists():
-            start = start.parent
-    else:
-        start = Path.cwd()
+    """The nearest configuration file above the common path of ``paths``."""
+    start = Path(_common_directory(paths))
     for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            data = _read_toml(candidate)
-            if "ftlint" in _tool_table(data, candidate):
-                return candidate
+        found = config_in(directory)
+        if found is not None:
+            return found
     return None
+
+
+def _common_directory(paths: Sequence[str]) -> str:
+    """The real directory that holds all of ``paths`` (the current one if none)."""
+    if not paths:
+        return os.getcwd()
+    start = os.path.commonpath([os.path.realpath(p) for p in paths])
+    if os.path.isfile(start) or not os.path.exists(start):
+        start = os.path.dirname(start)
+    return start
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -175,32 +197,131 @@ def _tool_table(data: dict[str, Any], path: Path) -> dict[str, Any]:
     return tool
 
 
-def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
-    if config_path is None:
-        return Settings()
-    data = _read_toml(config_path)
-    if config_path.name == "pyproject.toml" or "tool" in data:
-        table = _tool_table(data, config_path).get("ftlint", {})
+def _config_table(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml" or "tool" in data:
+        table = _tool_table(data, path).get("ftlint", {})
     else:  # a dedicated ftlint.toml holds the keys at top level
         table = data
     if not isinstance(table, dict):
-        raise ConfigError(f"{config_path}: [tool.ftlint] must be a table")
-    values = parse_table(table, f"{config_path}", set(known_codes))
+        raise ConfigError(f"{path}: [tool.ftlint] must be a table")
+    return table
+
+
+def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
+    """The settings of one configuration file, over those of the file it
+    ``extend``s (if any); relative patterns are anchored at its directory."""
+    if config_path is None:
+        return Settings()
+    config_path = Path(config_path)
+    values = _load_values(config_path, set(known_codes), ())
     return replace(
         Settings(root=str(config_path.parent.resolve()), config_path=str(config_path)),
         **values,
     )
 
 
-def parse_table(table: Mapping[str, Any], where: str, known: set[str]) -> dict[str, Any]:
+def _load_values(path: Path, known: set[str], chain: tuple[str, ...]) -> dict[str, Any]:
+    """The values of the file at ``path``, layered over those of the file it
+    extends, whose relative patterns stay relative to its own directory."""
+    real = os.path.realpath(path)
+    if real in chain:
+        cycle = " -> ".join((*chain, real))
+        raise ConfigError(f"{path}: 'extend' makes a cycle: {cycle}")
+    table = dict(_config_table(path))
+    base = table.pop("extend", None)
+    values = parse_table(table, f"{path}", known)
+    if base is None:
+        return values
+    if not isinstance(base, str) or not base.strip():
+        raise ConfigError(f"{path}: 'extend' must be a path (a non-empty string)")
+    base_path = Path(os.path.expanduser(base))
+    if not base_path.is_absolute():
+        base_path = path.parent / base_path
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: 'extend': configuration file {base} not found")
+    inherited = _load_values(base_path, known, (*chain, real))
+    inherited = reanchor(inherited, base_path.parent.resolve(), path.parent.resolve())
+    return layer(inherited, values)
+
+
+# Lists that add to what they are layered over (as the command line's
+# --ignore adds to the configured one); other keys replace it.
+_ADDING = ("extend_select", "ignore", "extend_ignore", "extend_exclude")
+
+
+def layer(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top``'s values over ``base``'s (both as parse_table returns them)."""
+    out = dict(base)
+    for attr, value in top.items():
+        out[attr] = out.get(attr, ()) + value if attr in _ADDING else value
+    return out
+
+
+def reanchor(values: Mapping[str, Any], base: Path, root: Path) -> dict[str, Any]:
+    """``values`` whose relative patterns and paths were written relative to
+    ``base``, made relative to ``root``: a pattern that cannot match below
+    ``root`` is dropped, the cache directory becomes absolute."""
+    if base == root:
+        return dict(values)
+    out = dict(values)
+    for attr in ("exclude", "extend_exclude", "test_patterns"):
+        if attr in out:
+            out[attr] = tuple(p for p in (_reanchor(p, base, root) for p in out[attr])
+                              if p is not None)
+    if "per_file_ignores" in out:
+        out["per_file_ignores"] = tuple((p, codes) for p, codes in (
+            (_reanchor(p, base, root), codes) for p, codes in out["per_file_ignores"])
+            if p is not None)
+    if "cache_dir" in out:
+        out["cache_dir"] = str(base / os.path.expanduser(out["cache_dir"]))
+    return out
+
+
+def _reanchor(pattern: str, base: Path, root: Path) -> Optional[str]:
+    """A gitignore-style pattern relative to ``base``, relative to ``root``
+    (None if it cannot match anything below ``root``). A pattern without a
+    slash but at its end matches at any depth and stays as it is."""
+    negate = pattern.startswith("!")
+    body = pattern[1:] if negate else pattern
+    if not body or body.startswith("#") or "/" not in body.rstrip("/"):
+        return pattern
+    trailing = "/" if body.endswith("/") else ""
+    parts = [p for p in body.strip("/").split("/") if p]
+    try:
+        down = root.relative_to(base).parts  # root below base: match its steps
+    except ValueError:
+        try:
+            up = base.relative_to(root).parts  # base below root: prefix them
+        except ValueError:
+            return None  # unrelated directories
+        parts = [*up, *parts]
+    else:
+        for step in down:
+            if not parts:
+                return None  # it names root or a directory above it
+            if parts[0] == "**":
+                break  # matches at any depth, below root too
+            if not fnmatch.fnmatchcase(step, parts[0]):
+                return None
+            parts = parts[1:]
+        if not parts:
+            return None
+    return ("!" if negate else "") + "/" + "/".join(parts) + trailing
+
+
+def parse_table(table: Mapping[str, Any], where: str, known: set[str],
+                section: str = " in [tool.ftlint]") -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, raw in table.items():
+        if key == "extend":  # read by load_settings, in a configuration file
+            raise ConfigError(f"{where}: 'extend' belongs in a configuration file")
         kind = _KEYS.get(key)
         if kind is None:
             hint = difflib.get_close_matches(key, _KEYS, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             raise ConfigError(
-                f"{where}: unknown option '{key}' in [tool.ftlint]{suggestion}; "
+                f"{where}: unknown option '{key}'{section}{suggestion}; "
                 f"known options: {', '.join(sorted(_KEYS))}"
             )
         attr = key.replace("-", "_")
@@ -290,33 +411,190 @@ def split_codes(text: Optional[str]) -> tuple[str, ...]:
 
 def resolve_settings(paths: Sequence[str], config_file: Optional[Path] = None,
                      **overrides: Optional[str]) -> Settings:
-    """The settings for a run over ``paths``: the nearest configuration (or
-    ``config_file``), then the command line's ``overrides`` (select and
-    ignore lists as comma-separated text, exclude patterns, min-confidence).
-    The one place settings are made: the command line, ``ftlint clean`` and
-    the flake8 plugin all come here, so that they agree."""
-    from ftlint.rules.catalog import known_codes
+    """One set of settings for ``paths``: those of their common directory
+    (see :class:`Resolver`; a run over several projects takes each file's
+    own with ``Resolver.for_file``)."""
+    return Resolver(config_file, overrides=overrides).for_paths(paths)
 
-    known = set(known_codes())
-    if config_file is not None and not Path(config_file).is_file():
-        raise ConfigError(f"{config_file}: config file not found")
-    settings = load_settings(Path(config_file) if config_file else find_config(paths), known)
-    changes: dict[str, Any] = {}
-    for key in ("select", "extend_select", "ignore", "extend_ignore"):
-        if overrides.get(key) is not None:
-            codes = validate_codes(split_codes(overrides[key]), known,
-                                   f"--{key.replace('_', '-')}")
-            if key == "select":
-                changes[key] = codes
-            else:  # the command line adds to what the config says
-                changes[key] = getattr(settings, key) + codes
-    if overrides.get("exclude") is not None:
-        changes["exclude"] = split_codes(overrides["exclude"])
-    if overrides.get("extend_exclude") is not None:
-        changes["extend_exclude"] = settings.extend_exclude + split_codes(overrides["extend_exclude"])
-    if overrides.get("min_confidence"):
+
+def parse_config_options(values: Sequence[str]) -> tuple[Optional[Path], tuple[dict[str, Any], ...]]:
+    """``--config`` values, as ruff reads them: an existing file is the
+    configuration file for every file of the run; anything else must be an
+    inline TOML ``key = value`` override. Returns (file, overrides)."""
+    config_file: Optional[Path] = None
+    inline: list[dict[str, Any]] = []
+    for value in values:
+        if os.path.isfile(value):
+            if config_file is not None:
+                raise ConfigError(f"--config: only one configuration file can be given "
+                                  f"({config_file} and {value})")
+            config_file = Path(value)
+            continue
+        if os.path.isdir(value):
+            raise ConfigError(f"--config {value!r}: is a directory, not a configuration file")
         try:
-            changes["min_confidence"] = Confidence.parse(str(overrides["min_confidence"]))
-        except ValueError as exc:
-            raise ConfigError(f"--min-confidence: {exc}") from None
-    return replace(settings, **changes)
+            inline.append(tomllib.loads(value))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"--config {value!r}: no such configuration file, nor a TOML "
+                f"'key = value' override ({exc}); pass the path of a .toml file or an "
+                f"override such as --config \"min-confidence = 'high'\"") from None
+    return config_file, tuple(inline)
+
+
+class Resolver:
+    """The settings of each file, as ruff finds them: those of the nearest
+    configuration file above it (:data:`CONFIG_FILES`), or of the one
+    ``config_file`` given for all files; then the ``inline`` overrides
+    (``--config key=value``), then the command line's ``overrides`` (select
+    and ignore lists as comma-separated text, exclude patterns,
+    min-confidence).
+
+    Settings are made once per configuration file and looked up once per
+    directory, so files under the same configuration share one (hashable)
+    :class:`Settings` object. The one place settings are made: the command
+    line, ``ftlint clean``, the flake8 plugin and the language server all
+    come here, so that they agree."""
+
+    def __init__(self, config_file: Optional[Path] = None,
+                 inline: Sequence[Mapping[str, Any]] = (),
+                 overrides: Optional[Mapping[str, Optional[str]]] = None,
+                 fixed: Optional[Settings] = None) -> None:
+        from ftlint.rules.catalog import known_codes
+
+        self._known = set(known_codes())
+        self._by_config: dict[Optional[str], Settings] = {}
+        self._by_dir: dict[str, Settings] = {}
+        self._by_real: dict[str, Settings] = {}
+        self._cwd = Path(os.getcwd())
+        self._inline = self._parse_inline(inline)
+        self._changes = self._parse_overrides(overrides or {})
+        self.fixed: Optional[Settings] = fixed
+        if fixed is None and config_file is not None:
+            if not Path(config_file).is_file():
+                raise ConfigError(f"{config_file}: config file not found")
+            self.fixed = self._settings(Path(config_file))
+
+    @classmethod
+    def of(cls, settings: "Settings | Resolver") -> "Resolver":
+        """``settings`` as a resolver (one Settings: the same for every file)."""
+        return settings if isinstance(settings, Resolver) else cls(fixed=settings)
+
+    def for_file(self, path: str) -> Settings:
+        """The settings of the file at ``path``."""
+        if self.fixed is not None:
+            return self.fixed
+        return self.for_directory(os.path.dirname(path) or ".")
+
+    def for_directory(self, directory: str) -> Settings:
+        """The settings of the files directly in ``directory``."""
+        if self.fixed is not None:
+            return self.fixed
+        found = self._by_dir.get(directory)
+        if found is None:
+            found = self._by_dir[directory] = self.for_real_directory(os.path.realpath(directory))
+        return found
+
+    def for_paths(self, paths: Sequence[str]) -> Settings:
+        """The settings of the directory that holds all of ``paths``: the
+        project root's, for what a run has once (the cache, a baseline)."""
+        if self.fixed is not None:
+            return self.fixed
+        return self.for_real_directory(_common_directory(paths))
+
+    def for_real_directory(self, real: str) -> Settings:
+        """``for_directory`` for a directory's real path."""
+        found = self._by_real.get(real)
+        if found is not None:
+            return found
+        missing = []
+        current = real
+        while True:
+            found = self._by_real.get(current)
+            if found is not None:
+                break
+            config = config_in(Path(current))
+            if config is not None:
+                found = self._by_real[current] = self._settings(config)
+                break
+            missing.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = self._settings(None)
+                break
+            current = parent
+        for directory in missing:
+            self._by_real[directory] = found
+        return found
+
+    def _settings(self, config: Optional[Path]) -> Settings:
+        key = None if config is None else str(config)
+        found = self._by_config.get(key)
+        if found is None:
+            found = self._by_config[key] = self._apply(load_settings(config, self._known))
+        return found
+
+    def _parse_inline(self, tables: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for table in tables:
+            values = layer(values, parse_table(table, "--config", self._known, section=""))
+        return values
+
+    def _parse_overrides(self, overrides: Mapping[str, Optional[str]]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        for key in ("select", "extend_select", "ignore", "extend_ignore"):
+            if overrides.get(key) is not None:
+                changes[key] = validate_codes(split_codes(overrides[key]), self._known,
+                                              f"--{key.replace('_', '-')}")
+        if overrides.get("exclude") is not None:
+            changes["exclude"] = split_codes(overrides["exclude"])
+        if overrides.get("extend_exclude") is not None:
+            changes["extend_exclude"] = split_codes(overrides["extend_exclude"])
+        if overrides.get("min_confidence"):
+            try:
+                changes["min_confidence"] = Confidence.parse(str(overrides["min_confidence"]))
+            except ValueError as exc:
+                raise ConfigError(f"--min-confidence: {exc}") from None
+        return changes
+
+    def _apply(self, settings: Settings) -> Settings:
+        """The inline overrides (their relative patterns anchored at the
+        current directory, as ruff does), then the command line's options;
+        lists named extend-* add to the configuration's."""
+        if not self._inline and not self._changes:
+            return settings
+        values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+        values = layer(values, reanchor(self._inline, self._cwd.resolve(), Path(settings.root)))
+        values = layer(values, self._changes)
+        return replace(settings, **values)
+
+
+def show_settings(settings: Settings) -> list[str]:
+    """``settings`` as lines of ``key = value`` (TOML), in a stable order."""
+    lines = []
+    for f in fields(settings):
+        if f.name == "config_path":
+            continue
+        value = getattr(settings, f.name)
+        if f.name == "cache_dir" and value is None:
+            value = ".ftlint_cache"
+        if f.name == "per_file_ignores":
+            text = "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value) + "}"
+        else:
+            text = _toml(value)
+        lines.append(f"{f.name.replace('_', '-')} = {text}")
+    return lines
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Confidence):
+        return json.dumps(str(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value))

@@ -7,11 +7,11 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, Union
 
 import pathspec
 
-from ftlint.config import ConfigError, Settings
+from ftlint.config import ConfigError, Resolver, Settings
 
 SUFFIXES = (".py", ".pyi")
 
@@ -23,6 +23,10 @@ class _Ignore:
 
     def __post_init__(self) -> None:
         self.spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+        # The patterns without a slash (but at the end) match a name at any
+        # depth, even outside ``base``; "/x.py" or "a/x.py" only from base.
+        self.names = pathspec.GitIgnoreSpec.from_lines(
+            [line for line in self.lines if "/" not in line.rstrip("/")])
 
     def for_root(self, top: Path) -> "_Ignore":
         """Drop the patterns that would exclude ``top`` itself: a directory
@@ -102,26 +106,23 @@ def _links_to_dir(path: Path) -> bool:
         return False
 
 
-def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
+def discover(paths: Sequence[str], settings: Union[Settings, Resolver]) -> Iterator[Path]:
     """Yield files to check, in a stable order, each once.
 
     A path named explicitly is always checked, even if it is excluded; the
-    excludes apply to what is found while walking directories. A named path
+    excludes apply to what is found while walking directories, each
+    directory's entries by the settings of that directory (a sub-project's
+    configuration excludes within its own tree, as in ruff). A named path
     that is missing, a dangling or looping link, or no regular file is still
     yielded: reading it reports the problem as that file's FT001, and the
     others are checked. Symbolic links to directories are not followed while
     walking (they could lead out of the tree, or in circles).
     """
-    root = Path(settings.root)
-    patterns = settings.exclude + settings.extend_exclude
-    bad = [p for p in patterns if not _valid(p)]
-    if bad:
-        raise ConfigError(f"exclude: invalid gitignore-style pattern {bad[0]!r}")
-    excludes = _Ignore(root, patterns)
+    resolver = Resolver.of(settings)
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
-        found = _walk(path, excludes, settings.respect_gitignore) if path.is_dir() else (path,)
+        found = _walk(path, resolver) if path.is_dir() else (path,)
         for file in found:
             key = os.path.realpath(file)
             if key not in seen:
@@ -129,25 +130,48 @@ def discover(paths: Sequence[str], settings: Settings) -> Iterator[Path]:
                 yield file
 
 
-def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
-    resolved_top = Path(os.path.realpath(top))
-    ignores = [ig.for_root(resolved_top) for ig in _parent_gitignores(resolved_top)] if gitignore else []
-    excludes = excludes.for_root(resolved_top)
+def _excludes(settings: Settings) -> _Ignore:
+    patterns = settings.exclude + settings.extend_exclude
+    bad = [p for p in patterns if not _valid(p)]
+    if bad:
+        where = f"{settings.config_path}: " if settings.config_path else ""
+        raise ConfigError(f"{where}exclude: invalid gitignore-style pattern {bad[0]!r}")
+    return _Ignore(Path(settings.root), patterns)
 
-    def excluded(path: Path, is_dir: bool, active: list[_Ignore]) -> bool:
+
+def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
+    resolved_top = Path(os.path.realpath(top))
+    # Read .gitignore files unless no file of the run respects them.
+    gitignore = resolver.fixed is None or resolver.fixed.respect_gitignore
+    ignores = [ig.for_root(resolved_top) for ig in _parent_gitignores(resolved_top)] if gitignore else []
+    by_settings: dict[int, tuple[_Ignore, bool]] = {}
+
+    def rules_of(real_directory: str) -> tuple[_Ignore, bool]:
+        """The excludes of a directory's entries, and whether .gitignore counts."""
+        settings = resolver.for_real_directory(real_directory)
+        found = by_settings.get(id(settings))
+        if found is None:
+            found = (_excludes(settings).for_root(resolved_top), settings.respect_gitignore)
+            by_settings[id(settings)] = found
+        return found
+
+    def excluded(path: Path, is_dir: bool, active: list[_Ignore], excludes: _Ignore,
+                 respect: bool) -> bool:
         resolved = Path(os.path.realpath(path))
         # Names like "build" match at any depth; anchored ones from the root.
-        if excludes.spec.match_file(path.name + ("/" if is_dir else "")):
+        if excludes.names.match_file(path.name + ("/" if is_dir else "")):
             return True
         if excludes.matches(resolved, is_dir):
             return True
-        return any(ig.matches(resolved, is_dir) for ig in active)
+        return respect and any(ig.matches(resolved, is_dir) for ig in active)
 
     def walk(directory: Path, active: list[_Ignore]) -> Iterator[Path]:
+        real = os.path.realpath(directory)
         if gitignore:
-            own = _gitignore(Path(os.path.realpath(directory)))
+            own = _gitignore(Path(real))
             if own:
                 active = active + [own]
+        excludes, respect = rules_of(real)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
@@ -160,7 +184,7 @@ def _walk(top: Path, excludes: _Ignore, gitignore: bool) -> Iterator[Path]:
                     continue  # a link to a directory: not followed
             except OSError:
                 continue
-            if excluded(path, is_dir, active):
+            if excluded(path, is_dir, active, excludes, respect):
                 continue
             if is_dir:
                 yield from walk(path, active)

@@ -198,17 +198,16 @@ def overrides_from(options: Any) -> dict[str, Any]:
 
 
 def project_settings(filename: str) -> Settings:
-    """The settings of the project ``filename`` belongs to (its nearest
-    ``[tool.ftlint]``), as ``ftlint`` itself resolves them; once per folder."""
-    directory = os.path.dirname(os.path.abspath(filename))
-    return _settings_for(directory)
+    """The settings of ``filename``: its nearest configuration file, as
+    ``ftlint`` itself resolves them; looked up once per folder."""
+    return _resolver().for_file(os.path.abspath(filename))
 
 
-@functools.lru_cache(maxsize=256)
-def _settings_for(directory: str) -> Settings:
-    from ftlint.config import resolve_settings
+@functools.lru_cache(maxsize=None)
+def _resolver():
+    from ftlint.config import Resolver
 
-    return resolve_settings([directory])
+    return Resolver()
 
 
 def _explicit(options: Any) -> frozenset[str]:

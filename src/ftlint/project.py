@@ -17,16 +17,19 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence, Union
 
 from ftlint.diagnostics import Confidence, Diagnostic
 from ftlint.results import internal_error, relative_path
 
 if TYPE_CHECKING:
-    from ftlint.config import Settings
+    from ftlint.config import Resolver, Settings
     from ftlint.results import FileResult
 
 Target = tuple  # ("local", qualname) or ("ext", dotted import-resolved name)
+# Configured entry-point patterns: the same for all modules, or per module
+# (each module's file takes those of its own configuration).
+EntryPatterns = Union[Iterable[str], Callable[["ModuleSummary"], Sequence[str]]]
 
 
 @dataclass
@@ -113,11 +116,18 @@ def call_graph(summaries: list[ModuleSummary], node_id=None) -> dict[str, list[s
     return graph
 
 
-def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = (),
+def _patterns_of(entry_patterns: EntryPatterns) -> Callable[[ModuleSummary], Sequence[str]]:
+    if callable(entry_patterns):
+        return entry_patterns
+    patterns = tuple(entry_patterns)
+    return lambda summary: patterns
+
+
+def reachable(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns = (),
               graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
     """Function ids (``module:qualname``) that run on other threads -> why."""
     summaries = list(summaries)
-    patterns = tuple(entry_patterns)
+    patterns_of = _patterns_of(entry_patterns)
     node_id = _node_ids(summaries)
     if graph is None:
         graph = call_graph(summaries, node_id)
@@ -129,7 +139,8 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
             if start is not None and start not in why:
                 why[start] = description
                 queue.append(start)
-        for qual, decorators in summary.functions.items():
+        patterns = patterns_of(summary)
+        for qual, decorators in summary.functions.items() if patterns else ():
             full = f"{summary.module}.{qual}"
             for pattern in patterns:
                 if any(fnmatch.fnmatchcase(d, pattern) for d in decorators) or fnmatch.fnmatchcase(full, pattern):
@@ -146,7 +157,7 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] 
     return why
 
 
-def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[str] = (),
+def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns = (),
                   graph: Optional[dict[str, list[str]]] = None) -> dict[str, frozenset[str]]:
     """Function ids that run only on threads each started once (a dedicated
     worker's `run`) -> the ids of those entries. A function that any other
@@ -164,8 +175,9 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: Iterable[s
             start = node_id(summary, target)
             if start is not None:
                 starts.append((start, index in summary.single_entries))
-    if tuple(entry_patterns):
-        many.update(reachable(summaries, entry_patterns, graph))
+    patterns_of = _patterns_of(entry_patterns)
+    if any(patterns_of(s) for s in summaries):
+        many.update(reachable(summaries, patterns_of, graph))
     for start, is_single in starts:
         seen = {start}
         queue = deque([start])
@@ -323,44 +335,65 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
     return kept
 
 
-def finish(results: Sequence[FileResult], settings: Settings,
+def finish(results: Sequence[FileResult], settings: Union[Settings, Resolver],
            others: Sequence[FileResult] = ()) -> None:
     """The project pass (``others`` as in :func:`judge`), then the
     confidence filter."""
     judge(results, settings, others)
+    of = _settings_of(settings)
     for r in results:
-        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= settings.min_confidence]
+        floor = of(r.path).min_confidence
+        shown = [d for d in r.diagnostics if d.is_error or d.confidence >= floor]
         r.hidden = len(r.diagnostics) - len(shown)
         r.diagnostics = shown
 
 
-def judge(results: Sequence[FileResult], settings: Settings,
+def _settings_of(settings: Union[Settings, Resolver]) -> Callable[[str], Settings]:
+    """Each file's settings: one Settings for all, or a Resolver's per file."""
+    for_file = getattr(settings, "for_file", None)
+    return for_file if for_file is not None else (lambda path: settings)
+
+
+def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
           others: Sequence[FileResult] = ()) -> None:
     """The project pass over ``results``: reachability, start-up code,
     declared thread safety, test code. Every confidence is kept. ``others``
     are the project's other files, whose summaries count and whose
     diagnostics are left alone: the fixer judges each fixed file this way,
-    so that `--fix`, `--diff` and a check agree on what is reported."""
+    so that `--fix`, `--diff` and a check agree on what is reported.
+
+    With a Resolver, each file is judged by its own settings (its tests,
+    declared thread safety), and the configured entry points of each
+    configuration apply to the modules under it; calls across them count."""
+    of = _settings_of(settings)
     everything = [*results, *others]
+    own = [of(r.path) for r in everything]
     summaries = [r.summary for r in everything if r.summary is not None]
+    entry_patterns: EntryPatterns
+    if len({id(s) for s in own}) <= 1:
+        entry_patterns = own[0].thread_entry_points if own else ()
+    else:
+        by_summary = {id(r.summary): s.thread_entry_points
+                      for r, s in zip(everything, own) if r.summary is not None}
+        entry_patterns = lambda summary: by_summary.get(id(summary), ())  # noqa: E731
     graph = call_graph(summaries)
-    threads = reachable(summaries, settings.thread_entry_points, graph)
-    in_tests = [settings.is_test(relative_path(r.path, settings.root)) for r in everything]
+    threads = reachable(summaries, entry_patterns, graph)
+    in_tests = [s.is_test(relative_path(r.path, s.root)) for r, s in zip(everything, own)]
     tests = frozenset(r.summary.module for r, test in zip(everything, in_tests)
                       if test and r.summary is not None)
     startup = startup_only(summaries, threads, tests, graph)
     containers = locking_containers(summaries)
-    owners = thread_owners(summaries, settings.thread_entry_points, graph)
-    for r, in_test in zip(results, in_tests):  # the first len(results) of them
+    owners = thread_owners(summaries, entry_patterns, graph)
+    for r, in_test, mine in zip(results, in_tests, own):  # the first len(results) of them
         if r.summary is not None:
             try:
                 r.diagnostics = apply(r.diagnostics, r.summary, threads,
-                                              settings.not_thread_safe, startup, containers,
+                                              mine.not_thread_safe, startup, containers,
                                               owners)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
-        if settings.test_code != "report" and in_test:
-            r.diagnostics = _in_test_code(r.diagnostics, settings.test_code)
+        if mine.test_code != "report" and in_test:
+            r.diagnostics = _in_test_code(r.diagnostics, mine.test_code)
 
 
 def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:

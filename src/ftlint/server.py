@@ -37,14 +37,14 @@ from pygls.workspace import TextDocument
 
 from ftlint import __version__
 from ftlint.api import fix_source, lint_source
-from ftlint.config import ConfigError, Settings, resolve_settings
+from ftlint.config import CONFIG_FILES, ConfigError, Resolver, Settings
 from ftlint.diagnostics import DOCS_URL, Confidence, Diagnostic
 from ftlint.project import module_name
 from ftlint.results import FileResult
 
 SOURCE = "ftlint"
 FIX_ALL = "source.fixAll.ftlint"
-CONFIG_NAMES = frozenset({"pyproject.toml", "ftlint.toml", ".ftlint.toml"})
+CONFIG_NAMES = frozenset(CONFIG_FILES)
 _SEVERITY = {
     Confidence.HIGH: types.DiagnosticSeverity.Error,
     Confidence.MEDIUM: types.DiagnosticSeverity.Warning,
@@ -80,7 +80,7 @@ class _Checked:
 class FtlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ftlint", __version__)
-        self.settings_by_dir: dict[str, Settings] = {}
+        self.resolver = Resolver()
         self.checked: dict[str, _Checked] = {}
         # Absolute path -> a result holding the module's summary, for every
         # module of the workspace scanned and every buffer checked.
@@ -88,14 +88,12 @@ class FtlintServer(LanguageServer):
 
     # -- settings ----------------------------------------------------------
     def settings_for(self, path: str) -> Settings:
-        """The settings `ftlint PATH` would use: the nearest configuration."""
-        folder = os.path.dirname(os.path.abspath(path))
-        if folder not in self.settings_by_dir:
-            self.settings_by_dir[folder] = resolve_settings((folder,))
-        return self.settings_by_dir[folder]
+        """The settings `ftlint PATH` would use: the nearest configuration
+        file above it (looked up once per folder)."""
+        return self.resolver.for_file(os.path.abspath(path))
 
     def forget_settings(self) -> None:
-        self.settings_by_dir.clear()
+        self.resolver = Resolver()
 
     # -- checking ----------------------------------------------------------
     def check(self, uri: str) -> None:
@@ -135,7 +133,7 @@ class FtlintServer(LanguageServer):
             if path is None or not os.path.isdir(path):
                 continue
             try:
-                results = await asyncio.to_thread(_scan, path)
+                results = await asyncio.to_thread(_scan, path, self.resolver)
             except Exception as exc:  # noqa: BLE001 - the buffers are still checked
                 self.window_log_message(types.LogMessageParams(
                     types.MessageType.Warning,
@@ -161,17 +159,18 @@ def _local_path(uri: str) -> Optional[str]:
     return unquote(parsed.path)
 
 
-def _scan(folder: str) -> list[FileResult]:
+def _scan(folder: str, resolver: Resolver) -> list[FileResult]:
     """Each module's result before the project pass, as ``ftlint FOLDER``
-    finds them, through the result cache."""
+    finds them (each file with its nearest configuration), through the
+    result cache."""
     from ftlint.api import enabled_rules, lint_paths
     from ftlint.cache import Cache, cache_dir
 
-    settings = resolve_settings((folder,))
+    settings = resolver.for_paths((folder,))
     cache = Cache(cache_dir(settings), settings, enabled_rules(settings), False)
     # One job, in this thread: forking a pool from a threaded server is not
     # safe, and the cache makes a workspace seen before cheap to read.
-    return [r for r in lint_paths((folder,), settings, cache=cache, jobs=1).raw
+    return [r for r in lint_paths((folder,), resolver, cache=cache, jobs=1).raw
             if r.summary is not None]
 
 

@@ -12,9 +12,9 @@ import os
 import tokenize
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
-from ftlint.config import Settings
+from ftlint.config import Resolver, Settings
 from ftlint.fileio import WriteRefused, real_roots, write_atomic
 from ftlint.fixes.fixer import FixResult, fix_source
 from ftlint.fixes.formatter import Formatting
@@ -51,7 +51,8 @@ def unified_diff(path: str, old: bytes, new: bytes, encoding: str) -> str:
                    for line in lines)
 
 
-def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = True,
+def fix_files(report, settings: Union[Settings, Resolver], unsafe: bool = False,
+              write: bool = True,
               roots: Optional[Sequence[str]] = None,
               note: Optional[Callable[[str], None]] = None,
               jobs: Optional[int] = None) -> list[FileFix]:
@@ -62,12 +63,20 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
     the other files are still fixed. A fixed file that was clean under the
     project's formatter goes through it (``format-fixes``); ``note`` hears
     once about a formatter that is configured but not installed. The files
-    are fixed on ``jobs`` workers (default: the CPUs), as they are checked."""
+    are fixed on ``jobs`` workers (default: the CPUs), as they are checked.
+    With a Resolver, each file is fixed with its own settings."""
     from ftlint.results import FileResult
     from ftlint.workers import run
 
     allowed = real_roots(roots) if roots is not None else None
-    formatting = Formatting(note, settings) if settings.format_fixes else None
+    resolver = Resolver.of(settings)
+    formattings: dict[int, Optional[Formatting]] = {}
+
+    def formatting_of(own: Settings) -> Optional[Formatting]:
+        if id(own) not in formattings:
+            formattings[id(own)] = Formatting(note, own) if own.format_fixes else None
+        return formattings[id(own)]
+
     out: list[FileFix] = []
     tasks = []
     for file in report.files:
@@ -79,17 +88,18 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
         except OSError as exc:
             out.append(FileFix(file.path, FixResult(b""), error=f"cannot read: {exc.strerror or exc}"))
             continue
-        tasks.append((file.path, data, wanted))
+        tasks.append((file.path, data, wanted, resolver.for_file(file.path)))
     # The project's other files count in the fixer's project pass: their
     # summaries, without their findings.
     project = [FileResult(f.path, summary=f.summary) for f in report.files]
-    work = functools.partial(_fix_one, settings=settings, unsafe=unsafe, project=project)
+    work = functools.partial(_fix_one, unsafe=unsafe, project=project)
     # A fix costs seconds where a check costs milliseconds: a pool pays
     # from two files on.
     results = run(work, tasks, jobs or os.cpu_count() or 1, name=lambda task: task[0],
                    size=lambda task: len(task[1]), pool_from=2)
     done: dict[int, object] = dict(results)
-    for index, (path, data, _) in enumerate(tasks):
+    for index, (path, data, _, own) in enumerate(tasks):
+        formatting = formatting_of(own)
         result = done[index]
         if isinstance(result, str):  # the fixer itself failed on this file
             out.append(FileFix(path, FixResult(data), error=result))
@@ -124,9 +134,9 @@ def fix_files(report, settings: Settings, unsafe: bool = False, write: bool = Tr
     return out
 
 
-def _fix_one(task: tuple, settings: Settings, unsafe: bool, project: list):
+def _fix_one(task: tuple, unsafe: bool, project: list):
     """One file's fix, in a worker: the FixResult, or why the fixer failed."""
-    path, data, wanted = task
+    path, data, wanted, settings = task
     others = [r for r in project if r.path != path]
     try:
         return fix_source(data, path, settings, unsafe, wanted, others=others)
