@@ -189,16 +189,20 @@ def _in_module(module: cst.Module, wanted: list[cst.CSTNode]) -> dict[int, tuple
     return {key: (where[start], where[end]) for key, (start, end) in spans.items()}
 
 
+_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+
+
 def _in_function(function: cst.FunctionDef, ordinal: int, targets: list[cst.CSTNode],
                  module: cst.Module, text: str,
                  defs: dict[str, list[re.Match]]) -> Optional[dict[int, tuple[int, int]]]:
     """Offsets in ``text`` of ``targets``, from generating ``function``
     alone; None when it cannot be placed with certainty."""
     name = function.name.value
-    matches = defs.get(name)
-    if matches is None:
-        pattern = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b", re.M)
-        matches = defs[name] = list(pattern.finditer(text))
+    if not defs:  # every def line of the text, by name, in one pass
+        for match in _DEF.finditer(text):
+            defs.setdefault(match.group(2), []).append(match)
+        defs.setdefault("", [])  # read, even if the text has no def
+    matches = defs.get(name, ())
     if ordinal >= len(matches):
         return None
     match = matches[ordinal]
