@@ -45,6 +45,7 @@ def lint_source(
     codes: Optional[Iterable[str]] = None,
     apply_noqa: bool = True,
     fixes: bool = False,
+    marks: bool = False,
 ) -> FileResult:
     """Check one module's source on its own; with ``fixes``, build the fix of
     each finding shown, as JSON output needs. Never raises for bad input."""
@@ -52,28 +53,30 @@ def lint_source(
     from ftlint.engine import analyze_source
 
     result = analyze_source(source, path, settings, codes, apply_noqa,
-                            fixes=fixes)
+                            fixes=fixes, marks=marks)
     finish([result], settings)
     return result
 
 
 def lint_file(path: str, settings: Settings, codes: Sequence[str],
-              fixes: Union[bool, Confidence] = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False,
+              marks: Union[bool, Confidence] = False) -> FileResult:
     try:
         data = read_source(path)
     except OSError as exc:
         return file_error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
-    return lint_data((path, data, None), settings, codes, fixes)
+    return lint_data((path, data, None), settings, codes, fixes, marks)
 
 
 def lint_data(item: tuple[str, bytes, Optional[str]], settings: Settings, codes: Sequence[str],
-              fixes: Union[bool, Confidence] = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False,
+              marks: Union[bool, Confidence] = False) -> FileResult:
     """Per-file work on bytes already read: ``item`` is (path, bytes, module
     name or None)."""
     from ftlint.engine import analyze_source
 
     path, data, module = item
-    return analyze_source(data, path, settings, codes, fixes=fixes, module=module)
+    return analyze_source(data, path, settings, codes, fixes=fixes, module=module, marks=marks)
 
 
 def _file_size(path: str) -> int:
@@ -87,7 +90,8 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
                fixes: bool = False,
                on_result: Optional[Callable[[FileResult], None]] = None,
                cache: Optional[Cache] = None,
-               progress: Optional[Callable[[int, int], None]] = None) -> Report:
+               progress: Optional[Callable[[int, int], None]] = None,
+               marks: bool = False) -> Report:
     """Check files and directories. ``on_result`` sees each file's result as
     it arrives (the command line reports internal errors at once). With a
     ``cache``, files whose bytes, module and settings are unchanged since it
@@ -98,17 +102,20 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
     Building a fix costs code generation, so the files are analysed with the
     fixes of the findings that may be shown (at ``min-confidence`` or above
     before the project pass); a finding the project pass raises into view
-    gets its fix from a second analysis of its file. ``progress`` is told
-    (files done, files in all) as results arrive."""
+    gets its fix from a second analysis of its file. ``marks`` (text output)
+    says the same way which findings have a fix, without building its code.
+    ``progress`` is told (files done, files in all) as results arrive."""
     files = [str(p) for p in discover(paths, settings)]
     codes = enabled_rules(settings)
     jobs = jobs or os.cpu_count() or 1
     some_fixes = settings.min_confidence if fixes else False
+    some_marks = settings.min_confidence if marks else False
     if cache is None:
-        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes)
+        work = functools.partial(lint_file, settings=settings, codes=codes, fixes=some_fixes,
+                                 marks=some_marks)
         results = run(work, files, jobs, name=str, size=_file_size)
     else:
-        results = _cached(files, settings, codes, some_fixes, jobs, cache)
+        results = _cached(files, settings, codes, some_fixes, jobs, cache, some_marks)
     placed: list[Optional[FileResult]] = [None] * len(files)
     for done, (index, result) in enumerate(results, 1):
         if on_result is not None:
@@ -116,12 +123,13 @@ def lint_paths(paths: Sequence[str], settings: Settings, jobs: Optional[int] = N
         placed[index] = result
         if progress is not None:
             progress(done, len(files))
-    return _finished(Report([r for r in placed if r is not None]), settings, fixes)
+    return _finished(Report([r for r in placed if r is not None]), settings, fixes, marks)
 
 
 def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
             fixes: Union[bool, Confidence],
-            jobs: int, cache: Cache) -> Iterator[tuple[int, FileResult]]:
+            jobs: int, cache: Cache,
+            marks: Union[bool, Confidence] = False) -> Iterator[tuple[int, FileResult]]:
     """(index, result) for each of ``files``: from ``cache`` where its entry
     is still good, else analysed (then stored)."""
     from ftlint.cache import content_hash
@@ -141,7 +149,7 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
             yield index, hit
         else:
             todo.append((index, path, data, module, digest))
-    work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes)
+    work = functools.partial(lint_data, settings=settings, codes=codes, fixes=fixes, marks=marks)
     fresh = run(work, [(path, data, module) for _, path, data, module, _ in todo], jobs,
                  name=lambda item: item[0], size=lambda item: len(item[1]))
     for position, result in fresh:
@@ -150,32 +158,37 @@ def _cached(files: list[str], settings: Settings, codes: tuple[str, ...],
         yield index, result
 
 
-def _finished(report: Report, settings: Settings, fixes: bool = False) -> Report:
+def _finished(report: Report, settings: Settings, fixes: bool = False,
+              marks: bool = False) -> Report:
     """Keep a copy of each file's own result, then run the project pass (and,
-    with ``fixes``, build the fixes still missing from what is shown)."""
+    with ``fixes`` or ``marks``, build the fixes still missing from what is
+    shown)."""
     report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
     finish(report.files, settings)
-    if fixes:
-        _complete_fixes(report, settings)
+    if fixes or marks:
+        _complete_fixes(report, settings, fixes)
     return report
 
 
-def _complete_fixes(report: Report, settings: Settings) -> None:
-    """The fixes of shown findings that were analysed without them."""
+def _complete_fixes(report: Report, settings: Settings, fixes: bool = True) -> None:
+    """The fixes (with ``fixes``, else only whether there is one) of shown
+    findings that were analysed without them."""
     codes = enabled_rules(settings)
     for result in report.files:
         pending = {(d.code, d.start, d.end): d for d in result.diagnostics if d.fix_pending}
         if not pending:
             continue
-        again = lint_file(result.path, settings, codes, fixes=True)
+        again = lint_file(result.path, settings, codes, fixes=fixes, marks=not fixes)
         for d in again.diagnostics:
             shown = pending.get((d.code, d.start, d.end))
             if shown is not None:
                 shown.fix, shown.fix_pending = d.fix, False
+                if "fixable" in d.extra:
+                    shown.extra["fixable"] = d.extra["fixable"]
 
 
 def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileResult]],
-           fixes: bool = False) -> Report:
+           fixes: bool = False, marks: bool = False) -> Report:
     """``report`` again after the files in ``changed`` were rewritten (by
     ``--fix``): those are checked again, unless ``changed`` holds the result
     of checking what was written, and the others keep their own results;
@@ -183,15 +196,16 @@ def relint(report: Report, settings: Settings, changed: dict[str, Optional[FileR
     at the cost of the changed files."""
     codes = enabled_rules(settings)
     some_fixes = settings.min_confidence if fixes else False
+    some_marks = settings.min_confidence if marks else False
 
     def again(r: FileResult) -> FileResult:
         if r.path not in changed:
             return replace(r, diagnostics=copy.deepcopy(r.diagnostics))
         known = changed[r.path]
-        if known is not None and not fixes:
+        if known is not None and not fixes and not marks:
             return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
-        return lint_file(r.path, settings, codes, fixes=some_fixes)
+        return lint_file(r.path, settings, codes, fixes=some_fixes, marks=some_marks)
 
-    return _finished(Report([again(r) for r in report.raw]), settings, fixes)
+    return _finished(Report([again(r) for r in report.raw]), settings, fixes, marks)
 
 

@@ -92,13 +92,15 @@ class Cache:
     """Per-file results under ``directory``, for one set of settings."""
 
     def __init__(self, directory: Path, settings: Settings, codes: tuple[str, ...],
-                 fixes: bool = False):
+                 fixes: bool = False, marks: bool = False):
         # With ``fixes`` (JSON), entries hold the fixes of the findings at or
-        # above ``min-confidence``: that is part of the key.
+        # above ``min-confidence``: that is part of the key; with ``marks``
+        # (text), whether those findings have a fix.
         fixes = settings.min_confidence if fixes else False
+        marks = settings.min_confidence if marks else False
         self.root = Path(directory)
         self.directory = self.root / fingerprint()
-        self.key = settings_key(settings, codes, fixes)
+        self.key = settings_key(settings, codes, (fixes, marks) if marks else fixes)
         self.hits = self.misses = 0
         self._ready = False
 
