@@ -77,13 +77,16 @@ def _codes_option(name: str, help_text: str):
                    "FORCE_COLOR turns it on).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Read settings from this pyproject.toml or ftlint.toml.")
-@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
+@click.option("--fix", is_flag=True,
+              help="Apply safe fixes, then report what is left (exit 1 only if findings are "
+                   "left, as in ruff).")
 @click.option("--unsafe-fixes", is_flag=True,
               help="With --fix, --fix-only or --diff, apply unsafe fixes too; in the text "
                    "report, mark them [*] as fixable.")
 @click.option("--diff", is_flag=True,
               help="Print the fixes as a unified diff and change no file (exit 1 if any).")
-@click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed in each file.")
+@click.option("--show-fixes", is_flag=True,
+              help="With --fix, --fix-only or --diff, list what was fixed in each file.")
 @click.option("--fix-only", is_flag=True,
               help="Apply the safe fixes like --fix, but do not report the findings left; "
                    "exit 0 unless --exit-non-zero-on-fix.")
