@@ -239,6 +239,8 @@ def test_no_python_files_is_an_error(tmp_path, run_ftlint):
     (["--fix-only", "--diff", "--format", "sarif"], "cannot be used with --format sarif"),
     (["--statistics", "--format", "github"], "--statistics prints a text table"),
     (["--statistics", "--format", "junit"], "--statistics prints a text table"),
+    (["--statistics", "--diff"], "--diff reports none"),
+    (["--statistics", "--fix-only"], "--fix-only reports none"),
     (["--fix", "-o", "out.txt", "-"], "--output-file cannot be used with stdin and --fix"),
     (["--watch", "--fix"], "--watch cannot be used with --fix"),
     (["--watch", "--fix-only"], "--watch cannot be used with --fix"),

@@ -223,7 +223,7 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         sys.exit(EXIT_ERROR)
     if fix_only:  # no report; a file that could not be checked is still said
         for d in report.diagnostics:
-            if d.is_error:
+            if d.is_error and d.code != INTERNAL_ERROR[0]:  # (FT000 was said already)
                 click.echo(f"ftlint: {d.path}:{d.start.row}:{d.start.column}: {d.code} "
                            f"{d.message}", err=True)
     else:
@@ -274,6 +274,9 @@ def _check_combinations(output_format: str, fix: bool, fix_only: bool, diff: boo
     if statistics and output_format != "text":
         raise click.UsageError(f"--statistics prints a text table; it cannot be used with "
                                f"--format {output_format}")
+    if statistics and (diff or fix_only):
+        raise click.UsageError(f"--statistics counts the findings reported; "
+                               f"{'--diff' if diff else '--fix-only'} reports none")
 
 
 def _check_watch_options(stdin: bool, fix: bool, diff: bool, add_noqa: bool,
