@@ -113,7 +113,7 @@ SETTINGS = [
     'test-patterns = ["mod.py"]',
     'max-file-size = 500',
 ]
-LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<row>\d+):(?P<col>\d+): (?P<code>FT\d{3}) "
+LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<row>\d+):(?P<col>\d+): (?P<code>FT\d{3})(?: \[\*\])? "
                   r"\[(?P<conf>\w+)\]")
 
 

@@ -40,7 +40,7 @@ CLEAN = textwrap.dedent('''\
         with _lock:
             return _cache.setdefault(key, key * 2)
 ''')
-LINE = re.compile(r"^(?P<path>.+):(?P<row>\d+):(?P<col>\d+): (?P<code>FT\d{3}) \[(?P<conf>\w+)\] (?P<msg>.+)$")
+LINE = re.compile(r"^(?P<path>.+):(?P<row>\d+):(?P<col>\d+): (?P<code>FT\d{3})(?: \[\*\])? \[(?P<conf>\w+)\] (?P<msg>.+)$")
 
 
 def write(tmp: Path, files: dict[str, str | bytes]) -> Path:
@@ -400,7 +400,7 @@ def test_fix_changes_only_what_is_shown(tmp_path, run_ftlint):
     path = tmp_path / "mod.py"
     path.write_text(source)
     proc = run_ftlint("--fix", "mod.py", cwd=tmp_path)
-    assert proc.returncode == 1, proc.stdout + proc.stderr  # a file was rewritten
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # fixed, and no finding shown is left
     assert "Fixed 1 finding in 1 file." in proc.stdout
     fixed = path.read_text()
     assert "with _cache_lock:" in fixed

@@ -323,8 +323,9 @@ def test_junit_clean_run(tmp_path, run_ftlint):
 def test_text_groups_findings_by_rule(project, run_ftlint):
     proc = run_ftlint("--min-confidence", "low", ".", cwd=project, env=NO_COLOR_ENV)
     lines = proc.stdout.splitlines()
-    assert lines[-1].startswith("Found ") and "in 5 files checked." in lines[-1]
-    grouped = lines[lines.index("") + 1:-1]
+    assert lines[-1].startswith("[*] ") and lines[-1].endswith(" fixable with `ftlint --fix`.")
+    assert lines[-2].startswith("Found ") and "in 5 files checked." in lines[-2]
+    grouped = lines[lines.index("") + 1:-2]
     counts = Counter((d["code"], d["name"]) for d in findings_of(run_ftlint, project))
     expected = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
     assert grouped == [f"  {n}  {code}  {name}" for (code, name), n in expected]
@@ -346,14 +347,14 @@ def test_show_source_underlines_the_reported_columns(tmp_path, run_ftlint):
     proc = run_ftlint("--show-source", "racy.py", cwd=tmp_path, env=NO_COLOR_ENV)
     text = proc.stdout
     assert textwrap.dedent('''\
-        racy.py:13:5: FT102 [medium] Global `_count` is read, changed and written back without a lock
+        racy.py:13:5: FT102 [*] [medium] Global `_count` is read, changed and written back without a lock
            |
         13 |     _count += 1
            |     ^^^^^^^^^^^
            |
     ''') in text
     assert textwrap.dedent('''\
-        racy.py:6:5: FT203 [medium] Check-then-act on shared `_cache`: another thread can act between the check and the act
+        racy.py:6:5: FT203 [*] [medium] Check-then-act on shared `_cache`: another thread can act between the check and the act
           |
         6 |     if key not in _cache:
           |     ^^^^^^^^^^^^^^^^^^^^^
@@ -361,7 +362,8 @@ def test_show_source_underlines_the_reported_columns(tmp_path, run_ftlint):
           |         ^^^^^^^^^^^^^^^^^^^^^
           |
     ''') in text
-    assert text.splitlines()[-1] == "Found 2 findings (2 medium) in 1 file checked."
+    assert text.splitlines()[-2:] == ["Found 2 findings (2 medium) in 1 file checked.",
+                                      "[*] 2 fixable with `ftlint --fix`."]
     quiet = run_ftlint("--show-source", "--quiet", "racy.py", cwd=tmp_path, env=NO_COLOR_ENV)
     assert "Found" not in quiet.stdout and "^^^" in quiet.stdout
 
@@ -421,6 +423,7 @@ def test_colour_on_a_terminal(tmp_path):
     coloured = run_on_tty(["racy.py"], tmp_path, NO_COLOR_ENV)
     assert "\x1b[" in coloured
     plain = ANSI.sub("", coloured).replace("\r\n", "\n")
-    assert "racy.py:13:5: FT102 [medium] Global `_count`" in plain
-    assert plain.splitlines()[-1] == "Found 2 findings (2 medium) in 1 file checked."
+    assert "racy.py:13:5: FT102 [*] [medium] Global `_count`" in plain
+    assert plain.splitlines()[-2:] == ["Found 2 findings (2 medium) in 1 file checked.",
+                                       "[*] 2 fixable with `ftlint --fix`."]
     assert "\x1b[" not in run_on_tty(["racy.py"], tmp_path, {"NO_COLOR": "1", "FORCE_COLOR": ""})

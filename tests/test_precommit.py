@@ -50,6 +50,12 @@ def get(k):
 """
 
 
+EXCLUDING = """\
+[tool.ftlint]
+extend-exclude = ["generated"]
+"""
+
+
 def _pre_commit() -> str:
     candidate = Path(sys.executable).with_name("pre-commit")
     if candidate.exists():
@@ -95,6 +101,7 @@ def _try_repo(work: Path, files: dict[str, str], hook_repo: Path,
     _git("config", "user.email", "dev@example.com", cwd=work)
     _git("config", "user.name", "Dev", cwd=work)
     for name, text in files.items():
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text(text)
     _git("add", *files, cwd=work)
     result = subprocess.run([_pre_commit(), "try-repo", str(hook_repo), "--all-files",
@@ -113,8 +120,11 @@ def _try_repo(work: Path, files: dict[str, str], hook_repo: Path,
 @pytest.fixture(scope="module")
 def racy_run(tmp_path_factory, hook_repo, pre_commit_home):
     work = tmp_path_factory.mktemp("racy") / "work"
+    # generated/ is excluded in the configuration: the hooks pass --force-exclude,
+    # so the file pre-commit names there is skipped.
     result, sections = _try_repo(work, {"racy.py": RACY, "clean.py": CLEAN,
-                                        "notes.txt": "x = 1\n"}, hook_repo, pre_commit_home)
+                                        "notes.txt": "x = 1\n", "generated/gen.py": RACY,
+                                        "pyproject.toml": EXCLUDING}, hook_repo, pre_commit_home)
     return result, sections, work
 
 
@@ -132,6 +142,7 @@ def test_check_hook_fails_on_racy_code_and_prints_the_finding(racy_run):
     assert "ftlint" in sections, out
     assert "racy.py:7:5: FT203" in sections["ftlint"], out
     assert "clean.py" not in sections["ftlint"]
+    assert "gen.py" not in sections["ftlint"], "an excluded file is skipped"
 
 
 def test_fix_hook_rewrites_the_file_and_fails(racy_run):
@@ -143,6 +154,7 @@ def test_fix_hook_rewrites_the_file_and_fails(racy_run):
     assert "    _cache.setdefault(k, 0)\n" in fixed
     assert "if k not in _cache" not in fixed
     assert (work / "clean.py").read_text() == CLEAN
+    assert (work / "generated" / "gen.py").read_text() == RACY  # excluded: not fixed
 
 
 def test_hooks_pass_on_clean_code(clean_run):

@@ -107,7 +107,7 @@ def test_culprit_in_the_middle_of_three(tmp_path, run_ftlint):
 def test_all_fixes_kept_when_the_command_passes(tmp_path, run_ftlint):
     proj = project(tmp_path, cache=CHECK_THEN_ACT, counter=COUNTER)
     proc = run_ftlint("--fix", "--verify", check_command(tmp_path), ".", cwd=proj)
-    assert proc.returncode == 1, proc.stderr  # files were rewritten, as with --fix alone
+    assert proc.returncode == 0, proc.stderr  # nothing is left, as with --fix alone
     assert "with _cache_lock:" in (proj / "cache.py").read_text()
     assert "with _count_lock:" in (proj / "counter.py").read_text()
     assert "passes with the fixes; kept all of them (2 files)." in proc.stderr
@@ -149,7 +149,7 @@ def test_shell_syntax_through_sh_c(tmp_path, run_ftlint):
     proj = project(tmp_path, cache=CHECK_THEN_ACT)
     command = f"sh -c '{check_command(tmp_path)} > /dev/null && grep -q _cache cache.py'"
     proc = run_ftlint("--fix", "--verify", command, ".", cwd=proj)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 0, proc.stderr
     assert "kept all of them (1 file)." in proc.stderr
     assert runs(tmp_path) == 2
 

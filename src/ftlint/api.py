@@ -47,6 +47,7 @@ def lint_source(
     fixes: bool = False,
     module: Optional[str] = None,
     others: Sequence[FileResult] = (),
+    marks: bool = False,
 ) -> FileResult:
     """Check one module's source; with ``fixes``, build the fix of each
     finding shown, as JSON output needs. ``others`` are results of the
@@ -57,28 +58,30 @@ def lint_source(
     from ftlint.engine import analyze_source
 
     result = analyze_source(source, path, settings, codes, apply_noqa, module=module,
-                            fixes=fixes)
+                            fixes=fixes, marks=marks)
     finish([result], settings, others)
     return result
 
 
 def lint_file(path: str, settings: Settings, codes: Sequence[str],
-              fixes: Union[bool, Confidence] = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False,
+              marks: Union[bool, Confidence] = False) -> FileResult:
     try:
         data = read_source(path)
     except OSError as exc:
         return file_error(path, IO_ERROR, f"cannot read: {exc.strerror or exc}")
-    return lint_data((path, data, None), settings, codes, fixes)
+    return lint_data((path, data, None), settings, codes, fixes, marks)
 
 
 def lint_data(item: tuple[str, bytes, Optional[str]], settings: Settings, codes: Sequence[str],
-              fixes: Union[bool, Confidence] = False) -> FileResult:
+              fixes: Union[bool, Confidence] = False,
+              marks: Union[bool, Confidence] = False) -> FileResult:
     """Per-file work on bytes already read: ``item`` is (path, bytes, module
     name or None)."""
     from ftlint.engine import analyze_source
 
     path, data, module = item
-    return analyze_source(data, path, settings, codes, fixes=fixes, module=module)
+    return analyze_source(data, path, settings, codes, fixes=fixes, module=module, marks=marks)
 
 
 def _file_size(path: str) -> int:
@@ -93,7 +96,8 @@ def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
                fixes: bool = False,
                on_result: Optional[Callable[[FileResult], None]] = None,
                cache: Optional[Cache] = None,
-               progress: Optional[Callable[[int, int], None]] = None) -> Report:
+               progress: Optional[Callable[[int, int], None]] = None,
+               marks: bool = False) -> Report:
     """Check files and directories. ``settings`` is one Settings for every
     file, or a :class:`Resolver` that gives each file its own (its nearest
     configuration). ``on_result`` sees each file's result as
@@ -106,12 +110,13 @@ def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
     Building a fix costs code generation, so the files are analysed with the
     fixes of the findings that may be shown (at ``min-confidence`` or above
     before the project pass); a finding the project pass raises into view
-    gets its fix from a second analysis of its file. ``progress`` is told
-    (files done, files in all) as results arrive."""
+    gets its fix from a second analysis of its file. ``marks`` (text output)
+    says the same way which findings have a fix, without building its code.
+    ``progress`` is told (files done, files in all) as results arrive."""
     resolver = Resolver.of(settings)
     files = [str(p) for p in discover(paths, resolver)]
     jobs = jobs or os.cpu_count() or 1
-    groups = _Groups(resolver, fixes)
+    groups = _Groups(resolver, fixes, marks)
     items = [(path, groups.index(path)) for path in files]
     if cache is None:
         work = functools.partial(_lint_item, groups=groups.table)
@@ -126,16 +131,17 @@ def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
         placed[index] = result
         if progress is not None:
             progress(done, len(files))
-    return _finished(Report([r for r in placed if r is not None]), resolver, fixes)
+    return _finished(Report([r for r in placed if r is not None]), resolver, fixes, marks)
 
 
 class _Groups:
     """The distinct settings of a run's files (one, with one configuration),
     each with its rule codes and the fixes its files are analysed with."""
 
-    def __init__(self, resolver: Resolver, fixes: bool) -> None:
-        self.resolver, self.fixes = resolver, fixes
-        self.table: list[tuple[Settings, tuple[str, ...], Union[bool, Confidence]]] = []
+    def __init__(self, resolver: Resolver, fixes: bool, marks: bool = False) -> None:
+        self.resolver, self.fixes, self.marks = resolver, fixes, marks
+        self.table: list[tuple[Settings, tuple[str, ...], Union[bool, Confidence],
+                               Union[bool, Confidence]]] = []
         self._index: dict[int, int] = {}
 
     def index(self, path: str) -> int:
@@ -144,20 +150,21 @@ class _Groups:
         if found is None:
             found = self._index[id(settings)] = len(self.table)
             self.table.append((settings, enabled_rules(settings),
-                               settings.min_confidence if self.fixes else False))
+                               settings.min_confidence if self.fixes else False,
+                               settings.min_confidence if self.marks else False))
         return found
 
 
 def _lint_item(item: tuple[str, int], groups: list) -> FileResult:
     path, group = item
-    settings, codes, fixes = groups[group]
-    return lint_file(path, settings, codes, fixes)
+    settings, codes, fixes, marks = groups[group]
+    return lint_file(path, settings, codes, fixes, marks)
 
 
 def _lint_data_item(item: tuple[str, bytes, Optional[str], int], groups: list) -> FileResult:
     path, data, module, group = item
-    settings, codes, fixes = groups[group]
-    return lint_data((path, data, module), settings, codes, fixes)
+    settings, codes, fixes, marks = groups[group]
+    return lint_data((path, data, module), settings, codes, fixes, marks)
 
 
 def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
@@ -168,7 +175,7 @@ def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
 
     todo: list[tuple[int, str, bytes, str, bytes, int]] = []
     packages: dict[str, tuple[str, ...]] = {}
-    keys = [cache.key_for(settings, codes) for settings, codes, _ in groups.table]
+    keys = [cache.key_for(settings, codes) for settings, codes, _, _ in groups.table]
     for index, (path, group) in enumerate(items):
         try:
             data = read_source(path)
@@ -191,33 +198,40 @@ def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
         yield index, result
 
 
-def _finished(report: Report, settings: Union[Settings, Resolver], fixes: bool = False) -> Report:
+def _finished(report: Report, settings: Union[Settings, Resolver], fixes: bool = False,
+              marks: bool = False) -> Report:
     """Keep a copy of each file's own result, then run the project pass (and,
-    with ``fixes``, build the fixes still missing from what is shown)."""
+    with ``fixes`` or ``marks``, build the fixes still missing from what is
+    shown)."""
     report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
     finish(report.files, settings)
-    if fixes:
-        _complete_fixes(report, settings)
+    if fixes or marks:
+        _complete_fixes(report, settings, fixes)
     return report
 
 
-def _complete_fixes(report: Report, settings: Union[Settings, Resolver]) -> None:
-    """The fixes of shown findings that were analysed without them."""
+def _complete_fixes(report: Report, settings: Union[Settings, Resolver],
+                    fixes: bool = True) -> None:
+    """The fixes (with ``fixes``, else only whether there is one) of shown
+    findings that were analysed without them."""
     resolver = Resolver.of(settings)
     for result in report.files:
         pending = {(d.code, d.start, d.end): d for d in result.diagnostics if d.fix_pending}
         if not pending:
             continue
         own = resolver.for_file(result.path)
-        again = lint_file(result.path, own, enabled_rules(own), fixes=True)
+        again = lint_file(result.path, own, enabled_rules(own), fixes=fixes, marks=not fixes)
         for d in again.diagnostics:
             shown = pending.get((d.code, d.start, d.end))
             if shown is not None:
                 shown.fix, shown.fix_pending = d.fix, False
+                if "fixable" in d.extra:
+                    shown.extra["fixable"] = d.extra["fixable"]
 
 
 def relint(report: Report, settings: Union[Settings, Resolver],
-           changed: dict[str, Optional[FileResult]], fixes: bool = False) -> Report:
+           changed: dict[str, Optional[FileResult]], fixes: bool = False,
+           marks: bool = False) -> Report:
     """``report`` again after the files in ``changed`` were rewritten (by
     ``--fix``): those are checked again, unless ``changed`` holds the result
     of checking what was written, and the others keep their own results;
@@ -229,10 +243,11 @@ def relint(report: Report, settings: Union[Settings, Resolver],
         if r.path not in changed:
             return replace(r, diagnostics=copy.deepcopy(r.diagnostics))
         known = changed[r.path]
-        if known is not None and not fixes:
+        if known is not None and not fixes and not marks:
             return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
         own = resolver.for_file(r.path)
         return lint_file(r.path, own, enabled_rules(own),
-                         fixes=own.min_confidence if fixes else False)
+                         fixes=own.min_confidence if fixes else False,
+                         marks=own.min_confidence if marks else False)
 
-    return _finished(Report([again(r) for r in report.raw]), resolver, fixes)
+    return _finished(Report([again(r) for r in report.raw]), resolver, fixes, marks)

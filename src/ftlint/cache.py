@@ -95,10 +95,12 @@ class Cache:
     ``codes`` give the default key, for a run with one set of settings."""
 
     def __init__(self, directory: Path, settings: Optional[Settings] = None,
-                 codes: Optional[tuple[str, ...]] = None, fixes: bool = False):
+                 codes: Optional[tuple[str, ...]] = None, fixes: bool = False,
+                 marks: bool = False):
         # With ``fixes`` (JSON), entries hold the fixes of the findings at or
-        # above ``min-confidence``: that is part of the key.
-        self.fixes = fixes
+        # above ``min-confidence``: that is part of the key; with ``marks``
+        # (text), whether those findings have a fix.
+        self.fixes, self.marks = fixes, marks
         self.root = Path(directory)
         self.directory = self.root / fingerprint()
         self._keys: dict[Settings, str] = {}
@@ -115,7 +117,9 @@ class Cache:
 
                 codes = enabled_rules(settings)
             fixes = settings.min_confidence if self.fixes else False
-            key = self._keys[settings] = settings_key(settings, codes, fixes)
+            marks = settings.min_confidence if self.marks else False
+            key = self._keys[settings] = settings_key(settings, codes,
+                                                      (fixes, marks) if marks else fixes)
         return key
 
     def _entry(self, path: str, module: str, key: Optional[str] = None) -> Path:

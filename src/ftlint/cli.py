@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -82,11 +85,32 @@ def _codes_option(name: str, help_text: str):
                    "the configuration file they come from, then exit.")
 @click.option("--show-files", is_flag=True,
               help="Print the files that would be checked, one per line, then exit.")
-@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply unsafe fixes too.")
+@click.option("--fix", is_flag=True,
+              help="Apply safe fixes, then report what is left (exit 1 only if findings are "
+                   "left, as in ruff).")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix, --fix-only or --diff, apply unsafe fixes too; in the text "
+                   "report, mark them [*] as fixable.")
 @click.option("--diff", is_flag=True,
               help="Print the fixes as a unified diff and change no file (exit 1 if any).")
-@click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed in each file.")
+@click.option("--show-fixes", is_flag=True,
+              help="With --fix, --fix-only or --diff, list what was fixed in each file.")
+@click.option("--fix-only", is_flag=True,
+              help="Apply the safe fixes like --fix, but do not report the findings left; "
+                   "exit 0 unless --exit-non-zero-on-fix.")
+@click.option("--exit-non-zero-on-fix", is_flag=True,
+              help="With --fix or --fix-only, exit 1 when a file was fixed, even if no "
+                   "finding is left.")
+@click.option("-o", "--output-file", metavar="FILE", default=None,
+              type=click.Path(dir_okay=False, writable=True, path_type=str),
+              help="Write the report (in any --format) to FILE instead of stdout; messages "
+                   "stay on stderr.")
+@click.option("--force-exclude", is_flag=True,
+              help="Skip excluded and git-ignored paths even when they are named on the "
+                   "command line (as pre-commit names every file).")
+@click.option("-w", "--watch", is_flag=True,
+              help="Check again whenever a Python file or the configuration under PATHS "
+                   "changes (needs ftlint[watch]; Ctrl-C stops).")
 @click.option("--verify", "verify_command", metavar="CMD", default=None,
               help="With --fix, run CMD (your tests, e.g. 'pytest -q') before and after fixing, "
                    "and revert the fixes of the files that make it fail. Runs your code. No "
@@ -123,7 +147,9 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
           baseline: Optional[str] = None, verbose: bool = False,
           verify_command: Optional[str] = None, verify_timeout: Optional[float] = None,
           stdin_filename: Optional[str] = None, show_settings: bool = False,
-          show_files: bool = False) -> None:
+          show_files: bool = False, fix_only: bool = False,
+          exit_non_zero_on_fix: bool = False, output_file: Optional[str] = None,
+          force_exclude: bool = False, watch: bool = False) -> None:
     """Check PATHS (default: the current directory) for free-threading races.
     PATH '-' reads one module from stdin.
 
@@ -131,7 +157,11 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
     it (.ftlint.toml, ftlint.toml, or a pyproject.toml with [tool.ftlint]),
     unless --config names one file for all."""
     from ftlint.api import lint_paths, relint
+    from ftlint.discovery import force_excluded
 
+    _check_combinations(output_format, fix, fix_only, diff, unsafe_fixes, show_fixes, statistics,
+                        exit_non_zero_on_fix)
+    fix = fix or fix_only  # --fix-only fixes as --fix does, and only reports less
     _check_verify_options(fix, diff, verify_command, verify_timeout)
     overrides = dict(select=select, extend_select=extend_select, ignore=ignore,
                      extend_ignore=extend_ignore, exclude=exclude,
@@ -140,37 +170,61 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         _check_show_options(paths, show_settings, show_files, fix, diff, add_noqa, baseline,
                             stdin_filename)
         _show(paths or (".",), config_options, overrides, show_settings)
-    if "-" in paths or (stdin_filename is not None and not paths):
+    stdin = "-" in paths or (stdin_filename is not None and not paths)
+    if watch:
+        _check_watch_options(stdin, fix, diff, add_noqa, baseline)
+        ctx = click.get_current_context()
+        _watch(paths or (".",), config_options,
+               lambda: ctx.invoke(check, **{**ctx.params, "watch": False}))
+    if stdin:
         if paths not in ((), ("-",)):
             raise click.UsageError("'-' (stdin) cannot be checked together with other paths")
         for flag, used in (("--add-noqa", add_noqa), ("--baseline", baseline is not None),
                            ("--verify", verify_command is not None)):
             if used:
                 raise click.UsageError(f"{flag} cannot be used with stdin: it needs files")
+        if output_file is not None and fix and not diff:
+            raise click.UsageError("--output-file cannot be used with stdin and --fix: the "
+                                   "fixed source goes to stdout, the findings to stderr")
         _check_stdin(stdin_filename, config_options, overrides, output_format, fix, unsafe_fixes,
-                     diff, show_fixes, quiet, statistics, show_source, color, exit_zero)
+                     diff, show_fixes, quiet, statistics, show_source, color, exit_zero,
+                     fix_only, exit_non_zero_on_fix, output_file)
     if stdin_filename is not None:
         raise click.UsageError("--stdin-filename needs PATH '-' (or no PATH): it names stdin")
     paths = paths or (".",)
     verified = True
+    out = _Output(output_file)
+    # The text report marks the findings --fix would fix; the report after a
+    # fix has only what --fix left.
+    marks = output_format == "text" and not statistics and not fix and not diff
     try:
         resolver = _resolver(config_options, overrides)
         # The project root's settings: where the cache and a baseline live.
         settings = resolver.for_paths(paths)
-        cache = None if no_cache else _open_cache(settings, cache_dir, output_format == "json")
+        named = paths
+        if force_exclude:  # each named path by its own settings
+            paths = tuple(p for p in paths
+                          if not force_excluded(p, resolver.for_file(os.path.abspath(p))))
+        cache = None if no_cache else _open_cache(settings, cache_dir, output_format == "json",
+                                                  marks)
         with _Progress.on_terminal(quiet) as progress:
             report = lint_paths(paths, resolver, jobs=jobs, fixes=output_format == "json",
                                 on_result=lambda r: _report_internal_errors(r, verbose),
-                                cache=cache, progress=progress)
+                                cache=cache, progress=progress, marks=marks)
+        if paths and not report.checked:  # (every named path excluded: nothing to do)
+            click.echo(f"ftlint: error: no Python files found in {', '.join(named)}", err=True)
+            sys.exit(EXIT_ERROR)
         if fix or diff:
             if verify_command is not None:
                 fixed, verified = _fix_and_verify(report, resolver, unsafe_fixes, show_fixes,
-                                                  paths, verify_command, verify_timeout, quiet)
+                                                  paths, verify_command, verify_timeout, quiet,
+                                                  out.stream)
             else:
                 fixed = _apply_fixes(report, resolver, unsafe_fixes, diff, show_fixes, paths,
-                                     verbose, jobs)
+                                     verbose, jobs, out.stream)
             if diff:
-                sys.exit(EXIT_FINDINGS if fixed else EXIT_CLEAN)
+                out.close()
+                sys.exit(EXIT_FINDINGS if fixed and not exit_zero else EXIT_CLEAN)
             if fixed:  # report what is left, at its new place
                 report = relint(report, resolver, {f.path: f.checked for f in fixed},
                                 fixes=output_format == "json")
@@ -185,16 +239,155 @@ def check(paths: tuple[str, ...], select: Optional[str], extend_select: Optional
         click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("Please report this, with the file that triggered it.", err=True)
         sys.exit(EXIT_ERROR)
-    FORMATS[output_format](report, sys.stdout, quiet=quiet, statistics=statistics,
-                           show_source=show_source, color=color)
+    if fix_only:  # no report; a file that could not be checked is still said
+        for d in report.diagnostics:
+            if d.is_error and d.code != INTERNAL_ERROR[0]:  # (FT000 was said already)
+                click.echo(f"ftlint: {d.path}:{d.start.row}:{d.start.column}: {d.code} "
+                           f"{d.message}", err=True)
+    else:
+        FORMATS[output_format](report, out.stream, quiet=quiet, statistics=statistics,
+                               show_source=show_source, color=color, unsafe_fixes=unsafe_fixes)
     if fix and fixed:
         count = sum(len(f.result.applied) for f in fixed)
         click.echo(f"Fixed {count} finding{'s' if count != 1 else ''} in {len(fixed)} "
-                   f"file{'s' if len(fixed) != 1 else ''}.", err=output_format != "text")
+                   f"file{'s' if len(fixed) != 1 else ''}.",
+                   err=output_format != "text" or output_file is not None)
+    out.close()
     if not verified:  # the command failed with every fix reverted: say so in the exit code
         sys.exit(EXIT_ERROR)
-    if (report.diagnostics or (fix and fixed)) and not exit_zero:
-        sys.exit(EXIT_FINDINGS)
+    sys.exit(_exit_code(report.diagnostics, bool(fix and fixed), fix_only, exit_zero,
+                        exit_non_zero_on_fix))
+
+
+def _exit_code(diagnostics, fixed: bool, fix_only: bool, exit_zero: bool,
+               non_zero_on_fix: bool) -> int:
+    """ruff's rules: 1 for findings left (with --fix-only, only for files that
+    could not be checked), or with --exit-non-zero-on-fix for a fix made;
+    --exit-zero makes it 0."""
+    if exit_zero:
+        return EXIT_CLEAN
+    if fixed and non_zero_on_fix:
+        return EXIT_FINDINGS
+    left = [d for d in diagnostics if d.is_error] if fix_only else diagnostics
+    return EXIT_FINDINGS if left else EXIT_CLEAN
+
+
+def _check_combinations(output_format: str, fix: bool, fix_only: bool, diff: bool,
+                        unsafe_fixes: bool, show_fixes: bool, statistics: bool,
+                        exit_non_zero_on_fix: bool) -> None:
+    """Options that would be ignored in this combination are refused, not
+    silently dropped."""
+    if show_fixes and not (fix or fix_only or diff):
+        raise click.UsageError("--show-fixes needs --fix, --fix-only or --diff: it lists "
+                               "what they fixed")
+    if unsafe_fixes and not (fix or fix_only or diff) and (output_format != "text" or statistics):
+        # (in the text report alone, it marks the findings with an unsafe fix)
+        raise click.UsageError("--unsafe-fixes needs --fix, --fix-only or --diff (or the "
+                               "text report, where it marks unsafe fixes [*])")
+    if exit_non_zero_on_fix and not (fix or fix_only):
+        raise click.UsageError("--exit-non-zero-on-fix needs --fix or --fix-only")
+    if diff and output_format != "text":
+        raise click.UsageError(f"--diff prints a unified diff; it cannot be used with "
+                               f"--format {output_format}")
+    if statistics and output_format != "text":
+        raise click.UsageError(f"--statistics prints a text table; it cannot be used with "
+                               f"--format {output_format}")
+    if statistics and (diff or fix_only):
+        raise click.UsageError(f"--statistics counts the findings reported; "
+                               f"{'--diff' if diff else '--fix-only'} reports none")
+
+
+def _check_watch_options(stdin: bool, fix: bool, diff: bool, add_noqa: bool,
+                         baseline: Optional[str]) -> None:
+    if stdin:
+        raise click.UsageError("--watch cannot be used with stdin: it watches files")
+    for flag, used in (("--fix/--fix-only", fix), ("--diff", diff), ("--add-noqa", add_noqa),
+                       ("--baseline", baseline is not None)):
+        if used:
+            raise click.UsageError(f"--watch cannot be used with {flag}: it only checks")
+
+
+class _Output:
+    """Where the report goes: stdout, or with ``--output-file`` a file written
+    at the end, atomically (a reader never sees half a report)."""
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.path = path
+        self.stream = sys.stdout if path is None else io.StringIO()
+
+    def close(self) -> None:
+        if self.path is None:
+            sys.stdout.flush()
+            return
+        target = Path(self.path)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                f.write(self.stream.getvalue())
+            os.chmod(temp, _new_file_mode(target))
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode the file keeps, or the one a new file would get."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+# Files whose change makes --watch check again.
+_WATCHED_SUFFIXES = (".py", ".pyi")
+_WATCHED_NAMES = ("pyproject.toml", "ftlint.toml", ".ftlint.toml", ".gitignore")
+
+
+def _watch(paths: tuple[str, ...], config_options: tuple[str, ...], run) -> None:
+    """``--watch``: run the check, then again after each change of a Python
+    file or a configuration file under ``paths``; Ctrl-C exits 0."""
+    try:
+        import watchfiles
+    except ImportError as exc:
+        click.echo(f"ftlint: error: --watch needs watchfiles ({exc}); install it with "
+                   "`pip install 'ftlint[watch]'`", err=True)
+        sys.exit(EXIT_ERROR)
+
+    class Relevant(watchfiles.DefaultFilter):
+        def __call__(self, change, path: str) -> bool:
+            name = os.path.basename(path)
+            return (super().__call__(change, path)
+                    and (name.endswith(_WATCHED_SUFFIXES) or name in _WATCHED_NAMES))
+
+    def once() -> None:
+        try:
+            run()
+        except SystemExit:  # each run ends with its exit code; watching goes on
+            pass
+        sys.stdout.flush()
+        click.echo(f"[{time.strftime('%H:%M:%S')}] Watching for file changes "
+                   "(Ctrl-C stops).", err=True)
+
+    targets = [p for p in paths if os.path.exists(p)]
+    # A --config file outside the paths is watched too (inline overrides are not files).
+    targets += [c for c in config_options if os.path.isfile(c)]
+    try:
+        once()
+        for changes in watchfiles.watch(*targets, watch_filter=Relevant(),
+                                        raise_interrupt=False):
+            names = sorted({os.path.relpath(path) for _, path in changes})
+            if sys.stdout.isatty():
+                click.clear()
+            click.echo(f"[{time.strftime('%H:%M:%S')}] Change detected in "
+                       f"{', '.join(names[:3])}{' ...' if len(names) > 3 else ''}; "
+                       "checking again.", err=True)
+            once()
+    except KeyboardInterrupt:
+        pass
     sys.exit(EXIT_CLEAN)
 
 
@@ -249,22 +442,26 @@ def _show(paths: tuple[str, ...], config_options: tuple[str, ...], overrides: di
 def _check_stdin(name: Optional[str], config_options: tuple[str, ...], overrides: dict,
                  output_format: str, fix: bool, unsafe: bool, diff: bool, show_fixes: bool,
                  quiet: bool, statistics: bool, show_source: bool, color: Optional[bool],
-                 exit_zero: bool) -> None:
+                 exit_zero: bool, fix_only: bool = False, non_zero_on_fix: bool = False,
+                 output_file: Optional[str] = None) -> None:
     """Check the module on stdin, as ruff and flake8 do for editors: report it
     as ``name`` with the settings ``name`` would get. ``--fix`` prints the
     fixed source on stdout and what is left on stderr; ``--diff`` prints the
-    diff. Never returns: it exits with the run's code."""
+    diff. ``--fix-only`` prints only the fixed source. Never returns: it
+    exits with the run's code."""
     from ftlint.api import fix_source, lint_source
     from ftlint.fixes.run import unified_diff
     from ftlint.results import Report
 
     path = name or "<stdin>"
     data = sys.stdin.buffer.read()
+    out = _Output(output_file)
+    marks = output_format == "text" and not statistics and not fix and not diff
     try:
         resolver = _resolver(config_options, overrides)
         settings = resolver.for_file(name) if name else resolver.for_directory(".")
         json_fixes = output_format == "json"
-        result = lint_source(data, path, settings, fixes=json_fixes)
+        result = lint_source(data, path, settings, fixes=json_fixes, marks=marks)
         fixed = None
         if fix or diff:
             fixed = fix_source(data, path, settings, unsafe, result.diagnostics)
@@ -287,18 +484,21 @@ def _check_stdin(name: Optional[str], config_options: tuple[str, ...], overrides
             click.echo(f"  not fixed {o.code} at {o.row}:{o.column}: {o.reason}", err=True)
     if diff:
         text = unified_diff(path, data, new, "utf-8")
-        sys.stdout.write(text)
-        sys.exit(EXIT_FINDINGS if text else EXIT_CLEAN)
+        out.stream.write(text)
+        out.close()
+        sys.exit(EXIT_FINDINGS if text and not exit_zero else EXIT_CLEAN)
     if fix:  # the editor reads the fixed module back from stdout
         sys.stdout.flush()
         sys.stdout.buffer.write(new)
         sys.stdout.buffer.flush()
-    FORMATS[output_format](Report([result], [result]), sys.stderr if fix else sys.stdout,
-                           quiet=quiet, statistics=statistics, show_source=show_source,
-                           color=color)
-    if (result.diagnostics or (fixed is not None and fixed.changed)) and not exit_zero:
-        sys.exit(EXIT_FINDINGS)  # as for files: something was found, fixed or not
-    sys.exit(EXIT_CLEAN)
+    if not fix_only:
+        FORMATS[output_format](Report([result], [result]), sys.stderr if fix else out.stream,
+                               quiet=quiet, statistics=statistics, show_source=show_source,
+                               color=color, unsafe_fixes=unsafe)
+    out.close()
+    # As for files: findings left, or with --exit-non-zero-on-fix a fix made.
+    sys.exit(_exit_code(result.diagnostics, fixed is not None and fixed.changed, fix_only,
+                        exit_zero, non_zero_on_fix))
 
 
 class _Progress:
@@ -337,11 +537,11 @@ class _Progress:
         self.bar.update(done - self.bar.pos)
 
 
-def _open_cache(settings: Settings, directory: Optional[str], fixes: bool):
+def _open_cache(settings: Settings, directory: Optional[str], fixes: bool, marks: bool = False):
     from ftlint.api import enabled_rules
     from ftlint.cache import Cache, cache_dir
 
-    return Cache(cache_dir(settings, directory), settings, enabled_rules(settings), fixes)
+    return Cache(cache_dir(settings, directory), settings, enabled_rules(settings), fixes, marks)
 
 
 def _report_internal_errors(result, verbose: bool) -> None:
@@ -358,9 +558,14 @@ def _report_internal_errors(result, verbose: bool) -> None:
 
 
 def _apply_fixes(report, settings: Resolver, unsafe: bool, diff: bool, show: bool,
-                 roots=None, verbose: bool = False, jobs: Optional[int] = None) -> list:
-    """Fix (or, with ``diff``, only print) and return the files that change."""
+                 roots=None, verbose: bool = False, jobs: Optional[int] = None,
+                 out=None) -> list:
+    """Fix (or, with ``diff``, only print, on ``out``) and return the files
+    that change."""
     from ftlint.fixes.run import fix_files
+
+    out = sys.stdout if out is None else out
+    listing = sys.stderr if diff else out
 
     note = (lambda line: click.echo(f"ftlint: {line}", err=True)) if verbose else None
     results = fix_files(report, settings, unsafe=unsafe, write=not diff, roots=roots, note=note,
@@ -371,16 +576,18 @@ def _apply_fixes(report, settings: Resolver, unsafe: bool, diff: bool, show: boo
         elif file.result.error:
             click.echo(f"ftlint: {file.path}: left unchanged: {file.result.error}", err=True)
         if diff and file.changed:
-            click.echo(file.diff, nl=False)
+            click.echo(file.diff, nl=False, file=out)
         if show and (file.changed or file.result.unfixed):
             # Positions are those of the file as it was read: the report
             # that follows a --fix gives the new ones.
             where = " (lines as before the fix)" if file.changed else ""
-            click.echo(f"{file.path}{where}:", err=diff)
+            click.echo(f"{file.path}{where}:", file=listing)
             for o in file.result.applied if file.changed else ():
-                click.echo(f"  fixed {o.code} at {o.row}:{o.column}: {o.fix_message}", err=diff)
+                click.echo(f"  fixed {o.code} at {o.row}:{o.column}: {o.fix_message}",
+                           file=listing)
             for o in file.result.unfixed:
-                click.echo(f"  not fixed {o.code} at {o.row}:{o.column}: {o.reason}", err=diff)
+                click.echo(f"  not fixed {o.code} at {o.row}:{o.column}: {o.reason}",
+                           file=listing)
     changed = [f for f in results if f.changed]
     if diff:
         count = sum(len(f.result.applied) for f in changed)
@@ -408,7 +615,8 @@ def _check_verify_options(fix: bool, diff: bool, command: Optional[str],
 
 
 def _fix_and_verify(report, settings: Resolver, unsafe: bool, show: bool, paths,
-                    command: str, timeout: Optional[float], quiet: bool) -> tuple[list, bool]:
+                    command: str, timeout: Optional[float], quiet: bool,
+                    out=None) -> tuple[list, bool]:
     """``--fix --verify``: run the command, fix, run it again and revert the
     files whose fixes break it (:mod:`ftlint.verify`). Returns the files that
     keep their fixes, and whether the command passes on the tree as left."""
@@ -423,7 +631,7 @@ def _fix_and_verify(report, settings: Resolver, unsafe: bool, show: bool, paths,
     if not before.passed:
         raise VerifyError(verify.baseline_failure(command, before))
     originals = verify.read_originals(report)
-    changed = _apply_fixes(report, settings, unsafe, False, show, paths)
+    changed = _apply_fixes(report, settings, unsafe, False, show, paths, out=out)
     changes = [verify.Change(f.path, originals[f.path], f.result.new_source)
                for f in changed if f.path in originals]
     if not changes:

@@ -109,8 +109,9 @@ def _links_to_dir(path: Path) -> bool:
 def discover(paths: Sequence[str], settings: Union[Settings, Resolver]) -> Iterator[Path]:
     """Yield files to check, in a stable order, each once.
 
-    A path named explicitly is always checked, even if it is excluded; the
-    excludes apply to what is found while walking directories, each
+    A path named explicitly is always checked, even if it is excluded (unless
+    the command line drops it first, with ``--force-exclude``: see
+    :func:`force_excluded`); the excludes apply to what is found while walking directories, each
     directory's entries by the settings of that directory (a sub-project's
     configuration excludes within its own tree, as in ruff). A named path
     that is missing, a dangling or looping link, or no regular file is still
@@ -128,6 +129,33 @@ def discover(paths: Sequence[str], settings: Union[Settings, Resolver]) -> Itera
             if key not in seen:
                 seen.add(key)
                 yield file
+
+
+def force_excluded(path: str, settings: Settings) -> bool:
+    """``--force-exclude``: whether a path named on the command line is one a
+    directory walk would skip, because it or a directory above it (inside the
+    project of ``settings``, the path's own) matches ``exclude``/
+    ``extend-exclude`` or, with ``respect-gitignore``, a ``.gitignore``.
+    pre-commit names every file, so this is how its runs honour the excludes."""
+    root = Path(os.path.realpath(settings.root))
+    excludes = _excludes(settings)
+    resolved = Path(os.path.realpath(path))
+    if resolved == root:
+        return False
+    ignores = _parent_gitignores(resolved) if settings.respect_gitignore else []
+    chain = [(Path(path).name or resolved.name, resolved, os.path.isdir(resolved))]
+    for parent in resolved.parents:  # the walk never enters an excluded directory
+        if parent == root or root not in parent.parents:
+            break
+        chain.append((parent.name, parent, True))
+    for name, candidate, is_dir in chain:
+        slash = "/" if is_dir else ""
+        # Names like "build" match at any depth; anchored ones from the root.
+        if excludes.names.match_file(name + slash) or excludes.matches(candidate, is_dir):
+            return True
+        if any(ig.matches(candidate, is_dir) for ig in ignores):
+            return True
+    return False
 
 
 def _excludes(settings: Settings) -> _Ignore:

@@ -122,16 +122,21 @@ def analyze_source(
     apply_noqa: bool = True,
     module: Optional[str] = None,
     fixes: Union[bool, Confidence] = False,
+    marks: Union[bool, Confidence] = False,
 ) -> FileResult:
     """Per-file work: findings (before the project pass) and the summary.
 
     With ``fixes``, each diagnostic that has a fix carries it in ruff's JSON
     shape (this costs one code generation per fix); a confidence for
     ``fixes`` builds only those of findings at or above it, and marks the
-    others ``fix_pending``. Never raises: a failure of ftlint on this file is
-    its FT000 finding."""
+    others ``fix_pending``. ``marks`` (a confidence, or ``True`` for all)
+    only says whether each finding has a fix, "safe" or "unsafe", in
+    ``extra["fixable"]`` (the text output's ``[*]``): the fix is built, but no
+    code is generated. Never raises: a failure of ftlint on this file is its
+    FT000 finding."""
     try:
-        return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes)
+        return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes,
+                        marks)
     except Exception as exc:  # noqa: BLE001 - one file never ends a run
         return internal_error(path, exc)
 
@@ -163,15 +168,18 @@ class Analysis:
 
 def _analyze(source: bytes | str, path: str, settings: Settings,
              codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
-             fixes: Union[bool, Confidence]) -> FileResult:
-    analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes)
+             fixes: Union[bool, Confidence],
+             marks: Union[bool, Confidence] = False) -> FileResult:
+    analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes,
+                       marks=marks)
     return analysis if isinstance(analysis, FileResult) else analysis.result
 
 
 def analyze(source: bytes | str, path: str, settings: Settings,
             codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
             module: Optional[str] = None, fixes: Union[bool, Confidence] = False,
-            fresh_locks: frozenset = frozenset()) -> Union[Analysis, FileResult]:
+            fresh_locks: frozenset = frozenset(),
+            marks: Union[bool, Confidence] = False) -> Union[Analysis, FileResult]:
     """Parse, model, run the rules and place the findings; a file that cannot
     be parsed or modelled gives its error result instead. ``fresh_locks``
     names the locks earlier passes of ``--fix`` added (their fixes may take
@@ -220,11 +228,19 @@ def analyze(source: bytes | str, path: str, settings: Settings,
             continue
         seen.add(key)
         wanted = fixes is True or (bool(fixes) and finding.confidence >= fixes)
+        marked = marks is True or (bool(marks) and finding.confidence >= marks)
+        extra = _extra(finding, model)
+        fix = _fix_json(analysis, rule, finding) if wanted else None
+        applicability = (fix["applicability"] if fix
+                         else _applicability(analysis, rule, finding) if marked and not wanted
+                         else None)
+        if applicability:
+            extra["fixable"] = applicability
         result.diagnostics.append(Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
-            finding.confidence, finding.reason, extra=_extra(finding, model),
-            fix=_fix_json(analysis, rule, finding) if wanted else None,
-            fix_pending=bool(fixes) and not wanted and _may_fix(rule, finding),
+            finding.confidence, finding.reason, extra=extra, fix=fix,
+            fix_pending=((bool(fixes) and not wanted or bool(marks) and not (marked or wanted))
+                         and _may_fix(rule, finding)),
         ))
     return analysis
 
@@ -247,6 +263,20 @@ def _owners(model: ModuleModel, found) -> dict[int, tuple[cst.FunctionDef, int]]
         if id(function.node) in ordinals:
             owners[id(finding.node)] = (function.node, ordinals[id(function.node)])
     return owners
+
+
+def _applicability(analysis: Analysis, rule: type[Rule], finding: Finding) -> Optional[str]:
+    """"safe" or "unsafe" when the finding has a fix, for the text output's
+    ``[*]`` marker: the fix is built (cheap: no code is generated), not applied."""
+    if not _may_fix(rule, finding):
+        return None
+    from ftlint.fixes import Fix
+
+    try:
+        fix = analysis.fix_of(rule, finding)
+    except Exception:  # noqa: BLE001 - a fix that cannot be built is not offered
+        return None
+    return fix.applicability if isinstance(fix, Fix) else None
 
 
 def _may_fix(rule: type[Rule], finding: Finding) -> bool:

@@ -12,9 +12,13 @@ NOQA_INLINE = re.compile(
     r"(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?",
     re.IGNORECASE,
 )
-# A whole file opts out with "# ftlint: noqa" (optionally ": FT101, FT102").
+# A whole file opts out with "# ftlint: noqa" (optionally ": FT101, FT102"),
+# or with flake8's comment for it (flake8: noqa), on a line of its own. As in
+# ruff, flake8's comment with codes exempts the file from those codes only
+# (flake8 itself skips the whole file then).
 NOQA_FILE = re.compile(
-    r"^\s*#\s*ftlint:\s*noqa(?::\s?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?\s*$",
+    r"^\s*#\s*(?:ftlint:|flake8[:=])\s*noqa"
+    r"(?::\s?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?(?:\s.*)?$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SEP = re.compile(r"[,\s]+")
@@ -37,7 +41,8 @@ class Suppressions:
     def __init__(self, source: str) -> None:
         self._lines = _NEWLINE.split(source)
         self.file_codes: frozenset[str] = frozenset()
-        if "ftlint" in source:
+        # (a quick look first: the regular expression costs more)
+        if any(word in source for word in ("noqa", "NOQA", "Noqa", "NoQA")):
             for match in NOQA_FILE.finditer(source):
                 self.file_codes |= _codes(match.group("codes"))
 

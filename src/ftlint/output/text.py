@@ -1,5 +1,9 @@
 """``path:row:col: FT101 [medium] message`` lines, then a summary.
 
+A finding with a fix ``--fix`` would apply has ``[*]`` after its code, as in
+ruff (an unsafe fix counts with ``--unsafe-fixes``), and a line after the
+summary counts them.
+
 On a terminal the lines are coloured (``--color``/``--no-color``,
 ``NO_COLOR`` and ``FORCE_COLOR`` decide otherwise); ``--show-source`` prints
 the reported lines under each finding with the reported columns underlined.
@@ -55,7 +59,7 @@ class _Styler:
 
 def write_text(report: "Report", out: TextIO, *, quiet: bool = False,
                statistics: bool = False, show_source: bool = False,
-               color: Optional[bool] = None, **_: Any) -> None:
+               color: Optional[bool] = None, unsafe_fixes: bool = False, **_: Any) -> None:
     diagnostics = report.diagnostics
     if statistics:
         counts = Counter((d.code, d.name) for d in diagnostics)
@@ -72,7 +76,7 @@ def write_text(report: "Report", out: TextIO, *, quiet: bool = False,
 
     sources = SourceCache() if show_source else None
     for d in diagnostics:
-        emit(format_line(d, style))
+        emit(format_line(d, style, unsafe_fixes))
         if sources is not None:
             lines = sources.lines(d.path)
             if lines is not None:
@@ -87,14 +91,39 @@ def write_text(report: "Report", out: TextIO, *, quiet: bool = False,
         for line in rule_summary(diagnostics, style):
             emit(line)
     emit(style(summary(report), bold=True))
+    note = fixable_summary(diagnostics, unsafe_fixes)
+    if note:
+        emit(note)
 
 
-def format_line(d: Diagnostic, style: _Styler) -> str:
+def fixable(d: Diagnostic, unsafe_fixes: bool = False) -> bool:
+    """Whether ``--fix`` (with ``--unsafe-fixes`` if given) has a fix for ``d``."""
+    kind = d.extra.get("fixable")
+    return kind == "safe" or (unsafe_fixes and kind == "unsafe")
+
+
+def format_line(d: Diagnostic, style: _Styler, unsafe_fixes: bool = False) -> str:
     tag = "error" if d.is_error else str(d.confidence)
     colour = _CONFIDENCE_COLOR[tag]
     where = style(d.path, bold=True) + style(f":{d.start.row}:{d.start.column}:", dim=True)
     code = style(d.code, fg=colour, bold=True)
+    if fixable(d, unsafe_fixes):
+        code += " " + style("[*]", fg="cyan")
     return f"{where} {code} {style(f'[{tag}]', fg=colour)} {d.message}"
+
+
+def fixable_summary(diagnostics: list[Diagnostic], unsafe_fixes: bool = False) -> str:
+    """ruff's line under the summary: ``[*] 3 fixable with `ftlint --fix`.``,
+    and how many unsafe fixes ``--unsafe-fixes`` would add."""
+    count = sum(1 for d in diagnostics if fixable(d, unsafe_fixes))
+    hidden = 0 if unsafe_fixes else sum(1 for d in diagnostics
+                                        if d.extra.get("fixable") == "unsafe")
+    command = "ftlint --fix --unsafe-fixes" if unsafe_fixes else "ftlint --fix"
+    more = (f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the "
+            "`--unsafe-fixes` option" if hidden else "")
+    if count:
+        return f"[*] {count} fixable with `{command}`" + (f" ({more})." if more else ".")
+    return f"No fixes available ({more})." if more else ""
 
 
 def rule_summary(diagnostics: list[Diagnostic], style: _Styler) -> list[str]:
