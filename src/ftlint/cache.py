@@ -118,8 +118,9 @@ class Cache:
                 codes = enabled_rules(settings)
             fixes = settings.min_confidence if self.fixes else False
             marks = settings.min_confidence if self.marks else False
-            key = self._keys[settings] = settings_key(settings, codes,
-                                                      (fixes, marks) if marks else fixes)
+            # Published in one step: the key is the same whoever computes it.
+            key = self._keys.setdefault(settings, settings_key(
+                settings, codes, (fixes, marks) if marks else fixes))
         return key
 
     def _entry(self, path: str, module: str, key: Optional[str] = None) -> Path:
