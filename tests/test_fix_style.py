@@ -186,7 +186,8 @@ def test_cli_fix_places_imports_as_isort_would(tmp_path, run_ftlint):
     package.mkdir()
     for name, code in IMPORT_PACKAGE.items():
         (package / name).write_text(code)
-    run = run_ftlint("--no-cache", "--fix", "--min-confidence", "low", ".", cwd=tmp_path)
+    run = run_ftlint("--no-cache", "--fix", "--exit-non-zero-on-fix", "--min-confidence", "low",
+                     ".", cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr  # files were rewritten
     assert "Fixed" in run.stdout
     for name in ("plain.py", "sections.py", "guarded.py", "aliased.py"):
