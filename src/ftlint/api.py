@@ -48,17 +48,19 @@ def lint_source(
     module: Optional[str] = None,
     others: Sequence[FileResult] = (),
     marks: bool = False,
+    tree: Optional[object] = None,
 ) -> FileResult:
     """Check one module's source; with ``fixes``, build the fix of each
     finding shown, as JSON output needs. ``others`` are results of the
     project's other files (their summaries are enough): thread reachability
     is then followed across modules, as in a run over the project, for which
-    ``module`` must be the module's dotted name. Never raises for bad input."""
+    ``module`` must be the module's dotted name. ``tree`` is ``source``
+    already parsed by libcst, if it is. Never raises for bad input."""
     settings = settings or Settings()
     from ftlint.engine import analyze_source
 
     result = analyze_source(source, path, settings, codes, apply_noqa, module=module,
-                            fixes=fixes, marks=marks)
+                            fixes=fixes, marks=marks, tree=tree)
     finish([result], settings, others)
     return result
 

@@ -123,6 +123,7 @@ def analyze_source(
     module: Optional[str] = None,
     fixes: Union[bool, Confidence] = False,
     marks: Union[bool, Confidence] = False,
+    tree: Optional[cst.Module] = None,
 ) -> FileResult:
     """Per-file work: findings (before the project pass) and the summary.
 
@@ -132,11 +133,12 @@ def analyze_source(
     others ``fix_pending``. ``marks`` (a confidence, or ``True`` for all)
     only says whether each finding has a fix, "safe" or "unsafe", in
     ``extra["fixable"]`` (the text output's ``[*]``): the fix is built, but no
-    code is generated. Never raises: a failure of ftlint on this file is its
-    FT000 finding."""
+    code is generated. ``tree``, when given, is ``source`` already parsed
+    (the language server parses only what an edit changed). Never raises: a
+    failure of ftlint on this file is its FT000 finding."""
     try:
         return _analyze(source, path, settings or Settings(), codes, apply_noqa, module, fixes,
-                        marks)
+                        marks, tree)
     except Exception as exc:  # noqa: BLE001 - one file never ends a run
         return internal_error(path, exc)
 
@@ -169,9 +171,10 @@ class Analysis:
 def _analyze(source: bytes | str, path: str, settings: Settings,
              codes: Optional[Iterable[str]], apply_noqa: bool, module: Optional[str],
              fixes: Union[bool, Confidence],
-             marks: Union[bool, Confidence] = False) -> FileResult:
+             marks: Union[bool, Confidence] = False,
+             tree: Optional[cst.Module] = None) -> FileResult:
     analysis = analyze(source, path, settings, codes, apply_noqa, module, fixes,
-                       marks=marks)
+                       marks=marks, tree=tree)
     return analysis if isinstance(analysis, FileResult) else analysis.result
 
 
@@ -179,7 +182,8 @@ def analyze(source: bytes | str, path: str, settings: Settings,
             codes: Optional[Iterable[str]] = None, apply_noqa: bool = True,
             module: Optional[str] = None, fixes: Union[bool, Confidence] = False,
             fresh_locks: frozenset = frozenset(),
-            marks: Union[bool, Confidence] = False) -> Union[Analysis, FileResult]:
+            marks: Union[bool, Confidence] = False,
+            tree: Optional[cst.Module] = None) -> Union[Analysis, FileResult]:
     """Parse, model, run the rules and place the findings; a file that cannot
     be parsed or modelled gives its error result instead. ``fresh_locks``
     names the locks earlier passes of ``--fix`` added (their fixes may take
@@ -189,7 +193,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     if refused is not None:
         return _error(path, SYNTAX_ERROR, refused.message, refused.row, refused.column)
     try:
-        tree = parse(source)
+        tree = tree if tree is not None else parse(source)
     except cst.ParserSyntaxError as exc:
         return _syntax_error(path, source, exc)
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as exc:

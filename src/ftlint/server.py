@@ -82,6 +82,7 @@ class FtlintServer(LanguageServer):
         super().__init__("ftlint", __version__)
         self.resolver = Resolver()
         self.checked: dict[str, _Checked] = {}
+        self.parsed: dict = {}  # uri -> incremental.Parsed, the buffer's last tree
         # Absolute path -> a result holding the module's summary, for every
         # module of the workspace scanned and every buffer checked.
         self.project: dict[str, FileResult] = {}
@@ -111,13 +112,30 @@ class FtlintServer(LanguageServer):
         where = os.path.abspath(document.path)
         module = module_name(where)
         others = [r for p, r in self.project.items() if p != where]
-        result = lint_source(source, path, settings, module=module, others=others)
+        result = lint_source(source, path, settings, module=module, others=others,
+                             tree=self.tree_of(uri, source, settings))
         self.project[where] = FileResult(where, summary=result.summary)
         self.checked[uri] = _Checked(document.version, source, path, settings,
                                      list(result.diagnostics), module=module, others=others)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
             diagnostics=[_to_lsp(d, document) for d in result.diagnostics]))
+
+    def tree_of(self, uri: str, source: str, settings: Settings):
+        """The buffer parsed, reusing its last tree where the edit allows
+        (:mod:`ftlint.incremental`); None leaves parsing (and reporting
+        what stops it) to the check."""
+        from ftlint import gate, incremental
+
+        if gate.check(source, settings.max_file_size) is not None:
+            self.parsed.pop(uri, None)
+            return None
+        try:
+            parsed = incremental.reparse(self.parsed.get(uri), source)
+        except Exception:  # noqa: BLE001 - a syntax error: the check reports it
+            return None  # (the last tree that parsed stays, for the next edit)
+        self.parsed[uri] = parsed
+        return parsed.tree
 
     def recheck_all(self) -> None:
         for uri in list(self.checked):
@@ -274,6 +292,7 @@ def did_save(ls: FtlintServer, params: types.DidSaveTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: FtlintServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.checked.pop(params.text_document.uri, None)
+    ls.parsed.pop(params.text_document.uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
         uri=params.text_document.uri, diagnostics=[]))
 
