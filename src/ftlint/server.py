@@ -33,6 +33,7 @@ from typing import Optional
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from ftlint import __version__
@@ -147,7 +148,7 @@ class FtlintServer(LanguageServer):
         folders = [f.uri for f in self.workspace.folders.values()] or (
             [self.workspace.root_uri] if self.workspace.root_uri else [])
         for uri in folders:
-            path = _local_path(uri)
+            path = to_fs_path(uri)
             if path is None or not os.path.isdir(path):
                 continue
             try:
@@ -166,15 +167,6 @@ class FtlintServer(LanguageServer):
                 types.MessageType.Info,
                 f"ftlint: workspace read: {len(results)} modules under {path}"))
         self.recheck_all()
-
-
-def _local_path(uri: str) -> Optional[str]:
-    from urllib.parse import unquote, urlparse
-
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        return None
-    return unquote(parsed.path)
 
 
 def _scan(folder: str, resolver: Resolver) -> list[FileResult]:
