@@ -35,7 +35,9 @@ from ftlint.positions import compute_positions
 from ftlint.project import module_name
 from ftlint.rules import ALL_RULES
 from ftlint.rules.base import Finding, Rule
-from ftlint.rules.context import lower_in_coroutine, lower_in_setup
+from ftlint.rules.context import (
+    lower_if_callers_lock, lower_in_coroutine, lower_in_setup, lower_in_shutdown,
+)
 
 
 _LIBCST_AT = re.compile(r"error at (\d+):(\d+)")
@@ -213,6 +215,8 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     for rule, finding in found:
         lower_in_coroutine(rule.code, finding, model)
         lower_in_setup(rule.code, finding)
+        lower_if_callers_lock(rule.code, finding)
+        lower_in_shutdown(rule.code, finding, model)
     if not found:
         return Analysis(tree, model, found, {}, result, fresh_locks)
     text = _decode(source, tree)

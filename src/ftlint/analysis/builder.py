@@ -450,6 +450,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()
         frame.function.local_names = frozenset(frame.locals)
+        frame.function.alias_names = frozenset(frame.attr_aliases)
         self.with_locks, self.line_locks, self.checks, self.kept_checks = frame.saved
         for name, (value, constructor) in frame.local_locks.items():
             uses = frame.lock_uses.get(name, 0)
@@ -571,6 +572,9 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             self.frame.local_iterators[target.value] = value
         if mutability is Mutability.LOCK and isinstance(value, cst.Call):
             self.frame.local_locks[target.value] = (value, self.imports.qualify(value.func) or "Lock")
+        elif isinstance(value, cst.Attribute):
+            # `lock = cls._lock`: another name for a shared lock, not a new one.
+            self.frame.attr_aliases.add(target.value)
 
     def bind_names(self, target: cst.BaseExpression, value: cst.BaseExpression,
                    node: cst.CSTNode) -> None:

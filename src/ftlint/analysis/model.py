@@ -67,6 +67,9 @@ class Function:
     import_time_only: bool = False  # set for private helpers used only at import
     called_under_lock: bool = False  # a private helper every caller calls locked
     constructor_helper: bool = False  # a private helper called only from __init__
+    # A public function every call of which in this module holds a lock (or
+    # runs in a constructor): only callers elsewhere could run it unlocked.
+    locked_callers: bool = False
     # Set-up code of a "configure, then freeze" class (see analysis.setup):
     # why, and the attribute its guard checks (not itself set-up state).
     setup: Optional[str] = None
@@ -74,6 +77,9 @@ class Function:
     # Names the function binds itself (assignments, `with ... as`, loops):
     # its locals, as the walk saw them.
     local_names: frozenset[str] = frozenset()
+    # Locals bound to an attribute (`lock = self._lock`): other names for
+    # shared objects.
+    alias_names: frozenset[str] = frozenset()
 
     @property
     def is_private(self) -> bool:
@@ -233,7 +239,8 @@ _SAYS_THREAD_SAFE = re.compile(
     r"\bthread[- ]?safe\b|\bsafe to (?:share|use) (?:between|across|from) (?:several |multiple )?threads\b",
     re.IGNORECASE)
 _SAYS_NOT_THREAD_SAFE = re.compile(
-    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b",
+    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
+    r"|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b",
     re.IGNORECASE)
 
 
@@ -274,6 +281,13 @@ class ModuleModel:
     def lock_bindings(self) -> dict[str, Binding]:
         return {".".join(ref[1:]): b for ref, b in self.bindings.items()
                 if b.mutability is Mutability.LOCK}
+
+    @functools.cached_property
+    def lock_attributes(self) -> frozenset[str]:
+        """Names of attributes that some class of the module binds to a lock
+        (`self._not_full = threading.Condition(self._mutex)`)."""
+        return frozenset(ref[-1] for ref, b in self.bindings.items()
+                         if b.mutability is Mutability.LOCK and ref[0] in ("instance", "class"))
 
     @functools.cached_property
     def by_ref(self) -> dict[Ref, list[Access]]:
@@ -402,6 +416,8 @@ class ModuleModel:
             return True  # a synchronizing decorator holds a lock around the body
         if key in self.lock_bindings:
             return True
+        if "." in key and key.rsplit(".", 1)[-1] in self.lock_attributes:
+            return True  # `parent._not_full` where `parent = self._parent`
         return bool(_LOCKISH.search(key.rsplit(".", 1)[-1]))
 
     def guarded(self, locks: tuple[str, ...]) -> bool:

@@ -145,11 +145,15 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
             if uses > len(sites):
                 continue
-            locked = [(model.guarded(c.locks) and not local_locks_only(model, c.locks, c.caller))
-                      or (c.caller is not None and c.caller.called_under_lock) for c in sites]
+            locked = [_locked_site(model, c, function.name) for c in sites]
             building = [c.caller is not None and c.caller.in_constructor for c in sites]
             setting_up = [c.caller.in_setup if c.caller is not None else None for c in sites]
-            if all(building):
+            if all(locked):
+                # Every call holds a lock: class state the helper touches is
+                # guarded too, which "called from constructors" would not say.
+                function.called_under_lock = True
+                changed = True
+            elif all(building):
                 function.constructor_helper = True  # like __init__ itself
                 changed = True
             elif (function.setup is None and any(setting_up)
@@ -164,6 +168,27 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             elif all(lock or build for lock, build in zip(locked, building)):
                 function.called_under_lock = True
                 changed = True
+    for function in model.functions:
+        # A public method the module itself only calls locked (tqdm's
+        # `create_mp_lock()` inside `__init__`'s acquire/release).
+        if function.called_under_lock or is_private_name(function.name):
+            continue
+        sites = calls.get(function.name)
+        if not sites or function.name.startswith("__"):
+            continue
+        uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+        if uses > len(sites):
+            continue
+        if all(_locked_site(model, c, function.name) for c in sites):
+            function.locked_callers = True
+
+
+def _locked_site(model: ModuleModel, call, name: str) -> bool:
+    """A call made with a lock held; `with cls.get_lock():` calls
+    `get_lock()` before it holds the lock that call returns."""
+    locks = tuple(k for k in call.locks if not k.endswith(f"{name}()"))
+    return ((model.guarded(locks) and not local_locks_only(model, locks, call.caller))
+            or (call.caller is not None and call.caller.called_under_lock))
 
 
 def local_locks_only(model: ModuleModel, locks: tuple[str, ...], function) -> bool:
@@ -176,6 +201,8 @@ def local_locks_only(model: ModuleModel, locks: tuple[str, ...], function) -> bo
         return False
     scopes = []
     while function is not None:
+        if any(k in function.alias_names for k in held):
+            return False  # `lock = cls._lock`: the shared lock under a local name
         scopes.append(function.local_names)
         function = function.parent
     return all(any(k in names for names in scopes) for k in held)

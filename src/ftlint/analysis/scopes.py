@@ -37,6 +37,7 @@ class Frame:
     # Locals bound to an iterator or generator, and to a new lock.
     local_iterators: dict[str, cst.BaseExpression] = field(default_factory=dict)
     local_locks: dict[str, tuple[cst.BaseExpression, str]] = field(default_factory=dict)
+    attr_aliases: set[str] = field(default_factory=set)  # locals bound to an attribute
     lock_uses: dict[str, int] = field(default_factory=dict)  # with / acquire / release
     name_counts: dict[str, int] = field(default_factory=dict)  # here and in nested code
     # Saved analysis state of the enclosing code, restored on leaving.

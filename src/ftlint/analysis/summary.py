@@ -18,7 +18,7 @@ from ftlint.project import ModuleSummary, Target
 NOT_THREAD_SAFE = re.compile(
     # Markup around the words counts too: "is **not** thread-safe", "*not* `threadsafe`".
     r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
-    r"|\bsingle[- ]threaded\b"
+    r"|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b"
     r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
     re.IGNORECASE,
 )

@@ -79,14 +79,67 @@ def _event_loop_class(model: ModuleModel, finding) -> Optional[str]:
     cls = method.class_name
     if any(key.startswith(f"{cls}.") for key in model.lock_bindings):
         return None  # a thread lock of its own: its author expects threads
-    if "thread-safe" in model.sharing_evidence.get(cls, ""):
-        return None  # its docstring says threads share it
+    if "thread-safe" in model.sharing_evidence.get(cls, "") and not _asyncio_locked(model, cls):
+        # Its docstring says threads share it; with only asyncio locks of its
+        # own, "thread-safe" means safe between the tasks of its loop.
+        return None
     if any(e.target.rpartition(".")[0] == cls for e in model.entry_points):
         return None  # it hands its own methods to threads
     if any(f.class_name == cls and f.parent is None and f.node.asynchronous is not None
            and not f.name.startswith("__") for f in model.functions):
         return cls
     return None
+
+
+def lower_if_callers_lock(code: str, finding) -> None:
+    """FT2 findings in a public function that every call in its module makes
+    with a lock held drop one level: the module's own use is guarded, and only
+    a caller elsewhere could run it unlocked."""
+    function = finding.function
+    if (not code.startswith("FT2") or finding.confidence <= Confidence.LOW or function is None):
+        return
+    while function.parent is not None and not function.locked_callers:
+        function = function.parent
+    if not function.locked_callers:
+        return
+    finding.confidence = (Confidence.MEDIUM if finding.confidence is Confidence.HIGH
+                          else Confidence.LOW)
+    finding.reason = (f"{finding.reason}; lowered: every call of `{function.name}()` in this "
+                      "module holds a lock, so only a caller elsewhere could run it unlocked")
+
+
+# Methods that end an object's life: they usually run once, from its owner.
+SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|dispose|"
+                      r"cleanup|clean_up|__exit__|__aexit__|__del__)$")
+
+
+def lower_in_shutdown(code: str, finding, model: ModuleModel) -> None:
+    """A close-once guard (`if self.closed: return ... self.closed = True`)
+    or a check-then-act in a method that ends the object's life is at most
+    low: it runs once, from the object's owner, and at worst its cleanup runs
+    twice. A read-modify-write there (`self.run_time += ...`) is left alone."""
+    function, access = finding.function, finding.access
+    if (code not in ("FT201", "FT203", "FT204") or finding.confidence <= Confidence.LOW
+            or function is None or access is None or access.ref[0] != "instance"
+            or not SHUTDOWN.match(function.name)):
+        return
+    compound = model.compound_for(access)
+    if compound is None or compound.kind == "rmw":
+        return
+    finding.confidence = Confidence.LOW
+    finding.reason = (f"{finding.reason}; lowered: `{function.name}()` ends the object's life "
+                      "and usually runs once, from its owner; at worst its cleanup runs twice")
+
+
+_ASYNC_LOCKS = frozenset({"asyncio.Lock", "asyncio.Condition", "asyncio.Semaphore",
+                          "asyncio.BoundedSemaphore", "anyio.Lock", "trio.Lock"})
+
+
+def _asyncio_locked(model: ModuleModel, cls: str) -> bool:
+    """``cls`` keeps an asyncio lock of its own (``self._lock = asyncio.Lock()``)."""
+    return any(key[0] == "instance" and key[1] == cls
+               and model.constructed.get(id(binding.node)) in _ASYNC_LOCKS
+               for key, binding in model.bindings.items())
 
 
 def lower_in_setup(code: str, finding) -> None:

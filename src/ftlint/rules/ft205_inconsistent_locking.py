@@ -12,7 +12,7 @@ from ftlint.analysis.resolve import local_locks_only
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
-from ftlint.rules.context import constant_set_confidence
+from ftlint.rules.context import SHUTDOWN, constant_set_confidence
 from ftlint.rules.base import (
     defer, no_fix,
     Example, Finding, Rule, describe_start, is_shared_write, where,
@@ -223,6 +223,13 @@ class InconsistentLocking(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         by_ref: dict = {}
+        names: list = []
+
+        def mentioned() -> frozenset[str]:
+            if not names:
+                names.append(_mentioned(model))
+            return names[0]
+
         for access in model.accesses:
             # Interpreter-wide state (sys.modules) has no single lock to be
             # consistent about: whatever lock is held elsewhere is unrelated.
@@ -257,7 +264,7 @@ class InconsistentLocking(Rule):
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
-                confidence, why = _confidence(access, one_step)
+                confidence, why = _confidence(mentioned, access, one_step)
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -279,6 +286,9 @@ class InconsistentLocking(Rule):
             return
         if any(not locks or any(_may_alias(model, k) for k in locks) for _, locks in held):
             return  # a helper called under some lock, or a lock that may wrap another
+        if any(w.function is not None and (w.function.called_under_lock
+                                           or w.function.locked_callers) for w, _ in held):
+            return  # its callers hold a lock too, which may be the other one
         # The lock most writes hold; on a tie, the one met first.
         counts: dict[str, int] = {}
         for _, locks in held:
@@ -393,11 +403,15 @@ def _locked_block(model: ModuleModel, access: Access) -> cst.CSTNode:
     return scope
 
 
-def _confidence(access: Access, one_step: bool) -> tuple[Confidence, str]:
+def _confidence(mentioned, access: Access, one_step: bool) -> tuple[Confidence, str]:
     """High for a multi-step update in code anyone may call; medium for one
     step, which only spoils the locked code's several steps, or for a
     private helper."""
     function = access.function
+    if (function is not None and function.is_private and function.parent is None
+            and function.name not in mentioned()):
+        return Confidence.LOW, ("; low: a private helper that nothing in this module calls "
+                                "or names")
     if one_step and access.op in ("setattr", "rebind"):
         # Mostly flags and resets (`self._running = False`, `self.x = None`):
         # at worst the locked code's own store wins over this one.
@@ -413,9 +427,18 @@ def _confidence(access: Access, one_step: bool) -> tuple[Confidence, str]:
     return Confidence.HIGH, ""
 
 
+def _mentioned(model: ModuleModel) -> frozenset[str]:
+    """Every name the module calls or mentions, besides the names its own
+    ``def`` statements bind."""
+    defs = {id(f.node.name) for f in model.functions}
+    return frozenset(
+        n.attr.value if isinstance(n, cst.Attribute) else n.value
+        for n in walk(model.module)
+        if isinstance(n, cst.Attribute) or (isinstance(n, cst.Name) and id(n) not in defs))
+
+
 # Methods that end an object's life: they usually run once, from one thread.
-_SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|dispose|"
-                       r"cleanup|clean_up|__exit__|__aexit__|__del__)$")
+_SHUTDOWN = SHUTDOWN
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
