@@ -144,6 +144,10 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             name = self.imports.qualify(value.func)
             if name in MUTABLE_TYPES:
                 return Mutability.MUTABLE, MUTABLE_TYPES[name]
+            last = (name or dotted(value.func) or "").rsplit(".", 1)[-1]
+            if last in _REEXPORTED and last not in self.model.classes:
+                # `from ._compat import WeakSet`: a package's own re-export.
+                return Mutability.MUTABLE, _REEXPORTED[last]
             if name in LOCK_TYPES or (name is None and self.lock_factory(value.func)):
                 return Mutability.LOCK, "lock"
             if name in THREADSAFE_TYPES:
@@ -307,7 +311,16 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         if method is None or not isinstance(target.value, cst.Name):
             return
         func = method.function
-        if target.value.value != func.self_name or func.kind == "classmethod":
+        if target.value.value != func.self_name:
+            return
+        if func.kind == "classmethod" or func.name == "__new__":
+            # `cls._instances = WeakSet()`: a container on the class, made at
+            # run time; kept unless the class body binds the name itself.
+            mutability, kind = self.classify_value(value)
+            ref = ("class", func.class_name, target.attr.value)
+            if mutability is Mutability.MUTABLE and ref not in self.model.bindings:
+                self.model.bindings[ref] = Binding(ref, mutability, kind, value,
+                                                   self.statements[-1], import_time=False)
             return
         if func.in_constructor:
             self.model.constructor_attrs.add((func.class_name, target.attr.value))
@@ -742,6 +755,12 @@ def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
     return names
 
 
+
+
+# Container classes often re-exported by a package's compatibility module,
+# recognised by their own name wherever they are imported from.
+_REEXPORTED = {name.rsplit(".", 1)[-1]: kind for name, kind in MUTABLE_TYPES.items()
+               if not name.startswith("builtins.") and name != "array.array"}
 
 
 def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = (),

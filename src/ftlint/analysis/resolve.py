@@ -21,6 +21,11 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
     # container lives on the instance, whatever the class body says.
     class_attrs = {(r[1], r[2]) for r, b in model.bindings.items()
                    if r[0] == "class" and b.mutability is not Mutability.IMMUTABLE}
+    # `cls._instances = WeakSet()` in `__new__` or a class method puts the
+    # container on the class too; `self._instances.remove(self)` then changes it.
+    class_attrs |= {(a.ref[1], a.ref[2]) for a in model.accesses
+                    if a.ref[0] == "class" and a.op == "setattr" and len(a.ref) == 3
+                    and (a.assigned is None or a.assigned[0] is not Mutability.IMMUTABLE)}
     for access in model.accesses:
         access.ref = _resolve(access, model, imports, class_attrs)
     kept = {id(a) for a in model.accesses}

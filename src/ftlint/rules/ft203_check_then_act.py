@@ -8,6 +8,8 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
+from ftlint.fixes.tree import code, parents
+from ftlint.diagnostics import Confidence
 from ftlint.rules.base import (
     defer, no_fix,
     Example, Finding, Rule, describe, is_shared_write,
@@ -30,7 +32,9 @@ class CheckThenAct(Rule):
         "...`, eviction by `len()`, `if k in d: return d[k]` when other code "
         "deletes from `d`, a lookup through a copy of the keys (`for k in "
         "list(d): d[k]`) when other code deletes from `d`, and a reset after "
-        "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`)."
+        "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`), "
+        "and `if not logger.handlers: logger.addHandler(h)` on a logger, which "
+        "`logging.getLogger()` shares with every thread."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "
@@ -127,6 +131,15 @@ class CheckThenAct(Rule):
 
             CACHE = Cache()
         ''', "memoising on a module-level instance"),
+        Example('''
+            import logging
+
+            def console_logger(name):
+                logger = logging.getLogger(name)
+                if not logger.handlers:
+                    logger.addHandler(logging.StreamHandler())  # expect: FT203[medium]
+                return logger
+        ''', "adding a handler to a process-wide logger once"),
         Example('''
             _pending = set()
 
@@ -278,6 +291,54 @@ class CheckThenAct(Rule):
             finding.build = defer(_atomic_or_locked, compound, access)
             yield finding
         yield from _fork_checks(self, model)
+        yield from _handler_checks(self, model)
+
+
+def _handler_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
+    """``if not logger.handlers: logger.addHandler(h)``: loggers are
+    process-wide (``logging.getLogger(name)`` hands every thread the same
+    one), so two threads can both see no handler and both add one, and every
+    later line is logged twice."""
+    by_function: dict = {}
+    for call in model.calls:
+        if (not call.callee.endswith(".addHandler") or call.caller is None
+                or model.guarded(call.locks) or call.caller.called_under_lock
+                or call.caller.import_time_only):
+            continue
+        by_function.setdefault(id(call.caller), []).append(call)
+    for calls in by_function.values():
+        function = calls[0].caller
+        parent_of = parents(model, function.node)
+        for call in calls:
+            logger = code(model, call.node.func.value)
+            test = _guarding_test(call.node, function.node, parent_of)
+            if test is None or not _tests_handlers(model, test, logger):
+                continue
+            yield no_fix(
+                Finding(call.node, rule.message.format(name=f"`{logger}.handlers`"),
+                        Confidence.MEDIUM,
+                        "the test for handlers and `addHandler()` are separate steps, and a "
+                        "logger is process-wide: two threads can both see none and both add "
+                        "one, so every later record is logged twice", function),
+                "configure logging once at start-up, or hold one module-level lock over "
+                "the test and `addHandler()`")
+
+
+def _guarding_test(node: cst.CSTNode, scope: cst.CSTNode, parent_of: dict):
+    """The test of the nearest ``if`` whose body holds ``node``."""
+    child, current = node, parent_of.get(id(node))
+    while current is not None and current is not scope:
+        if isinstance(current, cst.If) and child is current.body:
+            return current.test
+        child, current = current, parent_of.get(id(current))
+    return None
+
+
+def _tests_handlers(model: ModuleModel, test: cst.BaseExpression, logger: str) -> bool:
+    """``not logger.handlers``, ``len(logger.handlers) == 0``, ``not
+    logger.hasHandlers()``."""
+    text = code(model, test)
+    return f"{logger}.handlers" in text or f"{logger}.hasHandlers()" in text
 
 
 def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
