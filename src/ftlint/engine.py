@@ -34,7 +34,8 @@ from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import module_name
 from ftlint.rules import ALL_RULES
-from ftlint.rules.base import Finding, Rule
+from ftlint.rules.base import Finding, Rule, no_fix
+from ftlint.analysis.model import ITEMS
 from ftlint.rules.context import (
     lower_if_callers_lock, lower_in_coroutine, lower_in_setup, lower_in_shutdown,
 )
@@ -217,6 +218,12 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         lower_in_setup(rule.code, finding)
         lower_if_callers_lock(rule.code, finding)
         lower_in_shutdown(rule.code, finding, model)
+        if (finding.access is not None and finding.access.ref[-1] == ITEMS
+                and finding.fix is None):
+            # A lock or a copy inside a container subclass changes what its
+            # users see: the author's call.
+            no_fix(finding, "guard the loop and the writes of its items with one lock of "
+                            "the class")
     if not found:
         return Analysis(tree, model, found, {}, result, fresh_locks)
     text = _decode(source, tree)

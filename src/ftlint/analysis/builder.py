@@ -10,7 +10,7 @@ import libcst as cst
 
 from ftlint.analysis.keys import expr_key, strip_view
 from ftlint.analysis.model import (
-    Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
+    ITEMS, Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
@@ -53,6 +53,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.imports = ImportMap(package)
         self.model.import_aliases = self.imports.aliases
         self.frames: list[Frame] = [Frame("module")]
+        self.container_classes: set[str] = set()  # classes derived from dict, list, set
         self.statements: list[cst.CSTNode] = []
         self.with_locks: list[str] = []
         self.line_locks: list[list[str]] = [[]]
@@ -160,6 +161,14 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
 
     def raw_ref(self, target: cst.BaseExpression) -> Optional[tuple]:
         if isinstance(target, cst.Name):
+            method = self.method_frame()
+            if method is not None and target.value == method.function.self_name:
+                func = method.function
+                if (func.kind == "method" and func.class_name in self.container_classes
+                        and target.value not in _bound_below(self.frames, method)):
+                    # `for key in self`, `self[k] = v` in a dict subclass:
+                    # the object's own items are its state.
+                    return ("self", func.class_name, ITEMS)
             return ("name", target.value)
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             base, attr = target.value.value, target.attr.value
@@ -289,6 +298,12 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                     self.record(target, op if op != "setitem" else "rebind", True, atomic, node, value)
                     if op == "rebind" and read_before and len(self.model.compounds) == before:
                         self.add_rmw(target, node, augmented=False, detail="read earlier")
+                        read_locks = frame.global_read_locks.get(name, ())
+                        compound = self.model.compounds[-1] if len(self.model.compounds) > before else None
+                        if compound is not None and set(read_locks) - set(compound.locks):
+                            # Read under one lock, written under another: the
+                            # unit holds the locks of its read.
+                            compound.locks = read_locks
                 else:
                     frame.bind(target.value)
             elif frame.kind == "class":
@@ -392,6 +407,13 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         qual = f"{outer}.{node.name.value}" if outer else node.name.value
         self.model.classes[qual] = node
         note_class(self, qual, node)
+        kind = next((_CONTAINER_BASES[b] for b in self.model.class_bases.get(qual, ())
+                     if b in _CONTAINER_BASES), None)
+        if kind is not None:
+            self.container_classes.add(qual)
+            ref = ("instance", qual, ITEMS)
+            self.model.bindings[ref] = Binding(ref, Mutability.MUTABLE, kind, node, node,
+                                               import_time=False)
         self.frames.append(Frame("class", class_name=qual,
                                  saved=(self.with_locks, self.line_locks, self.checks,
                                         self.kept_checks)))
@@ -496,6 +518,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         frame = self.frame
         if frame.kind == "function" and node.value in frame.globals:
             frame.global_reads[node.value] = frame.global_reads.get(node.value, 0) + 1
+            if frame.global_reads[node.value] > 0:  # not the Name of `global x`
+                frame.global_read_locks.setdefault(node.value, self.held())
 
     # -- statements ------------------------------------------------------------
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
@@ -755,6 +779,13 @@ def _bound_below(frames: list[Frame], method: Frame) -> set[str]:
     return names
 
 
+
+
+# A class derived from a built-in container: its own items are state.
+_CONTAINER_BASES = {"builtins.dict": "dict", "builtins.list": "list", "builtins.set": "set",
+                    "dict": "dict", "list": "list", "set": "set",
+                    "collections.OrderedDict": "OrderedDict",
+                    "collections.defaultdict": "defaultdict", "collections.deque": "deque"}
 
 
 # Container classes often re-exported by a package's compatibility module,

@@ -48,6 +48,11 @@ class Binding:
     others: tuple = ()
 
 
+# The attribute name that stands for a container subclass's own items
+# (`for key in self` in a `dict` subclass): ("instance", Class, ITEMS).
+ITEMS = "[items]"
+
+
 def is_private_name(name: str) -> bool:
     """`_helper` and name-mangled `__helper`, but not `__init__`."""
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
@@ -422,6 +427,20 @@ class ModuleModel:
 
     def guarded(self, locks: tuple[str, ...]) -> bool:
         return any(self.is_lock(k) for k in locks)
+
+    def split_locks(self, compound: "Compound") -> bool:
+        """The check holds one lock and the act another (or none): each step
+        is locked, the pair is not (`with a: if flag: return` ... `with b:
+        flag = True`)."""
+        write = compound.write
+        checked = {k for k in compound.locks if self.is_lock(k)}
+        if write is None or not checked:
+            return False
+        return not checked & set(write.locks)
+
+    def unit_guarded(self, compound: "Compound") -> bool:
+        """One lock held over the check and the act."""
+        return self.guarded(compound.locks) and not self.split_locks(compound)
 
     def access_guarded(self, access: "Access") -> bool:
         if self.guarded(access.locks):

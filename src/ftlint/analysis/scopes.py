@@ -33,6 +33,7 @@ class Frame:
     # Locals bound to shared containers: `data = self._data`, `m = MAPS[fmt]`.
     container_aliases: dict[str, cst.BaseExpression] = field(default_factory=dict)
     global_reads: dict[str, int] = field(default_factory=dict)  # reads of `global` names
+    global_read_locks: dict[str, tuple] = field(default_factory=dict)  # locks at the first read
     thread_ids: set[str] = field(default_factory=set)  # tid = threading.get_ident()
     # Locals bound to an iterator or generator, and to a new lock.
     local_iterators: dict[str, cst.BaseExpression] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.context import constant_set_confidence
-from ftlint.rules.base import Example, Finding, Rule, describe, defer
+from ftlint.rules.base import Example, Finding, Rule, describe, defer, no_fix
 
 
 class GlobalReadModifyWrite(Rule):
@@ -16,7 +16,8 @@ class GlobalReadModifyWrite(Rule):
     message = "Global {name} is read, changed and written back without a lock"
     summary = (
         "A function that declares `global x` and then updates it from its own "
-        "value: `x += 1`, `x = f(x)`, or a check followed by a set."
+        "value: `x += 1`, `x = f(x)`, or a check followed by a set, including a "
+        "flag checked under one lock and set under another."
     )
     rationale = (
         "`x += 1` on a global is a load, an add and a store. Under the GIL a "
@@ -94,6 +95,22 @@ class GlobalReadModifyWrite(Rule):
                 global _total
                 _total = _total + value  # expect: FT102[medium]
         ''', "x = x + y"),
+        Example('''
+            import threading
+
+            _check_lock = threading.Lock()
+            _start_lock = threading.Lock()
+            _started = False
+
+            def start():
+                global _started
+                with _check_lock:
+                    if _started:
+                        return
+                with _start_lock:
+                    _started = True  # expect: FT102[medium]
+                    launch()
+        ''', "a flag checked under one lock and set under another"),
     )
 
     FIX_EXAMPLES = (
@@ -121,13 +138,23 @@ class GlobalReadModifyWrite(Rule):
             write = compound.write
             if (compound.kind not in ("rmw", "check-then-set") or compound.ref[0] != "global"
                     or write is None or write.op not in ("rebind", "augassign")
-                    or write.import_time or model.guarded(compound.locks)
-                    or model.access_guarded(write)):
+                    or write.import_time or model.unit_guarded(compound)
+                    or (model.access_guarded(write) and not model.split_locks(compound))):
                 continue
             what = "a read-modify-write" if compound.kind == "rmw" else "a check followed by a set"
             confidence, reason = constant_set_confidence(
                 model, compound, Confidence.MEDIUM,
                 f"{what} of a global: another thread can write between the read and the store")
+            if model.split_locks(compound):
+                read = ", ".join(f"`{k}`" for k in compound.locks if model.is_lock(k))
+                wrote = ", ".join(f"`{k}`" for k in write.locks if model.is_lock(k))
+                finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
+                                     Confidence.MEDIUM,
+                                     f"read under {read} and written under {wrote}: each step "
+                                     "is locked, the pair is not, so two threads can both pass "
+                                     "the check")
+                yield no_fix(finding, "hold one lock over the check and the write")
+                continue
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
