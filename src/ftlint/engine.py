@@ -35,7 +35,7 @@ from ftlint.positions import compute_positions
 from ftlint.project import module_name
 from ftlint.rules import ALL_RULES
 from ftlint.rules.base import Finding, Rule, no_fix
-from ftlint.analysis.model import ITEMS
+from ftlint.analysis.model import ITEMS, OWNER_DICT
 from ftlint.rules.context import (
     lower_if_callers_lock, lower_in_coroutine, lower_in_setup, lower_in_shutdown,
 )
@@ -218,12 +218,14 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         lower_in_setup(rule.code, finding)
         lower_if_callers_lock(rule.code, finding)
         lower_in_shutdown(rule.code, finding, model)
-        if (finding.access is not None and finding.access.ref[-1] == ITEMS
+        if (finding.access is not None and finding.access.ref[-1] in (ITEMS, OWNER_DICT)
                 and finding.fix is None):
             # A lock or a copy inside a container subclass changes what its
             # users see: the author's call.
             no_fix(finding, "guard the loop and the writes of its items with one lock of "
-                            "the class")
+                            "the class" if finding.access.ref[-1] == ITEMS else
+                            "compute and store the value holding a lock, checking again "
+                            "under it, as functools.cached_property did before 3.12")
     if not found:
         return Analysis(tree, model, found, {}, result, fresh_locks)
     text = _decode(source, tree)

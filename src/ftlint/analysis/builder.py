@@ -10,7 +10,7 @@ import libcst as cst
 
 from ftlint.analysis.keys import expr_key, strip_view
 from ftlint.analysis.model import (
-    ITEMS, Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
+    ITEMS, OWNER_DICT, Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
@@ -173,6 +173,12 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
             base, attr = target.value.value, target.attr.value
             method = self.method_frame()
+            if method is not None and attr == "__dict__" and method.function.name == "__get__":
+                params = method.function.node.params.params
+                if len(params) >= 2 and params[1].name.value == base:
+                    # A cached-property look-alike caching in `obj.__dict__`:
+                    # the objects it is used on are the state.
+                    return ("self", method.function.class_name, OWNER_DICT)
             if method is not None:
                 func = method.function
                 if base == func.self_name and base not in _bound_below(self.frames, method):

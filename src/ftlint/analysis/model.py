@@ -51,6 +51,9 @@ class Binding:
 # The attribute name that stands for a container subclass's own items
 # (`for key in self` in a `dict` subclass): ("instance", Class, ITEMS).
 ITEMS = "[items]"
+# The `__dict__` of the objects a descriptor's `__get__(self, obj, ...)` is
+# called for (a cached-property look-alike): ("instance", Descriptor, OWNER_DICT).
+OWNER_DICT = "[owner __dict__]"
 
 
 def is_private_name(name: str) -> bool:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, U
 
 import libcst as cst
 
-from ftlint.analysis.model import ITEMS, Access, Binding, Function, ModuleModel, Mutability, Ref
+from ftlint.analysis.model import ITEMS, OWNER_DICT, Access, Binding, Function, ModuleModel, Mutability, Ref
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined, Fix
 
@@ -157,6 +157,8 @@ def describe(ref: Ref) -> str:
         return f"`{ref[1]}`"
     if kind == "instance" and ref[2] == ITEMS:
         return f"`{ref[1]}`'s own items"
+    if kind == "instance" and ref[2] == OWNER_DICT:
+        return f"`__dict__` of the objects `{ref[1]}` caches on"
     if kind in ("class", "instance"):
         return f"`{ref[1]}.{ref[2]}`"
     if kind == "default":

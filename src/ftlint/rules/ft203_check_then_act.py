@@ -33,8 +33,9 @@ class CheckThenAct(Rule):
         "deletes from `d`, a lookup through a copy of the keys (`for k in "
         "list(d): d[k]`) when other code deletes from `d`, and a reset after "
         "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`), "
-        "and `if not logger.handlers: logger.addHandler(h)` on a logger, which "
-        "`logging.getLogger()` shares with every thread."
+        "`if not logger.handlers: logger.addHandler(h)` on a logger, which "
+        "`logging.getLogger()` shares with every thread, and a cached-property "
+        "look-alike whose `__get__(self, obj, ...)` tests and fills `obj.__dict__`."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "

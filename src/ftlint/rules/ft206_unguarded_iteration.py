@@ -32,7 +32,9 @@ class UnguardedIteration(Rule):
     summary = (
         "A `for` loop or comprehension over a shared container (through self, "
         "cls, a class or a global) that is mutated elsewhere at run time, with "
-        "the iteration outside any lock."
+        "the iteration outside any lock. A class derived from `dict`, `list` or "
+        "`set` that loops over itself (`for key in self`) while its methods "
+        "add items counts too."
     )
     rationale = (
         "Iterating a dict or set while another thread adds or removes keys "
