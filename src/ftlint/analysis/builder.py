@@ -650,10 +650,16 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 and qualified[9:] in SNAPSHOT_CALLS and node.args[0].keyword is None
                 and not node.args[0].star):
             # `list(d.items())` copies under the container's lock, except for
-            # weak containers, whose Python iterator runs: FT206 decides.
-            target = strip_view(node.args[0].value)
+            # weak containers, whose Python iterator runs: FT206 decides. On
+            # 3.13t only `list()` and `sorted()` copy a dict view in one step;
+            # `set(d.keys())`, `dict(d.items())` and `tuple(d)` iterate.
+            argument = node.args[0].value
+            target = strip_view(argument)
+            view = target is not argument
+            kind = qualified[9:]
+            atomic = not (kind == "tuple" or (view and kind in ("set", "frozenset", "dict")))
             if isinstance(target, (cst.Name, cst.Attribute)):
-                self.record(target, "snapshot", False, True, node)
+                self.record(target, "snapshot", False, atomic, node)
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             atomic = MUTATORS.get(method)
