@@ -223,6 +223,23 @@ def _constant(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
     return False
 
 
+def _setting(model: ModuleModel, value: Optional[cst.BaseExpression], store) -> bool:
+    """A plain read of another object's attribute (``self.adj.high_watermark``,
+    ``config.LIMIT``): no call, and not the stored state itself, so threads
+    racing to store it store the same value."""
+    if not isinstance(value, cst.Attribute) or not isinstance(value.value, cst.Attribute):
+        return False
+    node = value
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return False
+    targets = [t.target for t in getattr(store, "targets", ())] or [getattr(store, "target", None)]
+    text = model.module.code_for_node(value)
+    return not any(t is not None and text.startswith(model.module.code_for_node(t))
+                   for t in targets)
+
+
 def constant_set_confidence(model: ModuleModel, compound: Compound, confidence: Confidence,
                             reason: str) -> tuple[Confidence, str]:
     """A check-then-set that stores a constant and does nothing else (bar a
@@ -230,7 +247,9 @@ def constant_set_confidence(model: ModuleModel, compound: Compound, confidence: 
     write = compound.write
     if compound.kind != "check-then-set" or write is None or not isinstance(compound.node, cst.If):
         return confidence, reason
-    if not isinstance(write.node, (cst.Assign, cst.AnnAssign)) or not _constant(model, write.node.value):
+    if (not isinstance(write.node, (cst.Assign, cst.AnnAssign))
+            or not (_constant(model, write.node.value)
+                    or _setting(model, write.node.value, write.node))):
         return confidence, reason
     if id(write.node) not in {id(n) for n in walk_own(compound.node.body)}:
         return confidence, reason  # after a guard clause: the rest of the function acts
