@@ -605,6 +605,24 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         index = target.slice[0].slice if len(target.slice) == 1 else None
         return isinstance(index, cst.Index) and self.is_thread_id(index.value)
 
+    def note_helper_check(self, node: cst.Call) -> None:
+        """``self._helper()`` under an open unset test of ``self.x``: the
+        helper may be what builds ``x`` (FT204 pairs them once the helper's
+        writes are known)."""
+        method = self.method_frame()
+        func = node.func
+        if (method is None or not isinstance(func, cst.Attribute)
+                or not isinstance(func.value, cst.Name)
+                or func.value.value != method.function.self_name):
+            return
+        keys, check, held = self.checks[-1]
+        if not any(statement is check for statement in self.statements):
+            return  # after a guard clause: the rest runs when the value is set
+        names = frozenset(key[2] for key, kind in keys.items()
+                          if kind == "none" and key[0] == "A" and key[1] == ("N", func.value.value))
+        if names:
+            self.model.helper_checks.append((self.model.calls[-1], names, check, held))
+
     def note_local_value(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """Locals bound to an iterator (FT301 if handed to threads) or to a
         new lock (FT305 if it never leaves the function)."""
@@ -643,6 +661,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         qualified = self.imports.qualify(func)
         if callee is not None:
             self.model.calls.append(Call(self.function(), callee, qualified, node, self.held()))
+            if self.checks:
+                self.note_helper_check(node)
         note_call(self, node, qualified)
         if qualified == "builtins.next" and node.args:
             self.record(node.args[0].value, "next", False, True, node)

@@ -266,6 +266,10 @@ class ModuleModel:
     accesses: list[Access] = field(default_factory=list)
     compounds: list[Compound] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    # `if not hasattr(cls, "_x"): cls._make_x()`: a method of the object
+    # called under an open check, as (call, checked attribute names, the
+    # check's node, the locks at the check).
+    helper_checks: list[tuple] = field(default_factory=list)
     lock_uses: list[LockUse] = field(default_factory=list)
     # Instance attributes assigned in a constructor: (Class, attr).
     constructor_attrs: set[tuple[str, str]] = field(default_factory=set)

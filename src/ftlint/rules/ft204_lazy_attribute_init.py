@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
-from ftlint.analysis.model import ModuleModel
+import libcst as cst
+
+from ftlint.analysis.model import ModuleModel, Mutability
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.context import block_effects, lazy_init_confidence
@@ -21,7 +23,10 @@ class LazyAttributeInit(Rule):
         "`if self._x is None: self._x = build()`, `if cls._instance is None: "
         "cls._instance = cls()` singletons, the same through `hasattr` or "
         "`getattr(..., None)`, and `functools.cached_property` (or a look-alike "
-        "such as `reify`) whose computation has side effects."
+        "such as `reify`) whose computation has side effects. Also the test in "
+        "one method and the build in a helper of the same object "
+        "(`if not hasattr(cls, \"_local\"): cls._make_local()`), reported at "
+        "the call, without a fix."
     )
     rationale = (
         "Two threads both see the attribute unset and both build it. A "
@@ -179,6 +184,58 @@ class LazyAttributeInit(Rule):
             finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
             yield finding
         yield from _cached_properties(self, model)
+        yield from _built_by_helper(self, model, reported)
+
+
+def _built_by_helper(rule: LazyAttributeInit, model: ModuleModel,
+                     reported: set) -> Iterator[Finding]:
+    """``if not hasattr(cls, "_local"): cls._make_local()`` where the
+    helper assigns ``cls._local``: the unset test and the build are in two
+    methods, and two threads can both pass the test."""
+    for call, names, check, held in model.helper_checks:
+        caller = call.caller
+        if caller is None or model.guarded(held) or caller.called_under_lock:
+            continue
+        helper_name = call.callee.rsplit(".", 1)[-1]
+        helper = next((f for f in model.functions if f.class_name == caller.class_name
+                       and f.name == helper_name and f.parent is None), None)
+        if helper is None or helper is caller:
+            continue
+        for write in model.accesses:
+            if (write.function is not helper or not write.write or write.op != "setattr"
+                    or write.ref[0] not in ("instance", "class") or write.ref[2] not in names
+                    or model.access_guarded(write) or not is_shared_write(model, write)):
+                continue
+            key = (id(check), write.ref)
+            if key in reported:
+                break
+            reported.add(key)
+            confidence, reason = shared_object_confidence(model, write)
+            effects = lazy_init_effects_of(model, write)
+            if effects is None and confidence > Confidence.LOW:
+                confidence, reason = Confidence.LOW, f"{reason}, but it only builds and stores the value: duplicate work only"
+            elif effects is not None:
+                reason = f"{reason}; {effects}"
+            finding = Finding(call.node, rule.message.format(name=describe(write.ref)),
+                              confidence,
+                              f"the unset test is here and `{helper_name}()` builds it, in two "
+                              f"steps that two threads can both take; {reason}", caller, write)
+            yield no_fix(finding, f"hold one lock over the test and the call of "
+                                  f"`{helper_name}()`, and test again under it")
+            break
+
+
+def lazy_init_effects_of(model: ModuleModel, write) -> Optional[str]:
+    """What building the value does that is harmful twice: a new object
+    whose identity matters (a lock, a thread-local, an instance), or other
+    work in the helper."""
+    if write.assigned is not None and write.assigned[0] is Mutability.LOCK:
+        return "the value is a lock: two threads can each make one and hold different locks"
+    value = getattr(write.node, "value", None)
+    if isinstance(value, cst.Call):
+        return ("each build makes a new object, so one thread can replace what another "
+                "already stored in it")
+    return None
 
 
 # functools.cached_property has had no lock since Python 3.12; the look-alikes
