@@ -100,3 +100,41 @@ def test_startup_follows_calls_across_modules_but_not_from_tests(tmp_path, run_f
     assert env["confidence"] == "low"
     assert "called only from start-up code such as `DevServer.run()`" in env["confidence_reason"]
     assert found[("app/settings.py", 10)]["confidence"] == "medium"  # handle() calls it too
+
+
+def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
+    """A function named in `[project.scripts]` (or setup.cfg's
+    console_scripts) starts the program: what it and its helpers change
+    process-wide happens before any thread exists."""
+    files = {
+        "tool/__init__.py": "",
+        "tool/cli.py": (
+            "import os\n\n\n"
+            "def run():\n"
+            "    os.chdir(os.environ.get('TOOL_HOME', '.'))\n"
+            "    serve()\n\n\n"
+            "def serve():\n"
+            "    os.umask(0o022)\n"
+            "    print('serving')\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+
+    def confidences():
+        proc = run_ftlint("--min-confidence", "low", "--select", "FT302", "--format", "json",
+                          "--no-cache", "tool", cwd=tmp_path)
+        return {d["location"]["row"]: (d["confidence"], d["confidence_reason"])
+                for d in json.loads(proc.stdout)}
+
+    before = confidences()
+    assert before[5][0] == "medium" and before[10][0] == "medium", before
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "tool"\nversion = "1"\n\n[project.scripts]\ntool = "tool.cli:run"\n')
+    after = confidences()
+    assert after[5][0] == "low" and "console script `tool`" in after[5][1], after
+    assert after[10][0] == "low" and "start-up code such as `run()`" in after[10][1], after
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / "setup.cfg").write_text(
+        "[options.entry_points]\nconsole_scripts =\n    tool = tool.cli:run\n")
+    assert confidences()[5][0] == "low"

@@ -208,6 +208,40 @@ def _config_table(path: Path) -> dict[str, Any]:
     return table
 
 
+@functools.lru_cache(maxsize=64)
+def console_scripts(root: str) -> tuple[tuple[str, str], ...]:
+    """The console and GUI scripts a project declares, as ("module:function",
+    script name): `[project.scripts]` of ``root``'s pyproject.toml and
+    `console_scripts` of its setup.cfg. Unreadable files declare none."""
+    found: dict[str, str] = {}
+    pyproject = Path(root) / "pyproject.toml"
+    try:
+        data = _read_toml(pyproject) if pyproject.is_file() else {}
+    except Exception:  # noqa: BLE001 - a broken file is reported where it is a config
+        data = {}
+    project = data.get("project") if isinstance(data, dict) else None
+    for table in ("scripts", "gui-scripts"):
+        scripts = project.get(table) if isinstance(project, dict) else None
+        if isinstance(scripts, dict):
+            for name, target in scripts.items():
+                if isinstance(target, str):
+                    found.setdefault(target.split("[", 1)[0].strip(), str(name))
+    setup_cfg = Path(root) / "setup.cfg"
+    if setup_cfg.is_file():
+        import configparser
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(setup_cfg, encoding="utf-8")
+            lines = parser.get("options.entry_points", "console_scripts", fallback="")
+        except (configparser.Error, UnicodeDecodeError):
+            lines = ""
+        for line in lines.splitlines():
+            name, _, target = line.partition("=")
+            if target.strip():
+                found.setdefault(target.split("[", 1)[0].strip(), name.strip())
+    return tuple(sorted((t, n) for t, n in found.items() if ":" in t))
+
+
 def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
     """The settings of one configuration file, over those of the file it
     ``extend``s (if any); relative patterns are anchored at its directory."""

@@ -212,7 +212,8 @@ def confined(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[
 
 def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                  test_modules: frozenset[str] = frozenset(),
-                 graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
+                 graph: Optional[dict[str, list[str]]] = None,
+                 scripts: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Function ids that run only while the program starts -> why: the
     start-up roots of each module, and functions every known caller of which
     is start-up code (a helper that only `main()` and a CLI class call).
@@ -230,6 +231,11 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                 callers.setdefault(callee, set()).add(caller)
     why = {f"{s.module}:{q}": r for s in summaries for q, r in s.startup.items()
            if f"{s.module}:{q}" not in threads}
+    known = {f"{s.module}:{q}" for s in summaries for q in s.functions}
+    for target, name in scripts:
+        # `[project.scripts] tool = "pkg.cli:run"`: the program starts there.
+        if target in known and target not in threads:
+            why.setdefault(target, f"the console script `{name}` starts the program here")
     graph = dict(graph)  # the module nodes below are this pass's own
     _import_time([s for s in summaries if s.module not in test_modules], graph, callers, why)
     queue = deque(why)
@@ -381,7 +387,10 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
     in_tests = [s.is_test(relative_path(r.path, s.root)) for r, s in zip(everything, own)]
     tests = frozenset(r.summary.module for r, test in zip(everything, in_tests)
                       if test and r.summary is not None)
-    startup = startup_only(summaries, threads, tests, graph)
+    from ftlint.config import console_scripts  # config imports nothing of the engine
+    scripts = sorted({script for root in {s.root for s in own}
+                      for script in console_scripts(root)})
+    startup = startup_only(summaries, threads, tests, graph, scripts)
     containers = locking_containers(summaries)
     owners = thread_owners(summaries, entry_patterns, graph)
     for r, in_test, mine in zip(results, in_tests, own):  # the first len(results) of them
