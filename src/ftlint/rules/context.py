@@ -223,6 +223,18 @@ def _constant(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
     return False
 
 
+# The endings of a reason that says the race is harmless by design.
+_BENIGN = ("the outcome is the same", "duplicate work only")
+
+
+def mark_benign(finding) -> None:
+    """A check-then-set of one constant, or a lazy value built twice at worst:
+    the project pass does not raise it when threads reach it (the worst
+    outcome stays the same)."""
+    if finding.confidence <= Confidence.LOW and finding.reason.endswith(_BENIGN):
+        finding.facts["benign"] = True
+
+
 def _setting(model: ModuleModel, value: Optional[cst.BaseExpression], store) -> bool:
     """A plain read of another object's attribute (``self.adj.high_watermark``,
     ``config.LIMIT``): no call, and not the stored state itself, so threads

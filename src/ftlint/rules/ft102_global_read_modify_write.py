@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.context import constant_set_confidence
+from ftlint.rules.context import constant_set_confidence, mark_benign
 from ftlint.rules.base import Example, Finding, Rule, describe, defer, no_fix
 
 
@@ -158,4 +158,5 @@ class GlobalReadModifyWrite(Rule):
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
+            mark_benign(finding)
             yield finding

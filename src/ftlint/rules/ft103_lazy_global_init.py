@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
-from ftlint.rules.context import lazy_init_confidence
+from ftlint.rules.context import lazy_init_confidence, mark_benign
 from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 
@@ -176,4 +176,5 @@ class LazyGlobalInit(Rule):
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
+            mark_benign(finding)
             yield finding

@@ -4,7 +4,7 @@ from typing import Iterator
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.context import constant_set_confidence
+from ftlint.rules.context import constant_set_confidence, mark_benign
 from ftlint.rules.base import (
     defer,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
@@ -161,4 +161,5 @@ class AttributeReadModifyWrite(Rule):
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
+            mark_benign(finding)
             yield finding

@@ -7,7 +7,7 @@ import libcst as cst
 from ftlint.analysis.model import ModuleModel, Mutability
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
-from ftlint.rules.context import block_effects, lazy_init_confidence
+from ftlint.rules.context import block_effects, lazy_init_confidence, mark_benign
 from ftlint.rules.base import (
     defer, no_fix,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
@@ -182,6 +182,7 @@ class LazyAttributeInit(Rule):
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
+            mark_benign(finding)
             yield finding
         yield from _cached_properties(self, model)
         yield from _built_by_helper(self, model, reported)
