@@ -8,7 +8,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.process import cwd_fix
-from ftlint.fixes.tree import inside
+from ftlint.fixes.tree import code, inside, parents
 from ftlint.rules.base import Example, Finding, Rule, defer, no_fix
 from ftlint.analysis.walk import is_docstring, walk_own
 
@@ -45,7 +45,8 @@ class ProcessGlobalMutation(Rule):
         "public function when the function puts the old value back (in a "
         "`finally:` block or after a context manager's `yield`): it sets a "
         "temporary value on a library path, which every other thread sees "
-        "until it is restored."
+        "until it is restored. Filter changes inside a reported `with "
+        "warnings.catch_warnings():` block are part of that one finding."
     )
     fix = "unsafe"
     fix_doc = (
@@ -143,7 +144,10 @@ class ProcessGlobalMutation(Rule):
                 restored.setdefault(key, []).append(finding.node)
             else:
                 found[key] = finding
+        scoped = _inside_catch_warnings(model, found)
         for key, finding in found.items():
+            if id(finding) in scoped:
+                continue  # one sequence, one finding: the `catch_warnings` block's
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
@@ -180,6 +184,36 @@ class ProcessGlobalMutation(Rule):
 
 # Calls whose change of global state is a side effect, never their purpose.
 HIDDEN_CHANGES = frozenset({"locale.getpreferredencoding"})
+
+
+_FILTERS = frozenset({"warnings.simplefilter", "warnings.filterwarnings",
+                      "warnings.resetwarnings"})
+
+
+def _inside_catch_warnings(model: ModuleModel, found: dict) -> set[int]:
+    """Filter changes inside a reported `with warnings.catch_warnings():` of
+    the same function: the block is one sequence (save the filters, change
+    them, restore them), reported once, at the `with`."""
+    blocks: dict = {}
+    for (qualname, name, _), finding in found.items():
+        if name == "warnings.catch_warnings" and finding.function is not None:
+            blocks.setdefault(qualname, []).append(finding)
+    merged: set[int] = set()
+    for (qualname, name, _), finding in found.items():
+        if name not in _FILTERS or qualname not in blocks:
+            continue
+        parent_of = parents(model, finding.function.node)
+        current = parent_of.get(id(finding.node))
+        while current is not None:
+            if isinstance(current, cst.With) and any(
+                    "catch_warnings" in code(model, item.item) for item in current.items):
+                merged.add(id(finding))
+                outer = blocks[qualname][0]
+                if "the filters inside it" not in outer.reason:
+                    outer.reason += "; it changes the filters inside it too"
+                break
+            current = parent_of.get(id(current))
+    return merged
 
 
 def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
