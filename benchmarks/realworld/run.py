@@ -6,7 +6,9 @@ standard library) and a line range. The file is downloaded when the script runs
 (never stored in this repository) and linted; a bug is found when a finding of
 the case's category (FT1/FT2/FT3) starts in its range (give or take SLACK lines),
 a look-alike is a false alarm when one starts in its range. Cases marked
-`heldout = true` are scored on their own first, then the rest, then all of them.
+`heldout = "DATE"` (the newest held-out batch, never studied) are scored on their
+own first, then those marked `heldout = true` (an older held-out part, studied
+since), then the rest, then all of them.
 The script reports and exits 0: it is a measurement, not a test. Standard library
 only (3.11+).
 """
@@ -26,7 +28,7 @@ from typing import TextIO
 HERE = Path(__file__).resolve().parent
 CATEGORIES = ("FT1", "FT2", "FT3")
 KINDS = ("bug", "lookalike")
-PARTS = ("heldout", "rest")
+PARTS = ("fresh", "heldout", "rest")  # fresh: the newest held-out batch, never run before
 SLACK = 2  # lines of slack around a bug's range
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".whl")
 
@@ -54,7 +56,15 @@ class Case:
     fixed_in: str = ""
     dist: str = ""  # "wheel" skips the sdist attempt
     note: str = ""
-    heldout: bool = False  # in the held-out part: not to be studied while tuning ftlint
+    # In the held-out part: not to be studied while tuning ftlint. A string
+    # names a later held-out batch (its date), scored on its own first.
+    heldout: bool | str = False
+
+    @property
+    def part(self) -> str:
+        if isinstance(self.heldout, str):
+            return "fresh"
+        return "heldout" if self.heldout else "rest"
 
     @property
     def key(self) -> str:
@@ -84,8 +94,8 @@ def load_cases(path: Path) -> list[Case]:
             raise ValueError(f"{case.id}: bad kind or category")
         if len(lines) != 2 or not 0 < lines[0] <= lines[1]:
             raise ValueError(f"{case.id}: lines must be [first, last]")
-        if not isinstance(case.heldout, bool):
-            raise ValueError(f"{case.id}: heldout must be true or false")
+        if not isinstance(case.heldout, (bool, str)):
+            raise ValueError(f"{case.id}: heldout must be true, false or a batch's date")
         seen.add(case.id)
         cases.append(case)
     return cases
@@ -308,14 +318,13 @@ def summarize(results: list[Result]) -> dict:
 
 def summarize_parts(results: list[Result]) -> dict:
     """Summaries of the held-out part, the rest, and all cases, in that order."""
-    return {
-        "heldout": summarize([r for r in results if r.case.heldout]),
-        "rest": summarize([r for r in results if not r.case.heldout]),
-        "all": summarize(results),
-    }
+    parts = {part: summarize([r for r in results if r.case.part == part]) for part in PARTS
+             if any(r.case.part == part for r in results)}
+    parts["all"] = summarize(results)
+    return parts
 
 
-PART_TITLES = {"heldout": "held-out part",
+PART_TITLES = {"fresh": "fresh held-out batch", "heldout": "held-out part (studied since)",
                "rest": "the rest", "all": "all cases"}
 
 
@@ -334,11 +343,10 @@ def print_report(results: list[Result], parts: dict) -> None:
     """The case table (held-out cases first), then the summary of each part."""
     width = max([len(r.case.id) for r in results] + [4])
     print(f"{'case':<{width}}  {'part':<7}  {'kind':<9}  {'cat':<3}  {'status':<11}  detail")
-    for r in sorted(results, key=lambda r: not r.case.heldout):
-        part = "heldout" if r.case.heldout else "rest"
-        print(f"{r.case.id:<{width}}  {part:<7}  {r.case.kind:<9}  {r.case.category:<3}  {r.status:<11}  {r.detail}")
+    for r in sorted(results, key=lambda r: PARTS.index(r.case.part)):
+        print(f"{r.case.id:<{width}}  {r.case.part:<7}  {r.case.kind:<9}  {r.case.category:<3}  {r.status:<11}  {r.detail}")
     for name, summary in parts.items():
-        mine = [r for r in results if name == "all" or (name == "heldout") == r.case.heldout]
+        mine = [r for r in results if name in ("all", r.case.part)]
         if not mine:
             continue
         print(f"\n{PART_TITLES[name]} ({len(mine)}):")
@@ -356,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="run only cases whose id contains TEXT (repeatable)")
     ap.add_argument("--kind", choices=KINDS, help="run only bugs or only look-alikes")
     ap.add_argument("--category", choices=CATEGORIES, help="run only one category")
-    ap.add_argument("--part", choices=PARTS, help="run only the held-out cases or only the rest")
+    ap.add_argument("--part", choices=PARTS,
+                    help="run only the fresh held-out batch, the older held-out cases or the rest")
     ap.add_argument("--show-lines", action="store_true", help="print each case's source lines (to check ranges)")
     ap.add_argument("--json", nargs="?", const="-", metavar="FILE",
                     help="write the results as JSON to FILE, or to stdout instead of the table")
@@ -369,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cases = [c for c in cases if (not args.only or any(t in c.id for t in args.only))
              and args.kind in (None, c.kind) and args.category in (None, c.category)
-             and args.part in (None, "heldout" if c.heldout else "rest")]
+             and args.part in (None, c.part)]
     ftlint = shutil.which(args.ftlint or "ftlint")
     if ftlint:
         ftlint = str(Path(ftlint).absolute())  # ftlint runs in a scratch directory
@@ -384,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload = json.dumps({
             "ftlint": ftlint, "slack": SLACK, "summary": parts["all"],
-            "summary_heldout": parts["heldout"], "summary_rest": parts["rest"],
+            "summary_fresh": parts.get("fresh"), "summary_heldout": parts.get("heldout"),
+            "summary_rest": parts.get("rest"),
             "cases": [{**asdict(r.case), "status": r.status, "detail": r.detail, "findings": r.matched}
                       for r in results]}, indent=2)
         if args.json == "-":
