@@ -144,6 +144,12 @@ def main() -> None:
         ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
         if Path(ruff).exists():
             commands["ruff"] = ([ruff, "check", "--no-cache", "--exit-zero", "-q", "lib"], None)
+    if args.ft_python and subprocess.run([args.ft_python, "-c", "import ftlint, libcst"],
+                                         capture_output=True).returncode != 0:
+        # A run that fails at once would time nothing and report a speed.
+        print(f"skipping the free-threaded rows: {args.ft_python} cannot import ftlint and "
+              "libcst (install them into it first)", file=sys.stderr)
+        args.ft_python = None
     if args.ft_python:
         for n in (1, 2):
             commands[f"3.13t ftlint cold, {n} thread{'s' if n > 1 else ''}"] = (
