@@ -194,10 +194,13 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
         if access.ref[0] in ("global", "class", "instance", "attr", "funcattr", "ext"):
             return f"the block also changes {describe(access.ref)}"
     for node in walk_own(block):
-        if (singletons and isinstance(node, (cst.Assign, cst.AnnAssign))
-                and _new_instance(model, node.value)):
-            return ("each build makes a new instance, so callers can end up holding "
-                    "different objects")
+        if singletons and isinstance(node, (cst.Assign, cst.AnnAssign)):
+            if _new_instance(model, node.value):
+                return ("each build makes a new instance, so callers can end up holding "
+                        "different objects")
+            opened = _opens(model, node.value)
+            if opened is not None:
+                return opened
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
             func = node.value.func
             name = dotted(func) or (f"….{func.attr.value}" if isinstance(func, cst.Attribute) else "")
@@ -279,6 +282,34 @@ def _new_instance(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bo
     if isinstance(func, cst.Name):
         return func.value == "cls" or func.value in model.classes
     return (isinstance(func, cst.Attribute) and func.attr.value == "__class__")
+
+
+# Calls that open something: building the value twice opens two, and the one
+# a thread stored first is replaced and never closed.
+_OPENS = re.compile(r"^(open|urlopen|connect|create_connection|socket|Popen|"
+                    r"(open|connect)_\w+)$")
+
+
+def _opens(model: ModuleModel, value: Optional[cst.BaseExpression]) -> Optional[str]:
+    """What building ``value`` twice does, in words, when it opens a resource
+    or calls a function of this module that has effects; None otherwise."""
+    if not isinstance(value, cst.Call):
+        return None
+    name = dotted(value.func) or ""
+    short = name.rpartition(".")[2]
+    if _OPENS.match(short):
+        return (f"each build calls `{name}()`, so two threads can each open one and the "
+                f"first is replaced without being closed")
+    if "." in name:
+        return None
+    helper = next((f for f in model.functions if f.name == name and f.class_name is None
+                   and f.parent is None), None)
+    if helper is None:
+        return None
+    effects = block_effects(model, helper.node.body)
+    if effects is None:
+        return None
+    return f"each build calls `{name}()`, which has effects: {effects.replace('the block', 'it')}"
 
 
 def lazy_init_confidence(model: ModuleModel, compound: Compound, confidence: Confidence,
