@@ -655,6 +655,14 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     def visit_Del(self, node: cst.Del) -> None:
         self.record_target(node.target, "del", True, node)
 
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        value = node.value
+        if isinstance(value, cst.Name) and value.value == "self":
+            function = self.function()
+            if function is not None:
+                self.model.self_attributes.append(
+                    Call(function, f"self.{node.attr.value}", None, node, self.held()))
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         callee = dotted(func)

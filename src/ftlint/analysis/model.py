@@ -271,6 +271,9 @@ class ModuleModel:
     # check's node, the locks at the check).
     helper_checks: list[tuple] = field(default_factory=list)
     lock_uses: list[LockUse] = field(default_factory=list)
+    # Every `self.name` in a method, as a Call whose callee is "self.name":
+    # the uses of a property, which runs on each of them.
+    self_attributes: list[Call] = field(default_factory=list)
     # Instance attributes assigned in a constructor: (Class, attr).
     constructor_attrs: set[tuple[str, str]] = field(default_factory=set)
     classes: dict[str, cst.ClassDef] = field(default_factory=dict)

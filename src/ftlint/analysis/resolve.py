@@ -8,6 +8,8 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
@@ -173,6 +175,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             elif all(lock or build for lock, build in zip(locked, building)):
                 function.called_under_lock = True
                 changed = True
+    _mark_locked_properties(model)
     for function in model.functions:
         # A public method the module itself only calls locked (tqdm's
         # `create_mp_lock()` inside `__init__`'s acquire/release).
@@ -186,6 +189,52 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             continue
         if all(_locked_site(model, c, function.name) for c in sites):
             function.locked_callers = True
+
+
+def _mark_locked_properties(model: ModuleModel) -> None:
+    """A property runs at each `self.name` of its class (and of the classes
+    of the module that derive from it): when all of them hold a lock, so
+    does the property's getter. Private names are locked; public ones, which
+    other modules may read, drop one level, like public methods."""
+    properties = [f for f in model.functions
+                  if f.class_name and f.parent is None and "property" in
+                  {d.rpartition(".")[2] for d in f.decorators}]
+    if not properties:
+        return
+    uses: dict[str, list] = {}
+    for use in model.self_attributes:
+        uses.setdefault(use.callee[5:], []).append(use)
+    for function in properties:
+        if function.called_under_lock:
+            continue
+        family = _family(model, function.class_name)
+        sites = [u for u in uses.get(function.name, ())
+                 if u.caller is not function and _owner(u.caller) in family]
+        if not sites or not all(_locked_site(model, u, function.name) for u in sites):
+            continue
+        if is_private_name(function.name):
+            function.called_under_lock = True
+        else:
+            function.locked_callers = True
+
+
+def _owner(function) -> Optional[str]:
+    while function.parent is not None:
+        function = function.parent
+    return function.class_name
+
+
+def _family(model: ModuleModel, name: str) -> set[str]:
+    """``name`` and the classes of the module derived from it."""
+    family = {name}
+    changed = True
+    while changed:
+        changed = False
+        for cls, bases in model.class_bases.items():
+            if cls not in family and any(b.rpartition(".")[2] in family for b in bases):
+                family.add(cls)
+                changed = True
+    return family
 
 
 def _locked_site(model: ModuleModel, call, name: str) -> bool:

@@ -104,8 +104,11 @@ def lower_if_callers_lock(code: str, finding) -> None:
         return
     finding.confidence = (Confidence.MEDIUM if finding.confidence is Confidence.HIGH
                           else Confidence.LOW)
-    finding.reason = (f"{finding.reason}; lowered: every call of `{function.name}()` in this "
-                      "module holds a lock, so only a caller elsewhere could run it unlocked")
+    use = (f"read of the property `{function.name}`"
+           if any(d.rpartition(".")[2] == "property" for d in function.decorators)
+           else f"call of `{function.name}()`")
+    finding.reason = (f"{finding.reason}; lowered: every {use} in this module holds a "
+                      "lock, so only a caller elsewhere could run it unlocked")
 
 
 # Methods that end an object's life: they usually run once, from its owner.
