@@ -4,8 +4,8 @@ guarantees (overlaps reported, idempotent, proven before anything is written).""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import stat
 import textwrap
 import threading
@@ -871,6 +871,34 @@ def test_json_edits_make_the_fixed_code(name: str) -> None:
         lines[edit["location"]["row"] - 1:edit["end_location"]["row"] - 1] = \
             edit["content"].splitlines(keepends=True)
     assert "".join(lines) == fixed.new_source
+
+
+_SHAPES = {
+    "a header comment": lambda s: "# a header\n\n" + s,
+    "CRLF": lambda s: s.replace("\n", "\r\n"),
+    "a form feed between statements": lambda s: s.replace("\n_total", "\n\x0c\n_total"),
+    # The same statement twice: its row cannot come from finding its code.
+    "a repeated statement": lambda s: s.replace("_total = 0\n", "_total = 0\n_total = 0\n"),
+    "no last newline": lambda s: s.rstrip("\n"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(_SHAPES))
+def test_json_edits_make_the_fixed_code_in_any_file_shape(shape: str) -> None:
+    """JSON edits find the rows of the statements a fix replaces in the
+    file's text; where that cannot work they compare the whole module."""
+    from ftlint.engine import analyze_source
+
+    before = _SHAPES[shape](_src(PAIRS["global read-modify-write"][0]))
+    result = analyze_source(before, "mod.py", Settings(min_confidence=Confidence.LOW), fixes=True)
+    [fix] = [d.fix for d in result.diagnostics if d.fix]
+    fixed = fix_source(before.encode(), "mod.py", Settings(min_confidence=Confidence.LOW))
+    assert len(fixed.applied) == 1
+    lines = [line for line in re.split(r"(?<=\n)", before) if line]  # rows end at \n only
+    for edit in sorted(fix["edits"], key=lambda e: -e["location"]["row"]):
+        lines[edit["location"]["row"] - 1:edit["end_location"]["row"] - 1] = \
+            [edit["content"]]
+    assert "".join(lines) == fixed.new_source.decode()
 
 
 def test_atomic_write_keeps_mode_and_leaves_no_temp_file(tmp_path, run_ftlint) -> None:

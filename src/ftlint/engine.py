@@ -158,12 +158,16 @@ class Analysis:
     # Locks earlier passes of the running `--fix` added.
     fresh_locks: frozenset = frozenset()
     _context: Optional[FixContext] = None
+    # The module's text, once decoded: JSON edits find rows in it.
+    text: Optional[str] = None
 
     @property
     def context(self) -> FixContext:
         """The fix context all fixes of this analysis share, made on first use."""
         if self._context is None:
             self._context = FixContext.of(self.model, self.fresh_locks)
+            if self.text is not None:
+                self._context.facts["text"] = self.text
         return self._context
 
     def fix_of(self, rule: type[Rule], finding: Finding):
@@ -230,7 +234,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         return Analysis(tree, model, found, {}, result, fresh_locks)
     text = _decode(source, tree)
     positions = compute_positions(tree, [f.node for _, f in found], _owners(model, found), text)
-    analysis = Analysis(tree, model, found, positions, result, fresh_locks)
+    analysis = Analysis(tree, model, found, positions, result, fresh_locks, text=text)
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(relative_path(path, settings.root))
     seen = set()
