@@ -93,6 +93,30 @@ def test_the_project_pass_reruns_over_cached_files(tmp_path: Path) -> None:
     assert "runs on other threads" in raised["confidence_reason"]
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_finding_the_project_pass_raises_into_view_is_answered_from_the_cache(
+        tmp_path: Path, fmt: str) -> None:
+    """worker.py's finding is medium on its own, so a `--min-confidence high`
+    analysis builds no fix for it; the project pass raises it to high, and
+    its fix (or its [*] mark) comes from a second analysis. That answer is
+    stored: the next run neither analyses the file again nor imports libcst."""
+    (tmp_path / "worker.py").write_text(WORKER)
+    (tmp_path / "starter.py").write_text(STARTER)
+    args = (".", "--format", fmt, "--min-confidence", "high")
+    first = run(tmp_path, *args)
+    second = run(tmp_path, *args, importtime=True)
+    uncached = run(tmp_path, *args, "--no-cache")
+    assert first.stdout == second.stdout == uncached.stdout
+    if fmt == "json":
+        [finding] = json.loads(second.stdout)
+        assert finding["confidence"] == "high" and finding["fix"]["edits"]
+    else:
+        assert "FT102 [*] [high]" in second.stdout
+    imported = [line for line in second.stderr.splitlines() if "import time:" in line]
+    assert imported, "no -X importtime output"
+    assert not any("libcst" in line for line in imported)
+
+
 def test_settings_that_change_results_are_part_of_the_key(tmp_path: Path) -> None:
     (tmp_path / "mod.py").write_text(CHECK_THEN_ACT + WORKER.replace("counter = 0\n", ""))
     everything = findings(run(tmp_path, ".", "--format", "json"))

@@ -120,12 +120,19 @@ def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
     jobs = jobs or os.cpu_count() or 1
     groups = _Groups(resolver, fixes, marks)
     items = [(path, groups.index(path)) for path in files]
+    remember = None
     if cache is None:
         work = functools.partial(_lint_item, groups=groups.table)
         results = run(work, items, jobs, name=lambda item: item[0],
                       size=lambda item: _file_size(item[0]))
     else:
-        results = _cached(items, groups, jobs, cache)
+        entries: dict[str, tuple[str, bytes, str]] = {}
+        results = _cached(items, groups, jobs, cache, entries)
+
+        def remember(raw: FileResult) -> None:
+            if raw.path in entries:
+                module, digest, key = entries[raw.path]
+                cache.put(raw.path, module, digest, raw, key)
     placed: list[Optional[FileResult]] = [None] * len(files)
     for done, (index, result) in enumerate(results, 1):
         if on_result is not None:
@@ -133,7 +140,8 @@ def lint_paths(paths: Sequence[str], settings: Union[Settings, Resolver],
         placed[index] = result
         if progress is not None:
             progress(done, len(files))
-    return _finished(Report([r for r in placed if r is not None]), resolver, fixes, marks)
+    return _finished(Report([r for r in placed if r is not None]), resolver, fixes, marks,
+                     remember)
 
 
 class _Groups:
@@ -170,9 +178,10 @@ def _lint_data_item(item: tuple[str, bytes, Optional[str], int], groups: list) -
 
 
 def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
-            cache: Cache) -> Iterator[tuple[int, FileResult]]:
+            cache: Cache, entries: Optional[dict] = None) -> Iterator[tuple[int, FileResult]]:
     """(index, result) for each of ``items`` (path, settings group): from
-    ``cache`` where its entry is still good, else analysed (then stored)."""
+    ``cache`` where its entry is still good, else analysed (then stored).
+    ``entries`` learns each file's (module, content hash, key) in the cache."""
     from ftlint.cache import content_hash
 
     todo: list[tuple[int, str, bytes, str, bytes, int]] = []
@@ -186,6 +195,8 @@ def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
             continue
         module = module_name(path, packages)
         digest = content_hash(data)
+        if entries is not None:
+            entries[path] = (module, digest, keys[group])
         hit = cache.get(path, module, digest, keys[group])
         if hit is not None:
             yield index, hit
@@ -201,34 +212,47 @@ def _cached(items: list[tuple[str, int]], groups: _Groups, jobs: int,
 
 
 def _finished(report: Report, settings: Union[Settings, Resolver], fixes: bool = False,
-              marks: bool = False) -> Report:
+              marks: bool = False,
+              remember: Optional[Callable[[FileResult], None]] = None) -> Report:
     """Keep a copy of each file's own result, then run the project pass (and,
     with ``fixes`` or ``marks``, build the fixes still missing from what is
-    shown)."""
+    shown; ``remember`` stores a file's own result that learned them)."""
     report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
     finish(report.files, settings)
     if fixes or marks:
-        _complete_fixes(report, settings, fixes)
+        _complete_fixes(report, settings, fixes, remember)
     return report
 
 
 def _complete_fixes(report: Report, settings: Union[Settings, Resolver],
-                    fixes: bool = True) -> None:
+                    fixes: bool = True,
+                    remember: Optional[Callable[[FileResult], None]] = None) -> None:
     """The fixes (with ``fixes``, else only whether there is one) of shown
-    findings that were analysed without them."""
+    findings that were analysed without them. The file's own result learns
+    them too, and ``remember`` stores it: the next run that raises the same
+    findings into view (every run, while nothing changes) does not analyse
+    the file again."""
     resolver = Resolver.of(settings)
+    raw_of = {r.path: r for r in report.raw}
     for result in report.files:
         pending = {(d.code, d.start, d.end): d for d in result.diagnostics if d.fix_pending}
         if not pending:
             continue
         own = resolver.for_file(result.path)
         again = lint_file(result.path, own, enabled_rules(own), fixes=fixes, marks=not fixes)
-        for d in again.diagnostics:
-            shown = pending.get((d.code, d.start, d.end))
-            if shown is not None:
+        if again.error:
+            continue
+        learned = {(d.code, d.start, d.end): d for d in again.diagnostics}
+        raw = raw_of.get(result.path)
+        for shown in [*pending.values(),
+                      *(d for d in (raw.diagnostics if raw else ()) if d.fix_pending)]:
+            d = learned.get((shown.code, shown.start, shown.end))
+            if d is not None:
                 shown.fix, shown.fix_pending = d.fix, False
                 if "fixable" in d.extra:
                     shown.extra["fixable"] = d.extra["fixable"]
+        if remember is not None and raw is not None:
+            remember(raw)
 
 
 def relint(report: Report, settings: Union[Settings, Resolver],
