@@ -276,11 +276,9 @@ def _owners(model: ModuleModel, found) -> dict[int, tuple[cst.FunctionDef, int]]
         seen[function.name] = ordinals[id(function.node)] + 1
     owners = {}
     for _, finding in found:
-        function = finding.function
-        if function is None:
+        if finding.function is None:
             continue
-        while function.parent is not None:
-            function = function.parent
+        function = finding.function.outermost
         if id(function.node) in ordinals:
             owners[id(finding.node)] = (function.node, ordinals[id(function.node)])
     return owners

@@ -94,6 +94,19 @@ class Function:
         return any(is_private_name(part) for part in self.qualname.split("."))
 
     @property
+    def is_property(self) -> bool:
+        return any(d.rpartition(".")[2] == "property" for d in self.decorators)
+
+    @property
+    def outermost(self) -> "Function":
+        """The module-level function or method this one is nested in (itself
+        if it is not nested)."""
+        function = self
+        while function.parent is not None:
+            function = function.parent
+        return function
+
+    @property
     def is_public(self) -> bool:
         return not self.is_private and self.parent is None
 
@@ -289,6 +302,18 @@ class ModuleModel:
     # -- queries rules use -------------------------------------------------
     def binding(self, ref: Ref) -> Optional[Binding]:
         return self.bindings.get(ref)
+
+    def subclasses(self, cls: str, direct: bool = False) -> set[str]:
+        """The classes of this module derived from ``cls`` (only those that
+        name it as a base, with ``direct``)."""
+        found: set[str] = set()
+        wanted = {cls}
+        while wanted:
+            new = {name for name, bases in self.class_bases.items()
+                   if name not in found and any(b.rsplit(".", 1)[-1] in wanted for b in bases)}
+            found |= new
+            wanted = set() if direct else new
+        return found
 
     # The indexes below are built on first use, after the model is complete;
     # a model belongs to one file and one thread.

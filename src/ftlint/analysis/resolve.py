@@ -8,8 +8,6 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
@@ -197,44 +195,24 @@ def _mark_locked_properties(model: ModuleModel) -> None:
     does the property's getter. Private names are locked; public ones, which
     other modules may read, drop one level, like public methods."""
     properties = [f for f in model.functions
-                  if f.class_name and f.parent is None and "property" in
-                  {d.rpartition(".")[2] for d in f.decorators}]
+                  if f.class_name and f.parent is None and f.is_property]
     if not properties:
         return
     uses: dict[str, list] = {}
     for use in model.self_attributes:
-        uses.setdefault(use.callee[5:], []).append(use)
+        uses.setdefault(use.callee.rpartition(".")[2], []).append(use)
     for function in properties:
         if function.called_under_lock:
             continue
-        family = _family(model, function.class_name)
+        family = {function.class_name} | model.subclasses(function.class_name)
         sites = [u for u in uses.get(function.name, ())
-                 if u.caller is not function and _owner(u.caller) in family]
+                 if u.caller is not function and u.caller.outermost.class_name in family]
         if not sites or not all(_locked_site(model, u, function.name) for u in sites):
             continue
         if is_private_name(function.name):
             function.called_under_lock = True
         else:
             function.locked_callers = True
-
-
-def _owner(function) -> Optional[str]:
-    while function.parent is not None:
-        function = function.parent
-    return function.class_name
-
-
-def _family(model: ModuleModel, name: str) -> set[str]:
-    """``name`` and the classes of the module derived from it."""
-    family = {name}
-    changed = True
-    while changed:
-        changed = False
-        for cls, bases in model.class_bases.items():
-            if cls not in family and any(b.rpartition(".")[2] in family for b in bases):
-                family.add(cls)
-                changed = True
-    return family
 
 
 def _locked_site(model: ModuleModel, call, name: str) -> bool:

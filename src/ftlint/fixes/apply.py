@@ -614,15 +614,12 @@ class _StatementSegments(dict):
     def __missing__(self, key: int) -> tuple[int, list[str]]:
         if key not in self.cache:
             code = self.module.code_for_node(self.statements[key])
-            lines = code.splitlines(keepends=True)
             text = self.text
             at = text.find(code)
             unique = (at >= 0 and (at == 0 or text[at - 1] == "\n")
                       and text.find(code, at + 1) < 0)
-            # splitlines() also splits at form feeds and the like: rows would be off.
-            self.cache[key] = ((text.count("\n", 0, at), lines)
-                               if unique and code.endswith("\n")
-                               and code.count("\n") == len(lines) else None)
+            self.cache[key] = ((text.count("\n", 0, at), _rows(code))
+                               if unique and code.endswith("\n") else None)
         if self.cache[key] is None:
             raise _NotFound
         return self.cache[key]
@@ -644,12 +641,11 @@ def _segments(model: ModuleModel) -> Optional[dict[int, tuple[int, list[str]]]]:
         parts = [header]
         for statement in module.body:
             text = module.code_for_node(statement)
-            lines = text.splitlines(keepends=True)
+            lines = _rows(text)
             found[id(statement)] = (row, lines)
             row += len(lines)
             parts.append(text)
         joined = "".join(parts)
-        # splitlines() also splits at form feeds and the like: rows would be off.
         good = (module.has_trailing_newline and joined.count("\n") == row
                 and joined.endswith("\n"))
         facts["segments"] = found if good else None
@@ -678,8 +674,7 @@ def _changed_runs(old: cst.Module, new: cst.Module,
         if i == start_i and j == start_j:  # a kept statement moved: compare the rest
             i, j = len(old_body), len(new_body)
         before = [line for s in old_body[start_i:i] for line in segments[id(s)][1]]
-        after = [line for s in new_body[start_j:j] for line in
-                 new.code_for_node(s).splitlines(keepends=True)]
+        after = [line for s in new_body[start_j:j] for line in _rows(new.code_for_node(s))]
         if start_i < len(old_body):
             row = segments[id(old_body[start_i])][0]
         else:  # added at the end

@@ -581,8 +581,7 @@ def _mentions(model: ModuleModel, cls: str, attr: str) -> bool:
 
 
 def _mentioned(model: ModuleModel, cls: str, attr: str) -> bool:
-    family = {cls} | {name for name, bases in model.class_bases.items()
-                      if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
+    family = {cls} | model.subclasses(cls, direct=True)
     for name in family:
         node = model.classes.get(name)
         if node is None:
@@ -605,9 +604,7 @@ def _bypassed(model: ModuleModel, cls: str) -> bool:
     for call in model.calls:
         if call.callee.endswith("__new__"):
             return True
-    for name, bases in model.class_bases.items():
-        if not any(b.rsplit(".", 1)[-1] == cls for b in bases):
-            continue
+    for name in model.subclasses(cls, direct=True):
         init = next((s for s in model.classes[name].body.body
                      if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
         if init is not None and not any(
@@ -668,8 +665,7 @@ def _inherited(model: ModuleModel, cls: str, attr: str) -> Optional[str]:
         name = code(model, base.value).partition("[")[0].rpartition(".")[2]
         if name not in _ABSTRACT_BASES:
             return f"a base class may already use `{attr}`; add the lock by hand"
-    subclasses = {name for name, bases in model.class_bases.items()
-                  if any(b.rsplit(".", 1)[-1] == cls for b in bases)}
+    subclasses = model.subclasses(cls, direct=True)
     if any(r[0] in ("instance", "class") and r[1] in subclasses and r[2] == attr
            for r in model.bindings):
         return f"a subclass already uses `{attr}`"

@@ -104,8 +104,7 @@ def lower_if_callers_lock(code: str, finding) -> None:
         return
     finding.confidence = (Confidence.MEDIUM if finding.confidence is Confidence.HIGH
                           else Confidence.LOW)
-    use = (f"read of the property `{function.name}`"
-           if any(d.rpartition(".")[2] == "property" for d in function.decorators)
+    use = (f"read of the property `{function.name}`" if function.is_property
            else f"call of `{function.name}()`")
     finding.reason = (f"{finding.reason}; lowered: every {use} in this module holds a "
                       "lock, so only a caller elsewhere could run it unlocked")
