@@ -315,6 +315,33 @@ class ModuleModel:
             wanted = set() if direct else new
         return found
 
+    @functools.cached_property
+    def thread_local_classes(self) -> frozenset[str]:
+        """Classes of this module derived from ``threading.local``: each
+        thread sees its own attributes."""
+        direct = {name for name, bases in self.class_bases.items()
+                  if any(b in ("threading.local", "local", "_threading_local.local") for b in bases)}
+        found = set(direct)
+        for name in direct:
+            found |= self.subclasses(name)
+        return frozenset(found)
+
+    def per_thread(self, ref: Ref) -> bool:
+        """State each thread has its own copy of: attributes of a
+        ``threading.local`` (or of a subclass's instance)."""
+        if ref[0] == "instance":
+            return ref[1] in self.thread_local_classes
+        if ref[0] == "attr":
+            binding = self.bindings.get(("global", ref[1]))
+            if binding is None:
+                return False
+            if binding.mutability is Mutability.THREADSAFE and binding.kind == "local":
+                return True
+            value = binding.node
+            return (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                    and value.func.value in self.thread_local_classes)
+        return False
+
     # The indexes below are built on first use, after the model is complete;
     # a model belongs to one file and one thread.
     @functools.cached_property
@@ -362,41 +389,132 @@ class ModuleModel:
         return nodes
 
     @functools.cached_property
-    def sharing_evidence(self) -> dict[str, str]:
-        """Classes whose instances are meant to be shared -> the evidence, in
-        words: the class uses a lock, the module holds an instance of it,
-        one of its methods is handed to a thread, or its docstring says it
-        is thread-safe."""
-        shared: dict[str, str] = {}
+    def sharing_signs(self) -> dict[str, list[tuple[str, str]]]:
+        """Classes whose instances are meant to be shared -> each sign of it,
+        as (kind, words): the class uses a lock ("lock"), the module holds an
+        instance of it ("instance"), one of its methods is handed to a thread
+        ("thread"), or its docstring says it is thread-safe ("docstring")."""
+        signs: dict[str, list[tuple[str, str]]] = {}
+
+        def add(cls: str, kind: str, words: str) -> None:
+            found = signs.setdefault(cls, [])
+            if all(k != kind for k, _ in found):
+                found.append((kind, words))
+
         never_shared = self.type_checking_nodes | self.main_block_nodes
         for ref, binding in self.bindings.items():
             # A class-level lock often guards only a class-wide registry (of
             # progress bars, say), not the instance: it counts below, when it
             # guards instance state.
             if binding.mutability is Mutability.LOCK and ref[0] == "instance":
-                shared.setdefault(ref[1], f"`{ref[1]}` owns a lock")
+                add(ref[1], "lock", f"`{ref[1]}` owns a lock")
             value = binding.node
             if id(value) in never_shared:
                 continue  # `if TYPE_CHECKING:` never runs; a `__main__` block runs alone
             if (ref[0] == "global" and isinstance(value, cst.Call)
                     and isinstance(value.func, cst.Name) and value.func.value in self.classes):
-                shared.setdefault(value.func.value, f"the module holds an instance of "
-                                                    f"`{value.func.value}` (`{ref[1]}`)")
+                add(value.func.value, "instance", f"the module holds an instance of "
+                                                  f"`{value.func.value}` (`{ref[1]}`)")
         for access in self.accesses:
             function = access.function
             if (function is not None and function.class_name and access.ref[0] == "instance"
                     and self.guarded(access.locks)):
-                shared.setdefault(function.class_name,
-                                  f"`{function.class_name}` locks some of its state")
+                add(function.class_name, "lock", f"`{function.class_name}` locks some of its state")
         for entry in self.entry_points:
             owner = entry.target.rpartition(".")[0]
             if owner in self.classes:
-                shared.setdefault(owner, f"`{entry.target}` runs on another thread "
-                                         f"({entry.kind})")
+                add(owner, "thread", f"`{entry.target}` runs on another thread ({entry.kind})")
         for cls, docstring in self.class_docstrings.items():
             if _SAYS_THREAD_SAFE.search(docstring) and not _SAYS_NOT_THREAD_SAFE.search(docstring):
-                shared.setdefault(cls, f"the docstring of `{cls}` says it is thread-safe")
-        return shared
+                add(cls, "docstring", f"the docstring of `{cls}` says it is thread-safe")
+        return signs
+
+    @functools.cached_property
+    def sharing_evidence(self) -> dict[str, str]:
+        """Classes whose instances are meant to be shared -> the first sign
+        of it, in words (see `sharing_signs`)."""
+        return {cls: found[0][1] for cls, found in self.sharing_signs.items()}
+
+    def attribute_sharing(self, cls: str, attribute: str) -> Optional[str]:
+        """The sign, in words, that `cls.attribute` is used by several
+        threads, or None.
+
+        As in RacerD, a class's own locks and threads speak for the state
+        they touch: a class that locks some of its state, or hands one of
+        its methods to a thread, says which of its objects' state several
+        threads use. So a lock counts for a private attribute only if some
+        method touches it under a lock, and a thread only if the method it
+        runs (or a method of the class that one calls) touches it. A lock
+        the class never takes says only that its objects are shared. A public
+        attribute is API other threads may read (`bar.n`, `queue.total`), so
+        any sign counts for it. A module-level instance or a docstring that
+        says "thread-safe" counts for every attribute."""
+        for kind, words in self.sharing_signs.get(cls, ()):
+            if kind in ("instance", "docstring") or not is_private_name(attribute):
+                return words
+            if kind == "lock" and (("instance", cls, attribute) in self.lock_touched
+                                   or cls not in self.locking_classes):
+                return words
+            if kind == "thread" and attribute in self.thread_touched.get(cls, ()):
+                return words
+        return None
+
+    @functools.cached_property
+    def locking_classes(self) -> frozenset[str]:
+        """Classes with some instance state touched under a lock."""
+        return frozenset(ref[1] for ref in self.lock_touched if ref[0] == "instance")
+
+    @functools.cached_property
+    def thread_touched(self) -> dict[str, frozenset[str]]:
+        """Class -> the instance attributes that the methods it hands to
+        threads touch, directly or through calls to other methods of the
+        class (`self.helper()`)."""
+        methods: dict[tuple[str, str], Function] = {
+            (f.class_name, f.name): f for f in self.functions if f.class_name}
+        callees: dict[int, set[tuple[str, str]]] = {}
+        for call in self.calls:
+            caller = call.caller
+            while caller is not None and caller.class_name is None:
+                caller = caller.parent  # a nested function runs as its method does
+            if caller is None or not call.callee.startswith(f"{caller.self_name}."):
+                continue
+            callees.setdefault(id(caller), set()).add((caller.class_name, call.callee.split(".")[1]))
+        touched_by: dict[int, set[str]] = {}
+        for access in self.accesses:
+            function = access.function
+            while function is not None and function.class_name is None:
+                function = function.parent
+            if function is not None and access.ref[0] == "instance" and len(access.ref) > 2:
+                touched_by.setdefault(id(function), set()).add(access.ref[2])
+        result: dict[str, set[str]] = {}
+        for entry in self.entry_points:
+            owner, _, name = entry.target.rpartition(".")
+            start = methods.get((owner, name))
+            if start is None:
+                continue
+            seen: set[int] = set()
+            stack = [start]
+            while stack:
+                function = stack.pop()
+                if id(function) in seen:
+                    continue
+                seen.add(id(function))
+                result.setdefault(owner, set()).update(touched_by.get(id(function), ()))
+                stack.extend(methods[key] for key in callees.get(id(function), ())
+                             if key in methods)
+        return {cls: frozenset(names) for cls, names in result.items()}
+
+    @functools.cached_property
+    def lock_touched(self) -> frozenset[Ref]:
+        """Refs of class and instance state that some method reads or writes
+        while holding a lock (outside construction)."""
+        touched = set()
+        for access in self.accesses:
+            function = access.function
+            if (access.ref[0] in ("instance", "class") and function is not None
+                    and not function.in_constructor and self.access_guarded(access)):
+                touched.add(access.ref)
+        return frozenset(touched)
 
     @functools.cached_property
     def locks_internally(self) -> frozenset[str]:

@@ -291,6 +291,12 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
         return Confidence.MEDIUM, "the state lives on a class or module, which every thread shares"
     cls = access.ref[1] if access.ref[0] == "instance" else None
     evidence = model.sharing_evidence.get(cls) if cls is not None else None
+    if evidence is not None and len(access.ref) > 2:
+        evidence = model.attribute_sharing(cls, access.ref[2])
+        if evidence is None:
+            return Confidence.LOW, (f"`{cls}` uses a lock or a thread, but not for "
+                                    f"`{access.ref[2]}`: as far as this module shows, one "
+                                    "thread at a time uses it")
     if evidence is not None:
         return Confidence.MEDIUM, f"{evidence}, so its objects are meant to be shared between threads"
     return Confidence.LOW, "no sign yet that several threads use this object"
@@ -298,7 +304,7 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
 
 def is_shared_write(model: ModuleModel, access: Access) -> bool:
     """A run-time access (usually a write) to state another thread can see."""
-    if access.ref[0] not in SHARED_REFS or access.import_time:
+    if access.ref[0] not in SHARED_REFS or access.import_time or model.per_thread(access.ref):
         return False
     if access.ref[0] == "ext" and access.ref[1] not in SHARED_MODULE_STATE:
         return False
