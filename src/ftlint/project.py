@@ -42,6 +42,9 @@ class ModuleSummary:
     entries: list[tuple[Target, str]] = field(default_factory=list)  # (target, description)
     not_thread_safe: bool = False
     unsafe_classes: set[str] = field(default_factory=set)
+    # Methods documented as the one thread-safe method of a class that is
+    # otherwise not ("the only thread-safe method of this connection").
+    safe_methods: set[str] = field(default_factory=set)
     startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
     locks_internally: frozenset[str] = frozenset()  # classes that lock inside
     # Entries that start exactly one thread (a `Thread(target=self.run)`
@@ -314,7 +317,8 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
         if d.extra.get("container") in containers:
             continue
         function = d.extra.get("function")
-        declared = summary.not_thread_safe or d.extra.get("class") in summary.unsafe_classes
+        declared = ((summary.not_thread_safe or d.extra.get("class") in summary.unsafe_classes)
+                    and function not in summary.safe_methods)
         if declared and not d.is_error:
             if not_thread_safe == "ignore":
                 continue

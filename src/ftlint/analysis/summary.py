@@ -23,6 +23,13 @@ NOT_THREAD_SAFE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# A method's docstring that makes it the exception: "This is the only
+# thread-safe method in `Connection`; all other manipulations must happen on
+# the connection's thread."
+ONLY_THREAD_SAFE = re.compile(
+    r"\bonly\s+[*_`]*thread[- ]?safe[*_`]*\s+(?:method|function|call|operation|API)\b",
+    re.IGNORECASE,
+)
 
 def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str],
                      owner: Optional[str] = None) -> tuple[bool, frozenset[str]]:
@@ -63,6 +70,11 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         itself, named = _declares_unsafe(model, ("class", c, "__thread_safe__"),
                                          model.class_docstrings.get(c), c)
         summary.unsafe_classes |= named | ({c} if itself else set())
+    for f in model.functions:
+        docstring = f.node.get_docstring() if f.class_name and f.parent is None else None
+        if docstring and ONLY_THREAD_SAFE.search(docstring):
+            summary.unsafe_classes.add(f.class_name)
+            summary.safe_methods.add(f.qualname)
 
     def resolve(callee: str, qualified: Optional[str], caller: Optional[Function]) -> Optional[Target]:
         method = caller
