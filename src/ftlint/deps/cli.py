@@ -20,13 +20,14 @@ EXIT_ERROR = 2
 @click.option("--requirements", "-r", "requirements", metavar="FILE",
               type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Audit only what this requirements file declares, and what that "
-                   "requires in turn.")
+                   "requires in turn (with --available: only what it declares).")
 @click.option("--project", metavar="DIR", type=click.Path(path_type=Path), default=None,
               help="Find pyproject.toml at or above DIR instead of the current directory.")
 @click.option("--all", "audit_all", is_flag=True,
               help="Audit every installed distribution, even in a project directory.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]),
-              default="text", show_default=True, help="Output format.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True,
+              help="Output format (markdown: with --available only).")
 @click.option("--no-import", is_flag=True,
               help="Run nothing from the audited environment: its interpreter is "
                    "started only with -I -S (so no .pth file, sitecustomize or "
@@ -37,11 +38,31 @@ EXIT_ERROR = 2
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, metavar="SECONDS",
               help="Time limit for importing one distribution's modules; one that "
-                   "takes longer is reported as an error.")
+                   "takes longer is reported as an error. With --available: for one "
+                   "request to the index.")
 @click.option("--strict", is_flag=True, help="Exit with 1 also when a verdict is unknown.")
+@click.option("--available", is_flag=True,
+              help="Install nothing, audit nothing installed: ask the package index what "
+                   "the declared requirements would install on --target and whether it "
+                   "has free-threaded wheels. Needs 'ftlint[index]'.")
+@click.option("--target", metavar="VERSION", default=None,
+              help="With --available: the free-threaded CPython to plan for, such as "
+                   "3.14t or 3.13t. Default: 3.14t.")
+@click.option("--platform", "platforms", metavar="TAG", multiple=True,
+              help="With --available: the wheel platform tag of the target machine, such "
+                   "as manylinux_2_28_x86_64, macosx_11_0_arm64 or win_amd64 (older "
+                   "manylinux and macOS tags it runs are implied; repeatable). Default: "
+                   "this machine's.")
+@click.option("--index-url", metavar="URL", default=None,
+              help="With --available: the Simple API index to ask instead of the ones in "
+                   "pip's configuration (PIP_INDEX_URL, pip.conf). Default: pip's, else "
+                   "PyPI.")
+@click.option("--extra-index-url", "extra_index_urls", metavar="URL", multiple=True,
+              help="With --available: one more index to ask, as in pip (repeatable).")
 def deps(python: Optional[str], requirements: Optional[Path], project: Optional[Path],
          audit_all: bool, output_format: str, no_import: bool, timeout: float,
-         strict: bool) -> None:
+         strict: bool, available: bool, target: Optional[str], platforms: tuple[str, ...],
+         index_url: Optional[str], extra_index_urls: tuple[str, ...]) -> None:
     """Check whether the installed dependencies keep the GIL disabled.
 
     On a free-threaded CPython (3.13t, 3.14t), importing one extension module
@@ -78,7 +99,34 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     requirement is not satisfied (and, with --strict, one is unknown); 2 bad
     input, such as an interpreter that cannot be run or an unreadable
     requirements file.
+
+    \b
+    With --available nothing needs to be installed: for each requirement of
+    -r FILE (default: the [project] dependencies of the nearest
+    pyproject.toml, else the requirements*.txt files beside it) the index
+    pip is configured with says which release pip would pick for --target
+    on --platform (yanked releases, requires-python, markers and
+    pre-releases as pip treats them) and whether that is a free-threaded
+    wheel (ft-wheel), pure Python (pure-python), only abi3 or GIL wheels or
+    an sdist (builds-from-source), or nothing the target can install
+    (not-installable); and, when a newer or older release has free-threaded
+    wheels, which specifier gets them. Only direct requirements are looked
+    up, not what they require in turn. Exit codes: 0 every requirement gets
+    a free-threaded or pure-Python wheel; 1 one would be built from source
+    or cannot be installed; 2 bad input, or an index that could not be read.
     """
+    if available:
+        _run_available(python, requirements, project, audit_all, output_format, no_import,
+                       timeout, strict, target, platforms, index_url, extra_index_urls)
+        return
+    given = [name for name, value in (("--target", target), ("--platform", platforms),
+                                      ("--index-url", index_url),
+                                      ("--extra-index-url", extra_index_urls)) if value]
+    if given:
+        verb = "apply" if len(given) > 1 else "applies"
+        _fail(f"{', '.join(given)} {verb} only with --available")
+    if output_format == "markdown":
+        _fail("--format markdown needs --available")
     from ftlint.deps.audit import Options, run_audit
     from ftlint.deps.model import DepsError
     from ftlint.deps.report import exit_code, write_json, write_text
@@ -100,6 +148,36 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     else:
         write_text(report, sys.stdout)
     sys.exit(exit_code(report, strict))
+
+
+def _run_available(python: Optional[str], requirements: Optional[Path],
+                   project: Optional[Path], audit_all: bool, output_format: str,
+                   no_import: bool, timeout: float, strict: bool, target: Optional[str],
+                   platforms: tuple[str, ...], index_url: Optional[str],
+                   extra_index_urls: tuple[str, ...]) -> None:
+    from ftlint.deps.available import AvailableOptions, run_available
+    from ftlint.deps.available_report import exit_code, write_json, write_markdown, write_text
+    from ftlint.deps.model import DepsError
+
+    for name, value in (("--python", python), ("--all", audit_all),
+                        ("--no-import", no_import), ("--strict", strict)):
+        if value:
+            _fail(f"{name} audits an installed environment; it does not go with --available")
+    options = AvailableOptions(requirements=requirements, project=project,
+                               target=target or "3.14t", platforms=platforms,
+                               index_url=index_url, extra_index_urls=extra_index_urls,
+                               timeout=timeout)
+    try:
+        report = run_available(options)
+    except DepsError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # an internal error must not look like a clean answer
+        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Please report this, with the ftlint deps command line you ran.", err=True)
+        sys.exit(EXIT_ERROR)
+    writer = {"json": write_json, "markdown": write_markdown}.get(output_format, write_text)
+    writer(report, sys.stdout)
+    sys.exit(exit_code(report))
 
 
 def _fail(message: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+import textwrap
+from typing import Any, Optional, Sequence, TextIO
 
 from ftlint.deps.model import Entry, Report, Verdict
 from ftlint.deps.verdict import short_classifier
@@ -71,6 +72,37 @@ def write_json(report: Report, out: TextIO, strict: bool = False) -> None:
 _HEADER = ("name", "version", "compiled", "ft wheel", "classifier", "verdict", "evidence")
 
 
+# The last column (evidence) is wrapped and continued under itself so that
+# rows stay within this width (but the column never narrower than 40), and a
+# probe's warning does not make a 300-character row.
+LINE_WIDTH, MIN_EVIDENCE_WIDTH = 140, 40
+
+
+def table_lines(header: Sequence[str],
+                rows: Sequence[Sequence[Optional[str]]]) -> list[str]:
+    """Aligned columns, the last one wrapped. A row may carry one cell more
+    than the header: a next step, printed under the last column."""
+    count = len(header)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(count - 1)]
+    indent = " " * (sum(widths) + 2 * (count - 1))
+    width = max(MIN_EVIDENCE_WIDTH, LINE_WIDTH - len(indent))
+    lines = []
+    for row in [header, *rows]:
+        head = "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths))
+        body = _wrap(str(row[count - 1]), width) if row is not header else [str(header[-1])]
+        lines.append(f"{head}  {body[0]}".rstrip())
+        lines += [indent + part for part in body[1:]]
+        note = row[count] if len(row) > count else None
+        if note:
+            lines += [indent + part for part in _wrap(f"next: {note}", width, "      ")]
+    return lines
+
+
+def _wrap(text: str, width: int, continuation: str = "") -> list[str]:
+    return textwrap.wrap(text, width, subsequent_indent=continuation,
+                         break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def _row(entry: Entry) -> tuple[str, ...]:
     dist = entry.dist
     compiled = bool(dist.extension_files)
@@ -80,7 +112,7 @@ def _row(entry: Entry) -> tuple[str, ...]:
     else:
         ft_wheel = "no" if compiled else "-"  # a pure wheel needs no ABI tag
     return (dist.name, dist.version, "yes" if compiled else "no", ft_wheel,
-            short_classifier(dist) or "-", entry.verdict.value, entry.evidence)
+            short_classifier(dist) or "-", entry.verdict.value, _table_evidence(entry))
 
 
 def write_text(report: Report, out: TextIO) -> None:
@@ -89,11 +121,8 @@ def write_text(report: Report, out: TextIO) -> None:
     probe_state = "ran" if report.probe_ran else "not run"
     out.write(f"Probe:       {probe_state}: {report.probe_reason}\n\n")
     if report.entries:
-        rows = [_HEADER, *(_row(e) for e in report.entries)]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER) - 1)]
-        for row in rows:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths)]
-            out.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
+        for line in table_lines(_HEADER, [_row(e) for e in report.entries]):
+            out.write(line + "\n")
         out.write("\n")
     for warning in report.warnings:
         out.write(f"warning: {warning}\n")
@@ -121,7 +150,9 @@ def summary_lines(report: Report) -> list[str]:
         verb = "re-enables" if len(bad) == 1 else "re-enable"
         lines.append(f"{len(bad)} of {total} {noun} {verb} the GIL: {culprits}")
     elif not unknown and not failed:
-        lines.append(f"All {total} {noun} are ready for free-threading or pure Python.")
+        lines.append("The audited distribution is ready for free-threading or pure Python."
+                     if total == 1 else
+                     f"All {total} {noun} are ready for free-threading or pure Python.")
     elif len(failed) < total:
         lines.append(f"None of the {total} {noun} is known to re-enable the GIL.")
     if failed:
@@ -136,6 +167,15 @@ def summary_lines(report: Report) -> list[str]:
             lines.append("  To verify them, audit a free-threaded interpreter's environment "
                          "(--python .../python3.13t).")
     return lines
+
+
+def _table_evidence(entry: Entry) -> str:
+    """The evidence up to the module CPython's warning names: the rest of it
+    (that the module has not declared it can run without the GIL, and how to
+    force the GIL off, which is no fix) is in the JSON report."""
+    text = entry.evidence
+    cut = text.find(", which has not declared")
+    return text[:cut] if cut >= 0 else text
 
 
 def _short_evidence(entry: Entry) -> str:
