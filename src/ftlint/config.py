@@ -74,7 +74,7 @@ class Settings:
         """Resolve select/ignore by prefix; the most specific prefix wins.
 
         ``rules`` maps each code to whether it is on by default. Rules that are
-        off by default (opt-in) are enabled only by their full code.
+        off by default (opt-in) are enabled only by their full code or ``ALL``.
         """
         selected = self.select + self.extend_select
         ignored = self.ignore + self.extend_ignore
@@ -84,7 +84,8 @@ class Settings:
             best_ign = _longest_prefix(code, ignored)
             if best_sel < 0 or best_ign >= best_sel:
                 continue
-            if not default_on and best_sel != len(code):
+            if not default_on and best_sel != len(code) and not (
+                    "ALL" in selected and best_ign < 0):
                 continue
             enabled.add(code)
         return frozenset(enabled)
@@ -240,6 +241,29 @@ def console_scripts(root: str) -> tuple[tuple[str, str], ...]:
             if target.strip():
                 found.setdefault(target.split("[", 1)[0].strip(), name.strip())
     return tuple(sorted((t, n) for t, n in found.items() if ":" in t))
+
+
+_RUN_PARALLEL = re.compile(r"pytest[-_]run[-_]parallel|--parallel-threads\b", re.IGNORECASE)
+_RUN_PARALLEL_FILES = ("pyproject.toml", "setup.cfg", "tox.ini", "pytest.ini", "setup.py",
+                       "requirements-dev.txt", "requirements-test.txt", "requirements_dev.txt",
+                       "requirements_test.txt", "dev-requirements.txt", "test-requirements.txt")
+
+
+_PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "tox.ini")
+
+
+def uses_run_parallel(root: Path) -> bool:
+    """Does the project at ``root`` use pytest-run-parallel: a dependency on
+    it, or ``--parallel-threads`` in its pytest options?"""
+    for name in _RUN_PARALLEL_FILES:
+        path = Path(root) / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        if _RUN_PARALLEL.search(text):
+            return True
+    return False
 
 
 def load_settings(config_path: Optional[Path], known_codes: Iterable[str]) -> Settings:
@@ -543,6 +567,7 @@ class Resolver:
             return found
         missing = []
         current = real
+        project = None  # the nearest directory with a project file, for a run without config
         while True:
             found = self._by_real.get(current)
             if found is not None:
@@ -551,21 +576,29 @@ class Resolver:
             if config is not None:
                 found = self._by_real[current] = self._settings(config)
                 break
+            if project is None and any(os.path.isfile(os.path.join(current, name))
+                                       for name in _PROJECT_FILES):
+                project = current
             missing.append(current)
             parent = os.path.dirname(current)
             if parent == current:
-                found = self._settings(None)
+                found = self._settings(None, project)
                 break
             current = parent
         for directory in missing:
             self._by_real[directory] = found
         return found
 
-    def _settings(self, config: Optional[Path]) -> Settings:
-        key = None if config is None else str(config)
+    def _settings(self, config: Optional[Path], project: Optional[str] = None) -> Settings:
+        key = str(config) if config is not None else f"none:{project}"
         found = self._by_config.get(key)
         if found is None:
-            found = self._by_config[key] = self._apply(load_settings(config, self._known))
+            settings = load_settings(config, self._known)
+            root = config.parent if config is not None else project
+            if root is not None and "FT306" in self._known and uses_run_parallel(Path(root)):
+                # The thread-unsafe-tests rule is opt-in, and on where its runner is.
+                settings = replace(settings, extend_select=(*settings.extend_select, "FT306"))
+            found = self._by_config[key] = self._apply(settings)
         return found
 
     def _parse_inline(self, tables: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

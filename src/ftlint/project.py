@@ -409,12 +409,16 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
             r.diagnostics = _in_test_code(r.diagnostics, mine.test_code)
 
 
+# Rules about test code itself: test code is where they speak.
+TEST_RULES = frozenset({"FT306"})
+
+
 def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:
     """pytest runs tests one after another: a race there needs a parallel
     runner, so findings are at most low (or dropped with ``ignore``)."""
     kept = []
     for d in diagnostics:
-        if not d.is_error:
+        if not d.is_error and d.code not in TEST_RULES:
             if mode == "ignore":
                 continue
             if d.confidence > Confidence.LOW:
