@@ -20,7 +20,7 @@ from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
 from ftlint.analysis.walk import Walker, code_children
-from ftlint.analysis.compounds import IDENTITY_METHOD, CheckTracking, block_exits
+from ftlint.analysis.compounds import IDENTITY_METHOD, CheckTracking, block_exits, without_casts
 from ftlint.analysis.locking import LockTracking
 
 _DISPLAYS = {
@@ -302,7 +302,10 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                     frame.global_reads[name] = frame.global_reads.get(name, 0) - 1
                     before = len(self.model.compounds)
                     self.record(target, op if op != "setitem" else "rebind", True, atomic, node, value)
-                    if op == "rebind" and read_before and len(self.model.compounds) == before:
+                    stores_back = (value is not None
+                                   and expr_key(without_casts(value)) == ("N", name))
+                    if (op == "rebind" and read_before and len(self.model.compounds) == before
+                            and not stores_back):  # `x = cast(T, x)` changes nothing
                         self.add_rmw(target, node, augmented=False, detail="read earlier")
                         read_locks = frame.global_read_locks.get(name, ())
                         compound = self.model.compounds[-1] if len(self.model.compounds) > before else None

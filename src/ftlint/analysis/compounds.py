@@ -88,6 +88,9 @@ class CheckTracking:
             return
         if isinstance(target, cst.Name) and target.value not in self.frame.globals:
             return
+        value = without_casts(value)
+        if expr_key(value) == key:
+            return  # `x = cast(T, x)`, `x = (x)`: stores back what it read
         if key in read_keys(value):
             self.add_rmw(target, node, augmented=False)
 
@@ -255,3 +258,16 @@ def block_exits(body: cst.BaseSuite) -> bool:
         last = (statement.body[-1] if isinstance(statement, cst.SimpleStatementLine)
                 and statement.body else None)
     return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
+
+
+def without_casts(value: cst.BaseExpression) -> cst.BaseExpression:
+    """The value under ``typing.cast(T, value)``, which only tells the type
+    checker and returns its argument unchanged."""
+    while (isinstance(value, cst.Call) and len(value.args) == 2
+           and not any(a.keyword or a.star for a in value.args)
+           and ((isinstance(value.func, cst.Name) and value.func.value == "cast")
+                or (isinstance(value.func, cst.Attribute) and value.func.attr.value == "cast"
+                    and isinstance(value.func.value, cst.Name)
+                    and value.func.value.value in ("typing", "t")))):
+        value = value.args[1].value
+    return value
