@@ -71,3 +71,36 @@ def ft_python() -> Path:
         pytest.skip("no free-threaded CPython found: set FTLINT_FT_PYTHON or build one "
                     "into ~/.cache/ft-python (.ci/build-ft-python.sh)")
     return python
+
+
+# --- a free-threaded venv with the tiny extension packages --------------------
+
+EXTENSION_PACKAGES = ROOT / "tests" / "deps" / "packages"
+
+
+def _must_run(*command: str | Path) -> None:
+    proc = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+    assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="session")
+def ft_ext_venv(ft_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv of the free-threaded interpreter with the packages of
+    tests/deps/packages built and installed: ft-ready-ext (declares
+    Py_mod_gil), gil-needing-ext (does not: importing it turns the GIL on),
+    ft-pure-pkg (pure, requires ft-ready-ext) and broken-ext (its '.so'
+    cannot be loaded). Returns the venv's python. Built once per session for
+    the ``deps`` and ``watch`` tests."""
+    root = tmp_path_factory.mktemp("ft-env")
+    _must_run(ft_python, "-m", "venv", root / "venv")
+    python = root / "venv" / "bin" / "python"
+    _must_run(python, "-m", "pip", "install", "-q", "setuptools>=64")
+    # Build from a copy: setuptools leaves build/ and *.egg-info behind.
+    sources = root / "src"
+    shutil.copytree(EXTENSION_PACKAGES, sources)
+    names = ["ft_ready_ext", "gil_needing_ext", "ft_pure_pkg", "broken_ext"]
+    _must_run(python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+              "-w", root / "wheels", *(sources / n for n in names))
+    _must_run(python, "-m", "pip", "install", "-q", "--no-index", "--find-links",
+              root / "wheels", "ft-pure-pkg", "gil-needing-ext", "broken-ext")
+    return python

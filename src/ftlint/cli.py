@@ -110,7 +110,8 @@ def _codes_option(name: str, help_text: str):
                    "command line (as pre-commit names every file).")
 @click.option("-w", "--watch", is_flag=True,
               help="Check again whenever a Python file or the configuration under PATHS "
-                   "changes (needs ftlint[watch]; Ctrl-C stops).")
+                   "changes (needs ftlint[watch]; Ctrl-C stops). Not `ftlint watch`, "
+                   "which runs a program.")
 @click.option("--verify", "verify_command", metavar="CMD", default=None,
               help="With --fix, run CMD (your tests, e.g. 'pytest -q') before and after fixing, "
                    "and revert the fixes of the files that make it fail. Runs your code. No "
@@ -712,3 +713,6 @@ def rules_command() -> None:
 
 from ftlint.deps.cli import deps as _deps_command  # noqa: E402
 main.add_command(_deps_command)
+
+from ftlint.watch.cli import watch as _watch_command  # noqa: E402
+main.add_command(_watch_command)

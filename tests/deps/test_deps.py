@@ -24,8 +24,6 @@ from ftlint.deps.probe import probe_one
 from ftlint.deps.requirements import Declared, read_requirements_file, resolve
 from ftlint.deps.verdict import built_locally, free_threaded_tags, judge
 
-PACKAGES = Path(__file__).resolve().parent / "packages"
-
 
 def ftlint_exe() -> str:
     candidate = Path(sys.executable).with_name("ftlint")
@@ -62,30 +60,12 @@ def dist(name: str = "demo", *, modules: tuple[str, ...] = (), tags: tuple[str, 
 
 # --- the free-threaded environment ------------------------------------------
 
-def _run(*command: str | Path, cwd: Optional[Path] = None) -> None:
-    proc = subprocess.run([str(c) for c in command], capture_output=True, text=True, cwd=cwd)
-    assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
-
-
 @pytest.fixture(scope="session")
-def ft_venv(ft_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 3.13t venv with: ft-ready-ext (declares Py_mod_gil), gil-needing-ext
-    (does not), ft-pure-pkg (pure, requires ft-ready-ext), broken-ext (its
-    '.so' cannot be loaded) and three plain modules for the probe's edge cases.
-    Returns the venv's python."""
-    base = ft_python  # tests/conftest.py: $FTLINT_FT_PYTHON or the cached build
-    root = tmp_path_factory.mktemp("ft-env")
-    _run(base, "-m", "venv", root / "venv")
-    python = root / "venv" / "bin" / "python"
-    _run(python, "-m", "pip", "install", "-q", "setuptools>=64")
-    # Build from a copy: setuptools leaves build/ and *.egg-info behind.
-    sources = root / "src"
-    shutil.copytree(PACKAGES, sources)
-    names = ["ft_ready_ext", "gil_needing_ext", "ft_pure_pkg", "broken_ext"]
-    _run(python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", root / "wheels", *(sources / n for n in names))
-    _run(python, "-m", "pip", "install", "-q", "--no-index", "--find-links", root / "wheels",
-         "ft-pure-pkg", "gil-needing-ext", "broken-ext")
+def ft_venv(ft_ext_venv: Path) -> Path:
+    """The shared venv of tests/conftest.py (ft-ready-ext, gil-needing-ext,
+    ft-pure-pkg, broken-ext) plus three plain modules for the probe's edge
+    cases. Returns the venv's python."""
+    python = ft_ext_venv
     where = "import sysconfig; print(sysconfig.get_path('purelib'))"
     site = subprocess.run([str(python), "-c", where], capture_output=True, text=True,
                           check=True).stdout.strip()
