@@ -47,6 +47,9 @@ class InconsistentLocking(Rule):
         "which at worst the locked code's own store overwrites; "
         "also medium in a private helper, whose callers may hold the lock, and in "
         "shutdown code (`close`, `stop`, `teardown`, ...), which usually runs once. "
+        "Low for one step when the only locked writes are in clean-up code "
+        "(`close()`, `_cleanup()`, `shutdown()`), which takes the lock to stop "
+        "the object rather than to guard this state's steps. "
         "A check-then-set of a constant counts as one step. Not "
         "reported when every write, locked or not, is one atomic step that its "
         "lock holds alone (`with lock: items.pop()` against `items.append(x)`): "
@@ -248,6 +251,7 @@ class InconsistentLocking(Rule):
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
             alone = all(_one_step_alone(model, w) for w in guarded)
+            teardown = all(_in_teardown(w) for w in guarded)
             for access in writes:
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
@@ -265,6 +269,13 @@ class InconsistentLocking(Rule):
                 if compound is not None and model.guarded(compound.locks):
                     continue
                 confidence, why = _confidence(mentioned, access, one_step)
+                if one_step and teardown and confidence > Confidence.LOW:
+                    # `_cleanup()` takes every lock to stop the traffic and
+                    # clears the caches; a lone store or pop elsewhere is
+                    # atomic, and at worst lands after the clean-up.
+                    confidence, why = Confidence.LOW, (
+                        f" (one atomic step here; the only locked writes are in clean-up code, "
+                        f"which takes the lock to stop the object, not to guard this state)")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -439,6 +450,15 @@ def _mentioned(model: ModuleModel) -> frozenset[str]:
 
 # Methods that end an object's life: they usually run once, from one thread.
 _SHUTDOWN = SHUTDOWN
+
+
+def _in_teardown(access: Access) -> bool:
+    """In `close()`, `_cleanup()`, `shutdown()`, `__exit__` and the like."""
+    function = access.function
+    while function is not None and function.parent is not None:
+        function = function.parent
+    return function is not None and bool(_SHUTDOWN.match(function.name)
+                                         or _SHUTDOWN.match(function.name.lstrip("_")))
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
