@@ -713,6 +713,8 @@ def rules_command() -> None:
 
 from ftlint.deps.cli import deps as _deps_command  # noqa: E402
 main.add_command(_deps_command)
+from ftlint.report.cli import report as _report_command  # noqa: E402
+main.add_command(_report_command)
 
 from ftlint.watch.cli import watch as _watch_command  # noqa: E402
 main.add_command(_watch_command)
