@@ -250,7 +250,16 @@ def _module_action(original: cst.Module, imports: set[str],
         return _parse_statements(sorted(group, key=lambda s: s.key))
 
     missing = sorted(name for name in imports if not _has_import(original, name))
-    slot = _stdlib_slot(original, end, missing[0]) if missing else None
+    third_party = bool(missing) and missing[0].partition(".")[0] not in sys.stdlib_module_names
+    if not missing:
+        slot = None
+    elif third_party:
+        slot = _third_party_slot(original, end, missing[0])
+    else:
+        slot = _stdlib_slot(original, end, missing[0])
+    # A third-party import below imports of the standard library only starts
+    # a section of its own, set off by a blank line.
+    new_section = third_party and slot is None and _only_stdlib_imports(original, end)
     # The module's first import: set off from the docstring above and the
     # code below, as PEP 8 and the formatters space them.
     first = bool(missing) and end == _after_docstring(original.body)
@@ -261,7 +270,7 @@ def _module_action(original: cst.Module, imports: set[str],
 
     def action(updated: cst.CSTNode) -> cst.CSTNode:
         new_imports = [cst.parse_statement(f"import {name}\n") for name in missing]
-        if (first and end > 0) or after_future:
+        if (first and end > 0) or after_future or new_section:
             new_imports[0] = new_imports[0].with_changes(leading_lines=[cst.EmptyLine()])
         out: list[cst.BaseStatement] = list(new_imports) if end == 0 else []
         for index, statement in enumerate(updated.body):
@@ -332,6 +341,41 @@ def _stdlib_slot(module: cst.Module, end: int, name: str) -> Optional[tuple[int,
     if froms:
         return froms[0][0], "takes"
     return (others[0][0], "section") if others else None
+
+
+def _import_tops(module: cst.Module, end: int) -> list[tuple[int, str, bool]]:
+    """(index, top-level module, from the standard library) of each plain or
+    absolute `from` import among the leading imports."""
+    found = []
+    for index in range(_after_docstring(module.body), end):
+        statement = module.body[index]
+        if not isinstance(statement, cst.SimpleStatementLine) or _future_import(statement):
+            continue
+        small = statement.body[0]
+        if isinstance(small, cst.Import):
+            top = module.code_for_node(small.names[0].name).partition(".")[0]
+        elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            top = module.code_for_node(small.module).partition(".")[0]
+        else:
+            continue
+        found.append((index, top, top in sys.stdlib_module_names))
+    return found
+
+
+def _only_stdlib_imports(module: cst.Module, end: int) -> bool:
+    tops = _import_tops(module, end)
+    return bool(tops) and all(stdlib for _, _, stdlib in tops)
+
+
+def _third_party_slot(module: cst.Module, end: int, name: str) -> Optional[tuple[int, str]]:
+    """Where a new ``import name`` of a third-party package (`pytest`) goes:
+    in the first group of other imports, before the first that sorts after
+    it; None: after all the imports (a section of its own when the others
+    are all from the standard library)."""
+    for index, top, stdlib in _import_tops(module, end):
+        if not stdlib and top > name:
+            return index, "takes"
+    return None
 
 
 def _merge(statements: Iterable[Statement]) -> dict[int, list[Statement]]:

@@ -134,6 +134,7 @@ class ThreadUnsafeTest(Rule):
             assert os.environ["TZ"] == "UTC"
     ''', '''
         import os
+
         import pytest
 
 
