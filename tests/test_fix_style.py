@@ -789,3 +789,29 @@ def test_every_rule_page_says_what_to_do_when_no_fix_applies():
         page = render_rule(rule)
         section = page.split("## When no fix applies", 1)[1].split("\n## ", 1)[0]
         assert f"# noqa: {code}" in " ".join(section.split()), code
+
+
+THIRD_PARTY_CASES = {
+    "below the standard library only": ("import os\n", "import os\n\nimport pytest\n"),
+    "with a from-import": ("import os\nfrom os import path\n",
+                           "import os\nfrom os import path\n\nimport pytest\n"),
+    "among other third-party imports": (
+        "import os\n\nimport attr\nimport zope\n",
+        "import os\n\nimport attr\nimport pytest\nimport zope\n"),
+    "after the third-party imports": (
+        "import os\n\nimport attr\n", "import os\n\nimport attr\nimport pytest\n"),
+}
+
+
+@pytest.mark.parametrize("head, fixed_head", THIRD_PARTY_CASES.values(),
+                         ids=THIRD_PARTY_CASES.keys())
+def test_a_third_party_import_goes_where_isort_puts_it(tmp_path, head: str, fixed_head: str):
+    test = 'def test_env():\n    os.environ["A"] = "1"\n'
+    source = head + ("\n\n" if head else "") + test
+    settings = replace(Settings(), min_confidence=Confidence.LOW, extend_select=("FT306",))
+    result = api.fix_source(source, "test_mod.py", settings, False)
+    assert result.error is None, result.error
+    assert [o.code for o in result.applied] == ["FT306"]
+    assert result.new_source.startswith(fixed_head), result.new_source
+    if not _isort_problems(tmp_path, source):
+        assert _isort_problems(tmp_path, result.new_source) == ""
