@@ -52,6 +52,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         self.model = ModuleModel(path=path, module=module)
         self.imports = ImportMap(package)
         self.model.import_aliases = self.imports.aliases
+        self.model.imported_modules = self.imports.modules
         self.frames: list[Frame] = [Frame("module")]
         self.container_classes: set[str] = set()  # classes derived from dict, list, set
         self.statements: list[cst.CSTNode] = []

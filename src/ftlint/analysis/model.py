@@ -298,6 +298,9 @@ class ModuleModel:
     docstring: Optional[str] = None
     # Local name -> the dotted name it imports (`from pkg import mod as m`).
     import_aliases: dict[str, str] = field(default_factory=dict)
+    # Qualified names that `import a.b` statements bind: certainly modules
+    # (a name from `from a import b` may be any object).
+    imported_modules: set[str] = field(default_factory=set)
 
     # -- queries rules use -------------------------------------------------
     def binding(self, ref: Ref) -> Optional[Binding]:

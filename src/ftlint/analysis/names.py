@@ -100,6 +100,7 @@ class ImportMap:
 
     def __init__(self, package: Optional[str] = None) -> None:
         self.aliases: dict[str, str] = {}
+        self.modules: set[str] = set()  # what `import a.b` binds: a and a.b
         self.shadowed: set[str] = set()
         self.package = package  # the importing module's package, for relative imports
 
@@ -108,6 +109,8 @@ class ImportMap:
             name = dotted(alias.name)
             if name is None:
                 continue
+            parts = name.split(".")
+            self.modules.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self.aliases[alias.asname.name.value] = name
             else:

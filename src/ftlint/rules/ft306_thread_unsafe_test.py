@@ -4,7 +4,8 @@ from typing import Iterator, Union
 
 import libcst as cst
 
-from ftlint.analysis.model import Function, ModuleModel
+from ftlint.analysis.model import Function, ModuleModel, Mutability
+from ftlint.analysis.names import all_params
 from ftlint.analysis.threads import PROCESS_GLOBAL_CALLS, PROCESS_GLOBAL_STATE
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import SAFE, Declined, Edit, Fix
@@ -46,7 +47,8 @@ class ThreadUnsafeTest(Rule):
         "tests marked `@pytest.mark.thread_unsafe`. It finds some cases by "
         "itself (the `monkeypatch`, `capsys` and `recwarn` fixtures, "
         "`unittest.mock`, `pytest.warns`, `warnings.catch_warnings`), so "
-        "those are not reported here."
+        "tests it already runs in one thread, and fixtures that request "
+        "`monkeypatch` or `capsys`, are not reported here."
     )
     confidence_doc = (
         "medium: the change is certain, and whether the test breaks depends "
@@ -158,10 +160,11 @@ class ThreadUnsafeTest(Rule):
                 if through:
                     entry[3].append(through)
 
+        detected = _detected_by_runner(model)
         for function, shown, short, node in _changes(model):
             top = function.outermost
             if _is_test(model, top) or _is_fixture(top):
-                if not _marked(model, top):
+                if not _marked(model, top) and id(top) not in detected:
                     add(top, node, shown, short, "")
             elif top.parent is None and top.class_name is None:
                 helpers.setdefault(top.name, []).append((shown, short, node))
@@ -169,7 +172,8 @@ class ThreadUnsafeTest(Rule):
             caller = call.caller.outermost if call.caller is not None else None
             if caller is None or call.callee not in helpers:
                 continue
-            if not (_is_test(model, caller) or _is_fixture(caller)) or _marked(model, caller):
+            if (not (_is_test(model, caller) or _is_fixture(caller)) or _marked(model, caller)
+                    or id(caller) in detected):
                 continue
             for shown, short, _ in helpers[call.callee]:
                 add(caller, call.node, shown, short, call.callee)
@@ -224,19 +228,32 @@ def _changes(model: ModuleModel) -> Iterator[tuple[Function, str, str, cst.CSTNo
             continue
         ref = access.ref
         if ref[0] == "ext" and (ref[1] in PROCESS_GLOBAL_STATE or ref[1] in _SYS_STATE
-                                or _module_attribute(ref[1])):
+                                or (access.op in ("setattr", "rebind")
+                                    and _module_attribute(model, ref[1]))):
             yield access.function, f"`{ref[1]}`", ref[1], access.node
-        elif ref[0] == "global":
+        elif ref[0] == "global" and _module_state(model, access):
             yield (access.function, f"the module-level `{ref[1]}`",
                    f"the module-level {ref[1]}", access.node)
 
 
-def _module_attribute(name: str) -> bool:
-    """``mod.NAME`` where ``mod`` is an imported module, not a stdlib one the
-    other states cover: a hand-made monkeypatch."""
+def _module_state(model: ModuleModel, access) -> bool:
+    """A module-level variable rebound (`global n; n += 1`) or a mutable
+    one changed in place (`SEEN.append(x)`); not `os.remove(path)`, a call
+    on an imported module."""
+    if access.op in ("rebind", "augassign", "del"):
+        return True
+    binding = model.binding(access.ref)
+    return binding is not None and binding.mutability is Mutability.MUTABLE
+
+
+def _module_attribute(model: ModuleModel, name: str) -> bool:
+    """``mod.NAME = value`` where ``mod`` is certainly a module (bound by
+    ``import mod``), not one whose state the other checks cover: a hand-made
+    monkeypatch. A name from ``from flask import session`` may be any object,
+    such as a context-local proxy, whose items are per request."""
     head, _, rest = name.rpartition(".")
     top = head.partition(".")[0]
-    return bool(head) and top not in ("os", "sys")
+    return bool(head) and head in model.imported_modules and top not in ("os", "sys")
 
 
 def _inside_catch_warnings(model: ModuleModel) -> set[int]:
@@ -257,6 +274,32 @@ def _inside_catch_warnings(model: ModuleModel) -> set[int]:
                 break
             current = parent_of.get(id(current))
     return inside
+
+
+# Fixtures that make pytest-run-parallel run a test in one thread by itself.
+_RUNNER_FIXTURES = frozenset({"capsys", "capteesys", "capsysbinary", "capfd", "capfdbinary",
+                              "monkeypatch", "recwarn"})
+# Calls it finds in a test's body and treats the same way.
+_RUNNER_CALLS = ("pytest.warns", "pytest.deprecated_call", "warnings.catch_warnings",
+                 "unittest.mock.", "mock.", "ctypes.", "gc.collect")
+
+
+def _detected_by_runner(model: ModuleModel) -> set[int]:
+    """ids of the tests and fixtures pytest-run-parallel already runs one
+    thread at a time: they request `monkeypatch`, `capsys`, `recwarn` and
+    the like, or call `pytest.warns`, `warnings.catch_warnings`,
+    `unittest.mock` (its own detection, which a mark would only repeat)."""
+    found: set[int] = set()
+    for function in model.functions:
+        if function.parent is None and any(
+                p.name.value in _RUNNER_FIXTURES for p in all_params(function.node.params)):
+            found.add(id(function))
+    for call in model.calls:
+        name = call.qualified or call.callee
+        if call.caller is not None and (name in _RUNNER_CALLS or name.startswith(
+                tuple(n for n in _RUNNER_CALLS if n.endswith(".")))):
+            found.add(id(call.caller.outermost))
+    return found
 
 
 def _is_test(model: ModuleModel, function: Function) -> bool:
