@@ -18,7 +18,7 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Edit, Fix, Statement
-from ftlint.fixes.tree import code_children, parents, per_model, plain_with_lock
+from ftlint.fixes.tree import code_children, code_parents, per_model, plain_with_lock
 
 Action = Callable[[cst.CSTNode], cst.CSTNode]
 
@@ -409,7 +409,7 @@ def _roots(model: ModuleModel, fix: Fix) -> Optional[frozenset]:
     one edits the module itself), once per fix."""
     cache = per_model(model, "fix roots", dict)
     if id(fix) not in cache:
-        parent_of = parents(model)
+        parent_of = code_parents(model)
         roots: Optional[set] = set()
         for edit in fix.edits:
             node = edit.node
@@ -433,7 +433,7 @@ def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
         # other's. Each new fix is compared with every chosen one, and
         # walking up both lineages each time made --fix quadratic.
         return False
-    parent_of = parents(model)
+    parent_of = code_parents(model)
 
     def clash(x: Edit, y: Edit) -> bool:
         if x.shared and y.shared and x.node is y.node:
@@ -446,7 +446,7 @@ def overlaps(model: ModuleModel, a: Fix, b: Fix) -> bool:
 def encloses(model: ModuleModel, big: Fix, small: Fix) -> bool:
     """Every node ``small`` edits lies inside (or is) a node ``big`` edits,
     and ``small`` is not the same set of nodes."""
-    parent_of = parents(model)
+    parent_of = code_parents(model)
     mine = {id(e.node) for e in big.edits}
     return bool(small.edits) and all(mine & _lineage(parent_of, e.node) for e in small.edits) and not (
         {id(e.node) for e in small.edits} >= mine)
@@ -472,7 +472,7 @@ def apply(model: ModuleModel, fixes: Sequence[Fix]) -> cst.Module:
                   for statement in group]
     if imports or placements:
         actions.setdefault(id(module), []).append(_module_action(module, imports, placements))
-    parent_of = parents(model)
+    parent_of = code_parents(model)
     needed: set[int] = set()
     for node_id in actions:
         current = node_id

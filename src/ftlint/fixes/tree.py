@@ -42,6 +42,26 @@ def parents(model: ModuleModel, root: Optional[cst.CSTNode] = None) -> dict[int,
     return found
 
 
+def code_parents(model: ModuleModel) -> dict[int, cst.CSTNode]:
+    """id(node) -> parent, over the module's code only (no whitespace,
+    comments or punctuation, half of a tree's nodes), built once per model.
+    Enough to find the ancestors of anything a fix edits: statements,
+    blocks, decorators, expressions and arguments are all code."""
+    facts = getattr(model, "facts", None)
+    cache = facts if facts is not None else {}
+    found = cache.get("code parents")
+    if found is None:
+        found = {}
+        stack: list[cst.CSTNode] = [model.module]
+        while stack:
+            node = stack.pop()
+            for child in code_children(node):
+                found[id(child)] = node
+                stack.append(child)
+        cache["code parents"] = found
+    return found
+
+
 def scope_of(model: ModuleModel, function) -> cst.CSTNode:
     """The smallest tree a builder needs: the function, else the module."""
     return function.node if function is not None else model.module
