@@ -22,7 +22,7 @@ from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs, opaque_call
 from ftlint.fixes.tree import (
     block_statement, code, has_comment, inside, parents, plain_with_lock, pure_test, scope_of,
-    per_model, suspends, top_level, walk, walk_code,
+    module_names, per_model, suspends, top_level, walk, walk_code,
 )
 
 
@@ -378,9 +378,7 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
 
 def _name_used(model: ModuleModel, name: str) -> bool:
     """``name`` appears anywhere in the module as a name."""
-    names = per_model(model, "all names", lambda: {
-        n.value for n in walk_code(model.module) if isinstance(n, cst.Name)})
-    return name in names
+    return name in module_names(model)
 
 
 _FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork"})

@@ -47,18 +47,32 @@ def code_parents(model: ModuleModel) -> dict[int, cst.CSTNode]:
     comments or punctuation, half of a tree's nodes), built once per model.
     Enough to find the ancestors of anything a fix edits: statements,
     blocks, decorators, expressions and arguments are all code."""
+    return _code_index(model)[0]
+
+
+def module_names(model: ModuleModel) -> frozenset[str]:
+    """Every name (`cst.Name`) that appears in the module's code."""
+    return _code_index(model)[1]
+
+
+def _code_index(model: ModuleModel) -> tuple[dict[int, cst.CSTNode], frozenset[str]]:
+    """One walk over the module's code for the facts every fix of a file
+    asks about the whole module: the parent of each node, and the names."""
     facts = getattr(model, "facts", None)
     cache = facts if facts is not None else {}
-    found = cache.get("code parents")
+    found = cache.get("code index")
     if found is None:
-        found = {}
+        parents_of: dict[int, cst.CSTNode] = {}
+        names: set[str] = set()
         stack: list[cst.CSTNode] = [model.module]
         while stack:
             node = stack.pop()
+            if isinstance(node, cst.Name):
+                names.add(node.value)
             for child in code_children(node):
-                found[id(child)] = node
+                parents_of[id(child)] = node
                 stack.append(child)
-        cache["code parents"] = found
+        found = cache["code index"] = (parents_of, frozenset(names))
     return found
 
 
@@ -223,31 +237,17 @@ def inside(node: cst.CSTNode, region: cst.CSTNode) -> bool:
 
 
 def top_level(model: ModuleModel, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-    """The module-level statement that contains ``node``. A search of the
-    module per call made every fix cost the whole file, so statements (not
-    expressions, which hold no statement) are indexed once per model."""
-    index = per_model(model, "top-level statements", lambda: _statement_index(model))
-    found = index.get(id(node))
-    if found is not None:
-        return found
-    for statement in model.module.body:  # an expression: search, as before
-        if statement is node or inside(node, statement):
-            return statement
+    """The module-level statement that contains ``node``, found by walking up
+    the module's code (indexed once per model)."""
+    parent_of = code_parents(model)
+    module = model.module
+    current: Optional[cst.CSTNode] = node
+    while current is not None:
+        parent = parent_of.get(id(current))
+        if parent is module:
+            return current
+        current = parent
     return None
-
-
-def _statement_index(model: ModuleModel) -> dict[int, cst.CSTNode]:
-    """id(node) -> its top-level statement, for every node down to the
-    simple statements; expressions are not entered."""
-    index: dict[int, cst.CSTNode] = {}
-    for statement in model.module.body:
-        stack = [statement]
-        while stack:
-            current = stack.pop()
-            index[id(current)] = statement
-            if not isinstance(current, (cst.BaseExpression, cst.BaseSmallStatement)):
-                stack.extend(children(current))
-    return index
 
 
 def per_model(model: ModuleModel, key: str, compute):
