@@ -225,6 +225,15 @@ def container_write_confidence(model: ModuleModel, access: Access,
     iterations = [a for a in model.runtime_iterations(access.ref)
                   if a.statement is not access.statement]
     if iterations and not grows_at_the_end(model, binding):
+        if access.atomic and model.compound_for(access) is None and not (
+                access.op.startswith("item.") and binding.kind == "defaultdict"):
+            # One race, one finding: a lone atomic write is harmless but for
+            # the loop, which FT206 reports where the fix goes (a copy, or
+            # one lock over the loop and the writes).
+            return Confidence.LOW, (
+                f"it is also iterated in {where(iterations[0])} without a lock, but this "
+                "write is one atomic step: the loop is what breaks, and it is reported there "
+                "(FT206)")
         # Medium: the two race only if they run at once; reachability from a
         # thread entry raises a non-atomic write to high.
         return Confidence.MEDIUM, (

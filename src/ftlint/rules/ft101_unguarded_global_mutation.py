@@ -37,8 +37,10 @@ class UnguardedGlobalMutation(Rule):
     )
     confidence_doc = (
         "medium when the container is also iterated at run time without a lock "
-        "(unless it is a list that only grows or shrinks at its end: `append`, "
-        "`extend`, `+=`, `pop()`, which a loop survives), and for a compound update (read-modify-write, check-then-act, "
+        "and the write is not one atomic step (a lone atomic write against such "
+        "a loop is low: the loop is what breaks, and FT206 reports it there; a "
+        "list that only grows or shrinks at its end, `append`, `extend`, `+=`, "
+        "`pop()`, is survived by a loop anyway), and for a compound update (read-modify-write, check-then-act, "
         "`extend`/`update` of a non-built-in iterable, a missing key of a "
         "defaultdict); low for a lone atomic operation. Code reachable from a "
         "thread entry point raises a non-atomic write to high."
@@ -169,12 +171,13 @@ class UnguardedGlobalMutation(Rule):
             _sessions = {}
 
             def open_session(key, session):
-                _sessions[key] = session  # expect: FT101[medium]
+                _sessions[key] = session  # expect: FT101[low]
 
             def dump():
                 for key in _sessions:
                     print(key)
-        ''', "mutated while iterated elsewhere"),
+        ''', "mutated while iterated elsewhere: the loop is what breaks, and FT206 "
+            "reports it there; the atomic store itself is low"),
         Example('''
             _seen = set()
 

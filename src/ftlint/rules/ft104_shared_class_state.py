@@ -29,8 +29,10 @@ class SharedClassState(Rule):
         "different threads corrupt each other's view of it and lose updates."
     )
     confidence_doc = (
-        "medium when the container is also iterated at run time without a lock, "
-        "and for a compound update; low for a lone atomic operation. Code "
+        "medium when the container is also iterated at run time without a lock "
+        "and the write is not one atomic step, and for a compound update; low "
+        "for a lone atomic operation (against an unlocked loop too: the loop is "
+        "what breaks, and FT206 reports it there). Code "
         "reachable from a thread entry point raises a non-atomic write to high."
     )
     fix = "sometimes"
