@@ -21,9 +21,12 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import pytest
+
+if TYPE_CHECKING:
+    from ftlint.deps.model import Distribution, Report
 
 LINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 
@@ -64,6 +67,16 @@ INDEX: dict[str, list[tuple[str, Optional[str], Optional[str]]]] = {
               (ft("pyreq", "2.0", "313"), ">=3.9,<3.14", None)],
     "prerel": [("prerel-1.0.tar.gz", None, None), (ft("prerel", "2.0b1"), None, None)],
     "oldonly": [(ft("oldonly", "1.0"), None, None)],
+    # The installed audit's next step: tests/deps/packages/gil_needing_ext is
+    # 0.3; 0.4 ships cp313t wheels. Only the names are read, the files are empty.
+    "gil-needing-ext": [(gil("gil_needing_ext", "0.3", "313"), None, None),
+                        ("gil_needing_ext-0.3.tar.gz", None, None),
+                        (ft("gil_needing_ext", "0.4", "313", f"{LINUX}.musllinux_1_1_x86_64"),
+                         None, None),
+                        (ft("gil_needing_ext", "0.4", "313", "win_amd64"), None, None),
+                        ("gil_needing_ext-0.4.tar.gz", None, None)],
+    "stuck-ext": [(gil("stuck_ext", "1.0", "313"), None, None),
+                  (gil("stuck_ext", "2.0", "313"), None, None)],
     # A project page this index cannot serve well (see _write_index).
     "broken": [],
 }
@@ -527,3 +540,122 @@ def test_file_index(tmp_path: Path) -> None:
     code, report = check(tmp_path, url, "ftpkg", "no-such-project", expect=1)
     assert entry(report, "ftpkg")["verdict"] == "ft-wheel"
     assert entry(report, "no-such-project")["verdict"] == "not-installable"
+
+
+# --- the installed audit's next steps, from the same index -----------------------
+
+def _unreachable_index() -> str:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/simple/"
+
+
+def _audited(*dists: Distribution, version: str = "3.13.1") -> Report:
+    """A report of a free-threaded interpreter of this platform, as the
+    installed audit makes it (probe not run)."""
+    from packaging import markers
+
+    from ftlint.deps.model import Interpreter, Report, Scope
+    from ftlint.deps.verdict import judge
+
+    interpreter = Interpreter("/venv/bin/python", version, "CPython", "/venv", True, False,
+                              dict(markers.default_environment()))
+    return Report(interpreter, False, "--no-import was given", Scope("all"),
+                  [judge(d) for d in dists])
+
+
+def _dist(name: str, version: str, tag: Optional[str]) -> Distribution:
+    from ftlint.deps.model import Distribution
+
+    module = name.replace("-", "_")
+    return Distribution(name, version, "/site", "RECORD", (f"{module}/_c.so",),
+                        (f"{module}._c",), (tag,) if tag else (), None, (), ())
+
+
+def test_installed_audit_next_steps(json_index: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution without a free-threaded wheel gets 'upgrade to' when a
+    newer release has one for the audited interpreter (3.13t, this platform);
+    one with such a wheel, or whose project has none, is not advised."""
+    import io
+    from dataclasses import replace
+
+    from ftlint.deps.advice import add_next_steps
+    from ftlint.deps.report import to_json, write_text
+
+    for key, value in clean_env(PIP_INDEX_URL=json_index).items():
+        monkeypatch.setenv(key, value)
+    for key in [k for k in os.environ if k.startswith("PIP_") or k.lower().endswith("_proxy")]:
+        if key not in ("PIP_INDEX_URL", "PIP_CONFIG_FILE"):
+            monkeypatch.delenv(key)
+    report = add_next_steps(_audited(
+        _dist("gil-needing-ext", "0.3", "cp313-cp313-manylinux_2_17_x86_64"),
+        _dist("stuck-ext", "1.0", "cp313-cp313-manylinux_2_17_x86_64"),
+        _dist("ft-ready-ext", "0.1", "cp313-cp313t-manylinux_2_17_x86_64"),
+        _dist("not-on-the-index", "1.0", None)), timeout=30)
+    steps = {e.dist.name: e.next_step for e in report.entries}
+    assert steps == {"gil-needing-ext": "upgrade to gil-needing-ext>=0.4: it ships cp313t wheels",
+                     "stuck-ext": None, "ft-ready-ext": None, "not-on-the-index": None}
+    assert report.index_problem is None
+    out = io.StringIO()
+    write_text(report, out)
+    assert "next: upgrade to gil-needing-ext>=0.4: it ships cp313t wheels" in out.getvalue()
+    assert "next steps:" not in out.getvalue()
+    data = to_json(report)
+    assert [d["next_step"] for d in data["distributions"]] == list(steps.values())
+    assert data["index_problem"] is None
+    # A GIL build is no free-threaded target: nothing is looked up.
+    gil_report = _audited(_dist("gil-needing-ext", "0.3", None))
+    gil_report.interpreter = replace(gil_report.interpreter, free_threaded=False)
+    assert add_next_steps(gil_report, timeout=30).entries[0].next_step is None
+    # An index that cannot be read: no advice, one line saying why.
+    monkeypatch.setenv("PIP_INDEX_URL", _unreachable_index())
+    report = add_next_steps(_audited(_dist("gil-needing-ext", "0.3", None)), timeout=30)
+    assert report.entries[0].next_step is None
+    assert report.index_problem and report.index_problem.startswith(
+        "the package index could not be read (cannot read http://127.0.0.1:")
+    out = io.StringIO()
+    write_text(report, out)
+    assert out.getvalue().splitlines()[-1].startswith(
+        "next steps: the package index could not be read (")
+
+
+@pytest.mark.freethreaded
+def test_installed_audit_says_which_upgrade_ships_free_threaded_wheels(
+        ft_ext_venv: Path, json_index: str, tmp_path: Path) -> None:
+    """End to end: the free-threaded venv's gil-needing-ext 0.3 re-enables the
+    GIL; the index pip is configured with (PIP_INDEX_URL) lists 0.4 with
+    cp313t wheels, so the audit says to upgrade. --no-index, or an index that
+    cannot be read, gives no advice and the same exit code."""
+    (tmp_path / "r.txt").write_text("gil-needing-ext\n")
+
+    def audit(*args: str, index: str = json_index) -> subprocess.CompletedProcess:
+        proc = subprocess.run([ftlint_exe(), "deps", "--python", str(ft_ext_venv),
+                               "-r", "r.txt", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=clean_env(PIP_INDEX_URL=index), timeout=120)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+        return proc
+
+    advice = "upgrade to gil-needing-ext>=0.4: it ships cp313t wheels"
+    text = audit().stdout
+    assert "gil-re-enabling" in text and f"next: {advice}" in " ".join(text.split())
+    assert "next steps:" not in text
+    report = json.loads(audit("--format", "json").stdout)
+    assert [(d["name"], d["verdict"], d["next_step"]) for d in report["distributions"]] == [
+        ("gil-needing-ext", "gil-re-enabling", advice)]
+    assert report["index_problem"] is None
+    report = json.loads(audit("--format", "json", "--no-index").stdout)
+    assert report["distributions"][0]["next_step"] is None and report["index_problem"] is None
+    assert "next:" not in audit("--no-index").stdout
+    down = audit("--format", "json", index=_unreachable_index())
+    report = json.loads(down.stdout)
+    assert report["distributions"][0]["next_step"] is None
+    assert report["index_problem"].startswith("the package index could not be read")
+    text = audit(index=_unreachable_index()).stdout
+    assert text.splitlines()[-1].startswith("next steps: the package index could not be read")
+
+
+def test_no_index_does_not_go_with_available(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("ftpkg\n")
+    proc = run("--no-index", "--index-url", "http://127.0.0.1:9/simple/", cwd=tmp_path)
+    assert proc.returncode == 2 and "--no-index" in proc.stderr, proc.stderr

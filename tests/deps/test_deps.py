@@ -35,8 +35,10 @@ def ftlint_exe() -> str:
 
 def run_deps(*args: str, cwd: Optional[Path] = None,
              env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess:
-    return subprocess.run([ftlint_exe(), "deps", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=120)
+    """--no-index: these tests must not ask this machine's package index (the
+    lookups are tested against a local one in tests/test_deps_available.py)."""
+    return subprocess.run([ftlint_exe(), "deps", "--no-index", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
 
 
 def run_json(*args: str, **kwargs) -> tuple[int, dict]:

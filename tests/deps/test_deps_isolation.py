@@ -30,8 +30,9 @@ def run_deps(*args: str, cwd: Optional[Path] = None,
     found = str(exe) if exe.exists() else shutil.which("ftlint")
     if found is None:
         pytest.fail("the ftlint console script is not installed (pip install -e .)")
-    return subprocess.run([found, "deps", *args], capture_output=True, text=True, cwd=cwd,
-                          env=env, timeout=120)
+    # --no-index: these tests never ask a package index for advice.
+    return subprocess.run([found, "deps", "--no-index", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
 
 
 def by_name(report: dict) -> dict[str, dict]:

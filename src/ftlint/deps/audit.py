@@ -36,6 +36,9 @@ class Options:
     no_import: bool = False
     timeout: float = 30.0
     jobs: Optional[int] = None
+    # Ask the package index for a next step where a newer release would help
+    # (the command line does, unless --no-index is given).
+    index: bool = False
 
 
 def resolve_python(python: Optional[str]) -> str:
@@ -185,9 +188,22 @@ def run_audit(options: Options,
                   f"{'' if count == 1 else 's'}, each in a fresh process")
     entries = [_judged(d, outcomes.get(d.key, NOT_PROBED), required_by[d.key],
                        interpreter.free_threaded) for d in audited]
-    return Report(interpreter=interpreter, probe_ran=why_not is None,
-                  probe_reason=why_not or reason, scope=scope, entries=entries,
-                  missing=missing, warnings=problems)
+    report = Report(interpreter=interpreter, probe_ran=why_not is None,
+                    probe_reason=why_not or reason, scope=scope, entries=entries,
+                    missing=missing, warnings=problems)
+    return with_next_steps(report, options.timeout) if options.index else report
+
+
+def with_next_steps(report: Report, timeout: float) -> Report:
+    """The report with the package index's next steps, when there are any:
+    advice never fails the audit nor changes its verdicts."""
+    from ftlint.deps.advice import add_next_steps  # imports packaging.tags & co.
+
+    try:
+        return add_next_steps(report, timeout)
+    except Exception as exc:
+        return replace(report, index_problem=f"the package index could not be read "
+                       f"(internal error: {type(exc).__name__}: {exc})")
 
 
 def _judged(dist: Distribution, probe: ProbeOutcome, required_by: Optional[str],

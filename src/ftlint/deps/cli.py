@@ -38,8 +38,12 @@ EXIT_ERROR = 2
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, metavar="SECONDS",
               help="Time limit for importing one distribution's modules; one that "
-                   "takes longer is reported as an error. With --available: for one "
-                   "request to the index.")
+                   "takes longer is reported as an error. With --available, and for the "
+                   "next-step lookups: for one request to the index.")
+@click.option("--no-index", is_flag=True,
+              help="Do not ask the package index (pip's configuration, PIP_INDEX_URL) "
+                   "whether a newer release of a GIL-re-enabling or unknown distribution "
+                   "ships free-threaded wheels for the audited interpreter.")
 @click.option("--strict", is_flag=True, help="Exit with 1 also when a verdict is unknown.")
 @click.option("--available", is_flag=True,
               help="Install nothing, audit nothing installed: ask the package index what "
@@ -61,8 +65,8 @@ EXIT_ERROR = 2
               help="With --available: one more index to ask, as in pip (repeatable).")
 def deps(python: Optional[str], requirements: Optional[Path], project: Optional[Path],
          audit_all: bool, output_format: str, no_import: bool, timeout: float,
-         strict: bool, available: bool, target: Optional[str], platforms: tuple[str, ...],
-         index_url: Optional[str], extra_index_urls: tuple[str, ...]) -> None:
+         no_index: bool, strict: bool, available: bool, target: Optional[str],
+         platforms: tuple[str, ...], index_url: Optional[str], extra_index_urls: tuple[str, ...]) -> None:
     """Check whether the installed dependencies keep the GIL disabled.
 
     On a free-threaded CPython (3.13t, 3.14t), importing one extension module
@@ -90,6 +94,14 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     a line on stderr says so before it starts; use --no-import to judge from
     metadata only.
 
+    For each distribution that re-enables the GIL, or is unknown with
+    extension modules and no free-threaded wheel tag, the package index pip
+    is configured with (PIP_INDEX_URL, pip.conf; needs 'ftlint[index]') is
+    asked whether a newer release ships free-threaded wheels for the audited
+    interpreter; if one does, a next step says which ("upgrade to
+    NAME>=X: it ships cp313t wheels"). An index that cannot be read only
+    means no advice. --no-index skips these lookups.
+
     A distribution that cannot be audited (unreadable metadata, a probe that
     crashes or times out) gets the verdict error; the others are still
     audited.
@@ -115,6 +127,8 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     a free-threaded or pure-Python wheel; 1 one would be built from source
     or cannot be installed; 2 bad input, or an index that could not be read.
     """
+    if available and no_index:
+        _fail("--no-index audits an installed environment; it does not go with --available")
     if available:
         _run_available(python, requirements, project, audit_all, output_format, no_import,
                        timeout, strict, target, platforms, index_url, extra_index_urls)
@@ -134,7 +148,8 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     if audit_all and requirements is not None:
         _fail("--all and --requirements cannot be used together")
     options = Options(python=python, requirements=requirements, project=project,
-                      audit_all=audit_all, no_import=no_import, timeout=timeout)
+                      audit_all=audit_all, no_import=no_import, timeout=timeout,
+                      index=not no_index)
     try:
         report = run_audit(options, announce=lambda line: click.echo(line, err=True))
     except DepsError as exc:

@@ -129,6 +129,9 @@ class Entry:
     built_locally: bool = False  # the free-threaded wheel was built here, not published
     probe: ProbeOutcome = NOT_PROBED
     required_by: Optional[str] = None  # None when the whole environment is audited
+    # What to do about it, from the package index: "upgrade to X>=1.2: it ships
+    # cp313t wheels". None when nothing newer helps or nothing was looked up.
+    next_step: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class Report:
     entries: list[Entry] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Why the index lookups for next steps failed, when they were tried and did.
+    index_problem: Optional[str] = None
 
     def with_verdict(self, verdict: Verdict) -> list[Entry]:
         return [e for e in self.entries if e.verdict is verdict]

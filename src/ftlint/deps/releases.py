@@ -23,7 +23,7 @@ from packaging.utils import (
     InvalidSdistFilename, InvalidWheelFilename, canonicalize_name, parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ftlint.deps.index import IndexFile
 from ftlint.deps.target import Target
@@ -118,6 +118,26 @@ def choose(req: Requirement, files: Sequence[IndexFile], target: Target) -> Choi
     step, upgrade = _advice(req, usable, version, target, rank, has_wheels)
     return Choice(Availability.BUILDS_FROM_SOURCE, evidence, str(version), sdist.filename,
                   next_step=step, upgrade=upgrade)
+
+
+def upgrade_step(name: str, installed: str, files: Sequence[IndexFile],
+                 target: Target) -> Optional[str]:
+    """The next step for an installed release without a free-threaded wheel:
+    the --available wording ("upgrade to NAME>=X: it ships cp313t wheels")
+    when a release newer than ``installed`` gets a free-threaded (or pure
+    Python) wheel on ``target``; None when none does, or the version is not
+    a version."""
+    try:
+        current = Version(installed)
+    except InvalidVersion:
+        return None
+    rank = target.rank()
+    python = Version(f"{target.version}.{target.micro}")
+    usable = [c for c in candidates(name, files) if c.version > current and not c.yanked
+              and _python_ok(c, python)
+              and (not c.is_wheel or _best_rank(c, rank) is not None)]
+    step, upgrade = _advice(Requirement(name), usable, current, target, rank)
+    return step if upgrade is not None else None
 
 
 def _yanked(c: Candidate) -> str:

@@ -42,6 +42,7 @@ def to_json(report: Report, strict: bool = False) -> dict[str, Any]:
         "missing": [{"requirement": m.requirement, "required_by": m.required_by,
                      "installed": m.installed} for m in report.missing],
         "warnings": list(report.warnings),
+        "index_problem": report.index_problem,
         "summary": {**{v.value: len(report.with_verdict(v)) for v in Verdict},
                     "missing": len(report.missing), "exit_code": exit_code(report, strict)},
     }
@@ -59,6 +60,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
             "verdict": entry.verdict.value, "evidence": entry.evidence,
             "error": entry.evidence if entry.verdict is Verdict.ERROR else None,
             "required_by": entry.required_by,
+            "next_step": entry.next_step,
             "probe": entry.probe.to_json()}
 
 
@@ -111,8 +113,9 @@ def _row(entry: Entry) -> tuple[str, ...]:
         ft_wheel += " (local)" if entry.built_locally else ""
     else:
         ft_wheel = "no" if compiled else "-"  # a pure wheel needs no ABI tag
-    return (dist.name, dist.version, "yes" if compiled else "no", ft_wheel,
-            short_classifier(dist) or "-", entry.verdict.value, _table_evidence(entry))
+    row = (dist.name, dist.version, "yes" if compiled else "no", ft_wheel,
+           short_classifier(dist) or "-", entry.verdict.value, _table_evidence(entry))
+    return (*row, entry.next_step) if entry.next_step else row
 
 
 def write_text(report: Report, out: TextIO) -> None:
@@ -130,6 +133,8 @@ def write_text(report: Report, out: TextIO) -> None:
         out.write(f"missing: {missing.describe()}\n")
     for line in summary_lines(report):
         out.write(line + "\n")
+    if report.index_problem:
+        out.write(f"next steps: {report.index_problem}\n")
 
 
 def summary_lines(report: Report) -> list[str]:
