@@ -13,10 +13,8 @@ import hashlib
 import html
 import json
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
 import pytest
+
+from conftest import ftlint_executable
 
 if TYPE_CHECKING:
     from ftlint.deps.model import Distribution, Report
@@ -177,14 +177,6 @@ def json_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from _serve(root)
 
 
-def ftlint_exe() -> str:
-    candidate = Path(sys.executable).with_name("ftlint")
-    found = str(candidate) if candidate.exists() else shutil.which("ftlint")
-    if found is None:
-        pytest.fail("the ftlint console script is not installed (pip install -e .)")
-    return found
-
-
 def clean_env(**extra: str) -> dict[str, str]:
     """No index settings of this machine's pip, and no proxy for 127.0.0.1."""
     proxies = ("http_proxy", "https_proxy", "all_proxy")
@@ -197,7 +189,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def run(*args: str, cwd: Path, env: Optional[dict[str, str]] = None
         ) -> subprocess.CompletedProcess:
-    return subprocess.run([ftlint_exe(), "deps", "--available", *args], capture_output=True,
+    return subprocess.run([ftlint_executable(), "deps", "--available", *args], capture_output=True,
                           text=True, cwd=cwd, env=env or clean_env(), timeout=120)
 
 
@@ -473,7 +465,7 @@ def test_nothing_to_check_exits_2(tmp_path: Path) -> None:
 def test_options_of_available_need_it(tmp_path: Path) -> None:
     for args, message in ((["--target", "3.13t"], "--target applies only with --available"),
                           (["--format", "markdown"], "--format markdown needs --available")):
-        proc = subprocess.run([ftlint_exe(), "deps", *args], capture_output=True, text=True,
+        proc = subprocess.run([ftlint_executable(), "deps", *args], capture_output=True, text=True,
                               cwd=tmp_path, env=clean_env(), timeout=120)
         assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
@@ -482,7 +474,7 @@ def test_options_of_available_need_it(tmp_path: Path) -> None:
 
 def test_all_missing_says_nothing_was_audited(tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_text("not-installed-dist>=1\nother-missing\n")
-    proc = subprocess.run([ftlint_exe(), "deps", "-r", "r.txt", "--no-import"],
+    proc = subprocess.run([ftlint_executable(), "deps", "-r", "r.txt", "--no-import"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 1
     assert "No installed distribution was audited." in proc.stdout
@@ -629,7 +621,7 @@ def test_installed_audit_says_which_upgrade_ships_free_threaded_wheels(
     (tmp_path / "r.txt").write_text("gil-needing-ext\n")
 
     def audit(*args: str, index: str = json_index) -> subprocess.CompletedProcess:
-        proc = subprocess.run([ftlint_exe(), "deps", "--python", str(ft_ext_venv),
+        proc = subprocess.run([ftlint_executable(), "deps", "--python", str(ft_ext_venv),
                                "-r", "r.txt", *args], capture_output=True, text=True,
                               cwd=tmp_path, env=clean_env(PIP_INDEX_URL=index), timeout=120)
         assert proc.returncode == 1, proc.stdout + proc.stderr

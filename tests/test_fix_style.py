@@ -778,7 +778,7 @@ def test_a_loop_fixed_by_a_snapshot_takes_the_advice_away(tmp_path, run_ftlint):
     assert "FT206" in before and "FT101" not in before  # the loop, not the atomic store
     hidden = run_ftlint("--no-cache", "--min-confidence", "low", ".", cwd=tmp_path).stdout
     assert "loop over a copy there (`list(...)`)" in hidden
-    run = run_ftlint("--no-cache", "--fix", ".", cwd=tmp_path)
+    run_ftlint("--no-cache", "--fix", ".", cwd=tmp_path)
     assert "for key in list(_sessions):" in (tmp_path / "sessions.py").read_text()
     assert run_ftlint("--no-cache", ".", cwd=tmp_path).returncode == 0
 

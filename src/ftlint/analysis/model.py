@@ -474,19 +474,21 @@ class ModuleModel:
         class (`self.helper()`)."""
         methods: dict[tuple[str, str], Function] = {
             (f.class_name, f.name): f for f in self.functions if f.class_name}
+
+        def method_of(function: Optional[Function]) -> Optional[Function]:
+            while function is not None and function.class_name is None:
+                function = function.parent  # a nested function runs as its method does
+            return function
+
         callees: dict[int, set[tuple[str, str]]] = {}
         for call in self.calls:
-            caller = call.caller
-            while caller is not None and caller.class_name is None:
-                caller = caller.parent  # a nested function runs as its method does
+            caller = method_of(call.caller)
             if caller is None or not call.callee.startswith(f"{caller.self_name}."):
                 continue
             callees.setdefault(id(caller), set()).add((caller.class_name, call.callee.split(".")[1]))
         touched_by: dict[int, set[str]] = {}
         for access in self.accesses:
-            function = access.function
-            while function is not None and function.class_name is None:
-                function = function.parent
+            function = method_of(access.function)
             if function is not None and access.ref[0] == "instance" and len(access.ref) > 2:
                 touched_by.setdefault(id(function), set()).add(access.ref[2])
         result: dict[str, set[str]] = {}

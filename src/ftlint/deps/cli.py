@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Callable, NoReturn, Optional, TypeVar
 
 import click
 
 # The audit machinery is imported when the command runs, so that loading the
 # CLI for `ftlint check` does not pay for it.
 EXIT_ERROR = 2
+T = TypeVar("T")
 
 
 @click.command("deps", context_settings={"help_option_names": ["-h", "--help"]})
@@ -142,7 +143,6 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     if output_format == "markdown":
         _fail("--format markdown needs --available")
     from ftlint.deps.audit import Options, run_audit
-    from ftlint.deps.model import DepsError
     from ftlint.deps.report import exit_code, write_json, write_text
 
     if audit_all and requirements is not None:
@@ -150,14 +150,8 @@ def deps(python: Optional[str], requirements: Optional[Path], project: Optional[
     options = Options(python=python, requirements=requirements, project=project,
                       audit_all=audit_all, no_import=no_import, timeout=timeout,
                       index=not no_index)
-    try:
-        report = run_audit(options, announce=lambda line: click.echo(line, err=True))
-    except DepsError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # an internal error must not look like a clean audit
-        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("Please report this, with the ftlint deps command line you ran.", err=True)
-        sys.exit(EXIT_ERROR)
+    report = _guarded(lambda: run_audit(options,
+                                        announce=lambda line: click.echo(line, err=True)))
     if output_format == "json":
         write_json(report, sys.stdout, strict)
     else:
@@ -172,7 +166,6 @@ def _run_available(python: Optional[str], requirements: Optional[Path],
                    extra_index_urls: tuple[str, ...]) -> None:
     from ftlint.deps.available import AvailableOptions, run_available
     from ftlint.deps.available_report import exit_code, write_json, write_markdown, write_text
-    from ftlint.deps.model import DepsError
 
     for name, value in (("--python", python), ("--all", audit_all),
                         ("--no-import", no_import), ("--strict", strict)):
@@ -182,19 +175,27 @@ def _run_available(python: Optional[str], requirements: Optional[Path],
                                target=target or "3.14t", platforms=platforms,
                                index_url=index_url, extra_index_urls=extra_index_urls,
                                timeout=timeout)
-    try:
-        report = run_available(options)
-    except DepsError as exc:
-        _fail(str(exc))
-    except Exception as exc:  # an internal error must not look like a clean answer
-        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("Please report this, with the ftlint deps command line you ran.", err=True)
-        sys.exit(EXIT_ERROR)
+    report = _guarded(lambda: run_available(options))
     writer = {"json": write_json, "markdown": write_markdown}.get(output_format, write_text)
     writer(report, sys.stdout)
     sys.exit(exit_code(report))
 
 
-def _fail(message: str) -> None:
+def _guarded(run: Callable[[], T]) -> T:
+    """``run()``; bad input exits 2 with its message, and an internal error
+    exits 2 too: it must not look like a clean audit."""
+    from ftlint.deps.model import DepsError
+
+    try:
+        return run()
+    except DepsError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - reported, never a clean answer
+        click.echo(f"ftlint: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Please report this, with the ftlint deps command line you ran.", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _fail(message: str) -> NoReturn:
     click.echo(f"ftlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)

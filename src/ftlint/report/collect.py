@@ -29,17 +29,23 @@ class ReportError(Exception):
     """Bad input (a baseline or an earlier report that cannot be read): exit 2."""
 
 
-def read_record(file: str, option: str) -> list[dict]:
-    """The findings of a baseline file or of a report written with
-    ``--format json``: each a dict with at least ``path`` and ``fingerprint``."""
+def read_json(file: str, option: str) -> object:
+    """The JSON document in ``file``, given with ``option``; a missing,
+    unreadable or malformed file is a ReportError that says which."""
     try:
-        data = json.loads(Path(file).read_text(encoding="utf-8"))
+        return json.loads(Path(file).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportError(f"{option} {file}: no such file") from None
     except OSError as exc:
         raise ReportError(f"{option} {file}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise ReportError(f"{option} {file}: not JSON: {exc}") from None
+
+
+def read_record(file: str, option: str) -> list[dict]:
+    """The findings of a baseline file or of a report written with
+    ``--format json``: each a dict with at least ``path`` and ``fingerprint``."""
+    data = read_json(file, option)
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or data.get("version") != BASELINE_VERSION:
         raise ReportError(f"{option} {file}: neither a baseline file (ftlint --baseline) nor "

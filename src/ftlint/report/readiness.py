@@ -8,12 +8,11 @@ so a saved file and a fresh run are shown alike.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ftlint.report.collect import ReportError
+from ftlint.report.collect import ReportError, read_json
 
 # Verdicts from best to worst news, and what each means for the GIL.
 GOOD, DOUBT, BAD = "good", "doubt", "bad"
@@ -92,14 +91,7 @@ def not_audited(why: str) -> Readiness:
 
 def load(file: str) -> Readiness:
     """A saved ``ftlint deps --format json`` (with or without ``--available``)."""
-    try:
-        data = json.loads(Path(file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"--deps-json {file}: no such file") from None
-    except OSError as exc:
-        raise ReportError(f"--deps-json {file}: cannot read: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ReportError(f"--deps-json {file}: not JSON: {exc}") from None
+    data = read_json(file, "--deps-json")
     try:
         if isinstance(data, dict) and data.get("mode") == "available":
             return from_available(data, f"ftlint deps --available, saved in {file}")

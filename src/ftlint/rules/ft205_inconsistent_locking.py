@@ -274,8 +274,8 @@ class InconsistentLocking(Rule):
                     # clears the caches; a lone store or pop elsewhere is
                     # atomic, and at worst lands after the clean-up.
                     confidence, why = Confidence.LOW, (
-                        f" (one atomic step here; the only locked writes are in clean-up code, "
-                        f"which takes the lock to stop the object, not to guard this state)")
+                        " (one atomic step here; the only locked writes are in clean-up code, "
+                        "which takes the lock to stop the object, not to guard this state)")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -454,11 +454,10 @@ _SHUTDOWN = SHUTDOWN
 
 def _in_teardown(access: Access) -> bool:
     """In `close()`, `_cleanup()`, `shutdown()`, `__exit__` and the like."""
-    function = access.function
-    while function is not None and function.parent is not None:
-        function = function.parent
-    return function is not None and bool(_SHUTDOWN.match(function.name)
-                                         or _SHUTDOWN.match(function.name.lstrip("_")))
+    if access.function is None:
+        return False
+    name = access.function.outermost.name
+    return bool(_SHUTDOWN.match(name) or _SHUTDOWN.match(name.lstrip("_")))
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:

@@ -195,8 +195,8 @@ class ThreadUnsafeTest(Rule):
         finding = Finding(
             test.node.name, self.message.format(kind=kind, test=test.qualname, state=what + via),
             Confidence.MEDIUM,
-            f"pytest-run-parallel runs each test in several threads at once, and they see "
-            f"each other's changes of process-wide state", test)
+            "pytest-run-parallel runs each test in several threads at once, and they see "
+            "each other's changes of process-wide state", test)
         if kind == "Fixture":
             return no_fix(finding, f"add `{test.name}` to `thread_unsafe_fixtures` in the pytest "
                                    "configuration, or make the change with `monkeypatch`")
