@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, U
 import libcst as cst
 
 from ftlint.analysis.model import ITEMS, OWNER_DICT, Access, Binding, Function, ModuleModel, Mutability, Ref
+from ftlint.analysis.ownership import owner_only
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined, Fix
 
@@ -320,4 +321,5 @@ def is_shared_write(model: ModuleModel, access: Access) -> bool:
     function = access.function
     if access.ref[0] == "instance" and function is not None and function.in_constructor:
         return False  # the object is still under construction
-    return True
+    # `if self._owner == get_ident(): self._count += 1`: only the owner thread.
+    return not owner_only(model, access)

@@ -269,6 +269,11 @@ class InconsistentLocking(Rule):
                 if compound is not None and model.guarded(compound.locks):
                     continue
                 confidence, why = _confidence(mentioned, access, one_step)
+                if one_step and confidence is Confidence.MEDIUM and not _can_break(model, access):
+                    confidence, why = Confidence.LOW, (
+                        " (one atomic step here, and no locked sequence elsewhere that it can "
+                        "break: it neither removes what a locked check relies on nor falls "
+                        "inside a locked read-modify-write)")
                 if one_step and teardown and confidence > Confidence.LOW:
                     # `_cleanup()` takes every lock to stop the traffic and
                     # clears the caches; a lone store or pop elsewhere is
@@ -383,6 +388,27 @@ def _one_step_alone(model: ModuleModel, access: Access) -> bool:
     return not any(other is not access and other.write and other.function is access.function
                    and other.ref != access.ref and inside(other.node, block)
                    for other in model.accesses)
+
+
+_REMOVALS = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear",
+                       "delattr"})
+
+
+def _can_break(model: ModuleModel, access: Access) -> bool:
+    """Whether one atomic write can spoil a locked sequence of several steps
+    on the same state: a removal between a locked check and the read or
+    removal that relies on it (`KeyError`), or any write inside a locked
+    read-modify-write (the locked store undoes it). A store between a
+    locked check and its store is only overwritten, as a plain store is."""
+    removal = access.op in _REMOVALS
+    for compound in model.compounds:
+        if compound.ref != access.ref or not model.guarded(compound.locks):
+            continue
+        if compound.kind == "rmw":
+            return True
+        if removal and compound.kind in ("check-then-read", "check-then-act"):
+            return True
+    return False
 
 
 def _reusing(context, ref, node, access, held):
