@@ -215,6 +215,12 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
     for function in model.functions:
+        if function.parent is None and _BOOT_HOOK.search(function.name):
+            # `after_process_boot()`, `on_startup()`: hooks a framework runs
+            # while a process starts, before it starts its worker threads.
+            roots.setdefault(function.qualname, f"`{function.qualname}()` is a boot hook, run "
+                                                "while the process starts, before its threads")
+    for function in model.functions:
         # Hooks that run while a class statement runs: at import time.
         cls = function.class_name
         if cls and function.parent is None and (
@@ -256,6 +262,7 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
     return found
 
 
+_BOOT_HOOK = re.compile(r"(?:^|_)(?:boot|startup|start_up|bootstrap)(?:$|_)", re.IGNORECASE)
 _CLASS_CREATION_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
 _METACLASS_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
 

@@ -37,7 +37,10 @@ class ProcessGlobalMutation(Rule):
     confidence_doc = (
         "high when reachable from a thread entry point; medium in a public "
         "function; low otherwise, and low in start-up code (`main()`, CLI "
-        "commands, the `__main__` block) and in tests. A function whose only "
+        "commands, the `__main__` block, boot hooks such as "
+        "`after_process_boot()`) and in tests. Low too for a stream installed "
+        "for good (`sys.stdout = Wrapper()` with nothing saving the old one): "
+        "other threads writing to it is the point. A function whose only "
         "statement is the change (`def disable_warnings(): "
         "warnings.simplefilter(...)`) is not reported: the change is its "
         "purpose. One function's changes of one piece of state (a save, set "
@@ -148,6 +151,17 @@ class ProcessGlobalMutation(Rule):
         for key, finding in found.items():
             if id(finding) in scoped:
                 continue  # one sequence, one finding: the `catch_warnings` block's
+            function = finding.function
+            if (not key[2] and key[1] in _STREAMS and function is not None
+                    and finding.confidence is Confidence.MEDIUM
+                    and not function.is_generator and not _restores(function.node, key, restored)
+                    and not _saves(model, function, key[1])):
+                # `sys.stdout = Wrapper()`: a stream installed for good, which every
+                # thread is meant to write to. (A lasting `os.environ` write stays:
+                # the C library's getenv() in other threads races with it.)
+                finding.confidence = Confidence.LOW
+                finding.reason += ("; low: a stream installed for good (nothing saves the old "
+                                   "one to put it back), so other threads using it is its purpose")
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
@@ -181,6 +195,8 @@ class ProcessGlobalMutation(Rule):
             no_fix(finding, "pass the value explicitly (`env=`, `file=`) where it is used")
             yield finding, access.ref[1], False
 
+
+_STREAMS = frozenset({"sys.stdin", "sys.stdout", "sys.stderr"})
 
 # Calls whose change of global state is a side effect, never their purpose.
 HIDDEN_CHANGES = frozenset({"locale.getpreferredencoding"})
@@ -233,6 +249,19 @@ def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
     if len(statements) != 1 or isinstance(statements[0], cst.BaseCompoundStatement):
         return False
     return inside(node, statements[0])
+
+
+def _saves(model: ModuleModel, function, name: str) -> bool:
+    """Does ``function`` keep the old value in a local (`old = sys.stdout`,
+    `old = os.environ.get(k)`), to put it back later?"""
+    for node in walk_own(function.node):
+        if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name)
+                                                for t in node.targets):
+            text = code(model, node.value)
+            if text == name or text.startswith((name + "[", name + ".get(", name + ".copy(")) \
+                    or text == f"dict({name})":
+                return True
+    return False
 
 
 def _restores(function: cst.CSTNode, key: tuple, later: dict) -> bool:
