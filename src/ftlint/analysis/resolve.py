@@ -8,6 +8,8 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
+import libcst as cst
+
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
 from ftlint.analysis.names import ImportMap
 from ftlint.analysis.setup import mark_setup_methods
@@ -137,6 +139,23 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         # companion object: every call of the name counts, so that a call
         # through another object must hold a lock too.
         calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
+    # `retry(self._inner_acquire, ...)` inside `with lock:` runs the helper
+    # there and then, holding the lock: the call it is handed to counts as a
+    # call of it. A thread or executor it is handed to runs it elsewhere.
+    started = {id(e.node) for e in model.entry_points}
+    handed: dict[str, list] = {}
+    for call in model.calls:
+        if id(call.node) in started or call.callee.rpartition(".")[2] in _DEFERRING:
+            continue
+        for arg in call.node.args:
+            value = arg.value
+            name = (value.attr.value if isinstance(value, cst.Attribute)
+                    and isinstance(value.value, cst.Name)
+                    else value.value if isinstance(value, cst.Name) else None)
+            if name is not None and is_private_name(name):
+                handed.setdefault(name, []).append(call)
+    for name, sites in handed.items():
+        calls.setdefault(name, []).extend(sites)
     helpers = [f for f in model.functions if is_private_name(f.name)]
     changed = True
     while changed:  # helpers calling helpers: iterate to a fixed point
@@ -187,6 +206,16 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             continue
         if all(_locked_site(model, c, function.name) for c in sites):
             function.locked_callers = True
+
+
+# Calls that keep a callable to run it later, or on another thread.
+_DEFERRING = frozenset({
+    "Thread", "Timer", "Process", "start_new_thread", "submit", "map", "apply_async",
+    "run_in_executor", "call_soon", "call_soon_threadsafe", "call_later", "call_at",
+    "add_done_callback", "register", "connect", "subscribe", "on", "add_listener",
+    "add_handler", "append", "add", "setdefault", "partial", "callback", "defer",
+    "atexit", "signal", "Event", "spawn", "schedule", "after", "add_callback",
+})
 
 
 def _mark_locked_properties(model: ModuleModel) -> None:
