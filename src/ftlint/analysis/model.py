@@ -418,10 +418,14 @@ class ModuleModel:
                     and isinstance(value.func, cst.Name) and value.func.value in self.classes):
                 add(value.func.value, "instance", f"the module holds an instance of "
                                                   f"`{value.func.value}` (`{ref[1]}`)")
+        from ftlint.analysis.resolve import local_locks_only
         for access in self.accesses:
             function = access.function
+            # A lock made in the method for one call (`lock = make_lock()`,
+            # to sync with its own callback) says nothing about the object.
             if (function is not None and function.class_name and access.ref[0] == "instance"
-                    and self.guarded(access.locks)):
+                    and self.guarded(access.locks)
+                    and not local_locks_only(self, access.locks, function)):
                 add(function.class_name, "lock", f"`{function.class_name}` locks some of its state")
         for entry in self.entry_points:
             owner = entry.target.rpartition(".")[0]
@@ -513,11 +517,13 @@ class ModuleModel:
     def lock_touched(self) -> frozenset[Ref]:
         """Refs of class and instance state that some method reads or writes
         while holding a lock (outside construction)."""
+        from ftlint.analysis.resolve import local_locks_only
         touched = set()
         for access in self.accesses:
             function = access.function
             if (access.ref[0] in ("instance", "class") and function is not None
-                    and not function.in_constructor and self.access_guarded(access)):
+                    and not function.in_constructor and self.access_guarded(access)
+                    and not local_locks_only(self, access.locks, function)):
                 touched.add(access.ref)
         return frozenset(touched)
 
