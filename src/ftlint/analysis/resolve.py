@@ -8,10 +8,12 @@ once every reference to it has been seen.
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
-from ftlint.analysis.names import ImportMap
+from ftlint.analysis.names import ImportMap, dotted
 from ftlint.analysis.setup import mark_setup_methods
 
 _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
@@ -153,7 +155,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
                     and isinstance(value.value, cst.Name)
                     else value.value if isinstance(value, cst.Name) else None)
             if name is not None and is_private_name(name):
-                handed.setdefault(name, []).append(call)
+                handed.setdefault(name, []).append(dataclasses.replace(call, callee=dotted(value) or name))
     for name, sites in handed.items():
         calls.setdefault(name, []).extend(sites)
     helpers = [f for f in model.functions if is_private_name(f.name)]
@@ -161,12 +163,15 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     while changed:  # helpers calling helpers: iterate to a fixed point
         changed = False
         for function in helpers:
-            sites = calls.get(function.name)
+            every = calls.get(function.name, ())
+            sites = [c for c in every if _may_call(model, c, function)]
             if function.called_under_lock or function.constructor_helper or not sites:
                 continue
             # Any use other than a call (a callback, a thread target) may run
-            # it without the lock.
-            uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+            # it without the lock; calls of another class's method of that
+            # name are no uses of this one.
+            uses = (runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+                    - (len(every) - len(sites)))
             if uses > len(sites):
                 continue
             locked = [_locked_site(model, c, function.name) for c in sites]
@@ -206,6 +211,17 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
             continue
         if all(_locked_site(model, c, function.name) for c in sites):
             function.locked_callers = True
+
+
+def _may_call(model: ModuleModel, call, function) -> bool:
+    """Whether ``call`` may run ``function``: `self._helper()` in a method of
+    an unrelated class runs that class's own `_helper`, not this one."""
+    cls = function.class_name
+    if cls is None or call.caller is None or not call.callee.startswith("self."):
+        return True
+    caller = call.caller.outermost.class_name
+    return (caller is None or caller == cls or caller in model.subclasses(cls)
+            or cls in model.subclasses(caller))
 
 
 # Calls that keep a callable to run it later, or on another thread.

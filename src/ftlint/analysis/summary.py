@@ -11,6 +11,7 @@ import libcst as cst
 
 from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import walk_own
 from ftlint.analysis.model import Function, ModuleModel, is_main_guard, returned_functions
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
 from ftlint.project import ModuleSummary, Target
@@ -214,6 +215,20 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         base = _base_where(cls, model, _is_cli_base)
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
+    called = {c.callee.rpartition(".")[2] for c in model.calls if c.caller is not None}
+    for function in model.functions:
+        if (function.parent is not None or function.is_private or function.name in called
+                or function.class_name is not None):
+            continue
+        setup = _logging_setup(function)
+        if setup is None:
+            continue
+        # `enableTrace(True)`: a public function that sets up logging (adds a
+        # handler, sets a level) and that nothing in the module calls: programs
+        # call it once while they start, as they call `logging.basicConfig()`.
+        roots.setdefault(function.qualname, f"`{function.qualname}()` sets up logging "
+                                            f"(`{setup}()`), which programs do while they "
+                                            "start")
     for function in model.functions:
         if function.parent is None and _BOOT_HOOK.search(function.name):
             # `after_process_boot()`, `on_startup()`: hooks a framework runs
@@ -262,6 +277,22 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
     return found
 
 
+def _logging_setup(function: Function) -> Optional[str]:
+    """The logging set-up call (`addHandler`, `setLevel`, ...) of a function
+    that returns nothing: a getter that adds a handler on first use
+    (`get_logger()`) runs anywhere, at any time."""
+    found = None
+    for node in walk_own(function.node):
+        if isinstance(node, cst.Return) and node.value is not None:
+            return None
+        if (found is None and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value in _LOGGING_SETUP):
+            found = node.func.attr.value
+    return found
+
+
+_LOGGING_SETUP = frozenset({"addHandler", "removeHandler", "setLevel", "basicConfig",
+                            "dictConfig", "fileConfig", "setFormatter", "addFilter"})
 _BOOT_HOOK = re.compile(r"(?:^|_)(?:boot|startup|start_up|bootstrap)(?:$|_)", re.IGNORECASE)
 _CLASS_CREATION_HOOKS = frozenset({"__init_subclass__", "__set_name__"})
 _METACLASS_HOOKS = frozenset({"__new__", "__init__", "__prepare__"})
