@@ -217,8 +217,11 @@ def _may_call(model: ModuleModel, call, function) -> bool:
     """Whether ``call`` may run ``function``: `self._helper()` in a method of
     an unrelated class runs that class's own `_helper`, not this one."""
     cls = function.class_name
-    if cls is None or call.caller is None or not call.callee.startswith("self."):
+    if cls is None or call.caller is None or call.callee.count(".") != 1:
         return True
+    receiver = call.caller.outermost.self_name
+    if receiver is None or call.callee.partition(".")[0] != receiver:
+        return True  # `self._pool._helper()`: a call through another object
     caller = call.caller.outermost.class_name
     return (caller is None or caller == cls or caller in model.subclasses(cls)
             or cls in model.subclasses(caller))

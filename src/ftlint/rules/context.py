@@ -115,6 +115,14 @@ SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|
                       r"cleanup|clean_up|__exit__|__aexit__|__del__)$")
 
 
+def in_teardown(access) -> bool:
+    """In `close()`, `_cleanup()`, `shutdown()`, `__exit__` and the like."""
+    if access.function is None:
+        return False
+    name = access.function.outermost.name
+    return bool(SHUTDOWN.match(name) or SHUTDOWN.match(name.lstrip("_")))
+
+
 def lower_in_shutdown(code: str, finding, model: ModuleModel) -> None:
     """A close-once guard (`if self.closed: return ... self.closed = True`)
     or a check-then-act in a method that ends the object's life is at most

@@ -15,6 +15,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
+from ftlint.rules.context import in_teardown
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -30,7 +31,8 @@ class CheckThenAct(Rule):
         "`if k not in d: d[k] = v`, `if k in d: del d[k]`, `if e in s: "
         "s.remove(e)`, `if lst: lst.pop()`, `try: d[k] except KeyError: d[k] = "
         "...`, eviction by `len()`, `if k in d: return d[k]` when other code "
-        "deletes from `d`, a lookup through a copy of the keys (`for k in "
+        "deletes from `d` while the object is in use (a cache cleared only in "
+        "`close()` or `_cleanup()` does not count), a lookup through a copy of the keys (`for k in "
         "list(d): d[k]`) when other code deletes from `d`, and a reset after "
         "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`), "
         "`if not logger.handlers: logger.addHandler(h)` on a logger, which "
@@ -118,6 +120,19 @@ class CheckThenAct(Rule):
                         return self._data[key]
                     return None
         ''', "check-then-read where nothing deletes"),
+        Example('''
+            class Connection:
+                def __init__(self):
+                    self._classes = {}
+
+                def lookup(self, key):
+                    if key in self._classes:
+                        return self._classes[key]
+                    return None
+
+                def close(self):
+                    self._classes.clear()
+        ''', "a cache cleared only when the object closes: while it is used, nothing deletes"),
     )
     INVALID = (
         Example('''
@@ -257,7 +272,10 @@ class CheckThenAct(Rule):
                 continue  # under construction, or at import time
             if compound.kind == "check-then-read":
                 if compound.ref not in deleted:
+                    # A cache cleared only when the object closes grows while
+                    # it is used: nothing removes what a check has just seen.
                     deleted[compound.ref] = any(w.op in _DELETES and is_shared_write(model, w)
+                                                and not in_teardown(w)
                                                 for w in model.writes(compound.ref))
                 if not deleted[compound.ref]:
                     continue

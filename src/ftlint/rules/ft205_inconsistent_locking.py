@@ -12,7 +12,7 @@ from ftlint.analysis.resolve import local_locks_only
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
-from ftlint.rules.context import SHUTDOWN, constant_set_confidence
+from ftlint.rules.context import SHUTDOWN, constant_set_confidence, in_teardown
 from ftlint.rules.base import (
     defer, no_fix,
     Example, Finding, Rule, describe_start, is_shared_write, where,
@@ -258,14 +258,14 @@ class InconsistentLocking(Rule):
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
             alone = all(_one_step_alone(model, w) for w in guarded)
-            teardown = all(_in_teardown(w) for w in guarded)
+            teardown = all(in_teardown(w) for w in guarded)
             for access in writes:
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
                 if model.access_guarded(access) or not _is_write(model, access):
                     continue
                 one_step = _one_step(model, access)
-                if one_step and alone:
+                if one_step and alone and not _can_break(model, access):
                     # Every write is one atomic step, here and under the lock:
                     # no write can fall between the steps of another.
                     continue
@@ -483,14 +483,6 @@ def _mentioned(model: ModuleModel) -> frozenset[str]:
 
 # Methods that end an object's life: they usually run once, from one thread.
 _SHUTDOWN = SHUTDOWN
-
-
-def _in_teardown(access: Access) -> bool:
-    """In `close()`, `_cleanup()`, `shutdown()`, `__exit__` and the like."""
-    if access.function is None:
-        return False
-    name = access.function.outermost.name
-    return bool(_SHUTDOWN.match(name) or _SHUTDOWN.match(name.lstrip("_")))
 
 
 def _is_write(model: ModuleModel, access: Access) -> bool:
