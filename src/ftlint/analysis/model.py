@@ -467,6 +467,76 @@ class ModuleModel:
         return None
 
     @functools.cached_property
+    def dispatched(self) -> dict[str, frozenset[str]]:
+        """Class -> its methods that only its message dispatcher runs.
+
+        A protocol object keeps a dispatch table, `{MSG_A: self._parse_a,
+        MSG_B: self._parse_b, ...}`, and the thread that reads the messages
+        looks each one up and runs its handler: one message at a time. Its
+        handlers, and private helpers that only they call, run on that thread
+        alone."""
+        found: dict[str, set[str]] = {}
+        methods: dict[str, dict[str, Function]] = {}
+        for function in self.functions:
+            if function.class_name and function.parent is None:
+                methods.setdefault(function.class_name, {})[function.name] = function
+        for cls, table in methods.items():
+            node = self.classes.get(cls)
+            if node is None:
+                continue
+            selves = {f.self_name for f in table.values() if f.self_name}
+            for child in _walk_nodes(node):
+                if not isinstance(child, cst.Dict) or len(child.elements) < 3:
+                    continue
+                names = []
+                for element in child.elements:
+                    value = getattr(element, "value", None)
+                    if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
+                            and value.value.value in selves):
+                        names.append(value.attr.value)
+                    elif isinstance(value, cst.Name):
+                        names.append(value.value)
+                    else:
+                        break
+                else:
+                    if all(n in table for n in names):
+                        found.setdefault(cls, set()).update(names)
+        if not found:
+            return {}
+        for cls, handlers in found.items():
+            # Private helpers that only handlers (or their helpers) call.
+            callers: dict[str, set] = {}
+            for call in self.calls:
+                name = call.callee.rpartition(".")[2]
+                inside = call.caller is not None and call.caller.outermost.class_name == cls
+                # A call from anywhere else may run it on any thread.
+                callers.setdefault(name, set()).add(call.caller.outermost.name if inside
+                                                    else "<elsewhere>")
+            changed = True
+            while changed:
+                changed = False
+                for name in methods[cls]:
+                    if (name not in handlers and is_private_name(name) and callers.get(name)
+                            and callers[name] <= handlers):
+                        handlers.add(name)
+                        changed = True
+        return {cls: frozenset(names) for cls, names in found.items()}
+
+    def dispatch_confined(self, cls: str, attribute: str) -> Optional[str]:
+        """The dispatch table's words when every run-time write of
+        `cls.attribute` is in a method only the dispatcher runs."""
+        handlers = self.dispatched.get(cls)
+        if not handlers:
+            return None
+        writes = [a for a in self.accesses if a.write and a.ref == ("instance", cls, attribute)
+                  and a.function is not None and not a.function.in_constructor]
+        if writes and all(a.function.outermost.name in handlers for a in writes):
+            return (f"`{cls}` dispatches messages to handlers from a table, and only those "
+                    f"handlers write `{attribute}`: the thread reading the messages runs them "
+                    "one at a time")
+        return None
+
+    @functools.cached_property
     def locking_classes(self) -> frozenset[str]:
         """Classes with some instance state touched under a lock."""
         return frozenset(ref[1] for ref in self.lock_touched if ref[0] == "instance")
@@ -637,3 +707,11 @@ class ModuleModel:
 
     def compound_for(self, access: Access) -> Optional[Compound]:
         return self.compound_index.get(id(access))
+
+
+def _walk_nodes(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

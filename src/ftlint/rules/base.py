@@ -302,6 +302,9 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
     cls = access.ref[1] if access.ref[0] == "instance" else None
     evidence = model.sharing_evidence.get(cls) if cls is not None else None
     if evidence is not None and len(access.ref) > 2:
+        confined = model.dispatch_confined(cls, access.ref[2])
+        if confined is not None:
+            return Confidence.LOW, confined
         evidence = model.attribute_sharing(cls, access.ref[2])
         if evidence is None:
             return Confidence.LOW, (f"`{cls}` uses a lock or a thread, but not for "
