@@ -40,7 +40,9 @@ class ProcessGlobalMutation(Rule):
         "commands, the `__main__` block, boot hooks such as "
         "`after_process_boot()`) and in tests. Low too for a stream installed "
         "for good (`sys.stdout = Wrapper()` with nothing saving the old one): "
-        "other threads writing to it is the point. A function whose only "
+        "other threads writing to it is the point, and for a "
+        "`catch_warnings()` block that only quiets the warnings of an import. "
+        "A function whose only "
         "statement is the change (`def disable_warnings(): "
         "warnings.simplefilter(...)`) is not reported: the change is its "
         "purpose. One function's changes of one piece of state (a save, set "
@@ -151,6 +153,11 @@ class ProcessGlobalMutation(Rule):
         for key, finding in found.items():
             if id(finding) in scoped:
                 continue  # one sequence, one finding: the `catch_warnings` block's
+            if (key[1] == "warnings.catch_warnings" and finding.confidence is Confidence.MEDIUM
+                    and _guards_imports_only(model, finding)):
+                finding.confidence = Confidence.LOW
+                finding.reason += ("; low: it only quiets the warnings of an import, which "
+                                   "runs once")
             function = finding.function
             if (not key[2] and key[1] in _STREAMS and function is not None
                     and finding.confidence is Confidence.MEDIUM
@@ -230,6 +237,30 @@ def _inside_catch_warnings(model: ModuleModel, found: dict) -> set[int]:
                 break
             current = parent_of.get(id(current))
     return merged
+
+
+def _guards_imports_only(model: ModuleModel, finding) -> bool:
+    """`with catch_warnings(): simplefilter("ignore"); from x import y`."""
+    if finding.function is None:
+        return False
+    parent_of = parents(model, finding.function.node)
+    current = parent_of.get(id(finding.node))
+    while current is not None and not isinstance(current, cst.With):
+        current = parent_of.get(id(current))
+    if current is None or not isinstance(current.body, cst.IndentedBlock):
+        return False
+    imported = False
+    for statement in current.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                imported = True
+            elif not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+                      and code(model, small.value.func).rpartition(".")[2]
+                      in ("simplefilter", "filterwarnings")):
+                return False
+    return imported
 
 
 def _only_this(function: cst.CSTNode, node: cst.CSTNode) -> bool:
