@@ -54,7 +54,9 @@ class InconsistentLocking(Rule):
         "which at worst the locked code's own store overwrites; "
         "also medium in a private helper, whose callers may hold the lock, and in "
         "shutdown code (`close`, `stop`, `teardown`, ...), which usually runs once. "
-        "Low for one step when the only locked writes are in clean-up code "
+        "At most medium, even where threads reach it, for several steps when "
+        "the only locked writes are in clean-up code and this one is not; "
+        "low for one step when the only locked writes are in clean-up code "
         "(`close()`, `_cleanup()`, `shutdown()`), which takes the lock to stop "
         "the object rather than to guard this state's steps. "
         "A check-then-set of a constant counts as one step. Not "
@@ -288,6 +290,14 @@ class InconsistentLocking(Rule):
                     confidence, why = Confidence.LOW, (
                         " (one atomic step here; the only locked writes are in clean-up code, "
                         "which takes the lock to stop the object, not to guard this state)")
+                capped = (teardown and not one_step and not in_teardown(access)
+                          and confidence > Confidence.LOW)
+                if capped:
+                    # The lock is taken only to stop the object; whether this
+                    # state needs one is not what that code says.
+                    confidence = min(confidence, Confidence.MEDIUM)
+                    why += ("; medium: the only locked writes are in clean-up code, which "
+                            "takes the lock to stop the object")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -295,6 +305,8 @@ class InconsistentLocking(Rule):
                 finding.build = defer(_reusing, ref, unit_of_work(model, access), access,
                                       tuple(held))
                 finding.facts["locks"] = tuple(held)  # the fixer checks its new locks by them
+                if capped:
+                    finding.facts["benign"] = True  # threads reaching it do not raise it
                 if container is not None and "." in container:
                     # The project pass drops it if that class locks inside.
                     finding.facts["container"] = container
