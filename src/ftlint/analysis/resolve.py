@@ -147,7 +147,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     started = {id(e.node) for e in model.entry_points}
     handed: dict[str, list] = {}
     for call in model.calls:
-        if id(call.node) in started or call.callee.rpartition(".")[2] in _DEFERRING:
+        if id(call.node) in started or not _runs_now(call.callee.rpartition(".")[2]):
             continue
         for arg in call.node.args:
             value = arg.value
@@ -227,14 +227,20 @@ def _may_call(model: ModuleModel, call, function) -> bool:
             or cls in model.subclasses(caller))
 
 
-# Calls that keep a callable to run it later, or on another thread.
-_DEFERRING = frozenset({
-    "Thread", "Timer", "Process", "start_new_thread", "submit", "map", "apply_async",
-    "run_in_executor", "call_soon", "call_soon_threadsafe", "call_later", "call_at",
-    "add_done_callback", "register", "connect", "subscribe", "on", "add_listener",
-    "add_handler", "append", "add", "setdefault", "partial", "callback", "defer",
-    "atexit", "signal", "Event", "spawn", "schedule", "after", "add_callback",
-})
+def _runs_now(name: str) -> bool:
+    """Whether a call named ``name`` runs the callable it is handed before it
+    returns: `retry(f)`, `call_with_retry(f)`, `run_sync(f)`. Anything that
+    may keep it for later (`Finalize(f)`, `_register_atexit(f)`,
+    `add_done_callback(f)`, a thread, an executor) does not count."""
+    lowered = name.lower()
+    return (any(word in lowered for word in _RUNS_NOW)
+            and not any(word in lowered for word in _RUNS_LATER))
+
+
+_RUNS_NOW = ("retry", "invoke", "call", "run", "execute", "apply", "with_")
+_RUNS_LATER = ("executor", "thread", "async", "later", "soon", "atexit", "exit", "register",
+               "callback", "pool", "submit", "spawn", "schedule", "defer", "final", "hook",
+               "background", "timer", "signal", "listen", "subscribe", "connect")
 
 
 def _mark_locked_properties(model: ModuleModel) -> None:

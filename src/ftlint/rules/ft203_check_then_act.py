@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from typing import Iterator
 
 import libcst as cst
@@ -275,7 +277,7 @@ class CheckThenAct(Rule):
                     # A cache cleared only when the object closes grows while
                     # it is used: nothing removes what a check has just seen.
                     deleted[compound.ref] = any(w.op in _DELETES and is_shared_write(model, w)
-                                                and not in_teardown(w)
+                                                and not _closing(model, w)
                                                 for w in model.writes(compound.ref))
                 if not deleted[compound.ref]:
                     continue
@@ -311,6 +313,24 @@ class CheckThenAct(Rule):
             yield finding
         yield from _fork_checks(self, model)
         yield from _handler_checks(self, model)
+
+
+_CLOSING = re.compile(r"^(close|shutdown|teardown|tear_down|stop|terminate|dispose|"
+                      r"__exit__|__aexit__|__del__)$")
+
+
+def _closing(model: ModuleModel, access) -> bool:
+    """In code that ends the object's life: `close()` and the like, or a
+    `_cleanup()` that one of them calls. A `clean_up()` sweep that a monitor
+    runs every minute to drop expired entries is no such code."""
+    if not in_teardown(access):
+        return False
+    function = access.function.outermost
+    if _CLOSING.match(function.name.lstrip("_") or function.name):
+        return True
+    return any(c.callee.rpartition(".")[2] == function.name and c.caller is not None
+               and _CLOSING.match(c.caller.outermost.name.lstrip("_") or "-")
+               for c in model.calls)
 
 
 def _handler_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
