@@ -220,13 +220,13 @@ def test_queue_hooks_run_under_the_queues_mutex(tmp_path, run_ftlint):
 
 def test_a_command_classes_main_method_is_start_up(tmp_path, run_ftlint):
     _write(tmp_path, {"cli.py": (
-        "import sys\n\n\n"
+        "import os\n\n\n"
         "class Command:\n"
         "    def main(self, args):\n"
-        "        sys.stdout = open('/dev/null', 'w')\n"   # 6
+        "        os.environ['MODE'] = 'cli'\n"   # 6
         "        return 0\n\n"
         "    def invoke(self):\n"
-        "        sys.stderr = open('/dev/null', 'w')\n"  # 10
+        "        os.environ['MODE'] = 'library'\n"  # 10
         "        return self.main([])\n")})
     found = _findings(run_ftlint, tmp_path, "cli.py")
     assert found[("cli.py", 6)]["confidence"] == "low"
