@@ -710,8 +710,11 @@ class ModuleModel:
 
 
 def _walk_nodes(node: cst.CSTNode):
+    """Every node under ``node``, nested functions included (a dispatch
+    table is built in a method or a property)."""
+    from ftlint.analysis.walk import code_children
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(code_children(current))

@@ -23,6 +23,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Access, Function, ModuleModel
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import walk_own
 
 # Calls that name the running thread (or its id).
 _IDENTITY = frozenset({"current_thread", "currentthread", "get_ident", "get_native_id"})
@@ -47,18 +48,25 @@ def owner_only(model: ModuleModel, access: Access) -> bool:
     return id(access.node) in owned
 
 
+def _identity_name(name: str) -> bool:
+    return name.rpartition(".")[2].lstrip("_").lower() in _IDENTITY
+
+
 def _identity_call(node: cst.CSTNode) -> bool:
     if not isinstance(node, cst.Call):
         return False
     name = dotted(node.func)
-    return bool(name) and name.rpartition(".")[2].lstrip("_").lower() in _IDENTITY
+    return bool(name) and _identity_name(name)
 
 
 def _owned_nodes(model: ModuleModel, function: Function) -> frozenset[int]:
     body = function.node
-    calls = [n for n in _walk(body) if isinstance(n, cst.Call)]
     predicates = _predicates(model, function.class_name)
-    if not any(_identity_call(c) or _predicate_call(c, function, predicates) for c in calls):
+    # The calls the walk recorded tell, without a walk of our own, whether
+    # the function asks which thread runs it at all.
+    if not any(c.caller is function and (_identity_name(c.callee) or (
+            c.callee.count(".") == 1 and c.callee.rpartition(".")[2] in predicates))
+            for c in model.calls):
         return frozenset()
     me = {t.target.value for n in _walk(body) if isinstance(n, cst.Assign)
           and _is_identity(n.value, frozenset()) for t in n.targets
@@ -130,12 +138,12 @@ def _predicates(model: ModuleModel, cls: Optional[str]) -> frozenset[str]:
     found = cache.get(cls)
     if found is None:
         names = set()
+        asking = {id(c.caller) for c in model.calls
+                  if c.caller is not None and _identity_name(c.callee)}
         for method in model.functions:
-            if method.class_name != cls or method.parent is not None:
+            if method.class_name != cls or method.parent is not None or id(method) not in asking:
                 continue
             nodes = list(_walk(method.node))
-            if not any(_identity_call(n) for n in nodes):
-                continue
             me = {t.target.value for n in nodes if isinstance(n, cst.Assign)
                   and _is_identity(n.value, frozenset()) for t in n.targets
                   if isinstance(t.target, cst.Name)}
@@ -185,8 +193,4 @@ def _blocks(statement: cst.CSTNode):
 
 
 def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
+    return walk_own(node)
