@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
-from ftlint.analysis.walk import children
+from ftlint.analysis.walk import children, walk_code
 
 
 class Mutability(enum.Enum):
@@ -418,7 +418,6 @@ class ModuleModel:
                     and isinstance(value.func, cst.Name) and value.func.value in self.classes):
                 add(value.func.value, "instance", f"the module holds an instance of "
                                                   f"`{value.func.value}` (`{ref[1]}`)")
-        from ftlint.analysis.resolve import local_locks_only
         for access in self.accesses:
             function = access.function
             # A lock made in the method for one call (`lock = make_lock()`,
@@ -485,7 +484,7 @@ class ModuleModel:
             if node is None:
                 continue
             selves = {f.self_name for f in table.values() if f.self_name}
-            for child in _walk_nodes(node):
+            for child in walk_code(node):  # a table may be built in a method
                 if not isinstance(child, cst.Dict) or len(child.elements) < 3:
                     continue
                 names = []
@@ -503,21 +502,21 @@ class ModuleModel:
                         found.setdefault(cls, set()).update(names)
         if not found:
             return {}
+        # Who calls each name: a method of which class (or code elsewhere,
+        # which may run it on any thread).
+        callers: dict[str, set[tuple]] = {}
+        for call in self.calls:
+            outer = call.caller.outermost if call.caller is not None else None
+            callers.setdefault(call.callee.rpartition(".")[2], set()).add(
+                (outer.class_name, outer.name) if outer is not None else (None, None))
         for cls, handlers in found.items():
             # Private helpers that only handlers (or their helpers) call.
-            callers: dict[str, set] = {}
-            for call in self.calls:
-                name = call.callee.rpartition(".")[2]
-                inside = call.caller is not None and call.caller.outermost.class_name == cls
-                # A call from anywhere else may run it on any thread.
-                callers.setdefault(name, set()).add(call.caller.outermost.name if inside
-                                                    else "<elsewhere>")
             changed = True
             while changed:
                 changed = False
                 for name in methods[cls]:
                     if (name not in handlers and is_private_name(name) and callers.get(name)
-                            and callers[name] <= handlers):
+                            and all(c == cls and n in handlers for c, n in callers[name])):
                         handlers.add(name)
                         changed = True
         return {cls: frozenset(names) for cls, names in found.items()}
@@ -528,8 +527,8 @@ class ModuleModel:
         handlers = self.dispatched.get(cls)
         if not handlers:
             return None
-        writes = [a for a in self.accesses if a.write and a.ref == ("instance", cls, attribute)
-                  and a.function is not None and not a.function.in_constructor]
+        writes = [a for a in self.writes(("instance", cls, attribute))
+                  if a.function is not None and not a.function.in_constructor]
         if writes and all(a.function.outermost.name in handlers for a in writes):
             return (f"`{cls}` dispatches messages to handlers from a table, and only those "
                     f"handlers write `{attribute}`: the thread reading the messages runs them "
@@ -587,7 +586,6 @@ class ModuleModel:
     def lock_touched(self) -> frozenset[Ref]:
         """Refs of class and instance state that some method reads or writes
         while holding a lock (outside construction)."""
-        from ftlint.analysis.resolve import local_locks_only
         touched = set()
         for access in self.accesses:
             function = access.function
@@ -709,12 +707,18 @@ class ModuleModel:
         return self.compound_index.get(id(access))
 
 
-def _walk_nodes(node: cst.CSTNode):
-    """Every node under ``node``, nested functions included (a dispatch
-    table is built in a method or a property)."""
-    from ftlint.analysis.walk import code_children
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(code_children(current))
+def local_locks_only(model: "ModuleModel", locks: tuple[str, ...], function) -> bool:
+    """Every lock in ``locks`` is a local variable of ``function`` (or of a
+    function around it), made for the call: `lock = make_lock()`, then
+    `with lock:`. Two calls make two locks, which exclude nothing between
+    them; such a lock only syncs one call with its own callbacks."""
+    held = [k for k in locks if model.is_lock(k)]
+    if not held or function is None or any("." in k for k in held):
+        return False
+    scopes = []
+    while function is not None:
+        if any(k in function.alias_names for k in held):
+            return False  # `lock = cls._lock`: the shared lock under a local name
+        scopes.append(function.local_names)
+        function = function.parent
+    return all(any(k in names for names in scopes) for k in held)

@@ -35,16 +35,22 @@ def owner_only(model: ModuleModel, access: Access) -> bool:
     if function is None:
         return False
     cache = model.__dict__.setdefault("_owner_only", {})
-    if "module" not in cache:
-        # Most modules never ask which thread runs them: one look at their calls.
-        cache["module"] = any(c.callee.rpartition(".")[2].lstrip("_").lower() in _IDENTITY
-                              for c in model.calls)
-    if not cache["module"]:
+    if "callees" not in cache:
+        # The calls the walk recorded, per function: most modules never ask
+        # which thread runs them, and those pay nothing more.
+        callees: dict[int, list[str]] = {}
+        for call in model.calls:
+            if call.caller is not None:
+                callees.setdefault(id(call.caller), []).append(call.callee)
+        cache["callees"] = callees
+        cache["asking"] = frozenset(k for k, names in callees.items()
+                                    if any(_identity_name(n) for n in names))
+    if not cache["asking"]:
         return False
     key = id(function.node)
     owned = cache.get(key)
     if owned is None:
-        owned = cache[key] = _owned_nodes(model, function)
+        owned = cache[key] = _owned_nodes(model, function, cache)
     return id(access.node) in owned
 
 
@@ -59,18 +65,13 @@ def _identity_call(node: cst.CSTNode) -> bool:
     return bool(name) and _identity_name(name)
 
 
-def _owned_nodes(model: ModuleModel, function: Function) -> frozenset[int]:
-    body = function.node
-    predicates = _predicates(model, function.class_name)
-    # The calls the walk recorded tell, without a walk of our own, whether
-    # the function asks which thread runs it at all.
-    if not any(c.caller is function and (_identity_name(c.callee) or (
-            c.callee.count(".") == 1 and c.callee.rpartition(".")[2] in predicates))
-            for c in model.calls):
-        return frozenset()
-    me = {t.target.value for n in _walk(body) if isinstance(n, cst.Assign)
-          and _is_identity(n.value, frozenset()) for t in n.targets
-          if isinstance(t.target, cst.Name)}
+def _owned_nodes(model: ModuleModel, function: Function, cache: dict) -> frozenset[int]:
+    predicates = _predicates(model, function.class_name, cache)
+    if id(function) not in cache["asking"] and not any(
+            c.count(".") == 1 and c.rpartition(".")[2] in predicates
+            for c in cache["callees"].get(id(function), ())):
+        return frozenset()  # it never asks which thread runs it
+    me = _owner_names(walk_own(function.node))
     owned: set[int] = set()
 
     def test_of(expr: cst.BaseExpression) -> int:
@@ -93,7 +94,7 @@ def _owned_nodes(model: ModuleModel, function: Function) -> frozenset[int]:
         return 0
 
     def mark(node: cst.CSTNode) -> None:
-        owned.update(id(n) for n in _walk(node))
+        owned.update(id(n) for n in walk_own(node))
 
     def block(statements) -> None:
         fenced = False
@@ -117,7 +118,7 @@ def _owned_nodes(model: ModuleModel, function: Function) -> frozenset[int]:
     return frozenset(owned)
 
 
-def _is_identity(node: Optional[cst.CSTNode], me: frozenset | set) -> bool:
+def _is_identity(node: Optional[cst.CSTNode], me) -> bool:
     if isinstance(node, cst.Attribute) and node.attr.value == "ident":
         node = node.value
     return _identity_call(node) or (isinstance(node, cst.Name) and node.value in me)
@@ -129,31 +130,34 @@ def _predicate_call(call: cst.Call, function: Function, predicates: frozenset[st
             and func.value.value == function.self_name and func.attr.value in predicates)
 
 
-def _predicates(model: ModuleModel, cls: Optional[str]) -> frozenset[str]:
+def _predicates(model: ModuleModel, cls: Optional[str], cache: dict) -> frozenset[str]:
     """Methods of ``cls`` that compare one of its attributes with the running
     thread: `is_owner()`, `_is_owned()`, `is_writer()`."""
     if cls is None:
         return frozenset()
-    cache = model.__dict__.setdefault("_owner_predicates", {})
-    found = cache.get(cls)
+    known = cache.setdefault("predicates", {})
+    found = known.get(cls)
     if found is None:
         names = set()
-        asking = {id(c.caller) for c in model.calls
-                  if c.caller is not None and _identity_name(c.callee)}
         for method in model.functions:
-            if method.class_name != cls or method.parent is not None or id(method) not in asking:
+            if (method.class_name != cls or method.parent is not None
+                    or id(method) not in cache["asking"]):
                 continue
-            nodes = list(_walk(method.node))
-            me = {t.target.value for n in nodes if isinstance(n, cst.Assign)
-                  and _is_identity(n.value, frozenset()) for t in n.targets
-                  if isinstance(t.target, cst.Name)}
+            nodes = list(walk_own(method.node))
+            me = _owner_names(nodes)
             if any(isinstance(n, cst.Comparison) and len(n.comparisons) == 1
                    and _self_attribute(n, method) and
                    (_is_identity(n.left, me) or _is_identity(n.comparisons[0].comparator, me))
                    for n in nodes):
                 names.add(method.name)
-        found = cache[cls] = frozenset(names)
+        found = known[cls] = frozenset(names)
     return found
+
+
+def _owner_names(nodes) -> set[str]:
+    """Locals that hold the running thread: `me = threading.get_ident()`."""
+    return {t.target.value for n in nodes if isinstance(n, cst.Assign)
+            and _is_identity(n.value, ()) for t in n.targets if isinstance(t.target, cst.Name)}
 
 
 def _self_attribute(comparison: cst.Comparison, method: Function) -> bool:
@@ -191,6 +195,3 @@ def _blocks(statement: cst.CSTNode):
     for handler in getattr(statement, "handlers", ()):
         yield getattr(handler.body, "body", ())
 
-
-def _walk(node: cst.CSTNode):
-    return walk_own(node)

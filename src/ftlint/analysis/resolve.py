@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import libcst as cst
-
-from ftlint.analysis.model import Access, ModuleModel, Mutability, is_private_name, returned_functions
+from ftlint.analysis.model import (Access, ModuleModel, Mutability, is_private_name, local_locks_only,
+                                   returned_functions)
 from ftlint.analysis.names import ImportMap, dotted
 from ftlint.analysis.setup import mark_setup_methods
 
@@ -150,12 +149,10 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         if id(call.node) in started or not _runs_now(call.callee.rpartition(".")[2]):
             continue
         for arg in call.node.args:
-            value = arg.value
-            name = (value.attr.value if isinstance(value, cst.Attribute)
-                    and isinstance(value.value, cst.Name)
-                    else value.value if isinstance(value, cst.Name) else None)
+            text = dotted(arg.value)  # `helper` or `self._helper`
+            name = text.rpartition(".")[2] if text and text.count(".") <= 1 else None
             if name is not None and is_private_name(name):
-                handed.setdefault(name, []).append(dataclasses.replace(call, callee=dotted(value) or name))
+                handed.setdefault(name, []).append(dataclasses.replace(call, callee=text))
     for name, sites in handed.items():
         calls.setdefault(name, []).extend(sites)
     helpers = [f for f in model.functions if is_private_name(f.name)]
@@ -275,20 +272,3 @@ def _locked_site(model: ModuleModel, call, name: str) -> bool:
     locks = tuple(k for k in call.locks if not k.endswith(f"{name}()"))
     return ((model.guarded(locks) and not local_locks_only(model, locks, call.caller))
             or (call.caller is not None and call.caller.called_under_lock))
-
-
-def local_locks_only(model: ModuleModel, locks: tuple[str, ...], function) -> bool:
-    """Every lock in ``locks`` is a local variable of ``function`` (or of a
-    function around it), made for the call: `lock = make_lock()`, then
-    `with lock:`. Two calls make two locks, which exclude nothing between
-    them; such a lock only syncs one call with its own callbacks."""
-    held = [k for k in locks if model.is_lock(k)]
-    if not held or function is None or any("." in k for k in held):
-        return False
-    scopes = []
-    while function is not None:
-        if any(k in function.alias_names for k in held):
-            return False  # `lock = cls._lock`: the shared lock under a local name
-        scopes.append(function.local_names)
-        function = function.parent
-    return all(any(k in names for names in scopes) for k in held)

@@ -217,24 +217,22 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
     called = {c.callee.rpartition(".")[2] for c in model.calls if c.caller is not None}
     for function in model.functions:
-        if (function.parent is not None or function.is_private or function.name in called
-                or function.class_name is not None):
+        if function.parent is not None:
             continue
-        setup = _logging_setup(function)
-        if setup is None:
-            continue
-        # `enableTrace(True)`: a public function that sets up logging (adds a
-        # handler, sets a level) and that nothing in the module calls: programs
-        # call it once while they start, as they call `logging.basicConfig()`.
-        roots.setdefault(function.qualname, f"`{function.qualname}()` sets up logging "
-                                            f"(`{setup}()`), which programs do while they "
-                                            "start")
-    for function in model.functions:
-        if function.parent is None and _BOOT_HOOK.search(function.name):
+        if _BOOT_HOOK.search(function.name):
             # `after_process_boot()`, `on_startup()`: hooks a framework runs
             # while a process starts, before it starts its worker threads.
             roots.setdefault(function.qualname, f"`{function.qualname}()` is a boot hook, run "
                                                 "while the process starts, before its threads")
+        elif not (function.is_private or function.name in called or function.class_name):
+            # `enableTrace(True)`: a public function that sets up logging (adds
+            # a handler, sets a level) and that nothing in the module calls:
+            # programs call it once while they start, as `logging.basicConfig()`.
+            setup = _logging_setup(function)
+            if setup is not None:
+                roots.setdefault(function.qualname, f"`{function.qualname}()` sets up logging "
+                                                    f"(`{setup}()`), which programs do while "
+                                                    "they start")
     for function in model.functions:
         # Hooks that run while a class statement runs: at import time.
         cls = function.class_name

@@ -37,6 +37,15 @@ def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(c for c in code_children(current) if not isinstance(c, _NESTED))
 
 
+def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """:func:`walk_own` with nested functions and classes included."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(code_children(current))
+
+
 def is_docstring(statement: cst.CSTNode) -> bool:
     """A statement line that is only a string: a docstring where it comes first."""
     return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1

@@ -113,6 +113,11 @@ def lower_if_callers_lock(code: str, finding) -> None:
 # Methods that end an object's life: they usually run once, from its owner.
 SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|dispose|"
                       r"cleanup|clean_up|__exit__|__aexit__|__del__)$")
+# Of those, the ones that end it for good: a `cleanup()` or `clean_up()` may
+# be a sweep that a monitor runs every minute, and counts only when one of
+# these calls it.
+CLOSING = re.compile(r"^(close|shutdown|teardown|tear_down|stop|terminate|dispose|"
+                     r"__exit__|__aexit__|__del__)$")
 
 
 def in_teardown(access) -> bool:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 
 from typing import Iterator
 
@@ -17,7 +16,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import in_teardown
+from ftlint.rules.context import CLOSING, in_teardown
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -315,10 +314,6 @@ class CheckThenAct(Rule):
         yield from _handler_checks(self, model)
 
 
-_CLOSING = re.compile(r"^(close|shutdown|teardown|tear_down|stop|terminate|dispose|"
-                      r"__exit__|__aexit__|__del__)$")
-
-
 def _closing(model: ModuleModel, access) -> bool:
     """In code that ends the object's life: `close()` and the like, or a
     `_cleanup()` that one of them calls. A `clean_up()` sweep that a monitor
@@ -326,10 +321,10 @@ def _closing(model: ModuleModel, access) -> bool:
     if not in_teardown(access):
         return False
     function = access.function.outermost
-    if _CLOSING.match(function.name.lstrip("_") or function.name):
+    if CLOSING.match(function.name.lstrip("_") or function.name):
         return True
     return any(c.callee.rpartition(".")[2] == function.name and c.caller is not None
-               and _CLOSING.match(c.caller.outermost.name.lstrip("_") or "-")
+               and CLOSING.match(c.caller.outermost.name.lstrip("_") or "-")
                for c in model.calls)
 
 

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import re
-
 from typing import Iterator, Optional
 
 import libcst as cst
 
-from ftlint.analysis.model import Access, ModuleModel, Mutability
+from ftlint.analysis.model import Access, ModuleModel, Mutability, local_locks_only
 from ftlint.analysis.names import MUTATORS
-from ftlint.analysis.resolve import local_locks_only
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
@@ -260,6 +257,7 @@ class InconsistentLocking(Rule):
             held = dict.fromkeys(k for k in example.locks if model.is_lock(k))
             locks = ", ".join(f"`{k}`" for k in held) or "a lock"
             alone = all(_one_step_alone(model, w) for w in guarded)
+            breakable = _breakable(model, ref)
             teardown = all(in_teardown(w) for w in guarded)
             for access in writes:
                 # A locked call on the object shows the author locks it; only
@@ -267,7 +265,8 @@ class InconsistentLocking(Rule):
                 if model.access_guarded(access) or not _is_write(model, access):
                     continue
                 one_step = _one_step(model, access)
-                if one_step and alone and not _can_break(model, access):
+                can_break = breakable[access.op in _REMOVALS]
+                if one_step and alone and not can_break:
                     # Every write is one atomic step, here and under the lock:
                     # no write can fall between the steps of another.
                     continue
@@ -278,7 +277,7 @@ class InconsistentLocking(Rule):
                 if compound is not None and model.guarded(compound.locks):
                     continue
                 confidence, why = _confidence(mentioned, access, one_step)
-                if one_step and confidence is Confidence.MEDIUM and not _can_break(model, access):
+                if one_step and confidence is Confidence.MEDIUM and not can_break:
                     confidence, why = Confidence.LOW, (
                         " (one atomic step here, and no locked sequence elsewhere that it can "
                         "break: it neither removes what a locked check relies on nor falls "
@@ -413,21 +412,16 @@ _REMOVALS = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discar
                        "delattr"})
 
 
-def _can_break(model: ModuleModel, access: Access) -> bool:
-    """Whether one atomic write can spoil a locked sequence of several steps
-    on the same state: a removal between a locked check and the read or
-    removal that relies on it (`KeyError`), or any write inside a locked
-    read-modify-write (the locked store undoes it). A store between a
-    locked check and its store is only overwritten, as a plain store is."""
-    removal = access.op in _REMOVALS
-    for compound in model.compounds:
-        if compound.ref != access.ref or not model.guarded(compound.locks):
-            continue
-        if compound.kind == "rmw":
-            return True
-        if removal and compound.kind in ("check-then-read", "check-then-act"):
-            return True
-    return False
+def _breakable(model: ModuleModel, ref) -> tuple[bool, bool]:
+    """Whether one atomic write of ``ref`` can spoil a locked sequence of
+    several steps on it, for a store and for a removal: a removal between a
+    locked check and the read or removal that relies on it (`KeyError`), or
+    any write inside a locked read-modify-write (the locked store undoes it).
+    A store between a locked check and its store is only overwritten, as a
+    plain store is."""
+    kinds = {c.kind for c in model.compounds if c.ref == ref and model.guarded(c.locks)}
+    rmw = "rmw" in kinds
+    return rmw, rmw or bool(kinds & {"check-then-read", "check-then-act"})
 
 
 def _reusing(context, ref, node, access, held):
