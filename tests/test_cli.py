@@ -390,11 +390,13 @@ def test_fix_changes_only_what_is_shown(tmp_path, run_ftlint):
 
 
         _cache = {}
+        _order = []
 
 
         def get(key):
             if key not in _cache:
                 _cache[key] = key * 2
+                _order.append(key)
             return _cache[key]
     ''')
     path = tmp_path / "mod.py"

@@ -281,8 +281,13 @@ def score(case: Case, findings: list[dict]) -> Result:
     return Result(case, "false-alarm" if matched else "clean", detail, matched)
 
 
-def evaluate(cases: list[Case], fetcher: Fetcher, ftlint: str | None, show: TextIO | None) -> list[Result]:
-    """Score every case; with *show*, also print each case's lines to it."""
+RANKS = {"low": 0, "medium": 1, "high": 2}
+
+
+def evaluate(cases: list[Case], fetcher: Fetcher, ftlint: str | None, show: TextIO | None,
+             min_confidence: str = "low") -> list[Result]:
+    """Score every case, counting findings at *min_confidence* or above; with
+    *show*, also print each case's lines to it."""
     results, lint_cache = [], {}
     for case in cases:
         try:
@@ -296,7 +301,9 @@ def evaluate(cases: list[Case], fetcher: Fetcher, ftlint: str | None, show: Text
                 raise CaseError("ftlint not found (put it on PATH or pass --ftlint)", skip=True)
             if file not in lint_cache:
                 lint_cache[file] = lint(ftlint, file)
-            results.append(score(case, lint_cache[file]))
+            shown = [f for f in lint_cache[file]
+                     if RANKS.get(f["confidence"], 0) >= RANKS[min_confidence]]
+            results.append(score(case, shown))
         except CaseError as exc:
             results.append(Result(case, "skipped" if exc.skip else "error", str(exc)))
     return results
@@ -366,6 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--category", choices=CATEGORIES, help="run only one category")
     ap.add_argument("--part", choices=PARTS,
                     help="run only the fresh held-out batch, the older held-out cases or the rest")
+    ap.add_argument("--min-confidence", choices=tuple(RANKS), default="low",
+                    help="count only findings at this confidence or above (default: low, every "
+                         "finding; `medium` is what `ftlint` shows by default)")
     ap.add_argument("--show-lines", action="store_true", help="print each case's source lines (to check ranges)")
     ap.add_argument("--json", nargs="?", const="-", metavar="FILE",
                     help="write the results as JSON to FILE, or to stdout instead of the table")
@@ -386,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: ftlint not found; files are fetched but not scored", file=sys.stderr)
 
     show = (sys.stderr if args.json == "-" else sys.stdout) if args.show_lines else None
-    results = evaluate(cases, Fetcher(args.cache_dir.expanduser(), args.offline), ftlint, show)
+    results = evaluate(cases, Fetcher(args.cache_dir.expanduser(), args.offline), ftlint, show,
+                       args.min_confidence)
     parts = summarize_parts(results)
     if args.json != "-":
         print_report(results, parts)

@@ -323,7 +323,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             if self.is_thread_key(target):
                 return  # d[threading.get_ident()] = v: each thread owns its slot
             item_op = {"rebind": "setitem", "augassign": "augitem", "del": "delitem"}[op]
-            self.record(target.value, item_op, True, atomic, node)
+            self.record(target.value, item_op, True, atomic, node,
+                        value if op == "rebind" else None)
             return
         if isinstance(target, cst.Attribute):
             attr_op = {"rebind": "setattr", "augassign": "augattr", "del": "delattr"}[op]

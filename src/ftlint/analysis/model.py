@@ -449,19 +449,26 @@ class ModuleModel:
         they touch: a class that locks some of its state, or hands one of
         its methods to a thread, says which of its objects' state several
         threads use. So a lock counts for a private attribute only if some
-        method touches it under a lock, and a thread only if the method it
-        runs (or a method of the class that one calls) touches it. A lock
-        the class never takes says only that its objects are shared. A public
-        attribute is API other threads may read (`bar.n`, `queue.total`), so
-        any sign counts for it. A module-level instance or a docstring that
-        says "thread-safe" counts for every attribute."""
+        method touches it under a lock, and a thread, for any attribute,
+        only if the method it runs (or a method of the class that one calls)
+        touches it: the rest of the object stays with the thread that made
+        it (a worker's main loop hands requests to a pool and keeps its own
+        counters of connections). A lock the class never takes says only
+        that its objects are shared. A public attribute is API other threads
+        may read (`bar.n`, `queue.total`), so a lock counts for it anyway. A
+        module-level instance or a docstring that says "thread-safe" counts
+        for every attribute."""
         for kind, words in self.sharing_signs.get(cls, ()):
-            if kind in ("instance", "docstring") or not is_private_name(attribute):
+            if kind in ("instance", "docstring"):
+                return words
+            if kind == "thread":
+                if attribute in self.thread_touched.get(cls, ()):
+                    return words
+                continue
+            if not is_private_name(attribute):
                 return words
             if kind == "lock" and (("instance", cls, attribute) in self.lock_touched
                                    or cls not in self.locking_classes):
-                return words
-            if kind == "thread" and attribute in self.thread_touched.get(cls, ()):
                 return words
         return None
 

@@ -335,3 +335,62 @@ def lazy_init_confidence(model: ModuleModel, compound: Compound, confidence: Con
         return confidence, f"{reason}; {effects}"
     return Confidence.LOW, (f"{reason}, but the block only builds and stores the value: "
                             "duplicate work only")
+
+
+def _misses(test: cst.BaseExpression) -> bool:
+    """`k not in d`, `d.get(k) is None` (alone or in an `and`)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _misses(test.left) or _misses(test.right)
+    if not isinstance(test, cst.Comparison):
+        return False
+    for target in test.comparisons:
+        if isinstance(target.operator, cst.NotIn):
+            return True
+        if (isinstance(target.operator, cst.Is) and isinstance(target.comparator, cst.Name)
+                and target.comparator.value == "None" and isinstance(test.left, cst.Call)
+                and isinstance(test.left.func, cst.Attribute) and test.left.func.attr.value == "get"):
+            return True
+    return False
+
+
+def _hits_then_returns(node: cst.If) -> bool:
+    """`if k in d: return d[k]`: a guard clause, the fill follows it."""
+    test = node.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In)):
+        return False
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    return (isinstance(last, cst.SimpleStatementLine)
+            and any(isinstance(small, cst.Return) for small in last.body))
+
+
+def memo_fill(model: ModuleModel, compound: Compound) -> bool:
+    """A cache filled on a miss, `if k not in d: d[k] = build(k)` (or a
+    guard clause, `if k in d: return d[k]` then the fill), whose build only
+    computes: two threads that miss together build the value twice, and one
+    store wins. A lock, a new instance of the module's own classes, an
+    opened resource or any other effect makes it matter which one won."""
+    write, node = compound.write, compound.node
+    if write is None or write.op != "setitem" or not isinstance(node, cst.If) or node.orelse:
+        return False
+    # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
+    # state, not a cache: a second fill drops what was done to the first.
+    if any(w.op == "augitem" or w.op.startswith("item.") for w in model.writes(compound.ref)):
+        return False
+    if _misses(node.test):
+        if id(write.node) not in {id(n) for n in walk_own(node.body)}:
+            return False
+        return lazy_init_effects(model, compound) is None
+    if not _hits_then_returns(node) or write.function is None:
+        return False
+    # The statements after the guard clause, up to the function's end.
+    body = write.function.node.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+    after = next((i for i, s in enumerate(statements) if s is node), None)
+    if after is None:
+        return False
+    rest = cst.IndentedBlock(body=statements[after + 1:])
+    if write.assigned is not None and write.assigned[0] is Mutability.LOCK:
+        return False  # two threads would hold different locks
+    return block_effects(model, rest, compound.ref, write, singletons=True) is None

@@ -16,7 +16,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import CLOSING, in_teardown
+from ftlint.rules.context import CLOSING, in_teardown, mark_benign, memo_fill
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -50,7 +50,15 @@ class CheckThenAct(Rule):
     )
     confidence_doc = (
         "high when reachable from a thread entry point; medium for containers on "
-        "a class or module, or used in a public method; low otherwise."
+        "a class or module, or used in a public method; low otherwise. A cache "
+        "filled on a miss (`if k not in d: d[k] = build(k)`, or `if k in d: "
+        "return d[k]` followed by the fill) whose build only computes is low, "
+        "and threads reaching it do not raise it: two threads that miss "
+        "together build the value twice and one store wins, duplicate work "
+        "only. It keeps its level when the value is a lock or a new instance "
+        "of the module's own classes (callers could hold different objects), "
+        "when the block opens something or has other effects, or when entries "
+        "are changed in place elsewhere (`d[k] += 1`)."
     )
     fix = "sometimes"
     fix_doc = (
@@ -137,17 +145,31 @@ class CheckThenAct(Rule):
     )
     INVALID = (
         Example('''
+            import threading
+
+            class Locks:
+                def __init__(self):
+                    self._locks = {}
+
+                def get(self, key):
+                    if key not in self._locks:  # expect: FT203[medium]
+                        self._locks[key] = threading.Lock()
+                    return self._locks[key]
+
+            LOCKS = Locks()
+        ''', "one lock per key, made on a miss: two threads can hold different locks"),
+        Example('''
             class Cache:
                 def __init__(self):
                     self._data = {}
 
                 def get(self, key):
-                    if key not in self._data:  # expect: FT203[medium]
+                    if key not in self._data:  # expect: FT203[low]
                         self._data[key] = len(key)
                     return self._data[key]
 
             CACHE = Cache()
-        ''', "memoising on a module-level instance"),
+        ''', "a cache filled on a miss with a value that only computes: duplicate work only"),
         Example('''
             import logging
 
@@ -305,9 +327,14 @@ class CheckThenAct(Rule):
                 yield finding
                 continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
+            reason = f"the {detail} and the act are separate steps; {reason}"
+            if confidence > Confidence.LOW and memo_fill(model, compound):
+                confidence, reason = Confidence.LOW, (
+                    f"{reason}, but it fills a cache on a miss and the block only builds "
+                    "and stores the value: duplicate work only")
             finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
-                                 confidence, f"the {detail} and the act are separate steps; {reason}",
-                                 node=compound.node)
+                                 confidence, reason, node=compound.node)
+            mark_benign(finding)
             finding.build = defer(_atomic_or_locked, compound, access)
             yield finding
         yield from _fork_checks(self, model)
