@@ -551,7 +551,8 @@ class ModuleModel:
     def thread_touched(self) -> dict[str, frozenset[str]]:
         """Class -> the instance attributes that the methods it hands to
         threads touch, directly or through calls to other methods of the
-        class (`self.helper()`)."""
+        class (`self.helper()`): any use of `self.x`, a plain read or
+        handing it to a function included (`leak(self.buckets)`)."""
         methods: dict[tuple[str, str], Function] = {
             (f.class_name, f.name): f for f in self.functions if f.class_name}
 
@@ -584,7 +585,11 @@ class ModuleModel:
                 if id(function) in seen:
                     continue
                 seen.add(id(function))
-                result.setdefault(owner, set()).update(touched_by.get(id(function), ()))
+                names = result.setdefault(owner, set())
+                names.update(touched_by.get(id(function), ()))
+                names.update(n.attr.value for n in walk_code(function.node)
+                             if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
+                             and n.value.value == function.self_name)
                 stack.extend(methods[key] for key in callees.get(id(function), ())
                              if key in methods)
         return {cls: frozenset(names) for cls, names in result.items()}

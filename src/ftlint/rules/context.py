@@ -202,7 +202,10 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
         if not access.write or access is write:
             continue
         if ref is not None and access.ref == ref:
-            if access.op not in ("rebind", "setattr"):
+            # Another store of the whole value (`d[k] = a` in one branch,
+            # `d[k] = b` in the other) is the same fill.
+            if access.op not in ("rebind", "setattr") and not (
+                    write is not None and access.op == write.op == "setitem"):
                 return ("it fills the value after storing it, so another thread can "
                         "use it half built")
             continue
@@ -290,13 +293,15 @@ def constant_set_confidence(model: ModuleModel, compound: Compound, confidence: 
 
 
 def _new_instance(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
-    """`cls()` or a class of this module: a singleton, whose identity matters."""
+    """`cls()`, a class of this module or `super().__call__()` (a singleton
+    metaclass): a new instance, whose identity matters."""
     if not isinstance(value, cst.Call):
         return False
     func = value.func
     if isinstance(func, cst.Name):
         return func.value == "cls" or func.value in model.classes
-    return (isinstance(func, cst.Attribute) and func.attr.value == "__class__")
+    return (isinstance(func, cst.Attribute)
+            and func.attr.value in ("__class__", "__call__", "__new__"))
 
 
 # Calls that open something: building the value twice opens two, and the one
@@ -372,7 +377,7 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     store wins. A lock, a new instance of the module's own classes, an
     opened resource or any other effect makes it matter which one won."""
     write, node = compound.write, compound.node
-    if write is None or write.op != "setitem" or not isinstance(node, cst.If) or node.orelse:
+    if write is None or write.op != "setitem" or not isinstance(node, cst.If):
         return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.
@@ -382,7 +387,7 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
         if id(write.node) not in {id(n) for n in walk_own(node.body)}:
             return False
         return lazy_init_effects(model, compound) is None
-    if not _hits_then_returns(node) or write.function is None:
+    if not _hits_then_returns(node) or node.orelse or write.function is None:
         return False
     # The statements after the guard clause, up to the function's end.
     body = write.function.node.body
