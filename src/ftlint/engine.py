@@ -112,9 +112,28 @@ def _extra(finding: Finding, model: ModuleModel) -> dict:
     access = finding.access
     if access is not None and access.ref[0] == "instance":
         extra["state"] = f"{access.ref[1]}.{access.ref[2]}"
+        if access.function is not None:
+            extra["updaters"] = _updaters(model, access)
     if access is not None and access.write and access.atomic and model.compound_for(access) is None:
         extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
     return extra
+
+
+def _updaters(model: ModuleModel, access) -> list[str]:
+    """The other functions that update ``access``'s state at run time: every
+    write but a constructor's and a plain store of a constant (a reset,
+    `self.hits = 0`), which another thread's update can at worst undo."""
+    found = set()
+    for other in model.writes(access.ref):
+        function = other.function
+        if (function is None or function is access.function or other.import_time
+                or function.in_constructor):
+            continue
+        if (other.op in ("setattr", "rebind") and other.assigned is not None
+                and other.assigned[1] == "constant"):
+            continue
+        found.add(function.qualname)
+    return sorted(found)
 
 
 def analyze_source(

@@ -213,6 +213,20 @@ def confined(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[
     return sorted(mine)[0].partition(":")[2]
 
 
+def lone_updater(d: Diagnostic, summary: ModuleSummary,
+                 owners: dict[str, frozenset[str]]) -> bool:
+    """The state of ``d`` is updated only on one dedicated thread (a
+    worker's `run`, an expiry thread started once): elsewhere it is at most
+    reset to a constant. A race with a reset loses a count at worst, which
+    a thread reaching the update does not make more likely."""
+    state, function = d.extra.get("state"), d.extra.get("function")
+    if not state or not function or "updaters" not in d.extra:
+        return False
+    mine = owners.get(f"{summary.module}:{function}")
+    return bool(mine) and all(owners.get(f"{summary.module}:{other}") == mine
+                              for other in d.extra["updaters"])
+
+
 def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                  test_modules: frozenset[str] = frozenset(),
                  graph: Optional[dict[str, list[str]]] = None,
@@ -333,10 +347,14 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             # which are reported themselves: reachability does not raise it
             # (a lone `append` or `setdefault` in a thread stays low); nor
             # one whose worst outcome is benign (a list that only grows).
+            alone = owners and lone_updater(d, summary, owners)
             if (not d.extra.get("atomic") and not d.extra.get("benign")
                     and d.confidence < Confidence.HIGH):
-                d.confidence = Confidence.HIGH
+                d.confidence = Confidence.MEDIUM if alone else Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
+            if alone and d.confidence < Confidence.HIGH:
+                d.reason = (f"{d.reason}, the one thread that updates it (elsewhere it is only "
+                            "reset to a constant): at worst a reset is lost, so medium")
         elif (function and not d.is_error and d.confidence > Confidence.LOW
               and f"{summary.module}:{function}" in startup):
             d.confidence = Confidence.LOW

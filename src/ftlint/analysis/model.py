@@ -270,6 +270,11 @@ _LOCKISH = re.compile(
 )
 
 
+# Built-ins that only look at their argument, in one step.
+_READS_ONLY = frozenset({"len", "bool", "id", "isinstance", "repr", "str", "hash", "print",
+                         "type", "getattr", "hasattr", "callable"})
+
+
 @dataclass
 class ModuleModel:
     path: str
@@ -551,8 +556,10 @@ class ModuleModel:
     def thread_touched(self) -> dict[str, frozenset[str]]:
         """Class -> the instance attributes that the methods it hands to
         threads touch, directly or through calls to other methods of the
-        class (`self.helper()`): any use of `self.x`, a plain read or
-        handing it to a function included (`leak(self.buckets)`)."""
+        class (`self.helper()`), handing it to a function included
+        (`leak(self.buckets)`, which may change or loop over it). A plain
+        read (`len(self.conns) >= limit`) is no touch: it races with no
+        update but a lost one, and a lost update needs two writers."""
         methods: dict[tuple[str, str], Function] = {
             (f.class_name, f.name): f for f in self.functions if f.class_name}
 
@@ -587,9 +594,13 @@ class ModuleModel:
                 seen.add(id(function))
                 names = result.setdefault(owner, set())
                 names.update(touched_by.get(id(function), ()))
-                names.update(n.attr.value for n in walk_code(function.node)
-                             if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name)
-                             and n.value.value == function.self_name)
+                names.update(arg.value.attr.value for n in walk_code(function.node)
+                             if isinstance(n, cst.Call)
+                             and not (isinstance(n.func, cst.Name) and n.func.value in _READS_ONLY)
+                             for arg in n.args
+                             if isinstance(arg.value, cst.Attribute)
+                             and isinstance(arg.value.value, cst.Name)
+                             and arg.value.value.value == function.self_name)
                 stack.extend(methods[key] for key in callees.get(id(function), ())
                              if key in methods)
         return {cls: frozenset(names) for cls, names in result.items()}
