@@ -236,6 +236,9 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     result = FileResult(path, summary=summarize(model, module))
     found = [(ALL_RULES[code], f) for code in selected for f in ALL_RULES[code]().check(model)]
     found = _supersede(found, model, set(selected))
+    if model.dead_branches:  # `if sys.version_info < (3,):` never runs
+        dead = model.dead_nodes
+        found = [(rule, f) for rule, f in found if id(f.node) not in dead]
     for rule, finding in found:
         lower_in_coroutine(rule.code, finding, model)
         lower_in_setup(rule.code, finding)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
 from typing import Optional, Sequence
 
@@ -750,6 +751,11 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         pid = _pid_compared(node.test)
         if pid is not None:  # if self.pid != os.getpid(): self.reset()
             self.record(pid, "pidcheck", False, True, node)
+        runs = python3_decides(node.test)
+        if runs is False:
+            self.model.dead_branches.append(node.body)
+        elif runs is True and node.orelse is not None:
+            self.model.dead_branches.append(node.orelse)
 
     def visit_Try(self, node: cst.Try) -> None:
         self.statements.append(node)
@@ -788,8 +794,60 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     def build(self) -> ModuleModel:
         self.walk(self.model.module)
         self.model.docstring = self.model.module.get_docstring()
+        if self.model.dead_branches:
+            # Code no Python 3 runs touches nothing: its accesses, checks and
+            # calls would only speak for or against code that does run.
+            dead = self.model.dead_nodes
+            model = self.model
+            model.accesses = [a for a in model.accesses if id(a.node) not in dead]
+            model.compounds = [c for c in model.compounds if id(c.node) not in dead
+                               and (c.write is None or id(c.write.node) not in dead)]
+            model.calls = [c for c in model.calls if id(c.node) not in dead]
+            model.global_calls = [c for c in model.global_calls if id(c.node) not in dead]
         return finalize(self.model, self.imports, self.runtime_refs, self.import_refs,
                         self.import_decorators)
+
+
+_ORDER = {cst.LessThan: operator.lt, cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt,
+          cst.GreaterThanEqual: operator.ge, cst.Equal: operator.eq, cst.NotEqual: operator.ne}
+
+
+def python3_decides(test: cst.BaseExpression) -> Optional[bool]:
+    """What ``test`` is on every Python 3 when that does not depend on the
+    minor version (`sys.version_info < (3,)`, `sys.version_info >= (2, 5)`,
+    `sys.version_info[0] == 2`, `six.PY2`), else None."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = python3_decides(test.expression)
+        return None if inner is None else not inner
+    if (isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name)
+            and test.value.value == "six" and test.attr.value in ("PY2", "PY3")):
+        return test.attr.value == "PY3"
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    compare = _ORDER.get(type(test.comparisons[0].operator))
+    left, right = test.left, test.comparisons[0].comparator
+    if compare is None:
+        return None
+    if dotted(left) in ("sys.version_info", "version_info") and isinstance(right, cst.Tuple):
+        values = [e.value for e in right.elements]
+        if not 0 < len(values) <= 3 or not all(isinstance(v, cst.Integer) for v in values):
+            return None
+        bound = tuple(int(v.value) for v in values)
+        lowest, highest = (3, 0, 0), (3, 99, 99)
+    elif ((isinstance(left, cst.Subscript) and dotted(left.value) in ("sys.version_info", "version_info")
+           and len(left.slice) == 1 and isinstance(left.slice[0].slice, cst.Index)
+           and isinstance(left.slice[0].slice.value, cst.Integer)
+           and left.slice[0].slice.value.value == "0")
+          or dotted(left) in ("sys.version_info.major", "version_info.major")):
+        if not isinstance(right, cst.Integer):
+            return None
+        bound, lowest, highest = int(right.value), 3, 3
+    else:
+        return None
+    if compare in (operator.eq, operator.ne) and isinstance(bound, tuple) and bound[:1] == (3,):
+        return None  # `== (3, 5)`: one minor version
+    first, last = compare(lowest, bound), compare(highest, bound)
+    return first if first == last else None
 
 
 def _pid_compared(test: cst.BaseExpression) -> Optional[cst.BaseExpression]:

@@ -288,6 +288,9 @@ class ModuleModel:
     # called under an open check, as (call, checked attribute names, the
     # check's node, the locks at the check).
     helper_checks: list[tuple] = field(default_factory=list)
+    # Branches no Python 3 runs (`if sys.version_info < (3,):`, the `else:`
+    # of `if sys.version_info >= (2, 5):`): nothing in them is reported.
+    dead_branches: list[cst.CSTNode] = field(default_factory=list)
     lock_uses: list[LockUse] = field(default_factory=list)
     # Every `self.name` in a method, as a Call whose callee is "self.name":
     # the uses of a property, which runs on each of them.
@@ -647,6 +650,11 @@ class ModuleModel:
         """id of a call node -> the class it calls, import-resolved where the
         class is imported (``pkg.mod.Class``), else as written."""
         return {id(c.node): c.qualified or c.callee for c in self.calls}
+
+    @functools.cached_property
+    def dead_nodes(self) -> set[int]:
+        """ids of the nodes in branches no Python 3 runs."""
+        return {id(node) for branch in self.dead_branches for node in walk_code(branch)}
 
     @functools.cached_property
     def type_checking_nodes(self) -> set[int]:

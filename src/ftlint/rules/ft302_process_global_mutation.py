@@ -41,8 +41,10 @@ class ProcessGlobalMutation(Rule):
         "`after_process_boot()`) and in tests. Low too for a stream installed "
         "for good (`sys.stdout = Wrapper()` with nothing saving the old one): "
         "other threads writing to it is the point, and for a "
-        "`catch_warnings()` block that only quiets the warnings of an import. "
-        "A function whose only "
+        "`catch_warnings()` block that only quiets the warnings of an import, "
+        "and in a function that forks to detach the process (`os.fork()`, "
+        "`os.setsid()`: a daemonizing function), whose child starts with one "
+        "thread. A function whose only "
         "statement is the change (`def disable_warnings(): "
         "warnings.simplefilter(...)`) is not reported: the change is its "
         "purpose. One function's changes of one piece of state (a save, set "
@@ -169,6 +171,12 @@ class ProcessGlobalMutation(Rule):
                 finding.confidence = Confidence.LOW
                 finding.reason += ("; low: a stream installed for good (nothing saves the old "
                                    "one to put it back), so other threads using it is its purpose")
+            if (function is not None and finding.confidence > Confidence.LOW
+                    and _daemonizes(model, function)):
+                finding.confidence = Confidence.LOW
+                finding.reason += ("; low: the function forks to detach the process "
+                                   "(`os.fork()`, `os.setsid()`), and a forked child starts "
+                                   "with one thread")
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
@@ -204,6 +212,17 @@ class ProcessGlobalMutation(Rule):
 
 
 _STREAMS = frozenset({"sys.stdin", "sys.stdout", "sys.stderr"})
+
+# Calls that make or detach a process: a daemonizing function runs them.
+_FORKS = frozenset({"os.fork", "os.setsid", "os.forkpty"})
+
+
+def _daemonizes(model: ModuleModel, function) -> bool:
+    """``function`` forks or starts a new session (a `daemonize()`): what it
+    changes afterwards, the umask or the working directory, belongs to a
+    child that has one thread."""
+    return any(c.caller is function and (c.qualified in _FORKS or c.callee in _FORKS)
+               for c in model.calls)
 
 # Calls whose change of global state is a side effect, never their purpose.
 HIDDEN_CHANGES = frozenset({"locale.getpreferredencoding"})
