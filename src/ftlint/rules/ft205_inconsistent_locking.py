@@ -259,6 +259,7 @@ class InconsistentLocking(Rule):
             alone = all(_one_step_alone(model, w) for w in guarded)
             breakable = _breakable(model, ref)
             teardown = all(in_teardown(w) for w in guarded)
+            resets = all(_resets(w) for w in guarded if _is_write(model, w))
             for access in writes:
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
@@ -297,6 +298,15 @@ class InconsistentLocking(Rule):
                     confidence = min(confidence, Confidence.MEDIUM)
                     why += ("; medium: the only locked writes are in clean-up code, which "
                             "takes the lock to stop the object")
+                reset_only = (resets and access.op in ("augattr", "augassign", "augitem")
+                              and confidence is Confidence.HIGH)
+                if reset_only:
+                    # `self.overflow += n` unlocked, `self.overflow = 0` locked:
+                    # the lock keeps no sequence of steps together, and at
+                    # worst the reset or one update is lost.
+                    confidence = Confidence.MEDIUM
+                    why += ("; medium: the locked writes only reset it to a constant, so at "
+                            "worst a reset or an update is lost")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -304,7 +314,7 @@ class InconsistentLocking(Rule):
                 finding.build = defer(_reusing, ref, unit_of_work(model, access), access,
                                       tuple(held))
                 finding.facts["locks"] = tuple(held)  # the fixer checks its new locks by them
-                if capped:
+                if capped or reset_only:
                     finding.facts["benign"] = True  # threads reaching it do not raise it
                 if container is not None and "." in container:
                     # The project pass drops it if that class locks inside.
@@ -406,6 +416,17 @@ def _one_step_alone(model: ModuleModel, access: Access) -> bool:
     return not any(other is not access and other.write and other.function is access.function
                    and other.ref != access.ref and inside(other.node, block)
                    for other in model.accesses)
+
+
+def _resets(write: Access) -> bool:
+    """A plain store of zero, None or False (`self.count = 0`): a reset."""
+    if write.op not in ("setattr", "rebind"):
+        return False
+    node = write.node
+    value = getattr(node, "value", None) if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value == 0
+    return isinstance(value, cst.Name) and value.value in ("None", "False")
 
 
 _REMOVALS = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear",
