@@ -179,6 +179,13 @@ class LazyAttributeInit(Rule):
                 continue
             reported.add(key)
             confidence, reason = shared_object_confidence(model, write)
+            if (confidence < Confidence.MEDIUM and write.assigned is not None
+                    and write.assigned[0] is Mutability.LOCK):
+                # A lock is made only for threads to share: the object that
+                # makes one lazily expects them, whatever else it shows.
+                confidence, reason = Confidence.MEDIUM, (
+                    "a lock is made only for several threads to share, so its object is "
+                    "meant to be used by them")
             confidence, reason = lazy_init_confidence(
                 model, compound, confidence,
                 f"the unset test and the assignment are separate steps; {reason}")
