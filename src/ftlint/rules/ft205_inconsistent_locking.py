@@ -47,6 +47,10 @@ class InconsistentLocking(Rule):
         "Not reported in code only the object's owner thread runs: behind "
         "`if self._owner == get_ident():`, an owner predicate such as "
         "`self.is_writer()`, or after `if not owned: raise`. "
+        "Medium, not high, when the locked writes only reset the state (to "
+        "zero, `None` or `False`: `self.overflow = 0`, `self._sock = None` in "
+        "a locked `close()`): the lock keeps no sequence of steps on it "
+        "together, and the unlocked update races with a reset at worst. "
         "Low for a plain store (`self.running = False`), "
         "which at worst the locked code's own store overwrites; "
         "also medium in a private helper, whose callers may hold the lock, and in "
@@ -298,15 +302,15 @@ class InconsistentLocking(Rule):
                     confidence = min(confidence, Confidence.MEDIUM)
                     why += ("; medium: the only locked writes are in clean-up code, which "
                             "takes the lock to stop the object")
-                reset_only = (resets and access.op in ("augattr", "augassign", "augitem")
-                              and confidence is Confidence.HIGH)
+                reset_only = resets and confidence is Confidence.HIGH
                 if reset_only:
-                    # `self.overflow += n` unlocked, `self.overflow = 0` locked:
-                    # the lock keeps no sequence of steps together, and at
-                    # worst the reset or one update is lost.
+                    # `self.overflow += n` unlocked, `self.overflow = 0` locked
+                    # (or `self._sock = None` in a locked `close()`): the lock
+                    # keeps no sequence of steps on it together, and the
+                    # unlocked update races with a reset at worst.
                     confidence = Confidence.MEDIUM
-                    why += ("; medium: the locked writes only reset it to a constant, so at "
-                            "worst a reset or an update is lost")
+                    why += ("; medium: the locked writes only reset it (to zero, None or "
+                            "False), so at worst a reset and an update cross")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
