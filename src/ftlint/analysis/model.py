@@ -270,6 +270,14 @@ _LOCKISH = re.compile(
 )
 
 
+# Bases of the classes whose methods an asyncio event loop calls back.
+_LOOP_BASES = frozenset({
+    "asyncio.Protocol", "asyncio.BaseProtocol", "asyncio.BufferedProtocol",
+    "asyncio.DatagramProtocol", "asyncio.SubprocessProtocol",
+    "asyncio.protocols.Protocol", "asyncio.protocols.BaseProtocol",
+    "asyncio.protocols.BufferedProtocol", "asyncio.protocols.DatagramProtocol",
+})
+
 # Built-ins that only look at their argument, in one step.
 _READS_ONLY = frozenset({"len", "bool", "id", "isinstance", "repr", "str", "hash", "print",
                          "type", "getattr", "hasattr", "callable"})
@@ -653,6 +661,55 @@ class ModuleModel:
         """id of a call node -> the class it calls, import-resolved where the
         class is imported (``pkg.mod.Class``), else as written."""
         return {id(c.node): c.qualified or c.callee for c in self.calls}
+
+    @functools.cached_property
+    def loop_functions(self) -> dict[int, str]:
+        """ids of the plain (not `async`) functions only an asyncio event
+        loop runs -> why: the methods of an asyncio protocol class (the loop
+        calls them back, one at a time) and private functions that only
+        coroutines and such code call. Handed to a thread, they are raised
+        again by reachability."""
+        found: dict[int, str] = {}
+        loop_classes = set()
+        for cls in self.classes:
+            seen, todo = set(), [cls]
+            while todo:
+                current = todo.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                bases = self.class_bases.get(current, ())
+                if any(b in _LOOP_BASES for b in bases):
+                    loop_classes.add(cls)
+                    break
+                todo.extend(b for b in bases if b in self.class_bases)
+        for f in self.functions:
+            if f.node.asynchronous is None and f.parent is None and f.class_name in loop_classes:
+                found[id(f)] = (f"`{f.class_name}` is an asyncio protocol, whose methods the "
+                                "event loop calls one at a time")
+
+        def on_loop(caller: Optional[Function]) -> bool:
+            if caller is None:
+                return False
+            outer = caller.outermost
+            return outer.node.asynchronous is not None or id(outer) in found
+
+        calls: dict[str, list] = {}
+        for call in self.calls:
+            calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
+        changed = True
+        while changed:
+            changed = False
+            for f in self.functions:
+                if (id(f) in found or f.node.asynchronous is not None or f.parent is not None
+                        or not is_private_name(f.name)):
+                    continue
+                sites = calls.get(f.name, ())
+                if sites and all(on_loop(c.caller) for c in sites):
+                    found[id(f)] = ("only coroutines and asyncio callbacks call it, and its "
+                                    "event loop runs them one at a time")
+                    changed = True
+        return found
 
     @functools.cached_property
     def dead_nodes(self) -> set[int]:

@@ -56,6 +56,11 @@ def lower_in_coroutine(code: str, finding, model: ModuleModel) -> None:
         finding.confidence = Confidence.LOW
         finding.reason = (f"{finding.reason}; lowered: it runs in a coroutine with no `await` "
                           "between its steps, and its event loop runs nothing else meanwhile")
+    elif (finding.function is not None and finding.function.node.asynchronous is None
+          and (why := model.loop_functions.get(id(finding.function.outermost)))):
+        finding.confidence = Confidence.LOW
+        finding.reason = (f"{finding.reason}; lowered: it runs on an asyncio event loop ({why}), "
+                          "so no other code of the loop runs between its steps")
     elif code.startswith("FT2") and (cls := _event_loop_class(model, finding)) is not None:
         finding.confidence = Confidence.LOW
         finding.reason = (f"{finding.reason}; lowered: `{cls}` has coroutine methods, so its "
@@ -343,11 +348,21 @@ def lazy_init_confidence(model: ModuleModel, compound: Compound, confidence: Con
 
 
 def _misses(test: cst.BaseExpression) -> bool:
-    """`k not in d`, `d.get(k) is None` (alone or in an `and`)."""
+    """`k not in d`, `d.get(k) is None`, or `v is None` and `not v` for a
+    local `v = d.get(k)` (alone or in an `and`): the builder ties a local
+    test to the container only when the local came from it."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
         return _misses(test.left) or _misses(test.right)
+    if (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+            and isinstance(test.expression, cst.Name)):
+        return True
     if not isinstance(test, cst.Comparison):
         return False
+    if (len(test.comparisons) == 1 and isinstance(test.left, cst.Name)
+            and isinstance(test.comparisons[0].operator, cst.Is)
+            and isinstance(test.comparisons[0].comparator, cst.Name)
+            and test.comparisons[0].comparator.value == "None"):
+        return True
     for target in test.comparisons:
         if isinstance(target.operator, cst.NotIn):
             return True
