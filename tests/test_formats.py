@@ -37,7 +37,7 @@ THREADED = textwrap.dedent('''\
         global _count
         _count += 1
         if item not in _seen:
-            _seen[item] = True
+            _seen[item] = []
 
 
     def start():

@@ -385,6 +385,20 @@ def _hits_then_returns(node: cst.If) -> bool:
             and any(isinstance(small, cst.Return) for small in last.body))
 
 
+def _identity_matters(write) -> bool:
+    """The stored value is a new mutable object (`[]`, `{}`, `deque()`) or
+    an instance of a class (`Entry(k)`): callers keep and change it, so two
+    threads that each built one work on different objects, and one is lost."""
+    if write.assigned is not None and write.assigned[0] in (Mutability.MUTABLE,
+                                                            Mutability.LOCK):
+        return True
+    value = getattr(write.node, "value", None)
+    if isinstance(value, cst.Call):
+        name = (dotted(value.func) or "").rpartition(".")[2]
+        return name[:1].isupper()
+    return False
+
+
 def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     """A cache filled on a miss, `if k not in d: d[k] = build(k)` (or a
     guard clause, `if k in d: return d[k]` then the fill), whose build only
@@ -393,6 +407,8 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     opened resource or any other effect makes it matter which one won."""
     write, node = compound.write, compound.node
     if write is None or write.op != "setitem" or not isinstance(node, cst.If):
+        return False
+    if _identity_matters(write):
         return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.

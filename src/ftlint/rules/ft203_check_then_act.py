@@ -16,7 +16,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import CLOSING, in_teardown, mark_benign, memo_fill
+from ftlint.rules.context import CLOSING, in_teardown, memo_fill
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -51,12 +51,15 @@ class CheckThenAct(Rule):
     confidence_doc = (
         "high when reachable from a thread entry point; medium for containers on "
         "a class or module, or used in a public method; low otherwise. A cache "
-        "filled on a miss (`if k not in d: d[k] = build(k)`, or `if k in d: "
-        "return d[k]` followed by the fill) whose build only computes is low, "
-        "and threads reaching it do not raise it: two threads that miss "
-        "together build the value twice and one store wins, duplicate work "
-        "only. It keeps its level when the value is a lock or a new instance "
-        "of the module's own classes (callers could hold different objects), "
+        "filled on a miss (`if k not in d: d[k] = build(k)`, `v = d.get(k)` "
+        "then `if v is None:`, or `if k in d: return d[k]` followed by the "
+        "fill) whose build only computes stays at most medium, and threads "
+        "reaching it do not raise it to high: two threads that miss together "
+        "build the value twice and one store wins, so the reason says so (the "
+        "`setdefault` fix makes every caller get the stored value). That does "
+        "not hold, and the fill is reported like any other, when the value is "
+        "a lock, a new mutable container or an instance of a class (callers "
+        "keep and change it: two threads would work on different objects), "
         "when the block opens something or has other effects, or when entries "
         "are changed in place elsewhere (`d[k] += 1`)."
     )
@@ -164,12 +167,12 @@ class CheckThenAct(Rule):
                     self._data = {}
 
                 def get(self, key):
-                    if key not in self._data:  # expect: FT203[low]
+                    if key not in self._data:  # expect: FT203[medium]
                         self._data[key] = len(key)
                     return self._data[key]
 
             CACHE = Cache()
-        ''', "a cache filled on a miss with a value that only computes: duplicate work only"),
+        ''', "a cache filled on a miss with a value that only computes: duplicate work at worst"),
         Example('''
             import logging
 
@@ -328,13 +331,15 @@ class CheckThenAct(Rule):
                 continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
             reason = f"the {detail} and the act are separate steps; {reason}"
-            if confidence > Confidence.LOW and memo_fill(model, compound):
-                confidence, reason = Confidence.LOW, (
-                    f"{reason}, but it fills a cache on a miss and the block only builds "
-                    "and stores the value: duplicate work only")
+            memo = confidence > Confidence.LOW and memo_fill(model, compound)
+            if memo:
+                reason = (f"{reason}; it fills a cache on a miss and the block only builds "
+                          "and stores the value, so at worst two threads build it twice and "
+                          "one store wins")
             finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
                                  confidence, reason, node=compound.node)
-            mark_benign(finding)
+            if memo:
+                finding.facts["benign"] = True  # threads reaching it do not raise it
             finding.build = defer(_atomic_or_locked, compound, access)
             yield finding
         yield from _fork_checks(self, model)
