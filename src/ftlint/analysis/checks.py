@@ -69,8 +69,8 @@ def _collect(node: cst.BaseExpression, found: CheckKinds, negated: bool) -> None
             op, right = target.operator, target.comparator
             if isinstance(op, (cst.In, cst.NotIn)):
                 _add(found, right, "contains")
-            elif isinstance(op, (cst.Is, cst.IsNot)) and _is_none(right):
-                if _get_call(left):
+            elif isinstance(op, (cst.Is, cst.IsNot)) and is_none(right):
+                if get_call(left):
                     _add(found, left.func.value, "contains")
                 elif isinstance(left, cst.Call) and _name(left.func) == "getattr":
                     key = _attr_key(left)
@@ -97,7 +97,7 @@ def _collect(node: cst.BaseExpression, found: CheckKinds, negated: bool) -> None
                 found.setdefault(key, "none" if negated else "truthy")
         elif func == "len" and node.args:
             _add(found, node.args[0].value, "len")
-        elif _get_call(node):
+        elif get_call(node):
             _add(found, node.func.value, "contains")
     elif isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
         _add(found, node, "none" if negated else "truthy")
@@ -107,11 +107,11 @@ def _name(node: cst.BaseExpression) -> Optional[str]:
     return node.value if isinstance(node, cst.Name) else None
 
 
-def _is_none(node: cst.BaseExpression) -> bool:
+def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
-def _get_call(node: cst.BaseExpression) -> bool:
+def get_call(node: cst.BaseExpression) -> bool:
     return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
             and node.func.attr.value == "get" and bool(node.args))
 

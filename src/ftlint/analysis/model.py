@@ -278,6 +278,19 @@ _LOOP_BASES = frozenset({
     "asyncio.protocols.BufferedProtocol", "asyncio.protocols.DatagramProtocol",
 })
 
+def base_where(cls: str, model: "ModuleModel", test, depth: int = 0) -> Optional[str]:
+    """The first base of ``cls``, through the module's own classes, that
+    passes ``test``."""
+    for base in model.class_bases.get(cls, ()):
+        if test(base):
+            return base
+        if depth < 10 and base in model.class_bases:
+            found = base_where(base, model, test, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 # Built-ins that only look at their argument, in one step.
 _READS_ONLY = frozenset({"len", "bool", "id", "isinstance", "repr", "str", "hash", "print",
                          "type", "getattr", "hasattr", "callable"})
@@ -427,9 +440,6 @@ class ModuleModel:
             # guards instance state.
             if binding.mutability is Mutability.LOCK and ref[0] == "instance":
                 add(ref[1], "lock", f"`{ref[1]}` owns a lock")
-            # A `threading.local` the object keeps is no sign: tried on the
-            # precision benchmark, it found no real race and four that were
-            # not (connections kept per thread, the rest guarded otherwise).
             value = binding.node
             if id(value) in never_shared:
                 continue  # `if TYPE_CHECKING:` never runs; a `__main__` block runs alone
@@ -670,19 +680,8 @@ class ModuleModel:
         coroutines and such code call. Handed to a thread, they are raised
         again by reachability."""
         found: dict[int, str] = {}
-        loop_classes = set()
-        for cls in self.classes:
-            seen, todo = set(), [cls]
-            while todo:
-                current = todo.pop()
-                if current in seen:
-                    continue
-                seen.add(current)
-                bases = self.class_bases.get(current, ())
-                if any(b in _LOOP_BASES for b in bases):
-                    loop_classes.add(cls)
-                    break
-                todo.extend(b for b in bases if b in self.class_bases)
+        loop_classes = {cls for cls in self.classes
+                        if base_where(cls, self, _LOOP_BASES.__contains__) is not None}
         for f in self.functions:
             if f.node.asynchronous is None and f.parent is None and f.class_name in loop_classes:
                 found[id(f)] = (f"`{f.class_name}` is an asyncio protocol, whose methods the "

@@ -12,7 +12,9 @@ import libcst as cst
 from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import walk_own
-from ftlint.analysis.model import Function, ModuleModel, is_main_guard, returned_functions
+from ftlint.analysis.model import (
+    Function, ModuleModel, base_where, is_main_guard, returned_functions,
+)
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
 from ftlint.project import ModuleSummary, Target
 
@@ -212,7 +214,7 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 if name in summary.functions:
                     roots[name] = "called from the `__main__` block"
     for cls in model.class_bases:
-        base = _base_where(cls, model, _is_cli_base)
+        base = base_where(cls, model, _is_cli_base)
         if base is not None:
             roots[cls] = f"a command-line class (`{base}`), run at start-up"
     called = {c.callee.rpartition(".")[2] for c in model.calls if c.caller is not None}
@@ -238,7 +240,7 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
         cls = function.class_name
         if cls and function.parent is None and (
                 function.name in _CLASS_CREATION_HOOKS
-                or function.name in _METACLASS_HOOKS and _base_where(cls, model, _is_metaclass)):
+                or function.name in _METACLASS_HOOKS and base_where(cls, model, _is_metaclass)):
             roots.setdefault(function.qualname, f"`{function.qualname}()` runs when a class is "
                                                 "defined, at import time")
     for call in model.calls:
@@ -320,20 +322,9 @@ def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
 
 
 def _inherits(cls: str, bases: frozenset, model: ModuleModel) -> bool:
-    return _base_where(cls, model, bases.__contains__) is not None
+    return base_where(cls, model, bases.__contains__) is not None
 
 
-def _base_where(cls: str, model: ModuleModel, test, depth: int = 0) -> Optional[str]:
-    """The first base of ``cls``, through the module's own classes, that
-    passes ``test``."""
-    for base in model.class_bases.get(cls, ()):
-        if test(base):
-            return base
-        if depth < 10 and base in model.class_bases:
-            found = _base_where(base, model, test, depth + 1)
-            if found is not None:
-                return found
-    return None
 
 
 def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[str]:

@@ -16,6 +16,7 @@ from typing import Optional
 
 import libcst as cst
 
+from ftlint.analysis.checks import get_call, is_none
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import walk_own
@@ -358,19 +359,10 @@ def _misses(test: cst.BaseExpression) -> bool:
         return True
     if not isinstance(test, cst.Comparison):
         return False
-    if (len(test.comparisons) == 1 and isinstance(test.left, cst.Name)
-            and isinstance(test.comparisons[0].operator, cst.Is)
-            and isinstance(test.comparisons[0].comparator, cst.Name)
-            and test.comparisons[0].comparator.value == "None"):
-        return True
-    for target in test.comparisons:
-        if isinstance(target.operator, cst.NotIn):
-            return True
-        if (isinstance(target.operator, cst.Is) and isinstance(target.comparator, cst.Name)
-                and target.comparator.value == "None" and isinstance(test.left, cst.Call)
-                and isinstance(test.left.func, cst.Attribute) and test.left.func.attr.value == "get"):
-            return True
-    return False
+    return any(isinstance(target.operator, cst.NotIn)
+               or (isinstance(target.operator, cst.Is) and is_none(target.comparator)
+                   and (isinstance(test.left, cst.Name) or get_call(test.left)))
+               for target in test.comparisons)
 
 
 def _hits_then_returns(node: cst.If) -> bool:
@@ -386,9 +378,10 @@ def _hits_then_returns(node: cst.If) -> bool:
 
 
 def _identity_matters(write) -> bool:
-    """The stored value is a new mutable object (`[]`, `{}`, `deque()`) or
-    an instance of a class (`Entry(k)`): callers keep and change it, so two
-    threads that each built one work on different objects, and one is lost."""
+    """The stored value is a lock, a new mutable object (`[]`, `{}`,
+    `deque()`) or an instance of a class (`Entry(k)`): callers keep and use
+    it, so two threads that each built one hold different objects, and one
+    is lost."""
     if write.assigned is not None and write.assigned[0] in (Mutability.MUTABLE,
                                                             Mutability.LOCK):
         return True
@@ -427,6 +420,4 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     if after is None:
         return False
     rest = cst.IndentedBlock(body=statements[after + 1:])
-    if write.assigned is not None and write.assigned[0] is Mutability.LOCK:
-        return False  # two threads would hold different locks
     return block_effects(model, rest, compound.ref, write, singletons=True) is None
