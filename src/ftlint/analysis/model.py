@@ -265,6 +265,25 @@ _SAYS_NOT_THREAD_SAFE = re.compile(
     re.IGNORECASE)
 
 
+# A sentence that asks it of something else: "Connection is expected to
+# implement a (thread safe) write function", "callbacks must be thread-safe".
+_REQUIRES = re.compile(r"\b(?:expect|must|should|ought|requir|need|assum|has to|have to)\w*",
+                       re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
+
+
+def says_thread_safe(docstring: str) -> bool:
+    """Does the docstring say that its own class is thread-safe? Not when it
+    says it is not, and not when the words only ask a collaborator to be."""
+    if _SAYS_NOT_THREAD_SAFE.search(docstring):
+        return False
+    for sentence in _SENTENCE.split(docstring):
+        match = _SAYS_THREAD_SAFE.search(sentence)
+        if match and not _REQUIRES.search(sentence, 0, match.start()):
+            return True
+    return False
+
+
 _LOCKISH = re.compile(
     r"lock|mutex|(^|_)mu$|cond|(^|_)sem(aphore)?$|(^|_)cv$|synchron", re.IGNORECASE
 )
@@ -460,7 +479,7 @@ class ModuleModel:
             if owner in self.classes:
                 add(owner, "thread", f"`{entry.target}` runs on another thread ({entry.kind})")
         for cls, docstring in self.class_docstrings.items():
-            if _SAYS_THREAD_SAFE.search(docstring) and not _SAYS_NOT_THREAD_SAFE.search(docstring):
+            if says_thread_safe(docstring):
                 add(cls, "docstring", f"the docstring of `{cls}` says it is thread-safe")
         return signs
 

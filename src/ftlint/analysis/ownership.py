@@ -65,33 +65,40 @@ def _identity_call(node: cst.CSTNode) -> bool:
     return bool(name) and _identity_name(name)
 
 
+def _test_of(expr: cst.BaseExpression, me: set[str], function: Function,
+             predicates: frozenset[str]) -> int:
+    """+1 when the test holds only in the owner, -1 when it fails there."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        return -_test_of(expr.expression, me, function, predicates)
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.And):
+        return 1 if 1 in (_test_of(expr.left, me, function, predicates),
+                          _test_of(expr.right, me, function, predicates)) else 0
+    if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
+        target = expr.comparisons[0]
+        if not (_is_identity(expr.left, me) or _is_identity(target.comparator, me)):
+            return 0
+        if isinstance(target.operator, (cst.Equal, cst.Is)):
+            return 1
+        if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
+            return -1
+        return 0
+    if isinstance(expr, cst.Call) and _predicate_call(expr, function, predicates):
+        return 1
+    return 0
+
+
 def _owned_nodes(model: ModuleModel, function: Function, cache: dict) -> frozenset[int]:
     predicates = _predicates(model, function.class_name, cache)
+    guards = _guards(model, function.class_name, cache)
     if id(function) not in cache["asking"] and not any(
-            c.count(".") == 1 and c.rpartition(".")[2] in predicates
+            c.count(".") == 1 and c.rpartition(".")[2] in predicates | guards
             for c in cache["callees"].get(id(function), ())):
         return frozenset()  # it never asks which thread runs it
     me = _owner_names(walk_own(function.node))
     owned: set[int] = set()
 
     def test_of(expr: cst.BaseExpression) -> int:
-        """+1 when the test holds only in the owner, -1 when it fails there."""
-        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
-            return -test_of(expr.expression)
-        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.And):
-            return 1 if 1 in (test_of(expr.left), test_of(expr.right)) else 0
-        if isinstance(expr, cst.Comparison) and len(expr.comparisons) == 1:
-            target = expr.comparisons[0]
-            if not (_is_identity(expr.left, me) or _is_identity(target.comparator, me)):
-                return 0
-            if isinstance(target.operator, (cst.Equal, cst.Is)):
-                return 1
-            if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
-                return -1
-            return 0
-        if isinstance(expr, cst.Call) and _predicate_call(expr, function, predicates):
-            return 1
-        return 0
+        return _test_of(expr, me, function, predicates)
 
     def mark(node: cst.CSTNode) -> None:
         owned.update(id(n) for n in walk_own(node))
@@ -101,6 +108,9 @@ def _owned_nodes(model: ModuleModel, function: Function, cache: dict) -> frozens
         for statement in statements:
             if fenced:
                 mark(statement)
+                continue
+            if _guard_call(statement, function, guards):
+                fenced = True  # `self._check_owner()`: it raised for any other thread
                 continue
             if isinstance(statement, cst.If):
                 polarity = test_of(statement.test)
@@ -152,6 +162,47 @@ def _predicates(model: ModuleModel, cls: Optional[str], cache: dict) -> frozense
                 names.add(method.name)
         found = known[cls] = frozenset(names)
     return found
+
+
+def _guards(model: ModuleModel, cls: Optional[str], cache: dict) -> frozenset[str]:
+    """Methods of ``cls`` that raise for any thread but the owner, such as
+    `_check_owner()`: ``if threading.get_ident() != self._owner: raise ...``
+    at their top level. A call of one fences the rest of its caller's block,
+    as the guard itself would."""
+    if cls is None:
+        return frozenset()
+    known = cache.setdefault("guards", {})
+    found = known.get(cls)
+    if found is None:
+        predicates = _predicates(model, cls, cache)
+        names = set()
+        for method in model.functions:
+            if (method.class_name != cls or method.parent is not None
+                    or id(method) not in cache["asking"]):
+                continue
+            me = _owner_names(walk_own(method.node))
+            if any(isinstance(s, cst.If) and s.orelse is None and _raises(s.body)
+                   and _test_of(s.test, me, method, predicates) < 0
+                   for s in getattr(method.node.body, "body", ())):
+                names.add(method.name)
+        found = known[cls] = frozenset(names)
+    return found
+
+
+def _guard_call(statement: cst.CSTNode, function: Function, guards: frozenset[str]) -> bool:
+    if not guards or not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return any(isinstance(s, cst.Expr) and isinstance(s.value, cst.Call)
+               and _predicate_call(s.value, function, guards) for s in statement.body)
+
+
+def _raises(body: cst.BaseSuite) -> bool:
+    statements = getattr(body, "body", ())
+    last = statements[-1] if statements else None
+    if isinstance(body, cst.SimpleStatementSuite):
+        return isinstance(last, cst.Raise)
+    return (isinstance(last, cst.SimpleStatementLine) and bool(last.body)
+            and isinstance(last.body[-1], cst.Raise))
 
 
 def _owner_names(nodes) -> set[str]:
