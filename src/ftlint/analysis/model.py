@@ -14,7 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
-from ftlint.analysis.walk import children, walk_code
+from ftlint.analysis.walk import children, walk_code, walk_own
 
 
 class Mutability(enum.Enum):
@@ -263,6 +263,28 @@ _SAYS_NOT_THREAD_SAFE = re.compile(
     r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
     r"|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b",
     re.IGNORECASE)
+
+
+def _before(statements, target: int) -> set[int]:
+    """The ids of the code in ``statements`` that runs before the node
+    ``target`` on the way to it: earlier statements of its block and of
+    the blocks around it (not the other branch of an `if`, nor handlers)."""
+    before: set[int] = set()
+    for statement in statements:
+        own = {id(n) for n in walk_own(statement)}
+        if target not in own:
+            before |= own
+            continue
+        if isinstance(statement, (cst.If, cst.Try, cst.With)):
+            for name in ("body", "orelse"):
+                suite = getattr(statement, name, None)
+                if isinstance(suite, cst.Else):
+                    suite = suite.body
+                inner = getattr(suite, "body", None) if isinstance(suite, cst.BaseSuite) else None
+                if inner is not None and any(target in {id(n) for n in walk_own(s)} for s in inner):
+                    return before | _before(inner, target)
+        return before
+    return before
 
 
 # A sentence that asks it of something else: "Connection is expected to
@@ -589,6 +611,27 @@ class ModuleModel:
                     f"handlers write `{attribute}`: the thread reading the messages runs them "
                     "one at a time")
         return None
+
+    @functools.cached_property
+    def before_own_thread(self) -> dict[int, str]:
+        """Nodes that run before a method starts the thread of its own object
+        (``self._reader = Thread(target=self._read_loop)``, once, outside
+        loops) -> the thread's target. What the method did to its object
+        until then is set-up the thread sees complete: starting a thread
+        orders everything before it (a serial port's `open()` fills its
+        option table, then starts its reader)."""
+        found: dict[int, str] = {}
+        for entry in self.entry_points:
+            function = entry.function
+            if not entry.single or function is None:
+                continue
+            method = function.outermost
+            if method is not function or method.class_name is None \
+                    or not entry.target.startswith(f"{method.class_name}."):
+                continue
+            for node_id in _before(getattr(method.node.body, "body", ()), id(entry.node)):
+                found.setdefault(node_id, entry.target)
+        return found
 
     @functools.cached_property
     def locking_classes(self) -> frozenset[str]:

@@ -324,5 +324,9 @@ def is_shared_write(model: ModuleModel, access: Access) -> bool:
     function = access.function
     if access.ref[0] == "instance" and function is not None and function.in_constructor:
         return False  # the object is still under construction
+    if (access.ref[0] == "instance" and function is not None
+            and access.ref[1] == function.outermost.class_name
+            and id(access.node) in model.before_own_thread):
+        return False  # set up before the method starts the object's own thread
     # `if self._owner == get_ident(): self._count += 1`: only the owner thread.
     return not owner_only(model, access)
