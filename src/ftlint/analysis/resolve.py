@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import libcst as cst
+
 from ftlint.analysis.model import (Access, ModuleModel, Mutability, is_private_name, local_locks_only,
                                    returned_functions)
 from ftlint.analysis.names import ImportMap, dotted
@@ -22,8 +24,12 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
              import_refs: dict[str, int], import_decorators: dict[str, set[str]]) -> ModuleModel:
     # `active = None` in the class body and `self.active = set()` later: the
     # container lives on the instance, whatever the class body says.
+    # A field declared in the class body (`kernels = Dict()` of traitlets,
+    # `field(default_factory=list)`, `attr.ib(factory=dict)`) gives each
+    # instance its own value: `self.kernels` is instance state.
     class_attrs = {(r[1], r[2]) for r, b in model.bindings.items()
-                   if r[0] == "class" and b.mutability is not Mutability.IMMUTABLE}
+                   if r[0] == "class" and b.mutability is not Mutability.IMMUTABLE
+                   and not _per_instance_field(b.node, imports)}
     # `cls._instances = WeakSet()` in `__new__` or a class method puts the
     # container on the class too; `self._instances.remove(self)` then changes it.
     class_attrs |= {(a.ref[1], a.ref[2]) for a in model.accesses
@@ -41,6 +47,20 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
     mark_setup_methods(model)
     _mark_locked_helpers(model, runtime_refs, import_refs)
     return model
+
+
+# Calls in a class body that declare a per-instance field, not a shared value.
+_FIELD_FACTORIES = ("traitlets.", "dataclasses.field", "attr.ib", "attr.attrib", "attr.field",
+                    "attrs.field", "pydantic.Field", "pydantic.PrivateAttr",
+                    "pydantic.fields.Field", "msgspec.field")
+
+
+def _per_instance_field(value, imports: ImportMap) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    name = imports.qualify(value.func)
+    return bool(name) and any(name == f or (f.endswith(".") and name.startswith(f))
+                              for f in _FIELD_FACTORIES)
 
 
 def _resolve(access: Access, model: ModuleModel, imports: ImportMap,
