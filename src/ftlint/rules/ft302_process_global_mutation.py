@@ -48,7 +48,9 @@ class ProcessGlobalMutation(Rule):
         "statement is the change (`def disable_warnings(): "
         "warnings.simplefilter(...)`) is not reported: the change is its "
         "purpose. One function's changes of one piece of state (a save, set "
-        "and restore of `os.environ`) are one finding, and it is high in a "
+        "and restore of `os.environ`, `old = os.umask(m)` then `os.umask(old)`) "
+        "are one finding (a `chdir()` there and back and each `with` block "
+        "stay one each), and it is high in a "
         "public function when the function puts the old value back (in a "
         "`finally:` block or after a context manager's `yield`): it sets a "
         "temporary value on a library path, which every other thread sees "
@@ -143,9 +145,12 @@ class ProcessGlobalMutation(Rule):
             if (function is not None and name not in HIDDEN_CHANGES
                     and _only_this(function.node, finding.node)):
                 continue  # `def disable_warnings(): warnings.simplefilter(...)`: its purpose
-            # Calls (`chdir` there and back) stay one finding each: the fix
-            # that passes `cwd=` instead takes them as a pair.
-            key = (function.qualname if function else None, name, id(finding) if call else 0)
+            # One sequence, one finding: `old = os.umask(0o077)` ... `os.umask(old)`
+            # is one. A `chdir` there and back stays one finding each (the fix
+            # that passes `cwd=` instead takes them as a pair), and so does
+            # each `with` block, a whole sequence of its own.
+            key = (function.qualname if function else None, name,
+                   id(finding) if call and name in _EACH_CALL else 0)
             if key in found:
                 more[key] = more.get(key, 0) + 1
                 restored.setdefault(key, []).append(finding.node)
@@ -212,6 +217,10 @@ class ProcessGlobalMutation(Rule):
 
 
 _STREAMS = frozenset({"sys.stdin", "sys.stdout", "sys.stderr"})
+
+# Calls reported one finding each, however many the function makes.
+_EACH_CALL = frozenset({"os.chdir", "os.fchdir", "contextlib.chdir", "warnings.catch_warnings",
+                        "contextlib.redirect_stdout", "contextlib.redirect_stderr"})
 
 # Calls that make or detach a process: a daemonizing function runs them.
 _FORKS = frozenset({"os.fork", "os.setsid", "os.forkpty"})
