@@ -428,11 +428,11 @@ PAIRS = {
         class Registry:
             """Shared by every request thread."""
 
-            _entries_lock = threading.Lock()
+            _lock = threading.Lock()
             entries: dict = field(default_factory=dict)
 
             def add(self, key, value):
-                with self._entries_lock:
+                with self._lock:
                     if key not in self.entries:
                         self.entries[key] = [value]
 

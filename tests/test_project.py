@@ -109,12 +109,12 @@ def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
     files = {
         "tool/__init__.py": "",
         "tool/cli.py": (
-            "import os\n\n\n"
+            "import os, warnings\n\n\n"
             "def run():\n"
-            "    os.chdir(os.environ.get('TOOL_HOME', '.'))\n"
+            "    os.environ['TOOL_HOME'] = os.getcwd()\n"
             "    serve()\n\n\n"
             "def serve():\n"
-            "    os.umask(0o022)\n"
+            "    warnings.simplefilter('ignore')\n"
             "    print('serving')\n"),
     }
     for name, text in files.items():

@@ -40,7 +40,12 @@ class ProcessGlobalMutation(Rule):
         "commands, the `__main__` block, boot hooks such as "
         "`after_process_boot()`) and in tests. Low too for a stream installed "
         "for good (`sys.stdout = Wrapper()` with nothing saving the old one): "
-        "other threads writing to it is the point, and for a "
+        "other threads writing to it is the point; for a lasting change of "
+        "the working directory, the umask, the default socket timeout or the "
+        "recursion limit, made once from the program's configuration (an "
+        "attribute or a constant, not the caller's argument) with no old value "
+        "put back (`os.chdir(self.cfg.chdir)`): setting up the process is its "
+        "purpose; for a "
         "`catch_warnings()` block that only quiets the warnings of an import, "
         "and in a function that forks to detach the process (`os.fork()`, "
         "`os.setsid()`: a daemonizing function), whose child starts with one "
@@ -182,6 +187,19 @@ class ProcessGlobalMutation(Rule):
                 finding.reason += ("; low: the function forks to detach the process "
                                    "(`os.fork()`, `os.setsid()`), and a forked child starts "
                                    "with one thread")
+            if (key[1] in _LASTING and not more.get(key) and function is not None
+                    and finding.confidence > Confidence.LOW and not function.is_generator
+                    and function.name not in ("__enter__", "__aenter__")
+                    and _configured(finding.node, function)):
+                # `os.chdir(self.cfg.chdir)`, `os.umask(self.umask)` once: no
+                # value is put back, so no thread sees a temporary one, and
+                # the value is the program's configuration, not the caller's
+                # (`build(path)` changing directory to `path` borrows the process).
+                finding.confidence = Confidence.LOW
+                finding.facts["benign"] = True
+                finding.reason += ("; low: a lasting change (the function never puts the old "
+                                   "value back): setting up the process is its purpose, and "
+                                   "other threads are meant to see the new value")
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
@@ -218,12 +236,39 @@ class ProcessGlobalMutation(Rule):
 
 _STREAMS = frozenset({"sys.stdin", "sys.stdout", "sys.stderr"})
 
+# Process settings a program sets for good: one change of them, with no
+# old value put back, configures the process rather than borrowing it.
+_LASTING = frozenset({"os.chdir", "os.fchdir", "os.umask", "socket.setdefaulttimeout",
+                      "sys.setrecursionlimit"})
+
 # Calls reported one finding each, however many the function makes.
 _EACH_CALL = frozenset({"os.chdir", "os.fchdir", "contextlib.chdir", "warnings.catch_warnings",
                         "contextlib.redirect_stdout", "contextlib.redirect_stderr"})
 
 # Calls that make or detach a process: a daemonizing function runs them.
 _FORKS = frozenset({"os.fork", "os.setsid", "os.forkpty"})
+
+
+def _configured(call: cst.CSTNode, function) -> bool:
+    """The call's arguments come from configuration (the object's
+    attributes, module constants, literals), not from the function's own
+    parameters or locals."""
+    params = function.node.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params,
+                                    *params.kwonly_params)} - {function.self_name}
+    for extra in (params.star_arg, params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            names.add(extra.name.value)
+    for node in walk_own(function.node.body):  # locals, which a parameter may feed
+        target = (node.target if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For,
+                                                   cst.AugAssign))
+                  else node.asname.name if isinstance(node, cst.WithItem) and node.asname
+                  else None)
+        if target is not None:
+            names.update(n.value for n in walk_own(target) if isinstance(n, cst.Name))
+    args = getattr(call, "args", ())
+    return not any(isinstance(n, cst.Name) and n.value in names
+                   for arg in args for n in walk_own(arg.value))
 
 
 def _daemonizes(model: ModuleModel, function) -> bool:
