@@ -10,7 +10,7 @@ from ftlint.diagnostics import Confidence
 from ftlint.fixes.process import cwd_fix
 from ftlint.fixes.tree import code, inside, parents
 from ftlint.rules.base import Example, Finding, Rule, defer, no_fix
-from ftlint.analysis.walk import is_docstring, walk_own
+from ftlint.analysis.walk import code_children, is_docstring, walk_own
 
 
 class ProcessGlobalMutation(Rule):
@@ -260,15 +260,34 @@ def _configured(call: cst.CSTNode, function) -> bool:
         if isinstance(extra, cst.Param):
             names.add(extra.name.value)
     for node in walk_own(function.node.body):  # locals, which a parameter may feed
-        target = (node.target if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For,
-                                                   cst.AugAssign))
-                  else node.asname.name if isinstance(node, cst.WithItem) and node.asname
-                  else None)
-        if target is not None:
-            names.update(n.value for n in walk_own(target) if isinstance(n, cst.Name))
-    args = getattr(call, "args", ())
-    return not any(isinstance(n, cst.Name) and n.value in names
-                   for arg in args for n in walk_own(arg.value))
+        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For, cst.AugAssign)):
+            names |= _bound(node.target)
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            names |= _bound(node.asname.name)
+    return not any(_read(arg.value) & names for arg in getattr(call, "args", ()))
+
+
+def _bound(target: cst.CSTNode) -> set[str]:
+    """The local names an assignment target binds (not `self.x` or `d[k]`)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_bound(e.value) for e in target.elements))
+    if isinstance(target, cst.StarredElement):
+        return _bound(target.value)
+    return set()
+
+
+def _read(expr: cst.CSTNode) -> set[str]:
+    """The names an expression reads (`self` of `self.cfg.chdir`, not `chdir`)."""
+    if isinstance(expr, cst.Name):
+        return {expr.value}
+    if isinstance(expr, cst.Attribute):
+        return _read(expr.value)
+    found: set[str] = set()
+    for child in code_children(expr):
+        found |= _read(child)
+    return found
 
 
 def _daemonizes(model: ModuleModel, function) -> bool:
