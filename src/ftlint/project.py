@@ -348,11 +348,20 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             # (a lone `append` or `setdefault` in a thread stays low); nor
             # one whose worst outcome is benign (a list that only grows).
             alone = owners and lone_updater(d, summary, owners)
+            # A process-wide change on one dedicated thread (started once)
+            # never runs twice at once: no worse than on the main thread.
+            dedicated = (d.code == "FT302" and owners
+                         and owners.get(f"{summary.module}:{function}"))
+            if dedicated and not alone:
+                alone = True
             if (not d.extra.get("atomic") and not d.extra.get("benign")
                     and d.confidence < Confidence.HIGH):
                 d.confidence = Confidence.MEDIUM if alone else Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
-            if alone and d.confidence < Confidence.HIGH:
+            if dedicated and d.confidence < Confidence.HIGH:
+                d.reason = (f"{d.reason}, one thread started once, so the change never runs "
+                            "twice at once: medium")
+            elif alone and d.confidence < Confidence.HIGH:
                 d.reason = (f"{d.reason}, the one thread that updates it (elsewhere it is only "
                             "reset to a constant): at worst a reset is lost, so medium")
         elif (function and not d.is_error and d.confidence > Confidence.LOW

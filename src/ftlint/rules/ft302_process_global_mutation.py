@@ -35,7 +35,9 @@ class ProcessGlobalMutation(Rule):
         "is safe only on 3.14t, where context-aware warnings are the default."
     )
     confidence_doc = (
-        "high when reachable from a thread entry point; medium in a public "
+        "high when reachable from a thread entry point (medium when only one "
+        "thread, started once, reaches it: the change never runs twice at "
+        "once); medium in a public "
         "function; low otherwise, and low in start-up code (`main()`, CLI "
         "commands, the `__main__` block, boot hooks such as "
         "`after_process_boot()`) and in tests. Low too for a stream installed "
