@@ -143,6 +143,11 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             return Mutability.IMMUTABLE, "constant"
         if isinstance(value, cst.GeneratorExp):
             return Mutability.UNKNOWN, "iterator"
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            # `reporters or []`: the caller's list, or a new one.
+            mutability, kind = self.classify_value(value.right)
+            if mutability is Mutability.MUTABLE:
+                return Mutability.UNKNOWN, kind
         if isinstance(value, cst.Call):
             name = self.imports.qualify(value.func)
             if name in MUTABLE_TYPES:
