@@ -18,6 +18,9 @@ _db_lock = threading.Lock()
 
 
 class Database:
+    def __init__(self):
+        self.connections = []  # opened on first use, closed at exit
+
     def price(self, sku):
         return len(sku) * 10
 

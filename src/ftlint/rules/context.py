@@ -219,7 +219,7 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
             return f"the block also changes {describe(access.ref)}"
     for node in walk_own(block):
         if singletons and isinstance(node, (cst.Assign, cst.AnnAssign)):
-            if _new_instance(model, node.value):
+            if _new_instance(model, node.value) and not _stateless(model, node.value, ref):
                 return ("each build makes a new instance, so callers can end up holding "
                         "different objects")
             opened = _opens(model, node.value)
@@ -308,6 +308,30 @@ def _new_instance(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bo
         return func.value == "cls" or func.value in model.classes
     return (isinstance(func, cst.Attribute)
             and func.attr.value in ("__class__", "__call__", "__new__"))
+
+
+def _stateless(model: ModuleModel, value: cst.Call, ref) -> bool:
+    """The new instance is of a class of this module that keeps no state:
+    no instance attributes, no mutable class attributes, no subclass here
+    that adds some. Two such instances are interchangeable."""
+    func = value.func
+    if isinstance(func, cst.Name) and func.value in model.classes:
+        cls = func.value
+    elif ref is not None and ref[0] == "class":
+        cls = ref[1]  # `cls._instance = super().__new__(cls)`, `cls()`
+    else:
+        return False
+    family = {cls} | {c for c, bases in model.class_bases.items()
+                      if any(b == cls or b.endswith(f".{cls}") for b in bases)}
+    for (kind, *rest), binding in model.bindings.items():
+        if not rest or rest[0] not in family:
+            continue
+        if kind == "instance":
+            return False
+        if (kind == "class" and binding.mutability not in (Mutability.IMMUTABLE, Mutability.LOCK)
+                and (ref is None or tuple(ref) != (kind, *rest))):
+            return False
+    return True
 
 
 # Calls that open something: building the value twice opens two, and the one

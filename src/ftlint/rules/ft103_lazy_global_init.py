@@ -34,7 +34,9 @@ class LazyGlobalInit(Rule):
         "builds and stores the value (a version string, an imported function, "
         "a compiled pattern): two threads build it twice at worst, duplicate "
         "work only. Warnings and log calls in the block count as harmless "
-        "(a warn-once flag may warn twice)."
+        "(a warn-once flag may warn twice). A new instance of a class of the "
+        "module is medium (callers can end up holding different objects) "
+        "unless the class keeps no state: two such instances are interchangeable."
     )
     fix = "safe"
     fix_doc = (

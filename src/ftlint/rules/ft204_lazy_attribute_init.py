@@ -38,7 +38,8 @@ class LazyAttributeInit(Rule):
     )
     confidence_doc = (
         "high when reachable from a thread entry point; medium for class-level "
-        "singletons (`cls()`: callers can hold different instances), and for "
+        "singletons (`cls()`: callers can hold different instances; low when "
+        "the class keeps no state, so two instances are interchangeable), and for "
         "objects shared between threads when the guarded block does more than "
         "build and store the value (it calls something, changes other shared "
         "state, fills the value after storing it, or builds it by opening "
@@ -108,6 +109,9 @@ class LazyAttributeInit(Rule):
         Example('''
             class Service:
                 _instance = None
+
+                def __init__(self):
+                    self.handlers = []
 
                 @classmethod
                 def instance(cls):
