@@ -342,6 +342,12 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
               and owners and (owner := confined(d, summary, owners))):
             d.confidence = Confidence.LOW
             d.reason = f"{d.reason}; lowered: only the one thread that runs `{owner}()` writes it"
+        elif (function and d.extra.get("consumer") and not d.is_error and owners
+              and (mine := owners.get(f"{summary.module}:{function}"))):
+            d.confidence = Confidence.LOW
+            d.reason = (f"{d.reason}; lowered: only the one thread that runs "
+                        f"`{sorted(mine)[0].partition(':')[2]}()` removes items, and other "
+                        "code only adds, so the test cannot turn false before the removal")
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
             # One atomic operation races only together with other accesses,
             # which are reported themselves: reachability does not raise it

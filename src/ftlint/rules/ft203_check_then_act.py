@@ -61,7 +61,10 @@ class CheckThenAct(Rule):
         "a lock, a new mutable container or an instance of a class (callers "
         "keep and change it: two threads would work on different objects), "
         "when the block opens something or has other effects, or when entries "
-        "are changed in place elsewhere (`d[k] += 1`)."
+        "are changed in place elsewhere (`d[k] += 1`). A test followed by a "
+        "removal (`while self.pending: self.pending.pop()`) in a function that "
+        "only one thread started once runs, where all other code only adds "
+        "items, is low: nothing else can make the test false before the removal."
     )
     fix = "sometimes"
     fix_doc = (
@@ -340,10 +343,32 @@ class CheckThenAct(Rule):
                                  confidence, reason, node=compound.node)
             if memo:
                 finding.facts["benign"] = True  # threads reaching it do not raise it
+            if _lone_remover(model, compound, access):
+                # `while self.pending: add(self.pending.pop())` where other
+                # code only adds: the project pass lowers it when one
+                # dedicated thread runs this function.
+                finding.facts["consumer"] = True
             finding.build = defer(_atomic_or_locked, compound, access)
             yield finding
         yield from _fork_checks(self, model)
         yield from _handler_checks(self, model)
+
+
+def _lone_remover(model: ModuleModel, compound, access) -> bool:
+    """The act removes (`pop()`, `del d[k]`) what the test saw, and every
+    other run-time change of the state elsewhere only adds to it: nothing
+    but this function can make the test false before the removal."""
+    function = access.function
+    if access.op not in _DELETES or access.op == "clear" or function is None:
+        return False
+    for write in model.writes(compound.ref):
+        if write.function is None or write.import_time or write.function.in_constructor:
+            continue
+        if write.function.outermost is function.outermost:
+            continue
+        if write.op in _DELETES or write.op in ("rebind", "setattr", "delattr"):
+            return False
+    return True
 
 
 def _closing(model: ModuleModel, access) -> bool:
