@@ -355,11 +355,16 @@ class CheckThenAct(Rule):
 
 
 def _lone_remover(model: ModuleModel, compound, access) -> bool:
-    """The act removes (`pop()`, `del d[k]`) what the test saw, and every
+    """The act takes an item (`pop()`, `popleft()`) from what the test saw
+    non-empty, and every
     other run-time change of the state elsewhere only adds to it: nothing
     but this function can make the test false before the removal."""
     function = access.function
-    if access.op not in _DELETES or access.op == "clear" or function is None:
+    # Only a take from a non-empty container (`pop()`, `popleft()`): a keyed
+    # removal (`del d[k]`) is where the fix of a reader's lookup goes too.
+    untargeted = access.op in ("popitem", "popleft") or (
+        access.op == "pop" and isinstance(access.node, cst.Call) and not access.node.args)
+    if not untargeted or function is None:
         return False
     for write in model.writes(compound.ref):
         if write.function is None or write.import_time or write.function.in_constructor:
