@@ -353,13 +353,11 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             # which are reported themselves: reachability does not raise it
             # (a lone `append` or `setdefault` in a thread stays low); nor
             # one whose worst outcome is benign (a list that only grows).
-            alone = owners and lone_updater(d, summary, owners)
             # A process-wide change on one dedicated thread (started once)
             # never runs twice at once: no worse than on the main thread.
-            dedicated = (d.code == "FT302" and owners
-                         and owners.get(f"{summary.module}:{function}"))
-            if dedicated and not alone:
-                alone = True
+            dedicated = bool(d.code == "FT302" and owners
+                             and owners.get(f"{summary.module}:{function}"))
+            alone = dedicated or (owners and lone_updater(d, summary, owners))
             if (not d.extra.get("atomic") and not d.extra.get("benign")
                     and d.confidence < Confidence.HIGH):
                 d.confidence = Confidence.MEDIUM if alone else Confidence.HIGH

@@ -17,7 +17,7 @@ locks the other methods take.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
@@ -149,10 +149,7 @@ def _predicates(model: ModuleModel, cls: Optional[str], cache: dict) -> frozense
     found = known.get(cls)
     if found is None:
         names = set()
-        for method in model.functions:
-            if (method.class_name != cls or method.parent is not None
-                    or id(method) not in cache["asking"]):
-                continue
+        for method in _asking_methods(model, cls, cache):
             nodes = list(walk_own(method.node))
             me = _owner_names(nodes)
             if any(isinstance(n, cst.Comparison) and len(n.comparisons) == 1
@@ -162,6 +159,12 @@ def _predicates(model: ModuleModel, cls: Optional[str], cache: dict) -> frozense
                 names.add(method.name)
         found = known[cls] = frozenset(names)
     return found
+
+
+def _asking_methods(model: ModuleModel, cls: str, cache: dict) -> Iterator[Function]:
+    """The methods of ``cls`` that ask which thread runs them."""
+    return (m for m in model.functions if m.class_name == cls and m.parent is None
+            and id(m) in cache["asking"])
 
 
 def _guards(model: ModuleModel, cls: Optional[str], cache: dict) -> frozenset[str]:
@@ -176,10 +179,7 @@ def _guards(model: ModuleModel, cls: Optional[str], cache: dict) -> frozenset[st
     if found is None:
         predicates = _predicates(model, cls, cache)
         names = set()
-        for method in model.functions:
-            if (method.class_name != cls or method.parent is not None
-                    or id(method) not in cache["asking"]):
-                continue
+        for method in _asking_methods(model, cls, cache):
             me = _owner_names(walk_own(method.node))
             if any(isinstance(s, cst.If) and s.orelse is None and _raises(s.body)
                    and _test_of(s.test, me, method, predicates) < 0

@@ -356,12 +356,11 @@ class CheckThenAct(Rule):
 
 def _lone_remover(model: ModuleModel, compound, access) -> bool:
     """The act takes an item (`pop()`, `popleft()`) from what the test saw
-    non-empty, and every
-    other run-time change of the state elsewhere only adds to it: nothing
-    but this function can make the test false before the removal."""
+    non-empty, and every other run-time change of the state elsewhere only
+    adds to it: nothing but this function can make the test false before
+    the removal. A keyed removal (`del d[k]`) does not count: it is where
+    the fix of a reader's lookup goes too."""
     function = access.function
-    # Only a take from a non-empty container (`pop()`, `popleft()`): a keyed
-    # removal (`del d[k]`) is where the fix of a reader's lookup goes too.
     untargeted = access.op in ("popitem", "popleft") or (
         access.op == "pop" and isinstance(access.node, cst.Call) and not access.node.args)
     if not untargeted or function is None:

@@ -261,23 +261,8 @@ def _configured(call: cst.CSTNode, function) -> bool:
     for extra in (params.star_arg, params.star_kwarg):
         if isinstance(extra, cst.Param):
             names.add(extra.name.value)
-    for node in walk_own(function.node.body):  # locals, which a parameter may feed
-        if isinstance(node, (cst.AssignTarget, cst.AnnAssign, cst.For, cst.AugAssign)):
-            names |= _bound(node.target)
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            names |= _bound(node.asname.name)
+    names |= function.local_names  # which a parameter may feed
     return not any(_read(arg.value) & names for arg in getattr(call, "args", ()))
-
-
-def _bound(target: cst.CSTNode) -> set[str]:
-    """The local names an assignment target binds (not `self.x` or `d[k]`)."""
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return set().union(*(_bound(e.value) for e in target.elements))
-    if isinstance(target, cst.StarredElement):
-        return _bound(target.value)
-    return set()
 
 
 def _read(expr: cst.CSTNode) -> set[str]:
