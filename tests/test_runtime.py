@@ -156,3 +156,34 @@ def test_fix_makes_the_invariant_hold(program, ft_python, run_ftlint, tmp_path):
         assert proc.returncode == 0, (
             f"fixed program broke its invariant in run {run + 1}: {proc.stderr.strip()}\n{fixed}")
         assert proc.stdout.startswith("ok:"), proc.stdout
+
+
+COUNT_PROGRAM = """
+import itertools, sys, threading
+assert not sys._is_gil_enabled()
+ids = itertools.count()
+taken = [[] for _ in range(8)]
+start = threading.Barrier(8)
+
+def work(out):
+    start.wait()
+    for _ in range(50_000):
+        out.append(next(ids))
+
+threads = [threading.Thread(target=work, args=(out,)) for out in taken]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+numbers = [n for out in taken for n in out]
+assert sorted(numbers) == list(range(len(numbers))), "a number was handed out twice or skipped"
+"""
+
+
+def test_a_shared_itertools_count_hands_out_each_number_once(ft_python, tmp_path):
+    """FT301 reports a shared `itertools.count()` at low confidence because
+    its `next()` is atomic on the free-threaded build: this holds it to that."""
+    path = tmp_path / "count.py"
+    path.write_text(COUNT_PROGRAM)
+    proc = _run(ft_python, path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -5,6 +5,7 @@ from typing import Iterator
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.names import dotted
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.iteration import next_lock_fix
 from ftlint.rules.base import (
@@ -34,7 +35,9 @@ class SharedIterator(Rule):
         "high when one iterator is handed to several threads, or when reachable "
         "from a thread entry point; medium for module- and "
         "class-level iterators, or instance iterators used in a public method; "
-        "low otherwise."
+        "low otherwise. An `itertools.count()` is always low: its `next()` is one "
+        "atomic step on the free-threaded build (CPython 3.13 and later), so "
+        "threads sharing it still get distinct numbers; only their order varies."
     )
     fix = "sometimes"
     fix_doc = (
@@ -54,15 +57,17 @@ class SharedIterator(Rule):
         + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT301` on the reported line with the reason in a comment.'
     )
     use_instead = '''
-        import itertools
         import threading
 
-        _ids = itertools.count()
-        _ids_lock = threading.Lock()
+        def _rows():
+            yield from range(10)
 
-        def next_id():
-            with _ids_lock:
-                return next(_ids)
+        _source = _rows()
+        _source_lock = threading.Lock()
+
+        def take():
+            with _source_lock:
+                return next(_source)
     '''
     VALID = (
         Example('''
@@ -90,8 +95,8 @@ class SharedIterator(Rule):
             _ids = itertools.count()
 
             def next_id():
-                return next(_ids)  # expect: FT301[medium]
-        ''', "a module-level counter iterator"),
+                return next(_ids)  # expect: FT301[low]
+        ''', "a module-level `itertools.count()`: low, its `next()` is atomic without the GIL"),
         Example('''
             def _rows():
                 yield from range(10)
@@ -113,20 +118,26 @@ class SharedIterator(Rule):
 
     FIX_EXAMPLES = (
         ('''
-        import itertools
-        _ids = itertools.count()
+        def _rows():
+            yield from range(10)
 
-        def next_id():
-            return next(_ids)
+        _source = _rows()
+
+        def take():
+            return next(_source)
     ''', '''
-        import itertools
         import threading
-        _ids = itertools.count()
-        _ids_lock = threading.Lock()
 
-        def next_id():
-            with _ids_lock:
-                return next(_ids)
+
+        def _rows():
+            yield from range(10)
+
+        _source = _rows()
+        _source_lock = threading.Lock()
+
+        def take():
+            with _source_lock:
+                return next(_source)
     '''),
     )
 
@@ -146,10 +157,16 @@ class SharedIterator(Rule):
             if len(handoffs) < 2 and not handoffs[0].in_loop:
                 continue
             first = handoffs[0]
-            yield no_fix(Finding(first.node, self.message.format(name=f"`{first.name}`"),
-                                 Confidence.HIGH,
-                                 "the same iterator object is handed to several threads",
-                                 first.function),
+            confidence, reason = Confidence.HIGH, "the same iterator object is handed to several threads"
+            if _is_count(model, first.value):
+                confidence, reason = Confidence.LOW, (
+                    f"{reason}, but an `itertools.count()`, whose `next()` is one atomic step on "
+                    "the free-threaded build (CPython 3.13 and later)")
+            finding = Finding(first.node, self.message.format(name=f"`{first.name}`"),
+                              confidence, reason, first.function)
+            if confidence is Confidence.LOW:
+                finding.facts["atomic"] = True
+            yield no_fix(finding,
                          "give each thread its own iterator, or hand the items out through a "
                          "`queue.Queue`")
 
@@ -167,8 +184,29 @@ class SharedIterator(Rule):
             if (access.ref not in iterators or access.op not in ("next", "iter")
                     or access.import_time or model.access_guarded(access)):
                 continue
-            confidence, reason = shared_object_confidence(model, access)
+            counter = _is_count(model, model.bindings[access.ref].node)
+            if counter:
+                confidence, reason = Confidence.LOW, (
+                    "an `itertools.count()`: its `next()` is one atomic step on the free-threaded "
+                    "build (CPython 3.13 and later), so threads still get distinct numbers")
+            else:
+                confidence, reason = shared_object_confidence(model, access)
+                reason = f"one iterator object consumed wherever this runs; {reason}"
             finding = Finding.at(access, self.message.format(name=describe(access.ref)),
-                                 confidence, f"one iterator object consumed wherever this runs; {reason}")
+                                 confidence, reason)
+            if counter:
+                finding.facts["atomic"] = True  # threads reaching it do not raise it
             finding.build = defer(next_lock_fix, access)
             yield finding
+
+
+def _is_count(model: ModuleModel, value: cst.CSTNode) -> bool:
+    """``itertools.count(...)`` (however it was imported)."""
+    if not isinstance(value, cst.Call):
+        return False
+    name = dotted(value.func)
+    if name is None:
+        return False
+    head, _, rest = name.partition(".")
+    base = model.import_aliases.get(head)
+    return base is not None and (f"{base}.{rest}" if rest else base) == "itertools.count"
