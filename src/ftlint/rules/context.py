@@ -237,10 +237,16 @@ _LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)
 
 
 def _constant(model: ModuleModel, value: Optional[cst.BaseExpression]) -> bool:
-    """A literal, or a module-level name bound once to one (``STOPPED``)."""
+    """A literal, a module-level name bound once to one (``STOPPED``), or a
+    named constant of a class or module (``State.CLOSED``, ``errno.EINTR``:
+    an enum member or a class constant, upper case by convention)."""
     if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
         value = value.expression
     if isinstance(value, _LITERALS):
+        return True
+    if (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)
+            and value.value.value not in ("self", "cls")
+            and value.attr.value.isupper() and not value.attr.value.startswith("_")):
         return True
     if isinstance(value, cst.Name):
         if value.value in ("None", "True", "False"):

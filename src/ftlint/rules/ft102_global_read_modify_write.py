@@ -29,6 +29,7 @@ class GlobalReadModifyWrite(Rule):
     confidence_doc = (
         "medium for an unguarded read-modify-write or check-then-set of a "
         "global at run time. Low for a check-then-set that stores a constant "
+        "(a literal, or a named one such as an enum member) "
         "and does nothing else in its block (a warning or a log line aside): "
         "whichever thread wins, the outcome is the same."
     )

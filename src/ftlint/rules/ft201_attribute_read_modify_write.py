@@ -34,7 +34,8 @@ class AttributeReadModifyWrite(Rule):
         "subclass's `run`, one `Thread(target=...)` started outside loops): then "
         "low, since that thread owns it; medium for "
         "a public method, or state on a class or module object; low otherwise. "
-        "A check-then-set that stores a constant and does nothing else in its "
+        "A check-then-set that stores a constant (a literal, or a named one such "
+        "as an enum member, `State.STOPPED`) and does nothing else in its "
         "block is low: whichever thread wins, the outcome is the same."
     )
     fix = "safe"
