@@ -9,7 +9,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
-from ftlint.fixes.tree import code, parents
+from ftlint.fixes.tree import code, parents, walk
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import (
     defer, no_fix,
@@ -64,7 +64,10 @@ class CheckThenAct(Rule):
         "are changed in place elsewhere (`d[k] += 1`). A test followed by a "
         "removal (`while self.pending: self.pending.pop()`) in a function that "
         "only one thread started once runs, where all other code only adds "
-        "items, is low: nothing else can make the test false before the removal."
+        "items, is low: nothing else can make the test false before the removal. "
+        "Other removals count as that thread's own when they are in private "
+        "helpers that only its loop calls (`_check_timers()` each round, "
+        "`_cleanup()` at its end) and that are not handed out as callbacks."
     )
     fix = "sometimes"
     fix_doc = (
@@ -365,14 +368,47 @@ def _lone_remover(model: ModuleModel, compound, access) -> bool:
         access.op == "pop" and isinstance(access.node, cst.Call) and not access.node.args)
     if not untargeted or function is None:
         return False
+    root = _sole_root(model, function.outermost)
     for write in model.writes(compound.ref):
         if write.function is None or write.import_time or write.function.in_constructor:
             continue
         if write.function.outermost is function.outermost:
             continue
         if write.op in _DELETES or write.op in ("rebind", "setattr", "delattr"):
-            return False
+            if _sole_root(model, write.function.outermost) is not root:
+                return False
     return True
+
+
+def _sole_root(model: ModuleModel, function):
+    """The function that alone leads to ``function``: a private method
+    called from one method only, and named nowhere else (not handed out as a
+    callback), belongs to that method's run, and so on up (`_loop()` calls
+    `_check_timers()` and, at its end, `_cleanup_all_timers()`: both take
+    from the queue, on the loop's one thread)."""
+    seen = set()
+    while function is not None and id(function) not in seen:
+        seen.add(id(function))
+        if function.parent is not None or not function.name.startswith("_") \
+                or function.name.startswith("__"):
+            return function
+        sites = [c for c in model.calls if c.callee.rpartition(".")[2] == function.name]
+        callers = {id(c.caller.outermost): c.caller.outermost for c in sites if c.caller is not None}
+        if len(callers) != 1 or len(sites) != _mentions(model, function.name):
+            return function
+        function = next(iter(callers.values()))
+    return function
+
+
+def _mentions(model: ModuleModel, name: str) -> int:
+    """How often ``name`` is used in the module, besides ``def name``."""
+    uses = defs = 0
+    for node in walk(model.module):
+        if isinstance(node, cst.FunctionDef) and node.name.value == name:
+            defs += 1
+        elif isinstance(node, cst.Name) and node.value == name:  # `x.name` too
+            uses += 1
+    return uses - defs
 
 
 def _closing(model: ModuleModel, access) -> bool:
