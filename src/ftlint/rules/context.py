@@ -19,7 +19,7 @@ import libcst as cst
 from ftlint.analysis.checks import get_call, is_none
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
-from ftlint.analysis.walk import walk_own
+from ftlint.analysis.walk import walk_code, walk_own
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import describe
 
@@ -124,6 +124,57 @@ SHUTDOWN = re.compile(r"^(close|shutdown|teardown|tear_down|stop|kill|terminate|
 # these calls it.
 CLOSING = re.compile(r"^(close|shutdown|teardown|tear_down|stop|terminate|dispose|"
                      r"__exit__|__aexit__|__del__)$")
+
+
+def unread_counter(model: ModuleModel, ref) -> Optional[str]:
+    """Why an attribute is a statistic, or None: a number only ever bumped
+    (`self.hits += 1`) or reset to a number, and read nowhere in the module
+    (`hit_count`, kept for callers to look at). A lost increment skews the
+    figure, but no decision of this code depends on it."""
+    if ref[0] not in ("instance", "class") or len(ref) < 3:
+        return None
+    attr = ref[-1]
+    writes = [w for w in model.accesses_of(ref) if w.write]
+    if not writes or not any(w.op == "augattr" for w in writes):
+        return None
+    for w in writes:
+        if w.op == "augattr":
+            node = w.statement.body[0] if isinstance(w.statement, cst.SimpleStatementLine) else None
+            if not isinstance(node, cst.AugAssign) or not isinstance(
+                    node.operator, (cst.AddAssign, cst.SubtractAssign)):
+                return None
+        elif w.op == "setattr":
+            value = getattr(w.node, "value", None)
+            if not isinstance(value, (cst.Integer, cst.Float)):
+                return None
+        else:
+            return None
+    mentions = sum(1 for node in walk_code(model.module)
+                   if isinstance(node, cst.Name) and node.value == attr)
+    if mentions > len(writes):
+        return None  # read somewhere: a limit, a size, a decision
+    return (f"`{attr}` is a count that nothing in this module reads (a statistic for "
+            "callers): a lost update skews the figure, but no decision here depends on it")
+
+
+# Module-level functions named for configuring their module.
+_CONFIGURES = re.compile(r"^_?(?:set_?up|reset|configure|config|init|initiali[sz]e|install|"
+                         r"uninstall|tear_?down|enable|disable|set)(?:_|$)", re.IGNORECASE)
+
+
+def configures_module(function) -> Optional[str]:
+    """Why a module-level function is configuration code, or None: named
+    for setting the module up, resetting or tearing it down
+    (`setup_profiler()`, `set_pickler()`, `reset_collector()`), it runs
+    while a program sets itself up, or in tests, one call at a time. Methods
+    do not count: `obj.set_x()` is how objects change at run time."""
+    if function is None:
+        return None
+    outer = function.outermost
+    if outer.class_name or not _CONFIGURES.match(outer.name):
+        return None
+    return (f"`{outer.name}()` configures the module, which programs do while they set up, "
+            "not from several threads at once")
 
 
 def in_teardown(access) -> bool:

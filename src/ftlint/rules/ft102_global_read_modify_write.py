@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.context import constant_set_confidence, mark_benign
+from ftlint.rules.context import configures_module, constant_set_confidence, mark_benign
 from ftlint.rules.base import Example, Finding, Rule, describe, defer, no_fix
 
 
@@ -31,7 +31,11 @@ class GlobalReadModifyWrite(Rule):
         "global at run time. Low for a check-then-set that stores a constant "
         "(a literal, or a named one such as an enum member) "
         "and does nothing else in its block (a warning or a log line aside): "
-        "whichever thread wins, the outcome is the same."
+        "whichever thread wins, the outcome is the same. Low in a module-level "
+        "function named for configuring the module (`setup_*()`, `set_*()`, "
+        "`reset_*()`, `init_*()`, `configure_*()`, `enable_*()`, `teardown_*()`): "
+        "programs call these while they set up, one call at a time. Reached "
+        "from a thread entry point, it is raised again."
     )
     fix = "safe"
     fix_doc = (
@@ -156,6 +160,9 @@ class GlobalReadModifyWrite(Rule):
                                      "the check")
                 yield no_fix(finding, "hold one lock over the check and the write")
                 continue
+            configures = configures_module(write.function)
+            if configures and confidence > Confidence.LOW:
+                confidence, reason = Confidence.LOW, f"{reason}; low: {configures}"
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)
