@@ -9,7 +9,7 @@ from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
-from ftlint.rules.context import SHUTDOWN, constant_set_confidence, in_teardown
+from ftlint.rules.context import SHUTDOWN, constant_set_confidence, in_teardown, unread_counter
 from ftlint.rules.base import (
     defer, no_fix,
     Example, Finding, Rule, describe_start, is_shared_write, where,
@@ -47,6 +47,9 @@ class InconsistentLocking(Rule):
         "Not reported in code only the object's owner thread runs: behind "
         "`if self._owner == get_ident():`, an owner predicate such as "
         "`self.is_writer()`, or after `if not owned: raise`. "
+        "Medium, not high, for a count that nothing in the module reads "
+        "(`self.hits += 1`, a statistic kept for callers): a lost update "
+        "skews the figure, and no decision of the code depends on it. "
         "Medium, not high, when the locked writes only reset the state (to "
         "zero, `None` or `False`: `self.overflow = 0`, `self._sock = None` in "
         "a locked `close()`): the lock keeps no sequence of steps on it "
@@ -166,6 +169,9 @@ class InconsistentLocking(Rule):
 
                 def tick(self):
                     self.count += 1  # expect: FT205[high]
+
+                def over(self, limit):
+                    return self.count >= limit
         ''', "a forgotten lock"),
         Example('''
             import threading
@@ -311,6 +317,11 @@ class InconsistentLocking(Rule):
                     confidence = Confidence.MEDIUM
                     why += ("; medium: the locked writes only reset it (to zero, None or "
                             "False), so at worst a reset and an update cross")
+                statistic = (unread_counter(model, ref) if confidence is Confidence.HIGH
+                             else None)
+                if statistic:
+                    confidence = Confidence.MEDIUM
+                    why += f"; medium: {statistic}"
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
@@ -318,7 +329,7 @@ class InconsistentLocking(Rule):
                 finding.build = defer(_reusing, ref, unit_of_work(model, access), access,
                                       tuple(held))
                 finding.facts["locks"] = tuple(held)  # the fixer checks its new locks by them
-                if capped or reset_only:
+                if capped or reset_only or statistic:
                     finding.facts["benign"] = True  # threads reaching it do not raise it
                 if container is not None and "." in container:
                     # The project pass drops it if that class locks inside.
