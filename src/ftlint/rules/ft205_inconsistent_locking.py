@@ -51,7 +51,8 @@ class InconsistentLocking(Rule):
         "(`self.hits += 1`, a statistic kept for callers): a lost update "
         "skews the figure, and no decision of the code depends on it. "
         "Medium, not high, when the locked writes only reset the state (to "
-        "zero, `None` or `False`: `self.overflow = 0`, `self._sock = None` in "
+        "zero, `None` or `False`: `self.overflow = 0`, one item's "
+        "`self.failures[node] = 0`, `self._sock = None` in "
         "a locked `close()`): the lock keeps no sequence of steps on it "
         "together, and the unlocked update races with a reset at worst. "
         "Low for a plain store (`self.running = False`), "
@@ -434,8 +435,9 @@ def _one_step_alone(model: ModuleModel, access: Access) -> bool:
 
 
 def _resets(write: Access) -> bool:
-    """A plain store of zero, None or False (`self.count = 0`): a reset."""
-    if write.op not in ("setattr", "rebind"):
+    """A plain store of zero, None or False (`self.count = 0`, or one
+    item's, `self.failures[node] = 0`): a reset."""
+    if write.op not in ("setattr", "rebind", "setitem"):
         return False
     node = write.node
     value = getattr(node, "value", None) if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
