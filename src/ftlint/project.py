@@ -348,6 +348,14 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             d.reason = (f"{d.reason}; lowered: only the one thread that runs "
                         f"`{sorted(mine)[0].partition(':')[2]}()` removes items, and other "
                         "code only adds, so the test cannot turn false before the removal")
+        elif (not d.is_error and d.confidence > Confidence.LOW and d.extra.get("mutators")
+              and all(f"{summary.module}:{m}" in startup for m in d.extra["mutators"])):
+            # A registry filled at start-up (`register_type()` from the
+            # module's top level) and only read afterwards.
+            first = d.extra["mutators"][0]
+            d.confidence = Confidence.LOW
+            d.reason = (f"{d.reason}; lowered: only start-up code changes it (`{first}()`: "
+                        f"{startup[f'{summary.module}:{first}']})")
         elif function and f"{summary.module}:{function}" in threads and not d.is_error:
             # One atomic operation races only together with other accesses,
             # which are reported themselves: reachability does not raise it

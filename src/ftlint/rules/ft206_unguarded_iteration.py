@@ -51,7 +51,10 @@ class UnguardedIteration(Rule):
         "a class or module, or iterated in a public method; low otherwise. Low "
         "also for a `list` that only grows or shrinks at its end (`append`, "
         "`extend`, `+=`, `pop()`), wherever it runs: such a loop never fails and "
-        "never skips an item that stays in the list."
+        "never skips an item that stays in the list. Low when only start-up "
+        "code changes the container: a registry that `register_type()` fills, "
+        "called from the module's top level or from `main()` and from nowhere "
+        "else, is only read once threads run."
     )
     fix = "sometimes"
     fix_doc = (
@@ -242,6 +245,10 @@ class UnguardedIteration(Rule):
                                  confidence, f"{where(mutations[0])} mutates it; {reason}")
             if grows:
                 finding.facts["benign"] = True  # threads reaching it do not make it worse
+            if all(w.function is not None for w in mutations):
+                # The project pass lowers it when only start-up code changes it.
+                finding.facts["mutators"] = sorted({w.function.outermost.qualname
+                                                    for w in mutations})
             if copies:
                 no_fix(finding, "copy it with `list(...)`, which takes the container's lock "
                                 "for the whole copy, or hold the lock that guards its writes")
