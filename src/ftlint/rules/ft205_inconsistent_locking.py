@@ -36,8 +36,10 @@ class InconsistentLocking(Rule):
         "and on the free-threaded build the race is real, not theoretical."
     )
     confidence_doc = (
-        "high for a read-modify-write or check-then-act in a method anyone may "
-        "call: the code itself says the state is shared and needs the lock. "
+        "high for a read-modify-write or check-then-act reached from a thread "
+        "entry point, and for writes under two different locks; medium for one "
+        "in a method anyone may call: the lock shows the state is shared, but "
+        "not that this code runs while the locked code does. "
         "Medium when the unguarded write is one container call that can break "
         "a locked sequence: a removal (`del d[k]`, `pop`) against a locked "
         "check-then-read or check-then-act (`KeyError`), or any write inside a "
@@ -169,11 +171,30 @@ class InconsistentLocking(Rule):
                         self.count += n
 
                 def tick(self):
+                    self.count += 1  # expect: FT205[medium]
+
+                def over(self, limit):
+                    return self.count >= limit
+        ''', "a forgotten lock: medium until a thread is seen to run it"),
+        Example('''
+            import threading
+
+            class Meter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.count = 0
+                    threading.Thread(target=self.tick, daemon=True).start()
+
+                def add(self, n):
+                    with self._lock:
+                        self.count += n
+
+                def tick(self):
                     self.count += 1  # expect: FT205[high]
 
                 def over(self, limit):
                     return self.count >= limit
-        ''', "a forgotten lock"),
+        ''', "a forgotten lock in code a thread runs"),
         Example('''
             import threading
             _lock = threading.Lock()
@@ -323,6 +344,14 @@ class InconsistentLocking(Rule):
                 if statistic:
                     confidence = Confidence.MEDIUM
                     why += f"; medium: {statistic}"
+                elif confidence is Confidence.HIGH:
+                    # The lock shows that the state is shared; that this code
+                    # runs on several threads at once is the project pass's
+                    # to show (a thread entry point reaching it raises it).
+                    confidence = Confidence.MEDIUM
+                    why += ("; medium: the lock shows the state is shared, not that this code "
+                            "runs while the locked code does (reached from a thread entry point, "
+                            "it is high)")
                 finding = Finding.at(access, self.message.format(name=describe_start(ref)),
                                      confidence,
                                      f"{where(example)} writes it holding {locks}; this write does "
