@@ -460,12 +460,17 @@ def main(argv: list[str] | None = None) -> int:
              and any(p.name.lower() == lab.package.lower() for p in packages)]
     unjudged = [f for f in findings if f.label is None and f.confidence in ("high", "medium")]
     print(f"\nunjudged findings at medium or above: {len(unjudged)}", file=out)
+    stubbed: set = set()
     for f in unjudged:
         print(f"  [{f.package.split}] {f.where()}: {f.rule} [{f.confidence}] {f.message}", file=out)
         if args.unjudged:
             print(excerpt(tops[f.package.name], f), file=out)
             print(f"    reason: {f.reason}", file=out)
-            if args.stubs:
+            if args.stubs and f.key in stubbed:
+                # Two findings of one rule on one line share a key: one label.
+                print("# (the label above covers this finding too)", file=out)
+            elif args.stubs:
+                stubbed.add(f.key)
                 print(label_stub(f), file=out)
     print(f"labels that match no finding today: {len(stale)}", file=out)
     for lab in stale:
