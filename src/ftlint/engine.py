@@ -34,7 +34,7 @@ from ftlint.noqa import Suppressions
 from ftlint.positions import compute_positions
 from ftlint.project import module_name
 from ftlint.rules import ALL_RULES
-from ftlint.rules.base import Finding, Rule, no_fix
+from ftlint.rules.base import NO_SIGN, Finding, Rule, no_fix
 from ftlint.analysis.model import ITEMS, OWNER_DICT
 from ftlint.rules.context import (
     lower_if_callers_lock, lower_in_coroutine, lower_in_setup, lower_in_shutdown,
@@ -114,6 +114,8 @@ def _extra(finding: Finding, model: ModuleModel) -> dict:
         extra["state"] = f"{access.ref[1]}.{access.ref[2]}"
         if access.function is not None:
             extra["updaters"] = _updaters(model, access)
+    if NO_SIGN in finding.reason:
+        extra["no_sign"] = True  # a thread reaching it raises it to medium only
     if access is not None and access.write and access.atomic and model.compound_for(access) is None:
         extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
     return extra

@@ -366,10 +366,14 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             dedicated = bool(d.code == "FT302" and owners
                              and owners.get(f"{summary.module}:{function}"))
             alone = dedicated or (owners and lone_updater(d, summary, owners))
+            unshared = bool(d.extra.get("no_sign")) and not alone
             if (not d.extra.get("atomic") and not d.extra.get("benign")
                     and d.confidence < Confidence.HIGH):
-                d.confidence = Confidence.MEDIUM if alone else Confidence.HIGH
+                d.confidence = Confidence.MEDIUM if alone or unshared else Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
+            if unshared and d.confidence < Confidence.HIGH:
+                d.reason = (f"{d.reason}; medium: that shows the code runs on another thread, "
+                            "not that other threads use this object at the same time")
             if dedicated and d.confidence < Confidence.HIGH:
                 d.reason = (f"{d.reason}, one thread started once, so the change never runs "
                             "twice at once: medium")

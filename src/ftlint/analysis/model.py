@@ -319,6 +319,10 @@ _LOOP_BASES = frozenset({
     "asyncio.protocols.BufferedProtocol", "asyncio.protocols.DatagramProtocol",
 })
 
+# Classes whose subclasses' `run()` runs on a thread of its own.
+THREAD_BASES = frozenset({"threading.Thread"})
+
+
 def base_where(cls: str, model: "ModuleModel", test, depth: int = 0) -> Optional[str]:
     """The first base of ``cls``, through the module's own classes, that
     passes ``test``."""
@@ -500,10 +504,21 @@ class ModuleModel:
             owner = entry.target.rpartition(".")[0]
             if owner in self.classes:
                 add(owner, "thread", f"`{entry.target}` runs on another thread ({entry.kind})")
+        for cls in self.thread_classes:
+            add(cls, "thread", f"`{cls}` is a `Thread` subclass: its `run()` runs on a thread of "
+                               "its own while other threads call its methods")
         for cls, docstring in self.class_docstrings.items():
             if says_thread_safe(docstring):
                 add(cls, "docstring", f"the docstring of `{cls}` says it is thread-safe")
         return signs
+
+    @functools.cached_property
+    def thread_classes(self) -> frozenset[str]:
+        """Classes of this module that subclass `threading.Thread` and define
+        `run()`."""
+        runs = {f.class_name for f in self.functions if f.name == "run" and f.parent is None}
+        return frozenset(cls for cls in self.class_bases if cls in runs
+                         and base_where(cls, self, THREAD_BASES.__contains__) is not None)
 
     @functools.cached_property
     def sharing_evidence(self) -> dict[str, str]:
@@ -666,8 +681,9 @@ class ModuleModel:
             if function is not None and access.ref[0] == "instance" and len(access.ref) > 2:
                 touched_by.setdefault(id(function), set()).add(access.ref[2])
         result: dict[str, set[str]] = {}
-        for entry in self.entry_points:
-            owner, _, name = entry.target.rpartition(".")
+        starts = [entry.target.rpartition(".") for entry in self.entry_points]
+        starts += [(cls, ".", "run") for cls in self.thread_classes]
+        for owner, _, name in starts:
             start = methods.get((owner, name))
             if start is None:
                 continue

@@ -288,6 +288,13 @@ SHARED_MODULE_STATE = frozenset({
 })
 
 
+# The reason of a finding on an object that nothing shows to be shared. The
+# project pass raises such a finding only to medium when a thread reaches it:
+# that shows the code runs on another thread, not that other threads use the
+# object at the same time.
+NO_SIGN = "no sign yet that several threads use this object"
+
+
 def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confidence, str]:
     """Without reachability facts: how exposed is the code doing this?
 
@@ -312,7 +319,7 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
                                     "thread at a time uses it")
     if evidence is not None:
         return Confidence.MEDIUM, f"{evidence}, so its objects are meant to be shared between threads"
-    return Confidence.LOW, "no sign yet that several threads use this object"
+    return Confidence.LOW, NO_SIGN
 
 
 def is_shared_write(model: ModuleModel, access: Access) -> bool:

@@ -10,7 +10,7 @@ from ftlint.fixes.locks import double_checked_fix
 from ftlint.rules.context import block_effects, lazy_init_confidence, mark_benign
 from ftlint.rules.base import (
     defer, no_fix,
-    Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
+    NO_SIGN, Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
 )
 
 
@@ -282,7 +282,7 @@ def _cached_properties(rule: LazyAttributeInit, model: ModuleModel) -> Iterator[
             reason = (f"a cached property computes on first access without a lock (since "
                       f"Python 3.12), so two threads can both run it; {effects}; "
                       + (f"{evidence}, so its objects are meant to be shared between threads"
-                         if evidence else "no sign yet that several threads use this object"))
+                         if evidence else NO_SIGN))
         finding = Finding(function.node.name, rule.message.format(name=name), confidence,
                           reason, function)
         no_fix(finding, "compute it under a lock of the object and check again inside, or "
