@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Optional
 
 import libcst as cst
 
+from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import children, walk_code, walk_own
 
 
@@ -515,10 +516,37 @@ class ModuleModel:
     @functools.cached_property
     def thread_classes(self) -> frozenset[str]:
         """Classes of this module that subclass `threading.Thread` and define
-        `run()`."""
-        runs = {f.class_name for f in self.functions if f.name == "run" and f.parent is None}
+        `run()`: each object's `run()` runs on a thread of its own."""
+        runs = {f.qualname.rpartition(".")[0] for f in self.functions
+                if f.name == "run" and f.parent is None and f.class_name}
         return frozenset(cls for cls in self.class_bases if cls in runs
                          and base_where(cls, self, THREAD_BASES.__contains__) is not None)
+
+    @functools.cached_property
+    def name_uses(self) -> dict[str, int]:
+        """Name -> how often the module's code uses it, attribute names
+        (`x.name`) included and the names `def` statements bind left out."""
+        uses: dict[str, int] = {}
+        defined = set()
+        for node in walk_code(self.module):  # a `def` comes before its name
+            if isinstance(node, cst.FunctionDef):
+                defined.add(id(node.name))
+            elif isinstance(node, cst.Name) and id(node) not in defined:
+                uses[node.value] = uses.get(node.value, 0) + 1
+        return uses
+
+    def qualify(self, node: cst.BaseExpression) -> Optional[str]:
+        """The import-resolved dotted name of ``node`` (`itertools.count` for
+        `count` after `from itertools import count`), or None when its first
+        part is not an imported name."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        base = self.import_aliases.get(head)
+        if base is None:
+            return None
+        return f"{base}.{rest}" if rest else base
 
     @functools.cached_property
     def sharing_evidence(self) -> dict[str, str]:

@@ -15,7 +15,7 @@ from ftlint.analysis.walk import walk_own
 from ftlint.analysis.model import (
     Function, ModuleModel, base_where, is_main_guard, returned_functions,
 )
-from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS, THREAD_BASES
+from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS
 from ftlint.project import ModuleSummary, Target
 
 NOT_THREAD_SAFE = re.compile(
@@ -113,10 +113,9 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
                 summary.single_entries.add(len(summary.entries))
             summary.entries.append((target, f"`{entry.kind}`{where} ({module})"))
     for cls, bases in model.class_bases.items():
-        if _inherits(cls, THREAD_BASES, model):
-            if f"{cls}.run" in summary.functions:
-                summary.single_entries.add(len(summary.entries))  # one thread per object
-                summary.entries.append((("local", f"{cls}.run"), f"`{cls}.run()`, a Thread subclass"))
+        if cls in model.thread_classes:
+            summary.single_entries.add(len(summary.entries))  # one thread per object
+            summary.entries.append((("local", f"{cls}.run"), f"`{cls}.run()`, a Thread subclass"))
         if _inherits(cls, HANDLER_BASES, model):
             for qual in summary.functions:
                 owner, _, name = qual.rpartition(".")
@@ -169,10 +168,7 @@ def _import_time_calls(model: ModuleModel, resolve) -> list[tuple[Target, str]]:
         name = dotted(expr)
         if not name:
             continue
-        head, _, rest = name.partition(".")
-        alias = model.import_aliases.get(head)
-        qualified = (f"{alias}.{rest}" if rest else alias) if alias else None
-        target = resolve(name, qualified, None)
+        target = resolve(name, model.qualify(expr), None)
         if target is not None:
             found.append((target, "decorator"))
     return found

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
-from ftlint.analysis.model import THREAD_BASES as _THREAD_BASES
 from ftlint.analysis.model import EntryPoint, GlobalCall, IteratorHandoff
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import children
@@ -28,7 +27,6 @@ THREAD_STARTERS = {
     "asyncio.to_thread": ("func", 0),
     "concurrent.futures.ThreadPoolExecutor": ("initializer", 2),
 }
-THREAD_BASES = _THREAD_BASES
 HANDLER_BASES = frozenset({
     "socketserver.BaseRequestHandler", "socketserver.StreamRequestHandler",
     "socketserver.DatagramRequestHandler", "http.server.BaseHTTPRequestHandler",

@@ -19,7 +19,7 @@ import libcst as cst
 from ftlint.analysis.checks import get_call, is_none
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
-from ftlint.analysis.walk import walk_code, walk_own
+from ftlint.analysis.walk import walk_own
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import describe
 
@@ -149,9 +149,7 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
                 return None
         else:
             return None
-    mentions = sum(1 for node in walk_code(model.module)
-                   if isinstance(node, cst.Name) and node.value == attr)
-    if mentions > len(writes):
+    if model.name_uses.get(attr, 0) > len(writes):
         return None  # read somewhere: a limit, a size, a decision
     return (f"`{attr}` is a count that nothing in this module reads (a statistic for "
             "callers): a lost update skews the figure, but no decision here depends on it")

@@ -9,7 +9,7 @@ from ftlint.analysis.model import ModuleModel
 from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
-from ftlint.fixes.tree import code, parents, walk
+from ftlint.fixes.tree import code, parents
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import (
     defer, no_fix,
@@ -394,21 +394,10 @@ def _sole_root(model: ModuleModel, function):
             return function
         sites = [c for c in model.calls if c.callee.rpartition(".")[2] == function.name]
         callers = {id(c.caller.outermost): c.caller.outermost for c in sites if c.caller is not None}
-        if len(callers) != 1 or len(sites) != _mentions(model, function.name):
+        if len(callers) != 1 or len(sites) != model.name_uses.get(function.name, 0):
             return function
         function = next(iter(callers.values()))
     return function
-
-
-def _mentions(model: ModuleModel, name: str) -> int:
-    """How often ``name`` is used in the module, besides ``def name``."""
-    uses = defs = 0
-    for node in walk(model.module):
-        if isinstance(node, cst.FunctionDef) and node.name.value == name:
-            defs += 1
-        elif isinstance(node, cst.Name) and node.value == name:  # `x.name` too
-            uses += 1
-    return uses - defs
 
 
 def _closing(model: ModuleModel, access) -> bool:

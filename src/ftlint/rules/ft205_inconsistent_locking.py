@@ -264,13 +264,6 @@ class InconsistentLocking(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         by_ref: dict = {}
-        names: list = []
-
-        def mentioned() -> frozenset[str]:
-            if not names:
-                names.append(_mentioned(model))
-            return names[0]
-
         for access in model.accesses:
             # Interpreter-wide state (sys.modules) has no single lock to be
             # consistent about: whatever lock is held elsewhere is unrelated.
@@ -309,7 +302,7 @@ class InconsistentLocking(Rule):
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
-                confidence, why = _confidence(mentioned, access, one_step)
+                confidence, why = _confidence(model, access, one_step)
                 if one_step and confidence is Confidence.MEDIUM and not can_break:
                     confidence, why = Confidence.LOW, (
                         " (one atomic step here, and no locked sequence elsewhere that it can "
@@ -520,13 +513,13 @@ def _locked_block(model: ModuleModel, access: Access) -> cst.CSTNode:
     return scope
 
 
-def _confidence(mentioned, access: Access, one_step: bool) -> tuple[Confidence, str]:
+def _confidence(model: ModuleModel, access: Access, one_step: bool) -> tuple[Confidence, str]:
     """High for a multi-step update in code anyone may call; medium for one
     step, which only spoils the locked code's several steps, or for a
     private helper."""
     function = access.function
     if (function is not None and function.is_private and function.parent is None
-            and function.name not in mentioned()):
+            and not model.name_uses.get(function.name)):
         return Confidence.LOW, ("; low: a private helper that nothing in this module calls "
                                 "or names")
     if one_step and access.op in ("setattr", "rebind"):
@@ -542,16 +535,6 @@ def _confidence(mentioned, access: Access, one_step: bool) -> tuple[Confidence, 
     if function is not None and _SHUTDOWN.match(function.name):
         return Confidence.MEDIUM, "; medium: shutdown code, which usually runs once, after the work"
     return Confidence.HIGH, ""
-
-
-def _mentioned(model: ModuleModel) -> frozenset[str]:
-    """Every name the module calls or mentions, besides the names its own
-    ``def`` statements bind."""
-    defs = {id(f.node.name) for f in model.functions}
-    return frozenset(
-        n.attr.value if isinstance(n, cst.Attribute) else n.value
-        for n in walk(model.module)
-        if isinstance(n, cst.Attribute) or (isinstance(n, cst.Name) and id(n) not in defs))
 
 
 # Methods that end an object's life: they usually run once, from one thread.

@@ -5,7 +5,6 @@ from typing import Iterator
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
-from ftlint.analysis.names import dotted
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.iteration import next_lock_fix
 from ftlint.rules.base import (
@@ -202,11 +201,4 @@ class SharedIterator(Rule):
 
 def _is_count(model: ModuleModel, value: cst.CSTNode) -> bool:
     """``itertools.count(...)`` (however it was imported)."""
-    if not isinstance(value, cst.Call):
-        return False
-    name = dotted(value.func)
-    if name is None:
-        return False
-    head, _, rest = name.partition(".")
-    base = model.import_aliases.get(head)
-    return base is not None and (f"{base}.{rest}" if rest else base) == "itertools.count"
+    return isinstance(value, cst.Call) and model.qualify(value.func) == "itertools.count"
