@@ -260,9 +260,14 @@ def _is_type_checking(test: cst.BaseExpression) -> bool:
 _SAYS_THREAD_SAFE = re.compile(
     r"\bthread[- ]?safe\b|\bsafe to (?:share|use) (?:between|across|from) (?:several |multiple )?threads\b",
     re.IGNORECASE)
-_SAYS_NOT_THREAD_SAFE = re.compile(
-    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
-    r"|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b",
+# One declaration that code is not thread-safe, for the sharing signs here
+# and the summary's not-thread-safe classes. Markup around the words counts
+# too ("is **not** thread-safe", "*not* `threadsafe`"), as do contractions
+# ("methods aren't thread-safe").
+NOT_THREAD_SAFE = re.compile(
+    r"(?:\bnot|\Bn['\u2019]t)[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,3}[*_`]*thread[- ]?safe\b"
+    r"|\bthread[- ]?unsafe\b|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b"
+    r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
     re.IGNORECASE)
 
 
@@ -298,7 +303,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
 def says_thread_safe(docstring: str) -> bool:
     """Does the docstring say that its own class is thread-safe? Not when it
     says it is not, and not when the words only ask a collaborator to be."""
-    if _SAYS_NOT_THREAD_SAFE.search(docstring):
+    if NOT_THREAD_SAFE.search(docstring):
         return False
     for sentence in _SENTENCE.split(docstring):
         match = _SAYS_THREAD_SAFE.search(sentence)

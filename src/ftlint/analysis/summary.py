@@ -13,18 +13,11 @@ from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import walk_own
 from ftlint.analysis.model import (
-    Function, ModuleModel, base_where, is_main_guard, returned_functions,
+    NOT_THREAD_SAFE, Function, ModuleModel, base_where, is_main_guard, returned_functions,
 )
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS
 from ftlint.project import ModuleSummary, Target
 
-NOT_THREAD_SAFE = re.compile(
-    # Markup around the words counts too: "is **not** thread-safe", "*not* `threadsafe`".
-    r"\bnot[*_`]*\s+(?:[*_`]*\w+[*_`]*\s+){0,2}[*_`]*thread[- ]?safe\b|\bthread[- ]?unsafe\b"
-    r"|\bnon[- ]?thread[- ]?safe\b|\bsingle[- ]threaded\b"
-    r"|\bnot\s+safe\s+to\s+(?:pass|share|use|access)\b[^.]{0,80}?\bthreads\b",
-    re.IGNORECASE,
-)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A method's docstring that makes it the exception: "This is the only
 # thread-safe method in `Connection`; all other manipulations must happen on

@@ -299,6 +299,12 @@ class InconsistentLocking(Rule):
                 container = _container_class(model, access)
                 if container in model.locks_internally:
                     continue
+                if (access.op in ("setitem", "delitem") and held
+                        and all(_own_lock(ref, k) for k in held)):
+                    # `with arr.get_lock(): arr[i] += 1` elsewhere, `arr[i] = 0`
+                    # here: a synchronized `multiprocessing` value takes that
+                    # same lock for each store, so this write is locked too.
+                    continue
                 compound = model.compound_for(access)
                 if compound is not None and model.guarded(compound.locks):
                     continue
@@ -391,6 +397,15 @@ class InconsistentLocking(Rule):
                             "is meant is the author's call)")
             finding.facts["locks"] = (main, *sorted(locks))
             yield finding
+
+
+def _own_lock(ref, key: str) -> bool:
+    """Is ``key`` the state's own lock (`arr.get_lock()` of a synchronized
+    `multiprocessing.Value` or `Array`), which each of its stores takes?"""
+    if ref[0] == "global":
+        return key == f"{ref[1]}.get_lock()"
+    return ref[0] in ("instance", "class") and key in (
+        f"self.{ref[2]}.get_lock()", f"cls.{ref[2]}.get_lock()", f"{ref[1]}.{ref[2]}.get_lock()")
 
 
 def _may_alias(model: ModuleModel, key: str) -> bool:
