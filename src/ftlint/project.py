@@ -383,7 +383,9 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
         elif (function and not d.is_error and d.confidence > Confidence.LOW
               and f"{summary.module}:{function}" in startup):
             d.confidence = Confidence.LOW
-            d.reason = f"{d.reason}; lowered: start-up code ({startup[f'{summary.module}:{function}']})"
+            why = startup[f"{summary.module}:{function}"]
+            d.reason = (f"{d.reason}; lowered: {why}" if why.startswith("shut-down code")
+                        else f"{d.reason}; lowered: start-up code ({why})")
         kept.append(d)
     return kept
 

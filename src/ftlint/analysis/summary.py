@@ -179,6 +179,12 @@ def _returned_closures(model: ModuleModel, summary: ModuleSummary) -> dict[str, 
     return found
 
 
+# Python runs `atexit` handlers once, after it has joined the program's
+# (non-daemon) threads: a shut-down phase, single-threaded as start-up is.
+_AT_EXIT = ("shut-down code: `{}()` is an `atexit` handler, run once after the program's "
+            "threads are joined")
+
+
 def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[str, str]:
     """Functions that run while the program starts, before it has threads:
     ``main()``, CLI commands, what the ``__main__`` block calls, and all of a
@@ -232,7 +238,14 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 or function.name in _METACLASS_HOOKS and base_where(cls, model, _is_metaclass)):
             roots.setdefault(function.qualname, f"`{function.qualname}()` runs when a class is "
                                                 "defined, at import time")
+    for qual, decorators in summary.functions.items():
+        if "." not in qual and "atexit.register" in decorators:
+            roots.setdefault(qual, _AT_EXIT.format(qual))
     for call in model.calls:
+        if call.qualified == "atexit.register" and call.node.args:
+            first = call.node.args[0].value
+            if isinstance(first, cst.Name) and first.value in summary.functions:
+                roots.setdefault(first.value, _AT_EXIT.format(first.value))
         if call.qualified in _MAIN_THREAD_ONLY and call.caller is not None:
             # Python allows these only in the main thread: the class is the
             # process's controller (a pre-fork master, a worker process).

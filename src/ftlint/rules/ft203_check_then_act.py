@@ -6,6 +6,7 @@ from typing import Iterator
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.walk import walk_own
 from ftlint.fixes import Declined
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
@@ -318,6 +319,8 @@ class CheckThenAct(Rule):
                 continue
             if id(compound.node) in lazy.get(compound.ref, ()):
                 continue  # filling a value just built lazily: FT103/FT204 report it
+            if _set_for_life(model, compound):
+                continue
             key = (id(compound.node), compound.ref)
             if key in reported:
                 continue
@@ -355,6 +358,26 @@ class CheckThenAct(Rule):
             yield finding
         yield from _fork_checks(self, model)
         yield from _handler_checks(self, model)
+
+
+def _set_for_life(model: ModuleModel, compound) -> bool:
+    """``if not hasattr(self, "_tasks"): return`` where the constructor sets
+    ``self._tasks`` and nothing deletes it: the test guards a half-built
+    object, and no other thread can change its answer."""
+    ref, node = compound.ref, compound.node
+    if ref[0] != "instance" or not isinstance(node, cst.If):
+        return False
+    asks = any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "hasattr"
+               and len(n.args) == 2 and isinstance(n.args[0].value, cst.Name)
+               and n.args[0].value.value == "self"
+               and isinstance(n.args[1].value, cst.SimpleString)
+               and n.args[1].value.evaluated_value == ref[2]
+               for n in walk_own(node.test))
+    if not asks:
+        return False
+    writes = list(model.writes(ref))
+    return (any(w.function is not None and w.function.in_constructor for w in writes)
+            and not any(w.op in ("del", "delattr") for w in writes))
 
 
 def _lone_remover(model: ModuleModel, compound, access) -> bool:
