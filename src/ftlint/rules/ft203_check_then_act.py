@@ -39,7 +39,9 @@ class CheckThenAct(Rule):
         "fork guarded by a pid check (`if self.pid != os.getpid(): self.reset()`), "
         "`if not logger.handlers: logger.addHandler(h)` on a logger, which "
         "`logging.getLogger()` shares with every thread, and a cached-property "
-        "look-alike whose `__get__(self, obj, ...)` tests and fills `obj.__dict__`."
+        "look-alike whose `__get__(self, obj, ...)` tests and fills `obj.__dict__`. "
+        "A `hasattr(self, \"x\")` test on an attribute the constructor sets and "
+        "nothing deletes only guards a half-built object, and is not reported."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "

@@ -26,7 +26,9 @@ class InconsistentLocking(Rule):
         "writes without it, or under a different lock that excludes nothing. "
         "The guarded write is never reported, only the other one. A method call "
         "on the state (`self.pools.clear()`) and a store into an object whose "
-        "class locks inside are that object's business, not writes."
+        "class locks inside are that object's business, not writes. A store "
+        "into a synchronized `multiprocessing` value (`arr[i] = 0`) whose own "
+        "`arr.get_lock()` guards it elsewhere takes that lock itself."
     )
     rationale = (
         "A lock protects state only if every access takes it. The author "
