@@ -138,3 +138,26 @@ def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
     (tmp_path / "setup.cfg").write_text(
         "[options.entry_points]\nconsole_scripts =\n    tool = tool.cli:run\n")
     assert confidences()[5][0] == "low"
+
+
+def test_threads_started_by_tests_do_not_raise_library_code(tmp_path, run_ftlint):
+    """A test that starts threads on a library function shows how the test
+    drives it, not the program's threads; the library's own thread does."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "stats.py").write_text(
+        "_hits = 0\n_runs = 0\n\n\n"
+        "def hit():\n    global _hits\n    _hits += 1\n    return _hits\n\n\n"
+        "def run():\n    global _runs\n    _runs += 1\n    return _runs\n")
+    (tmp_path / "pkg" / "worker.py").write_text(
+        "import threading\n\nfrom pkg.stats import run\n\n\n"
+        "def start():\n    threading.Thread(target=run).start()\n")
+    (tmp_path / "tests" / "test_stats.py").write_text(
+        "import threading\n\nfrom pkg.stats import hit\n\n\n"
+        "def test_hits():\n    threads = [threading.Thread(target=hit) for _ in range(4)]\n"
+        "    for t in threads:\n        t.start()\n")
+    data = json.loads(run_ftlint("--min-confidence", "low", "--format", "json", ".",
+                                 cwd=tmp_path).stdout)
+    got = {d["location"]["row"]: d["confidence"] for d in data if d["filename"] == "pkg/stats.py"}
+    assert got == {7: "medium", 13: "high"}, data

@@ -127,8 +127,10 @@ def _patterns_of(entry_patterns: EntryPatterns) -> Callable[[ModuleSummary], Seq
 
 
 def reachable(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns = (),
-              graph: Optional[dict[str, list[str]]] = None) -> dict[str, str]:
-    """Function ids (``module:qualname``) that run on other threads -> why."""
+              graph: Optional[dict[str, list[str]]] = None,
+              skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Function ids (``module:qualname``) that run on other threads -> why.
+    Threads started in the modules of ``skip`` do not count."""
     summaries = list(summaries)
     patterns_of = _patterns_of(entry_patterns)
     node_id = _node_ids(summaries)
@@ -137,6 +139,8 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns 
     why: dict[str, str] = {}
     queue: deque[str] = deque()
     for summary in summaries:
+        if summary.module in skip:
+            continue
         for target, description in summary.entries:
             start = node_id(summary, target)
             if start is not None and start not in why:
@@ -442,10 +446,13 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
     startup = startup_only(summaries, threads, tests, graph, scripts)
     containers = locking_containers(summaries)
     owners = thread_owners(summaries, entry_patterns, graph)
+    # A thread a test starts shows how the test drives the code, not that
+    # the program runs it on threads: it does not raise library code.
+    program = reachable(summaries, entry_patterns, graph, tests) if tests else threads
     for r, in_test, mine in zip(results, in_tests, own):  # the first len(results) of them
         if r.summary is not None:
             try:
-                r.diagnostics = apply(r.diagnostics, r.summary, threads,
+                r.diagnostics = apply(r.diagnostics, r.summary, threads if in_test else program,
                                               mine.not_thread_safe, startup, containers,
                                               owners)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run

@@ -149,10 +149,18 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
                 return None
         else:
             return None
-    if model.name_uses.get(attr, 0) > len(writes):
+    # What `__repr__` shows is for people reading it, not a decision.
+    shown = sum(1 for f in model.functions if f.name in _DISPLAY and f.parent is None
+                for n in walk_own(f.node)
+                if isinstance(n, cst.Attribute) and n.attr.value == attr)
+    if model.name_uses.get(attr, 0) - shown > len(writes):
         return None  # read somewhere: a limit, a size, a decision
     return (f"`{attr}` is a count that nothing in this module reads (a statistic for "
-            "callers): a lost update skews the figure, but no decision here depends on it")
+            "callers, or shown by `__repr__`): a lost update skews the figure, but no "
+            "decision here depends on it")
+
+
+_DISPLAY = frozenset({"__repr__", "__str__", "__format__", "__rich_repr__"})
 
 
 # Module-level functions named for configuring their module.
