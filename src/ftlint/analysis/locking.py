@@ -160,9 +160,29 @@ def _released_in_finally(builder: LockTracking, node: cst.Try) -> list[str]:
             continue
         for small in stmt.body:
             call = small.value if isinstance(small, cst.Expr) else None
-            if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                    and call.func.attr.value == "release"):
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+                continue
+            if call.func.attr.value == "release":
                 key = builder.lock_key(call.func.value)
                 if key is not None:
                     keys.append(key)
+            elif not call.args:
+                keys.extend(_releaser_keys(builder, call.func))
     return keys
+
+
+def _releaser_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
+    """`finally: self._do_unlock()`: the locks that method of this class
+    releases without taking them, which its caller took (`self._do_lock()`
+    at the top of the `try`), so the `try` body runs holding them."""
+    method = builder.method_frame()
+    if (method is None or not isinstance(func.value, cst.Name)
+            or func.value.value != method.function.self_name):
+        return []
+    cls = builder.model.classes.get(method.function.class_name or "")
+    if cls is None:
+        return []
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == func.attr.value:
+            return builder.held_on_entry(stmt)
+    return []
