@@ -72,7 +72,7 @@ class AttributeReadModifyWrite(Rule):
         "Objects reached through parameters or locals are assumed unshared: "
         "only `self`, `cls`, classes and module-level objects are tracked."
     )
-    supersedes = ("FT106",)
+    supersedes = ("FT104", "FT106")
     VALID = (
         Example('''
             class Counter:
