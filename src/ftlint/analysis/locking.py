@@ -15,7 +15,7 @@ import libcst as cst
 from ftlint.analysis.model import LockUse
 from ftlint.analysis.names import LOCK_TYPES, dotted
 from ftlint.analysis.scopes import bind_target
-from ftlint.analysis.walk import Walker
+from ftlint.analysis.walk import Walker, walk_own
 
 
 class LockTracking:
@@ -174,15 +174,45 @@ def _released_in_finally(builder: LockTracking, node: cst.Try) -> list[str]:
 def _releaser_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
     """`finally: self._do_unlock()`: the locks that method of this class
     releases without taking them, which its caller took (`self._do_lock()`
-    at the top of the `try`), so the `try` body runs holding them."""
+    at the top of the `try`), so the `try` body runs holding them. A
+    composed object of a class of the module counts too
+    (`self.inner._do_lock()` ... `finally: self.inner._do_unlock()`)."""
     method = builder.method_frame()
-    if (method is None or not isinstance(func.value, cst.Name)
-            or func.value.value != method.function.self_name):
+    if method is None:
         return []
-    cls = builder.model.classes.get(method.function.class_name or "")
+    receiver = func.value
+    cls = None
+    mine = method.function.class_name or ""
+    name = mine
+    if isinstance(receiver, cst.Name) and receiver.value == method.function.self_name:
+        cls = builder.model.classes.get(mine)
+    elif (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == method.function.self_name):
+        own = builder.model.classes.get(mine)
+        name = _composed_class(own, method.function.self_name, receiver.attr.value) or ""
+        cls = builder.model.classes.get(name)
     if cls is None:
         return []
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == func.attr.value:
-            return builder.held_on_entry(stmt)
+            # The keys name the composed object's class, whose lock it is.
+            return [f"{name}.{key[len(mine) + 1:]}" if key.startswith(f"{mine}.") else key
+                    for key in builder.held_on_entry(stmt)]
     return []
+
+
+def _composed_class(cls: Optional[cst.ClassDef], self_name: str, attr: str) -> Optional[str]:
+    """The class `C` of `self.attr = C(...)` in a method of ``cls``."""
+    if cls is None:
+        return None
+    for node in cls.body.body:
+        if isinstance(node, cst.FunctionDef):
+            for inner in walk_own(node.body):
+                if (isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call)
+                        and isinstance(inner.value.func, cst.Name)
+                        and any(isinstance(t.target, cst.Attribute)
+                                and isinstance(t.target.value, cst.Name)
+                                and t.target.value.value == self_name
+                                and t.target.attr.value == attr for t in inner.targets)):
+                    return inner.value.func.value
+    return None
