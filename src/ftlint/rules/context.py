@@ -17,6 +17,7 @@ from typing import Optional
 import libcst as cst
 
 from ftlint.analysis.checks import get_call, is_none
+from ftlint.analysis.keys import expr_key
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import walk_own
@@ -134,7 +135,11 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
     if ref[0] not in ("instance", "class") or len(ref) < 3:
         return None
     attr = ref[-1]
-    writes = [w for w in model.accesses_of(ref) if w.write]
+    # Every class of the module that keeps a count of that name (a family
+    # of caches each bumping `miss_count`): all of their writes must be
+    # counts, and reads of any of them are reads of the name.
+    writes = [w for w in model.accesses if w.write and w.ref[0] in ("instance", "class")
+              and len(w.ref) >= 3 and w.ref[-1] == attr]
     if not writes or not any(w.op == "augattr" for w in writes):
         return None
     for w in writes:
@@ -145,15 +150,21 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
                 return None
         elif w.op == "setattr":
             value = getattr(w.node, "value", None)
-            if not isinstance(value, (cst.Integer, cst.Float)):
+            # A number, or the same count copied from another object
+            # (`self.misses = self._fallback.misses`).
+            if not (isinstance(value, (cst.Integer, cst.Float))
+                    or (isinstance(value, cst.Attribute) and value.attr.value == attr)):
                 return None
         else:
             return None
-    # What `__repr__` shows is for people reading it, not a decision.
-    shown = sum(1 for f in model.functions if f.name in _DISPLAY and f.parent is None
+    # What `__repr__` or a stats line shows is for people reading it, not a
+    # decision.
+    shown = sum(1 for f in model.functions if _displays(f)
                 for n in walk_own(f.node)
                 if isinstance(n, cst.Attribute) and n.attr.value == attr)
-    if model.name_uses.get(attr, 0) - shown > len(writes):
+    copies = sum(1 for w in writes if w.op == "setattr"
+                 and isinstance(getattr(w.node, "value", None), cst.Attribute))
+    if model.name_uses.get(attr, 0) - shown - copies > len(writes):
         return None  # read somewhere: a limit, a size, a decision
     return (f"`{attr}` is a count that nothing in this module reads (a statistic for "
             "callers, or shown by `__repr__`): a lost update skews the figure, but no "
@@ -161,6 +172,19 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
 
 
 _DISPLAY = frozenset({"__repr__", "__str__", "__format__", "__rich_repr__"})
+_TEXT = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+
+
+def _displays(function) -> bool:
+    """A method that only renders text for people: `__repr__` and the like,
+    or one whose every `return` gives a string literal or an f-string (a
+    `_log_stats()` line). What it reads decides nothing."""
+    if function.parent is not None:
+        return False
+    if function.name in _DISPLAY:
+        return True
+    returns = [n for n in walk_own(function.node.body) if isinstance(n, cst.Return)]
+    return bool(returns) and all(isinstance(r.value, _TEXT) for r in returns)
 
 
 # Module-level functions named for configuring their module.
@@ -508,3 +532,57 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
         return False
     rest = cst.IndentedBlock(body=statements[after + 1:])
     return block_effects(model, rest, compound.ref, write, singletons=True) is None
+
+
+def configured_after_store(model: ModuleModel, write) -> Optional[str]:
+    """What configures a new object after the statement that publishes it,
+    in words, or None: `_ctx = ssl.create_default_context()` followed in
+    the same block by `_ctx.load_cert_chain(...)` or `_ctx.verify_mode =
+    ...`. Until those run, another thread that finds the global set uses an
+    object that is only half set up: a wrong result, not duplicate work."""
+    node = write.node
+    if write.function is None or not isinstance(node, (cst.Assign, cst.AnnAssign)):
+        return None
+    if not isinstance(node.value, (cst.Call, cst.Dict, cst.List, cst.Set)):
+        return None  # only a new object is set up in place
+    targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+    keys = {expr_key(t) for t in targets} - {None}
+    if not keys:
+        return None
+    statement = write.statement
+    for block in walk_own(write.function.node):
+        if not isinstance(block, cst.IndentedBlock):
+            continue
+        body = list(block.body)
+        index = next((i for i, s in enumerate(body) if s is statement), None)
+        if index is None:
+            continue
+        for later in body[index + 1:]:
+            for n in walk_own(later):
+                if (isinstance(n, cst.Expr) and isinstance(n.value, cst.Call)
+                        and isinstance(n.value.func, cst.Attribute)
+                        and expr_key(n.value.func.value) in keys):
+                    return f"`{model.module.code_for_node(n.value.func).strip()}()`"
+                if isinstance(n, (cst.Assign, cst.AugAssign)):
+                    stores = ([t.target for t in n.targets] if isinstance(n, cst.Assign)
+                              else [n.target])
+                    for store in stores:
+                        if (isinstance(store, (cst.Attribute, cst.Subscript))
+                                and expr_key(store.value) in keys):
+                            return f"`{model.module.code_for_node(store).strip()} = …`"
+        return None
+    return None
+
+
+def published_half_built(model: ModuleModel, write, confidence: Confidence,
+                         reason: str) -> tuple[Confidence, str]:
+    """High for a lazily stored new object that is set up after it is
+    stored (see :func:`configured_after_store`), unless already lowered."""
+    if confidence <= Confidence.LOW:
+        return confidence, reason
+    configured = configured_after_store(model, write)
+    if configured is None:
+        return confidence, reason
+    return Confidence.HIGH, (f"{reason}; high: the new object is stored before {configured} "
+                             "sets it up, so a thread that finds it stored meanwhile uses it "
+                             "half set up")

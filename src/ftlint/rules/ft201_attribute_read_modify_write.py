@@ -39,7 +39,7 @@ class AttributeReadModifyWrite(Rule):
         "as an enum member, `State.STOPPED`) and does nothing else in its "
         "block is low: whichever thread wins, the outcome is the same. A count "
         "that nothing in the module reads (`self.hits += 1`, a statistic kept "
-        "for callers or shown only by `__repr__`) is at most medium, even on threads: a lost update skews "
+        "for callers, shown only by `__repr__` or by a method that returns only text, such as a stats line) is at most medium, even on threads: a lost update skews "
         "the figure, and no decision of the code depends on it."
     )
     fix = "safe"
