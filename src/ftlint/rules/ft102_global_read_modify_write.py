@@ -5,7 +5,9 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.context import configures_module, constant_set_confidence, mark_benign
+from ftlint.rules.context import (
+    configures_module, constant_set_confidence, mark_benign, published_half_built,
+)
 from ftlint.rules.base import Example, Finding, Rule, describe, defer, no_fix
 
 
@@ -35,7 +37,11 @@ class GlobalReadModifyWrite(Rule):
         "function named for configuring the module (`setup_*()`, `set_*()`, "
         "`reset_*()`, `init_*()`, `configure_*()`, `enable_*()`, `teardown_*()`): "
         "programs call these while they set up, one call at a time. Reached "
-        "from a thread entry point, it is raised again."
+        "from a thread entry point, it is raised again. High when the check "
+        "stores a new object and the same block then sets it up in place "
+        "(`_ctx = create_context()` then `_ctx.load_cert_chain(...)`): a "
+        "thread that finds it stored meanwhile uses it half set up, which is "
+        "a wrong result, not duplicate work."
     )
     fix = "safe"
     fix_doc = (
@@ -163,6 +169,7 @@ class GlobalReadModifyWrite(Rule):
             configures = configures_module(write.function)
             if configures and confidence > Confidence.LOW:
                 confidence, reason = Confidence.LOW, f"{reason}; low: {configures}"
+            confidence, reason = published_half_built(model, write, confidence, reason)
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(wrap_fix, compound.ref, unit_of_work(model, write), write)

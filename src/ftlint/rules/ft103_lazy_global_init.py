@@ -5,7 +5,7 @@ from typing import Iterator
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import double_checked_fix
-from ftlint.rules.context import lazy_init_confidence, mark_benign
+from ftlint.rules.context import lazy_init_confidence, mark_benign, published_half_built
 from ftlint.rules.base import Example, Finding, Rule, describe, defer
 
 
@@ -36,7 +36,10 @@ class LazyGlobalInit(Rule):
         "work only. Warnings and log calls in the block count as harmless "
         "(a warn-once flag may warn twice). A new instance of a class of the "
         "module is medium (callers can end up holding different objects) "
-        "unless the class keeps no state: two such instances are interchangeable."
+        "unless the class keeps no state: two such instances are interchangeable. "
+        "High when the new object is stored first and set up after "
+        "(`_logger = getLogger(); _logger.addHandler(h)`): a thread that finds "
+        "it stored meanwhile uses it half set up."
     )
     fix = "safe"
     fix_doc = (
@@ -175,6 +178,7 @@ class LazyGlobalInit(Rule):
                 model, compound, Confidence.MEDIUM,
                 "the None check and the assignment are separate steps: two threads "
                 "can both see it unset and both build it")
+            confidence, reason = published_half_built(model, write, confidence, reason)
             finding = Finding.at(write, self.message.format(name=describe(compound.ref)),
                                  confidence, reason)
             finding.build = defer(double_checked_fix, compound.ref, compound.node, write)
