@@ -70,7 +70,10 @@ class CheckThenAct(Rule):
         "items, is low: nothing else can make the test false before the removal. "
         "Other removals count as that thread's own when they are in private "
         "helpers that only its loop calls (`_check_timers()` each round, "
-        "`_cleanup()` at its end) and that are not handed out as callbacks."
+        "`_cleanup()` at its end) and that are not handed out as callbacks. "
+        "A test of `sys.modules` in a loader's `load_module()`, `create_module()` "
+        "or `exec_module()` is low: the import system holds that module's "
+        "import lock while it calls them."
     )
     fix = "sometimes"
     fix_doc = (
@@ -342,6 +345,11 @@ class CheckThenAct(Rule):
                 continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
             reason = f"the {detail} and the act are separate steps; {reason}"
+            if confidence > Confidence.LOW and _import_hook(compound, access):
+                confidence = Confidence.LOW
+                reason = (f"{reason}; low: the import system calls "
+                          f"`{access.function.name}()` holding the import lock of the module "
+                          "it loads, so two threads never load the same name at once")
             memo = confidence > Confidence.LOW and memo_fill(model, compound)
             if memo:
                 reason = (f"{reason}; it fills a cache on a miss and the block only builds "
@@ -360,6 +368,18 @@ class CheckThenAct(Rule):
             yield finding
         yield from _fork_checks(self, model)
         yield from _handler_checks(self, model)
+
+
+# Loader methods the import system calls holding the module's import lock.
+_LOADER_METHODS = frozenset({"create_module", "exec_module", "load_module"})
+
+
+def _import_hook(compound, access) -> bool:
+    """A test and a store of `sys.modules` in a loader method: importlib
+    holds the per-name module lock around it."""
+    function = access.function
+    return (compound.ref == ("ext", "sys.modules") and function is not None
+            and function.class_name is not None and function.outermost.name in _LOADER_METHODS)
 
 
 def _set_for_life(model: ModuleModel, compound) -> bool:
