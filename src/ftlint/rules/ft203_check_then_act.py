@@ -71,6 +71,8 @@ class CheckThenAct(Rule):
         "Other removals count as that thread's own when they are in private "
         "helpers that only its loop calls (`_check_timers()` each round, "
         "`_cleanup()` at its end) and that are not handed out as callbacks. "
+        "`if p not in sys.path: sys.path.insert(0, p)` is low: a directory "
+        "listed twice changes nothing (a removal still counts). "
         "A test of `sys.modules` in a loader's `load_module()`, `create_module()` "
         "or `exec_module()` is low: the import system holds that module's "
         "import lock while it calls them."
@@ -345,7 +347,12 @@ class CheckThenAct(Rule):
                 continue
             detail = "try/except" if compound.detail == "try/except KeyError" else "test"
             reason = f"the {detail} and the act are separate steps; {reason}"
-            if confidence > Confidence.LOW and _import_hook(compound, access):
+            if (confidence > Confidence.LOW and compound.ref == ("ext", "sys.path")
+                    and access.op in ("append", "insert")):
+                confidence = Confidence.LOW
+                reason = (f"{reason}; low: at worst two threads both add the entry, and a "
+                          "directory listed twice on `sys.path` changes nothing")
+            elif confidence > Confidence.LOW and _import_hook(compound, access):
                 confidence = Confidence.LOW
                 reason = (f"{reason}; low: the import system calls "
                           f"`{access.function.name}()` holding the import lock of the module "
