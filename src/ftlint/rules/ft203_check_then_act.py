@@ -17,7 +17,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import CLOSING, in_teardown, memo_fill
+from ftlint.rules.context import CLOSING, configures_module, in_teardown, memo_fill
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -71,6 +71,8 @@ class CheckThenAct(Rule):
         "Other removals count as that thread's own when they are in private "
         "helpers that only its loop calls (`_check_timers()` each round, "
         "`_cleanup()` at its end) and that are not handed out as callbacks. "
+        "The logger-handler test is low in a module-level function named for "
+        "configuring (`setup_logging()`, `configure_*()`). "
         "`if p not in sys.path: sys.path.insert(0, p)` is low: a directory "
         "listed twice changes nothing (a removal still counts). "
         "A test of `sys.modules` in a loader's `load_module()`, `create_module()` "
@@ -486,12 +488,16 @@ def _handler_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]
             test = _guarding_test(call.node, function.node, parent_of)
             if test is None or not _tests_handlers(model, test, logger):
                 continue
+            confidence = Confidence.MEDIUM
+            reason = ("the test for handlers and `addHandler()` are separate steps, and a "
+                      "logger is process-wide: two threads can both see none and both add "
+                      "one, so every later record is logged twice")
+            configures = configures_module(function)
+            if configures:
+                confidence, reason = Confidence.LOW, f"{reason}; low: {configures}"
             yield no_fix(
                 Finding(call.node, rule.message.format(name=f"`{logger}.handlers`"),
-                        Confidence.MEDIUM,
-                        "the test for handlers and `addHandler()` are separate steps, and a "
-                        "logger is process-wide: two threads can both see none and both add "
-                        "one, so every later record is logged twice", function),
+                        confidence, reason, function),
                 "configure logging once at start-up, or hold one module-level lock over "
                 "the test and `addHandler()`")
 
