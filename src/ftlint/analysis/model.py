@@ -559,7 +559,7 @@ class ModuleModel:
         of it, in words (see `sharing_signs`)."""
         return {cls: found[0][1] for cls, found in self.sharing_signs.items()}
 
-    def attribute_sharing(self, cls: str, attribute: str) -> Optional[str]:
+    def attribute_sharing(self, cls: str, attribute: str, writes: bool = False) -> Optional[str]:
         """The sign, in words, that `cls.attribute` is used by several
         threads, or None.
 
@@ -575,12 +575,15 @@ class ModuleModel:
         that its objects are shared. A public attribute is API other threads
         may read (`bar.n`, `queue.total`), so a lock counts for it anyway. A
         module-level instance or a docstring that says "thread-safe" counts
-        for every attribute."""
+        for every attribute. With ``writes`` (a lost update, which needs a
+        second writer), a thread counts only for attributes its methods
+        write, not for ones they read or hand on."""
         for kind, words in self.sharing_signs.get(cls, ()):
             if kind in ("instance", "docstring"):
                 return words
             if kind == "thread":
-                if attribute in self.thread_touched.get(cls, ()):
+                used = self.thread_written if writes else self.thread_touched
+                if attribute in used.get(cls, ()):
                     return words
                 continue
             if not is_private_name(attribute):
@@ -688,6 +691,18 @@ class ModuleModel:
 
     @functools.cached_property
     def thread_touched(self) -> dict[str, frozenset[str]]:
+        return self._thread_use[0]
+
+    @functools.cached_property
+    def thread_written(self) -> dict[str, frozenset[str]]:
+        """Class -> the instance attributes that the methods it hands to
+        threads write (a store or a change in place), as in
+        :attr:`thread_touched` but without reads and without values handed
+        to functions: a lost update of an attribute needs a second writer."""
+        return self._thread_use[1]
+
+    @functools.cached_property
+    def _thread_use(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
         """Class -> the instance attributes that the methods it hands to
         threads touch, directly or through calls to other methods of the
         class (`self.helper()`), handing it to a function included
@@ -709,11 +724,15 @@ class ModuleModel:
                 continue
             callees.setdefault(id(caller), set()).add((caller.class_name, call.callee.split(".")[1]))
         touched_by: dict[int, set[str]] = {}
+        written_by: dict[int, set[str]] = {}
         for access in self.accesses:
             function = method_of(access.function)
             if function is not None and access.ref[0] == "instance" and len(access.ref) > 2:
                 touched_by.setdefault(id(function), set()).add(access.ref[2])
+                if access.write:
+                    written_by.setdefault(id(function), set()).add(access.ref[2])
         result: dict[str, set[str]] = {}
+        written: dict[str, set[str]] = {}
         starts = [entry.target.rpartition(".") for entry in self.entry_points]
         starts += [(cls, ".", "run") for cls in self.thread_classes]
         for owner, _, name in starts:
@@ -729,6 +748,7 @@ class ModuleModel:
                 seen.add(id(function))
                 names = result.setdefault(owner, set())
                 names.update(touched_by.get(id(function), ()))
+                written.setdefault(owner, set()).update(written_by.get(id(function), ()))
                 names.update(arg.value.attr.value for n in walk_code(function.node)
                              if isinstance(n, cst.Call)
                              and not (isinstance(n.func, cst.Name) and n.func.value in _READS_ONLY)
@@ -738,7 +758,8 @@ class ModuleModel:
                              and arg.value.value.value == function.self_name)
                 stack.extend(methods[key] for key in callees.get(id(function), ())
                              if key in methods)
-        return {cls: frozenset(names) for cls, names in result.items()}
+        return ({cls: frozenset(names) for cls, names in result.items()},
+                {cls: frozenset(names) for cls, names in written.items()})
 
     @functools.cached_property
     def lock_touched(self) -> frozenset[Ref]:

@@ -295,7 +295,8 @@ SHARED_MODULE_STATE = frozenset({
 NO_SIGN = "no sign yet that several threads use this object"
 
 
-def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confidence, str]:
+def shared_object_confidence(model: ModuleModel, access: Access,
+                             writes: bool = False) -> tuple[Confidence, str]:
     """Without reachability facts: how exposed is the code doing this?
 
     State on a class, a module or a module-level object is shared by
@@ -312,7 +313,10 @@ def shared_object_confidence(model: ModuleModel, access: Access) -> tuple[Confid
         confined = model.dispatch_confined(cls, access.ref[2])
         if confined is not None:
             return Confidence.LOW, confined
-        evidence = model.attribute_sharing(cls, access.ref[2])
+        evidence = model.attribute_sharing(cls, access.ref[2], writes)
+        if evidence is None and writes and model.attribute_sharing(cls, access.ref[2]):
+            return Confidence.LOW, (f"the threads `{cls}` starts read `{access.ref[2]}` but "
+                                    "never write it, and a lost update needs a second writer")
         if evidence is None:
             return Confidence.LOW, (f"`{cls}` uses a lock or a thread, but not for "
                                     f"`{access.ref[2]}`: as far as this module shows, one "

@@ -39,8 +39,13 @@ class AttributeReadModifyWrite(Rule):
         "as an enum member, `State.STOPPED`) and does nothing else in its "
         "block is low: whichever thread wins, the outcome is the same. A count "
         "that nothing in the module reads (`self.hits += 1`, a statistic kept "
-        "for callers, shown only by `__repr__` or by a method that returns only text, such as a stats line) is at most medium, even on threads: a lost update skews "
-        "the figure, and no decision of the code depends on it."
+        "for callers, shown only by `__repr__` or by a method that returns "
+        "only text, such as a stats line) is at most medium, even on threads: "
+        "a lost update skews the figure, and no decision of the code depends "
+        "on it. A thread the class starts is a sign of sharing only for the "
+        "attributes that thread writes: one it only reads or hands to a "
+        "function (`consume(self.params)`) cannot lose an update of the "
+        "owner's, so that write stays low."
     )
     fix = "safe"
     fix_doc = (
@@ -159,7 +164,9 @@ class AttributeReadModifyWrite(Rule):
                     or not is_shared_write(model, write)
                     or model.guarded(compound.locks) or model.access_guarded(write)):
                 continue
-            confidence, reason = shared_object_confidence(model, write)
+            # A lost update needs a second writer: a thread that only reads
+            # the attribute (or hands it on) is no sign of one.
+            confidence, reason = shared_object_confidence(model, write, writes=True)
             what = "read-modify-write" if compound.kind == "rmw" else "check-then-set"
             confidence, reason = constant_set_confidence(
                 model, compound, confidence, f"a {what}: concurrent updates are lost; {reason}")
