@@ -807,6 +807,39 @@ def test_overlapping_fix_is_reported_not_dropped() -> None:
     assert not lint_source(result.new_source, "mod.py").diagnostics
 
 
+def test_guard_that_brings_out_low_findings_elsewhere_is_kept() -> None:
+    # Guarding the check-then-act in `put()` with the lock `get()` holds
+    # makes the other, atomic writes of `jobs` reportable against that lock
+    # (low here: coroutine steps with no `await` between them). They are
+    # new findings on other lines, not the fixed one left in place: the fix
+    # stands, and the follow-up pass guards the pop. (Found by the fuzzer;
+    # the fix used to be refused as "did not remove FT205".)
+    code = _src('''
+        import threading
+
+
+        class Service:
+            def __init__(self):
+                self.jobs = []
+                self._lock = threading.Lock()
+
+            async def get(self, v):
+                with self._lock:
+                    self.jobs[0] = v
+                self.jobs.pop(0)
+
+            async def put(self, v):
+                if v not in self.jobs:
+                    self.jobs.append(v)
+    ''')
+    result = fix_source(code, "mod.py", Settings(min_confidence=LOW))
+    assert result.error is None
+    assert {o.code for o in result.applied} == {"FT205"}
+    assert "with self._lock:\n            if v not in self.jobs:" in result.new_source
+    assert "self.jobs[0] = v\n            self.jobs.pop(0)" in result.new_source  # one block
+    assert not lint_source(result.new_source, "mod.py", Settings(min_confidence=LOW)).diagnostics
+
+
 def test_failed_proof_leaves_source_untouched(monkeypatch) -> None:
     code = _src(PAIRS["discard"][0])
     monkeypatch.setattr(fixer, "apply", lambda model, fixes: model.module)
