@@ -231,6 +231,34 @@ def lone_updater(d: Diagnostic, summary: ModuleSummary,
                               for other in d.extra["updaters"])
 
 
+def callback_writers(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[str]],
+                     threads: dict[str, str], called: frozenset[str]) -> list[str]:
+    """The other updaters of the state of ``d`` when each of them either runs
+    on the same dedicated thread or is a private function nothing in the
+    project calls directly: a callback handed to another object
+    (``transport.on_message = self._on_message``) or a dispatch target. The
+    object that runs it decides the thread, and with a dedicated thread
+    driving that object it is usually this one: the second writer a lost
+    update needs is not shown, so the finding is not raised to high. Empty
+    when some updater is known to run elsewhere (a caller, a thread of its
+    own, or public API)."""
+    state, function = d.extra.get("state"), d.extra.get("function")
+    if not state or not function or not d.extra.get("updaters"):
+        return []
+    mine = owners.get(f"{summary.module}:{function}")
+    if not mine:
+        return []
+    handed = []
+    for other in d.extra["updaters"]:
+        node = f"{summary.module}:{other}"
+        if owners.get(node) == mine:
+            continue
+        if node in called or node in threads or not _private(other):
+            return []
+        handed.append(other)
+    return handed
+
+
 def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
                  test_modules: frozenset[str] = frozenset(),
                  graph: Optional[dict[str, list[str]]] = None,
@@ -323,7 +351,8 @@ def locking_containers(summaries: Iterable[ModuleSummary]) -> frozenset[str]:
 def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[str, str],
           not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None,
           containers: frozenset[str] = frozenset(),
-          owners: Optional[dict[str, frozenset[str]]] = None) -> list[Diagnostic]:
+          owners: Optional[dict[str, frozenset[str]]] = None,
+          called: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
     declares itself not thread-safe (or drop them, by configuration), lower
     those in start-up code (``startup``, by default this module's own), and
@@ -370,6 +399,9 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             dedicated = bool(d.code == "FT302" and owners
                              and owners.get(f"{summary.module}:{function}"))
             alone = dedicated or (owners and lone_updater(d, summary, owners))
+            handed = [] if alone or not owners else callback_writers(
+                d, summary, owners, threads, called)
+            alone = alone or bool(handed)
             unshared = bool(d.extra.get("no_sign")) and not alone
             if (not d.extra.get("atomic") and not d.extra.get("benign")
                     and d.confidence < Confidence.HIGH):
@@ -381,6 +413,11 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
             if dedicated and d.confidence < Confidence.HIGH:
                 d.reason = (f"{d.reason}, one thread started once, so the change never runs "
                             "twice at once: medium")
+            elif handed and d.confidence < Confidence.HIGH:
+                d.reason = (f"{d.reason}, the one thread that updates it but for "
+                            f"`{handed[0]}()`, which nothing in the project calls directly (a "
+                            "callback or a dispatch target): which thread runs it is not known, "
+                            "so medium")
             elif alone and d.confidence < Confidence.HIGH:
                 d.reason = (f"{d.reason}, the one thread that updates it (elsewhere it is only "
                             "reset to a constant): at worst a reset is lost, so medium")
@@ -446,6 +483,7 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
     startup = startup_only(summaries, threads, tests, graph, scripts)
     containers = locking_containers(summaries)
     owners = thread_owners(summaries, entry_patterns, graph)
+    called = frozenset(callee for callees in graph.values() for callee in callees)
     # A thread a test starts shows how the test drives the code, not that
     # the program runs it on threads: it does not raise library code.
     program = reachable(summaries, entry_patterns, graph, tests) if tests else threads
@@ -454,7 +492,7 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
             try:
                 r.diagnostics = apply(r.diagnostics, r.summary, threads if in_test else program,
                                               mine.not_thread_safe, startup, containers,
-                                              owners)
+                                              owners, called)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if mine.test_code != "report" and in_test:
