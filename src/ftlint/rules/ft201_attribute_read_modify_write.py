@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
@@ -45,7 +47,12 @@ class AttributeReadModifyWrite(Rule):
         "on it. A thread the class starts is a sign of sharing only for the "
         "attributes that thread writes: one it only reads or hands to a "
         "function (`consume(self.params)`) cannot lose an update of the "
-        "owner's, so that write stays low."
+        "owner's, so that write stays low. A classmethod's copy-on-write of a "
+        "class registry (`cls.handlers = cls.handlers.copy()`, `cls.names += "
+        "tuple(...)`), by which a class gets its own registry before adding "
+        "to it, is low: it registers, and registration runs while the program "
+        "sets its classes up (a number bumped there, `cls._next_id += 1`, "
+        "stays)."
     )
     fix = "safe"
     fix_doc = (
@@ -170,6 +177,11 @@ class AttributeReadModifyWrite(Rule):
             what = "read-modify-write" if compound.kind == "rmw" else "check-then-set"
             confidence, reason = constant_set_confidence(
                 model, compound, confidence, f"a {what}: concurrent updates are lost; {reason}")
+            if confidence > Confidence.LOW and _registry_copy(model, compound, write):
+                confidence, reason = Confidence.LOW, (
+                    f"{reason}; low: a classmethod that gives the class its own copy of a "
+                    "class registry before extending it registers, and registration runs "
+                    "while the program sets its classes up")
             statistic = unread_counter(model, compound.ref) if confidence > Confidence.LOW else None
             if statistic:
                 confidence, reason = Confidence.MEDIUM, f"{reason}; medium: {statistic}"
@@ -180,3 +192,35 @@ class AttributeReadModifyWrite(Rule):
             if statistic:
                 finding.facts["benign"] = True  # threads reaching it do not raise it
             yield finding
+
+
+_CONTAINERS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
+
+
+def _registry_copy(model: ModuleModel, compound, write) -> bool:
+    """`cls.handlers = cls.handlers.copy()`, `cls.names = dict(cls.names)` or
+    `cls.names += tuple(...)` in a classmethod: the copy-on-write by which a
+    class (or a subclass) gets its own registry. Numbers are not registries:
+    `cls._next_id += 1` stays."""
+    function = write.function
+    if function is None or function.kind != "classmethod" or compound.ref[0] != "class":
+        return False
+    node = write.node
+    code = model.module.code_for_node
+    if isinstance(node, cst.AugAssign):
+        if not isinstance(node.operator, (cst.AddAssign, cst.BitOrAssign)):
+            return False
+        value = node.value
+        return (isinstance(value, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.ListComp,
+                                   cst.SetComp, cst.DictComp))
+                or (isinstance(value, cst.Call) and code(value.func).strip() in _CONTAINERS))
+    if not isinstance(node, cst.Assign) or len(node.targets) != 1:
+        return False
+    target, value = code(node.targets[0].target).strip(), node.value
+    if not isinstance(value, cst.Call):
+        return False
+    func = value.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+        return code(func.value).strip() == target
+    return (code(func).strip() in _CONTAINERS and len(value.args) == 1
+            and code(value.args[0].value).strip() == target)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.rules.base import (
@@ -32,7 +34,11 @@ class PublishBeforePopulate(Rule):
         "high when the function is reachable from a thread entry point; medium "
         "for module and class state, and for objects with evidence that "
         "several threads use them (a lock of their own, a module-level "
-        "instance); low otherwise, in constructors' helpers and in set-up code."
+        "instance); low otherwise, in constructors' helpers and in set-up code. "
+        "A copy of the state's own items (`cls.settings = dict(cls.settings)`, "
+        "`self.items = self.items.copy()`) is not reported: readers never see "
+        "it empty, and adding to it next is an update of the state, not a "
+        "half-built container."
     )
     fix = "none"
     fix_doc = (
@@ -130,7 +136,8 @@ class PublishBeforePopulate(Rule):
                 continue
             key = (ref, id(access.function))
             if access.op in ("rebind", "setattr"):
-                if (_new_container(access) and not model.access_guarded(access)
+                if (_new_container(access) and not _copy_of_itself(model, access)
+                        and not model.access_guarded(access)
                         and is_shared_write(model, access)):
                     published[key] = access
                 else:
@@ -150,3 +157,26 @@ class PublishBeforePopulate(Rule):
 
 def _new_container(access: Access) -> bool:
     return access.assigned is not None and access.assigned[0] is Mutability.MUTABLE
+
+
+_COPIES = frozenset({"dict", "list", "set", "copy.copy", "copy.deepcopy"})
+
+
+def _copy_of_itself(model: ModuleModel, access: Access) -> bool:
+    """`cls.settings = dict(cls.settings)` or `self.items = self.items.copy()`:
+    the new container starts with the old one's items, so readers never see
+    it empty; what is added next is an update (FT201's), not a half-built
+    container."""
+    value = getattr(access.node, "value", None)
+    if not isinstance(value, cst.Call):
+        return False
+    target = model.module.code_for_node(access.node.targets[0].target
+                                        if isinstance(access.node, cst.Assign)
+                                        else access.node.target).strip()
+    func = value.func
+    if (isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args
+            and model.module.code_for_node(func.value).strip() == target):
+        return True
+    name = model.module.code_for_node(func).strip()
+    return (name in _COPIES and len(value.args) == 1
+            and model.module.code_for_node(value.args[0].value).strip() == target)
