@@ -586,3 +586,25 @@ def published_half_built(model: ModuleModel, write, confidence: Confidence,
     return Confidence.HIGH, (f"{reason}; high: the new object is stored before {configured} "
                              "sets it up, so a thread that finds it stored meanwhile uses it "
                              "half set up")
+
+
+_COPIERS = frozenset({"dict", "list", "set", "tuple", "frozenset", "copy.copy", "copy.deepcopy"})
+
+
+def copy_of_itself(model: ModuleModel, node: cst.CSTNode) -> bool:
+    """`x = x.copy()`, `x = dict(x)` (or `list`, `set`, `copy.copy`...): an
+    assignment whose new container starts with the old one's items."""
+    if not isinstance(node, (cst.Assign, cst.AnnAssign)) or not isinstance(node.value, cst.Call):
+        return False
+    if isinstance(node, cst.Assign):
+        if len(node.targets) != 1:
+            return False
+        target_node = node.targets[0].target
+    else:
+        target_node = node.target
+    code = model.module.code_for_node
+    target, value, func = code(target_node).strip(), node.value, node.value.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
+        return code(func.value).strip() == target
+    return (code(func).strip() in _COPIERS and len(value.args) == 1
+            and code(value.args[0].value).strip() == target)

@@ -7,7 +7,9 @@ import libcst as cst
 from ftlint.analysis.model import ModuleModel
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
-from ftlint.rules.context import constant_set_confidence, mark_benign, unread_counter
+from ftlint.rules.context import (
+    constant_set_confidence, copy_of_itself, mark_benign, unread_counter,
+)
 from ftlint.rules.base import (
     defer,
     Example, Finding, Rule, describe, is_shared_write, shared_object_confidence,
@@ -194,8 +196,6 @@ class AttributeReadModifyWrite(Rule):
             yield finding
 
 
-_CONTAINERS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
-
 
 def _registry_copy(model: ModuleModel, compound, write) -> bool:
     """`cls.handlers = cls.handlers.copy()`, `cls.names = dict(cls.names)` or
@@ -206,21 +206,12 @@ def _registry_copy(model: ModuleModel, compound, write) -> bool:
     if function is None or function.kind != "classmethod" or compound.ref[0] != "class":
         return False
     node = write.node
-    code = model.module.code_for_node
     if isinstance(node, cst.AugAssign):
-        if not isinstance(node.operator, (cst.AddAssign, cst.BitOrAssign)):
-            return False
         value = node.value
-        return (isinstance(value, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.ListComp,
-                                   cst.SetComp, cst.DictComp))
-                or (isinstance(value, cst.Call) and code(value.func).strip() in _CONTAINERS))
-    if not isinstance(node, cst.Assign) or len(node.targets) != 1:
-        return False
-    target, value = code(node.targets[0].target).strip(), node.value
-    if not isinstance(value, cst.Call):
-        return False
-    func = value.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args:
-        return code(func.value).strip() == target
-    return (code(func).strip() in _CONTAINERS and len(value.args) == 1
-            and code(value.args[0].value).strip() == target)
+        return (isinstance(node.operator, (cst.AddAssign, cst.BitOrAssign))
+                and (isinstance(value, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.ListComp,
+                                        cst.SetComp, cst.DictComp))
+                     or (isinstance(value, cst.Call)
+                         and model.module.code_for_node(value.func).strip()
+                         in ("dict", "list", "set", "tuple", "frozenset"))))
+    return copy_of_itself(model, node)

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
-
 from ftlint.analysis.model import Access, ModuleModel, Mutability
 from ftlint.analysis.names import MUTATORS
 from ftlint.rules.base import (
     Example, Finding, Rule, describe_start, is_shared_write, no_fix, shared_object_confidence,
 )
+from ftlint.rules.context import copy_of_itself
 
 _FILLS = frozenset(MUTATORS) | {"setitem", "augitem"}
 
@@ -136,7 +135,7 @@ class PublishBeforePopulate(Rule):
                 continue
             key = (ref, id(access.function))
             if access.op in ("rebind", "setattr"):
-                if (_new_container(access) and not _copy_of_itself(model, access)
+                if (_new_container(access) and not copy_of_itself(model, access.node)
                         and not model.access_guarded(access)
                         and is_shared_write(model, access)):
                     published[key] = access
@@ -158,25 +157,3 @@ class PublishBeforePopulate(Rule):
 def _new_container(access: Access) -> bool:
     return access.assigned is not None and access.assigned[0] is Mutability.MUTABLE
 
-
-_COPIES = frozenset({"dict", "list", "set", "copy.copy", "copy.deepcopy"})
-
-
-def _copy_of_itself(model: ModuleModel, access: Access) -> bool:
-    """`cls.settings = dict(cls.settings)` or `self.items = self.items.copy()`:
-    the new container starts with the old one's items, so readers never see
-    it empty; what is added next is an update (FT201's), not a half-built
-    container."""
-    value = getattr(access.node, "value", None)
-    if not isinstance(value, cst.Call):
-        return False
-    target = model.module.code_for_node(access.node.targets[0].target
-                                        if isinstance(access.node, cst.Assign)
-                                        else access.node.target).strip()
-    func = value.func
-    if (isinstance(func, cst.Attribute) and func.attr.value == "copy" and not value.args
-            and model.module.code_for_node(func.value).strip() == target):
-        return True
-    name = model.module.code_for_node(func).strip()
-    return (name in _COPIES and len(value.args) == 1
-            and model.module.code_for_node(value.args[0].value).strip() == target)
