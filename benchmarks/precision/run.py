@@ -23,7 +23,6 @@ import tarfile
 import tempfile
 import tomllib
 import zipfile
-from typing import Optional
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +215,7 @@ def ftlint_command(given: str | None) -> list[str]:
 FTLINT_CONFIGS = (".ftlint.toml", "ftlint.toml")
 
 
-def own_config(top: Path) -> Optional[str]:
+def own_config(top: Path) -> str | None:
     """An ftlint configuration the sdist carries, which would replace the
     defaults the benchmark judges."""
     for path in (top / name for name in FTLINT_CONFIGS):
@@ -232,7 +231,7 @@ def own_config(top: Path) -> Optional[str]:
     return None
 
 
-def lint(pkg: Package, top: Path, ftlint: list[str], config: Optional[Path], jobs: int) -> list[dict]:
+def lint(pkg: Package, top: Path, ftlint: list[str], config: Path | None, jobs: int) -> list[dict]:
     """ftlint's findings on the package, run from its top folder as its
     maintainer would run `ftlint .`: with no configuration file, the top
     folder (where its pyproject.toml, setup.cfg or setup.py is) is the

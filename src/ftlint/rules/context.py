@@ -19,7 +19,7 @@ import libcst as cst
 from ftlint.analysis.checks import get_call, is_none
 from ftlint.analysis.keys import expr_key
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
-from ftlint.analysis.names import dotted
+from ftlint.analysis.names import SNAPSHOT_CALLS, dotted
 from ftlint.analysis.walk import walk_own
 from ftlint.diagnostics import Confidence
 from ftlint.rules.base import describe
@@ -588,7 +588,7 @@ def published_half_built(model: ModuleModel, write, confidence: Confidence,
                              "half set up")
 
 
-_COPIERS = frozenset({"dict", "list", "set", "tuple", "frozenset", "copy.copy", "copy.deepcopy"})
+_COPIERS = SNAPSHOT_CALLS | {"copy.copy", "copy.deepcopy"}
 
 
 def copy_of_itself(model: ModuleModel, node: cst.CSTNode) -> bool:

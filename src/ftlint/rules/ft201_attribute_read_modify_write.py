@@ -5,6 +5,7 @@ from typing import Iterator
 import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.analysis.names import SNAPSHOT_CALLS
 from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.rules.context import (
@@ -196,7 +197,6 @@ class AttributeReadModifyWrite(Rule):
             yield finding
 
 
-
 def _registry_copy(model: ModuleModel, compound, write) -> bool:
     """`cls.handlers = cls.handlers.copy()`, `cls.names = dict(cls.names)` or
     `cls.names += tuple(...)` in a classmethod: the copy-on-write by which a
@@ -212,6 +212,5 @@ def _registry_copy(model: ModuleModel, compound, write) -> bool:
                 and (isinstance(value, (cst.Tuple, cst.List, cst.Set, cst.Dict, cst.ListComp,
                                         cst.SetComp, cst.DictComp))
                      or (isinstance(value, cst.Call)
-                         and model.module.code_for_node(value.func).strip()
-                         in ("dict", "list", "set", "tuple", "frozenset"))))
+                         and model.module.code_for_node(value.func).strip() in SNAPSHOT_CALLS)))
     return copy_of_itself(model, node)

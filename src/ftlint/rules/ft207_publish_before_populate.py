@@ -156,4 +156,3 @@ class PublishBeforePopulate(Rule):
 
 def _new_container(access: Access) -> bool:
     return access.assigned is not None and access.assigned[0] is Mutability.MUTABLE
-
