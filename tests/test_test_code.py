@@ -61,3 +61,51 @@ def test_test_patterns_replace_the_defaults(tmp_path, run_ftlint):
 def test_bad_test_settings_are_config_errors(tmp_path, run_ftlint):
     proc = run_ftlint(".", cwd=project(tmp_path, 'test-code = "sometimes"\n'))
     assert proc.returncode == 2 and "'test-code' must be one of: low, ignore, report" in proc.stderr
+
+
+TEST_CASE_MODULE = RACY + '''
+
+import unittest
+
+
+class ServerTestCase(unittest.TestCase):
+    def setUp(self):
+        if "server" not in _cache:
+            _cache["server"] = object()
+
+
+class CustomTestCase(ServerTestCase):
+    def tearDown(self):
+        if "port" not in _cache:
+            _cache["port"] = 0
+
+
+class Loader:
+    def load(self, key):
+        if key not in _cache:
+            _cache[key] = key
+'''
+
+
+@pytest.mark.parametrize("mode", ["low", "report"])
+def test_test_case_methods_in_a_library_module_are_test_code(tmp_path, run_ftlint, mode):
+    """A test-support module (``mylib/testing_support.py``) ships base test
+    cases: their methods run as tests do, wherever the module lives, while
+    the module's other code is checked as usual."""
+    (tmp_path / "mylib").mkdir()
+    (tmp_path / "mylib" / "__init__.py").write_text("")
+    (tmp_path / "mylib" / "testing_support.py").write_text(TEST_CASE_MODULE)
+    (tmp_path / "pyproject.toml").write_text(f'[tool.ftlint]\ntest-code = "{mode}"\n')
+    proc = run_ftlint("--min-confidence", "low", "--format", "json", ".", cwd=tmp_path)
+    found = {(d["location"]["row"], d["confidence"], "test case" in d["confidence_reason"])
+             for d in json.loads(proc.stdout)}
+    lines = TEST_CASE_MODULE.splitlines()
+    rows = {name: lines.index(f"        if {name} not in _cache:") + 1
+            for name in ('"server"', '"port"', "key")}
+    by_row = {row: (conf, said) for row, conf, said in found}
+    assert by_row[rows["key"]][0] != "low" and not by_row[rows["key"]][1]
+    for name in ('"server"', '"port"'):
+        if mode == "low":
+            assert by_row[rows[name]] == ("low", True), name
+        else:
+            assert by_row[rows[name]][0] != "low" and not by_row[rows[name]][1], name

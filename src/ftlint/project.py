@@ -57,6 +57,9 @@ class ModuleSummary:
     import_calls: list[tuple[Target, str]] = field(default_factory=list)
     # Decorator factories: qualname -> the nested functions it returns.
     returns: dict[str, list[str]] = field(default_factory=dict)
+    # unittest-style test classes (`class T(unittest.TestCase)`, or any base
+    # named `*TestCase`), wherever the module lives: test code too.
+    test_classes: set[str] = field(default_factory=set)
 
 
 def module_name(path: str, packages: Optional[dict[str, tuple[str, ...]]] = None) -> str:
@@ -497,23 +500,32 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if mine.test_code != "report" and in_test:
             r.diagnostics = _in_test_code(r.diagnostics, mine.test_code)
+        elif mine.test_code != "report" and r.summary is not None and r.summary.test_classes:
+            # A test case shipped in a library module (a test-support
+            # module's base TestCase): its methods run as tests do.
+            r.diagnostics = _in_test_code(r.diagnostics, mine.test_code, r.summary.test_classes)
 
 
 # Rules about test code itself: test code is where they speak.
 TEST_RULES = frozenset({"FT306"})
 
 
-def _in_test_code(diagnostics: list[Diagnostic], mode: str) -> list[Diagnostic]:
+def _in_test_code(diagnostics: list[Diagnostic], mode: str,
+                  classes: Optional[set[str]] = None) -> list[Diagnostic]:
     """pytest runs tests one after another: a race there needs a parallel
-    runner, so findings are at most low (or dropped with ``ignore``)."""
+    runner, so findings are at most low (or dropped with ``ignore``). With
+    ``classes``, only the findings in those test classes' methods."""
     kept = []
     for d in diagnostics:
-        if not d.is_error and d.code not in TEST_RULES:
+        owner = d.extra.get("class")
+        if (not d.is_error and d.code not in TEST_RULES
+                and (classes is None or owner in classes)):
             if mode == "ignore":
                 continue
             if d.confidence > Confidence.LOW:
                 d.confidence = Confidence.LOW
-                d.reason = (f"{d.reason}; lowered: test code, which pytest runs one test at "
+                what = "test code" if classes is None else f"a method of the test case `{owner}`"
+                d.reason = (f"{d.reason}; lowered: {what}, which pytest runs one test at "
                             "a time (test-code = \"report\" keeps it)")
         kept.append(d)
     return kept

@@ -66,6 +66,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         itself, named = _declares_unsafe(model, ("class", c, "__thread_safe__"),
                                          model.class_docstrings.get(c), c)
         summary.unsafe_classes |= named | ({c} if itself else set())
+    summary.test_classes = {c for c in model.classes if base_where(c, model, _is_test_case)}
     for f in model.functions:
         docstring = f.node.get_docstring() if f.class_name and f.parent is None else None
         if docstring and ONLY_THREAD_SAFE.search(docstring):
@@ -321,6 +322,13 @@ def _is_cli_base(base: str) -> bool:
 
 def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
     return (e for e in iter_subexpressions(node) if isinstance(e, cst.Call))
+
+
+def _is_test_case(base: str) -> bool:
+    """unittest's convention: `unittest.TestCase`, `IsolatedAsyncioTestCase`,
+    and the frameworks' own (`tornado.testing.AsyncHTTPTestCase`,
+    `django.test.TestCase`) all end in `TestCase`."""
+    return base.rpartition(".")[2].endswith("TestCase")
 
 
 def _inherits(cls: str, bases: frozenset, model: ModuleModel) -> bool:
