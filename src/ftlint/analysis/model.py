@@ -409,20 +409,54 @@ class ModuleModel:
             found |= self.subclasses(name)
         return frozenset(found)
 
+    @functools.cached_property
+    def thread_local_properties(self) -> dict[str, frozenset[str]]:
+        """Class -> its properties that only forward to an attribute of a
+        thread-local the object holds (`return self._locals.buffer`, with
+        `self._locals = threading.local()` or an instance of a subclass):
+        `self.buffer` is then each thread's own, though it reads like
+        instance state. A setter does not change that."""
+        found: dict[str, set[str]] = {}
+        for function in self.functions:
+            cls = function.class_name
+            if cls is None or function.parent is not None or not function.is_property:
+                continue
+            body = function.node.body
+            statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+            if statements and function.node.get_docstring() is not None:
+                statements = statements[1:]
+            if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+                continue
+            small = statements[0].body[0]
+            value = small.value if isinstance(small, cst.Return) else None
+            holder = value.value if isinstance(value, cst.Attribute) else None
+            if not (isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name)
+                    and holder.value.value == function.self_name):
+                continue
+            if self._thread_local_value(("instance", cls, holder.attr.value)):
+                found.setdefault(cls, set()).add(function.name)
+        return {cls: frozenset(names) for cls, names in found.items()}
+
+    def _thread_local_value(self, ref: Ref) -> bool:
+        """``ref`` is bound to a new ``threading.local`` (or subclass) object."""
+        binding = self.bindings.get(ref)
+        if binding is None:
+            return False
+        if binding.mutability is Mutability.THREADSAFE and binding.kind == "local":
+            return True
+        value = binding.node
+        return (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+                and value.func.value in self.thread_local_classes)
+
     def per_thread(self, ref: Ref) -> bool:
         """State each thread has its own copy of: attributes of a
-        ``threading.local`` (or of a subclass's instance)."""
+        ``threading.local`` (or of a subclass's instance), and properties
+        that return one of its attributes."""
         if ref[0] == "instance":
-            return ref[1] in self.thread_local_classes
+            return (ref[1] in self.thread_local_classes
+                    or ref[2] in self.thread_local_properties.get(ref[1], ()))
         if ref[0] == "attr":
-            binding = self.bindings.get(("global", ref[1]))
-            if binding is None:
-                return False
-            if binding.mutability is Mutability.THREADSAFE and binding.kind == "local":
-                return True
-            value = binding.node
-            return (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
-                    and value.func.value in self.thread_local_classes)
+            return self._thread_local_value(("global", ref[1]))
         return False
 
     # The indexes below are built on first use, after the model is complete;
