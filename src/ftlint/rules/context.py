@@ -298,6 +298,7 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
             continue
         if access.ref[0] in ("global", "class", "instance", "attr", "funcattr", "ext"):
             return f"the block also changes {describe(access.ref)}"
+    local: Optional[frozenset[str]] = None
     for node in walk_own(block):
         if singletons and isinstance(node, (cst.Assign, cst.AnnAssign)):
             if _new_instance(model, node.value) and not _stateless(model, node.value, ref):
@@ -309,9 +310,47 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
         if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
             func = node.value.func
             name = dotted(func) or (f"….{func.attr.value}" if isinstance(func, cst.Attribute) else "")
-            if not _OUTPUT.search(name):
+            if local is None:
+                local = _local_containers(write.function.node if write is not None
+                                          and write.function is not None else None)
+            if not _OUTPUT.search(name) and name.partition(".")[0] not in local:
                 return f"the block also calls `{name or 'a function'}()`, which runs twice"
     return None
+
+
+_NEW_CONTAINERS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+
+
+def _local_containers(function: Optional[cst.CSTNode]) -> frozenset[str]:
+    """Names that ``function`` binds only to containers it builds itself
+    (`parts = []`, `seen = set()`), and to their bound methods (`append =
+    parts.append`): calling them fills a list no other thread sees, which
+    is building the value, not an effect."""
+    if function is None:
+        return frozenset()
+    values: dict[str, list] = {}
+    for node in walk_own(function):
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            for item in node.names:
+                values.setdefault(item.name.value, []).append(None)
+        targets = ([t.target for t in node.targets] if isinstance(node, cst.Assign)
+                   else [node.target] if isinstance(node, (cst.AnnAssign, cst.AugAssign))
+                   else [node.target] if isinstance(node, (cst.For, cst.CompFor))
+                   else [item.asname.name for item in node.items if item.asname]
+                   if isinstance(node, cst.With) else [])
+        for target in targets:
+            for name in walk_own(target):
+                if isinstance(name, cst.Name):
+                    value = getattr(node, "value", None) if target is name else None
+                    values.setdefault(name.value, []).append(value)
+    built = {n for n, vs in values.items()
+             if all(isinstance(v, _NEW_CONTAINERS) or (
+                 isinstance(v, cst.Call) and not v.args
+                 and (dotted(v.func) or "") in SNAPSHOT_CALLS) for v in vs)}
+    methods = {n for n, vs in values.items()
+               if all(isinstance(v, cst.Attribute) and isinstance(v.value, cst.Name)
+                      and v.value.value in built for v in vs)}
+    return frozenset(built | methods)
 
 
 _LITERALS = (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)
