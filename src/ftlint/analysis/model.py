@@ -327,6 +327,13 @@ _LOOP_BASES = frozenset({
 
 # Classes whose subclasses' `run()` runs on a thread of its own.
 THREAD_BASES = frozenset({"threading.Thread"})
+# Callback classes a parser drives: the parser calls one object's methods
+# one event at a time, in document order, on the thread that runs the parse.
+PARSER_HANDLER_BASES = frozenset({
+    "xml.sax.ContentHandler", "xml.sax.handler.ContentHandler",
+    "xml.sax.saxutils.XMLGenerator", "xml.sax.saxutils.XMLFilterBase",
+    "html.parser.HTMLParser",
+})
 
 
 def base_where(cls: str, model: "ModuleModel", test, depth: int = 0) -> Optional[str]:
@@ -682,6 +689,20 @@ class ModuleModel:
                         handlers.add(name)
                         changed = True
         return {cls: frozenset(names) for cls, names in found.items()}
+
+    def parser_driven(self, cls: str) -> Optional[str]:
+        """Words for a class whose objects a parser drives (a SAX content
+        handler, an `HTMLParser`), unless the module shares one (holds an
+        instance, or the docstring says it is thread-safe): the parser
+        feeds one document's events to it in order, on one thread, so its
+        state has one writer at a time whatever locks it takes for other
+        objects."""
+        base = base_where(cls, self, PARSER_HANDLER_BASES.__contains__)
+        if base is None or any(kind in ("instance", "docstring")
+                               for kind, _ in self.sharing_signs.get(cls, ())):
+            return None
+        return (f"`{cls}` is a `{base.rpartition('.')[2]}` a parser drives: it delivers one "
+                "document's events to it in order, on the thread that runs the parse")
 
     def dispatch_confined(self, cls: str, attribute: str) -> Optional[str]:
         """The dispatch table's words when every run-time write of
