@@ -333,11 +333,14 @@ def _local_containers(function: Optional[cst.CSTNode]) -> frozenset[str]:
         if isinstance(node, (cst.Global, cst.Nonlocal)):
             for item in node.names:
                 values.setdefault(item.name.value, []).append(None)
-        targets = ([t.target for t in node.targets] if isinstance(node, cst.Assign)
-                   else [node.target] if isinstance(node, (cst.AnnAssign, cst.AugAssign))
-                   else [node.target] if isinstance(node, (cst.For, cst.CompFor))
-                   else [item.asname.name for item in node.items if item.asname]
-                   if isinstance(node, cst.With) else [])
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor)):
+            targets = [node.target]
+        elif isinstance(node, cst.With):
+            targets = [item.asname.name for item in node.items if item.asname]
+        else:
+            continue
         for target in targets:
             for name in walk_own(target):
                 if isinstance(name, cst.Name):
