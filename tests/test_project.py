@@ -102,6 +102,45 @@ def test_startup_follows_calls_across_modules_but_not_from_tests(tmp_path, run_f
     assert found[("app/settings.py", 10)]["confidence"] == "medium"  # handle() calls it too
 
 
+def test_a_private_modules_class_made_at_import_time_is_start_up(tmp_path, run_ftlint):
+    """`ANY = Symbol("ANY")` at the top of a module runs `Symbol.__new__`
+    (then `__init__`) once, at import time. A class of a private module
+    (`pkg._utils`) is the package's own, so that import-time call makes its
+    check-then-act set-up; the same class in a public module may be called
+    by the package's users at any time, and stays medium."""
+    symbol = (
+        "class Symbol:\n"
+        "    symbols = {}\n\n"
+        "    def __new__(cls, name):\n"
+        "        if name in cls.symbols:\n"
+        "            return cls.symbols[name]\n"
+        "        obj = super().__new__(cls)\n"
+        "        cls.symbols[name] = obj\n"
+        "        return obj\n\n"
+        "    def __init__(self, name):\n"
+        "        self.name = name\n")
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/_utils.py": symbol,
+        "pkg/markers.py": symbol,
+        "pkg/base.py": ("from pkg._utils import Symbol\n"
+                        "from pkg.markers import Symbol as Marker\n\n"
+                        "ANY = Symbol('ANY')\n"
+                        "NONE = Marker('NONE')\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    proc = run_ftlint("--min-confidence", "low", "--select", "FT203", "--format", "json",
+                      "pkg", cwd=tmp_path)
+    found = {d["filename"]: d for d in json.loads(proc.stdout) if d["location"]["row"] == 5}
+    private = found["pkg/_utils.py"]
+    assert private["confidence"] == "low"
+    assert "called only at import time, by the top-level code of `pkg.base`" in \
+        private["confidence_reason"]
+    assert found["pkg/markers.py"]["confidence"] == "medium"
+
+
 def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
     """A function named in `[project.scripts]` (or setup.cfg's
     console_scripts) starts the program: what it and its helpers change

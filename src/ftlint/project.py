@@ -103,11 +103,24 @@ def _node_ids(summaries: list[ModuleSummary]):
                 rest = f"{other.instances[head]}.{tail}"
             if rest in other.functions:
                 return f"{other.module}:{rest}"
-            if rest in other.classes and f"{rest}.__init__" in other.functions:
-                return f"{other.module}:{rest}.__init__"
+            made = constructor(rest, other)
+            if made is not None:
+                return f"{other.module}:{made}"
         return None
 
     return node_id
+
+
+def constructor(cls: str, summary: ModuleSummary) -> Optional[str]:
+    """What calling the class ``cls`` of ``summary`` runs first: its own
+    `__new__`, else its `__init__` (`call_graph` has `__new__` call
+    `__init__`); None for neither, or for no class."""
+    if cls not in summary.classes:
+        return None
+    for method in ("__new__", "__init__"):
+        if f"{cls}.{method}" in summary.functions:
+            return f"{cls}.{method}"
+    return None
 
 
 def call_graph(summaries: list[ModuleSummary], node_id=None) -> dict[str, list[str]]:
@@ -115,6 +128,11 @@ def call_graph(summaries: list[ModuleSummary], node_id=None) -> dict[str, list[s
     node_id = node_id or _node_ids(summaries)
     graph: dict[str, list[str]] = {}
     for summary in summaries:
+        for cls in summary.classes:
+            # `Cls(...)` runs `__new__`, then `__init__` on what it returns.
+            if f"{cls}.__new__" in summary.functions and f"{cls}.__init__" in summary.functions:
+                graph.setdefault(f"{summary.module}:{cls}.__new__", []).append(
+                    f"{summary.module}:{cls}.__init__")
         for caller, target in summary.edges:
             callee = node_id(summary, target)
             if callee is not None:
@@ -315,7 +333,8 @@ def _import_time(summaries: Sequence[ModuleSummary], graph: dict[str, list[str]]
     that other modules call at their top level (``_inspects(X)`` as a class
     decorator) runs at import time if nothing calls it later. Public
     functions count only as decorators or registration functions
-    (``register_*``): the package's users may call other ones at any time.
+    (``register_*``), or in a private module (``pkg._utils``, the package's
+    own by PEP 8): the package's users may call other ones at any time.
     A decorator factory's returned function is applied right away too.
     ``graph`` and ``callers`` gain the edges; ``why`` the module nodes."""
     node_id = _node_ids(summaries)
@@ -335,7 +354,10 @@ def _import_time(summaries: Sequence[ModuleSummary], graph: dict[str, list[str]]
                 applied += [f"{module}:{q}" for q in (other.returns.get(qual, ()) if other else ())]
             for one in applied:
                 name = one.partition(":")[2]
-                if how == "call" and not (_private(name) or name.rpartition(".")[2].startswith("register")):
+                # A private module's names are the package's own (PEP 8):
+                # `blinker._utilities.Symbol("ANY")` at import time is set-up.
+                if how == "call" and not (_private(name) or _private(module)
+                                          or name.rpartition(".")[2].startswith("register")):
                     continue
                 graph.setdefault(source, []).append(one)
                 callers.setdefault(one, set()).add(source)

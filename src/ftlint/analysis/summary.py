@@ -16,7 +16,7 @@ from ftlint.analysis.model import (
     NOT_THREAD_SAFE, Function, ModuleModel, base_where, is_main_guard, returned_functions,
 )
 from ftlint.analysis.threads import HANDLER_BASES, HANDLER_METHODS
-from ftlint.project import ModuleSummary, Target
+from ftlint.project import ModuleSummary, Target, constructor
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # A method's docstring that makes it the exception: "This is the only
@@ -345,8 +345,9 @@ def _local(callee: str, summary: ModuleSummary, model: ModuleModel) -> Optional[
         callee = f"{summary.instances[head]}.{rest}"  # STATS.count() on STATS = Stats()
         if callee in summary.functions:
             return callee
-    if callee in summary.classes and f"{callee}.__init__" in summary.functions:
-        return f"{callee}.__init__"
+    made = constructor(callee, summary)
+    if made is not None:
+        return made
     owner, _, name = callee.rpartition(".")
     seen = 0
     while owner in summary.classes and seen < 10:  # inherited methods, same module
