@@ -23,6 +23,14 @@ CHECK_THEN_ACT = textwrap.dedent('''\
 ''')
 
 
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (relative path -> text) under ``root``, making folders."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
 def ftlint_executable() -> str:
     """The installed console script, next to the interpreter running tests."""
     candidate = Path(sys.executable).with_name("ftlint")

@@ -7,12 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+from conftest import write_files
 
 
 def _findings(run_ftlint, root: Path, *paths: str) -> dict[tuple[str, int], dict]:
@@ -69,7 +64,7 @@ USER = (
 
 
 def test_helpers_other_modules_call_at_import_time_are_setup(tmp_path, run_ftlint):
-    _write(tmp_path, {"pkg/__init__.py": "", "pkg/registry.py": REGISTRY, "pkg/user.py": USER})
+    write_files(tmp_path, {"pkg/__init__.py": "", "pkg/registry.py": REGISTRY, "pkg/user.py": USER})
     found = _findings(run_ftlint, tmp_path, "pkg")
     for row in (7, 15):  # a decorator factory's `decorate`, a plain decorator
         assert found[("pkg/registry.py", row)]["confidence"] == "low", found[("pkg/registry.py", row)]
@@ -80,7 +75,7 @@ def test_helpers_other_modules_call_at_import_time_are_setup(tmp_path, run_ftlin
 
 
 def test_without_the_importing_module_the_helper_is_reported(tmp_path, run_ftlint):
-    _write(tmp_path, {"pkg/__init__.py": "", "pkg/registry.py": REGISTRY, "pkg/user.py": USER})
+    write_files(tmp_path, {"pkg/__init__.py": "", "pkg/registry.py": REGISTRY, "pkg/user.py": USER})
     found = _findings(run_ftlint, tmp_path, "pkg/registry.py")
     assert found[("pkg/registry.py", 15)]["confidence"] == "medium"
 
@@ -88,7 +83,7 @@ def test_without_the_importing_module_the_helper_is_reported(tmp_path, run_ftlin
 def test_public_functions_called_at_import_time_stay_reported(tmp_path, run_ftlint):
     """Users of a package may call its public functions at any time; only
     decorators and registration functions (``register*``) count."""
-    _write(tmp_path, {
+    write_files(tmp_path, {
         "pkg/__init__.py": "",
         "pkg/cache.py": (
             "_cache = {}\n\n\n"
@@ -107,7 +102,7 @@ def test_public_functions_called_at_import_time_stay_reported(tmp_path, run_ftli
 
 
 def test_a_decorators_wrapper_runs_at_call_time(tmp_path, run_ftlint):
-    _write(tmp_path, {"counted.py": (
+    write_files(tmp_path, {"counted.py": (
         "_count = 0\n\n\n"
         "def _counted(fn):\n"
         "    def wrapper(*args):\n"
@@ -123,7 +118,7 @@ def test_a_decorators_wrapper_runs_at_call_time(tmp_path, run_ftlint):
 
 
 def test_class_creation_hooks_run_at_import_time(tmp_path, run_ftlint):
-    _write(tmp_path, {"hooks.py": (
+    write_files(tmp_path, {"hooks.py": (
         "class Meta(type):\n"
         "    seen = {}\n\n"
         "    def __init__(cls, name, bases, ns):\n"
@@ -157,7 +152,7 @@ def test_an_instance_made_in_the_main_block_is_no_evidence_of_sharing(tmp_path, 
         "    decoder = Decoder()\n"
         "    decoder.feed(1)\n")
     for guard in ('if __name__ == "__main__":', 'if sys.platform != "win32" and __name__ == "__main__":'):
-        _write(tmp_path, {"demo.py": body.format(guard=guard), "shared.py": body.format(guard="if True:")})
+        write_files(tmp_path, {"demo.py": body.format(guard=guard), "shared.py": body.format(guard="if True:")})
         found = _findings(run_ftlint, tmp_path, "demo.py", "shared.py")
         assert found[("demo.py", 9)]["confidence"] == "low", guard
         assert found[("shared.py", 9)]["confidence"] == "medium"
@@ -178,13 +173,13 @@ def test_a_docstring_that_says_not_thread_safe_in_markup_counts(tmp_path, run_ft
         "\n\n"
         "CONNECTION = Connection()\n")
     for words, expected in (("**not**", "low"), ("*not*", "low"), ("``not``", "low"), ("", "medium")):
-        _write(tmp_path, {"conn.py": body.format(words=words)})
+        write_files(tmp_path, {"conn.py": body.format(words=words)})
         found = _findings(run_ftlint, tmp_path, "conn.py")
         assert found[("conn.py", 12)]["confidence"] == expected, words
 
 
 def test_a_check_that_only_saves_a_call_is_no_race(tmp_path, run_ftlint):
-    _write(tmp_path, {"state.py": (
+    write_files(tmp_path, {"state.py": (
         "class State:\n"
         "    def __init__(self):\n"
         "        self.callables = {}\n\n"
@@ -204,7 +199,7 @@ def test_a_check_that_only_saves_a_call_is_no_race(tmp_path, run_ftlint):
 
 
 def test_queue_hooks_run_under_the_queues_mutex(tmp_path, run_ftlint):
-    _write(tmp_path, {"q.py": (
+    write_files(tmp_path, {"q.py": (
         "import queue\n\n\n"
         "class Dedup(queue.Queue):\n"
         "    def _put(self, item):\n"
@@ -219,7 +214,7 @@ def test_queue_hooks_run_under_the_queues_mutex(tmp_path, run_ftlint):
 
 
 def test_a_command_classes_main_method_is_start_up(tmp_path, run_ftlint):
-    _write(tmp_path, {"cli.py": (
+    write_files(tmp_path, {"cli.py": (
         "import os\n\n\n"
         "class Command:\n"
         "    def main(self, args):\n"

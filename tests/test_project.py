@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, write_files
 
 from ftlint.rules.base import expected_findings
 
@@ -90,9 +90,7 @@ def test_startup_follows_calls_across_modules_but_not_from_tests(tmp_path, run_f
             "def test_load_env():\n"
             "    load_env({'B': '2'})\n"),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_files(tmp_path, files)
     proc = run_ftlint("--min-confidence", "low", "--select", "FT302", "--format", "json",
                       "app", "tests", cwd=tmp_path)
     found = {(d["filename"], d["location"]["row"]): d for d in json.loads(proc.stdout)}
@@ -128,9 +126,7 @@ def test_a_private_modules_class_made_at_import_time_is_start_up(tmp_path, run_f
                         "ANY = Symbol('ANY')\n"
                         "NONE = Marker('NONE')\n"),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_files(tmp_path, files)
     proc = run_ftlint("--min-confidence", "low", "--select", "FT203", "--format", "json",
                       "pkg", cwd=tmp_path)
     found = {d["filename"]: d for d in json.loads(proc.stdout) if d["location"]["row"] == 5}
@@ -156,9 +152,7 @@ def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
             "    warnings.simplefilter('ignore')\n"
             "    print('serving')\n"),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_files(tmp_path, files)
 
     def confidences():
         proc = run_ftlint("--min-confidence", "low", "--select", "FT302", "--format", "json",

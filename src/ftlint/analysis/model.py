@@ -690,19 +690,23 @@ class ModuleModel:
                         changed = True
         return {cls: frozenset(names) for cls, names in found.items()}
 
-    def parser_driven(self, cls: str) -> Optional[str]:
-        """Words for a class whose objects a parser drives (a SAX content
-        handler, an `HTMLParser`), unless the module shares one (holds an
-        instance, or the docstring says it is thread-safe): the parser
+    @functools.cached_property
+    def parser_driven(self) -> dict[str, str]:
+        """Classes whose objects a parser drives (a SAX content handler, an
+        `HTMLParser`) -> why, in words, unless the module shares one (holds
+        an instance, or the docstring says it is thread-safe): the parser
         feeds one document's events to it in order, on one thread, so its
         state has one writer at a time whatever locks it takes for other
         objects."""
-        base = base_where(cls, self, PARSER_HANDLER_BASES.__contains__)
-        if base is None or any(kind in ("instance", "docstring")
-                               for kind, _ in self.sharing_signs.get(cls, ())):
-            return None
-        return (f"`{cls}` is a `{base.rpartition('.')[2]}` a parser drives: it delivers one "
-                "document's events to it in order, on the thread that runs the parse")
+        found = {}
+        for cls in self.class_bases:
+            base = base_where(cls, self, PARSER_HANDLER_BASES.__contains__)
+            if base is not None and not any(kind in ("instance", "docstring")
+                                            for kind, _ in self.sharing_signs.get(cls, ())):
+                found[cls] = (f"`{cls}` is a `{base.rpartition('.')[2]}` a parser drives: it "
+                              "delivers one document's events to it in order, on the thread "
+                              "that runs the parse")
+        return found
 
     def dispatch_confined(self, cls: str, attribute: str) -> Optional[str]:
         """The dispatch table's words when every run-time write of

@@ -310,7 +310,7 @@ def shared_object_confidence(model: ModuleModel, access: Access,
     cls = access.ref[1] if access.ref[0] == "instance" else None
     evidence = model.sharing_evidence.get(cls) if cls is not None else None
     if evidence is not None and len(access.ref) > 2:
-        confined = model.parser_driven(cls) or model.dispatch_confined(cls, access.ref[2])
+        confined = model.parser_driven.get(cls) or model.dispatch_confined(cls, access.ref[2])
         if confined is not None:
             return Confidence.LOW, confined
         evidence = model.attribute_sharing(cls, access.ref[2], writes)
