@@ -418,29 +418,24 @@ class ModuleModel:
 
     @functools.cached_property
     def thread_local_properties(self) -> dict[str, frozenset[str]]:
-        """Class -> its properties that only forward to an attribute of a
-        thread-local the object holds (`return self._locals.buffer`, with
-        `self._locals = threading.local()` or an instance of a subclass):
-        `self.buffer` is then each thread's own, though it reads like
-        instance state. A setter does not change that."""
+        """Class -> its properties every `return` of which gives an attribute
+        of a thread-local the object holds (`return self._locals.buffer`,
+        with `self._locals = threading.local()` or an instance of a
+        subclass, perhaps after filling it lazily): `self.buffer` is then
+        each thread's own, though it reads like instance state. A setter
+        does not change that."""
         found: dict[str, set[str]] = {}
         for function in self.functions:
             cls = function.class_name
             if cls is None or function.parent is not None or not function.is_property:
                 continue
-            body = function.node.body
-            statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-            if statements and function.node.get_docstring() is not None:
-                statements = statements[1:]
-            if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
-                continue
-            small = statements[0].body[0]
-            value = small.value if isinstance(small, cst.Return) else None
-            holder = value.value if isinstance(value, cst.Attribute) else None
-            if not (isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name)
-                    and holder.value.value == function.self_name):
-                continue
-            if self._thread_local_value(("instance", cls, holder.attr.value)):
+            returned = [n.value for n in walk_own(function.node.body) if isinstance(n, cst.Return)]
+            if returned and all(
+                    isinstance(value, cst.Attribute) and isinstance(value.value, cst.Attribute)
+                    and isinstance(value.value.value, cst.Name)
+                    and value.value.value.value == function.self_name
+                    and self._thread_local_value(("instance", cls, value.value.attr.value))
+                    for value in returned):
                 found.setdefault(cls, set()).add(function.name)
         return {cls: frozenset(names) for cls, names in found.items()}
 
