@@ -2549,3 +2549,40 @@ def test_an_object_that_keeps_a_live_resource_gets_its_own_lock() -> None:
     ''')
     new = fix_source(code, "mod.py").new_source
     assert "        self._lock = threading.Lock()\n        self.transport" in new
+
+
+def test_rebuild_of_a_list_from_itself_is_declined_with_the_right_reason() -> None:
+    """`self.jobs[:] = (j for j in self.jobs if ...)` uses the generator up
+    before it stores, so the loop never sees its own change; but it
+    rebuilds the list from itself, and a job another thread adds in between
+    is lost: no snapshot fixes that. A loop whose body removes items does
+    change its own container."""
+    source = _src('''
+        import threading
+
+
+        class Scheduler:
+            def __init__(self):
+                self.jobs = []
+                self._lock = threading.Lock()
+
+            def add(self, job):
+                with self._lock:
+                    self.jobs.append(job)
+
+            def clear(self, tag):
+                self.jobs[:] = (job for job in self.jobs if tag not in job.tags)
+
+            def prune(self, tag):
+                for job in self.jobs:
+                    if tag in job.tags:
+                        self.jobs.remove(job)
+
+
+        default_scheduler = Scheduler()
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.new_source == source
+    reasons = {o.code + ":" + o.reason.split(":")[0] for o in result.unfixed}
+    assert any("rebuilds the container from itself" in o.reason for o in result.unfixed), reasons
+    assert any("the loop changes the container itself" in o.reason for o in result.unfixed), reasons

@@ -48,6 +48,9 @@ def _container_kind(model: ModuleModel, access: Access) -> str:
 CHANGES_ITSELF = ("the loop changes the container itself: collect the changes and make them "
                   "after the loop, or loop over a copy (`list(...)`) if it must not see its own "
                   "changes; hold one lock over the loop and the other writes")
+REBUILDS_ITSELF = ("the statement rebuilds the container from itself, so a change another "
+                   "thread makes between the read and the store is lost: hold one lock over "
+                   "it and the other writes")
 
 
 def snapshot_dead_end(model: ModuleModel, access: Access,
@@ -56,8 +59,9 @@ def snapshot_dead_end(model: ModuleModel, access: Access,
     shape: the loop changes the container it iterates, or the container
     cannot be copied in one step and no single lock guards its writes."""
     loop = access.statement
-    if any(inside(w.node, loop) for w in model.writes(access.ref)):
-        return CHANGES_ITSELF
+    itself = _changes_itself(model, access)
+    if itself is not None:
+        return itself
     kind = _container_kind(model, access)
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(access.node)):
         return None
@@ -70,12 +74,34 @@ def snapshot_dead_end(model: ModuleModel, access: Access,
             "with one lock")
 
 
+def _changes_itself(model: ModuleModel, access: Access) -> Optional[str]:
+    """Why no snapshot fixes a statement that iterates the container and
+    also changes it, or None. A plain assignment of what the iteration
+    builds (`self.jobs[:] = (j for j in self.jobs if ...)`) uses the
+    iteration up before it stores, so the loop never sees its own change;
+    but the statement rebuilds the container from itself, and a change
+    another thread makes in between is lost, which a snapshot does not
+    prevent either."""
+    loop = access.statement
+    rebuilt = False
+    for w in model.writes(access.ref):
+        if not inside(w.node, loop):
+            continue
+        if (isinstance(w.node, (cst.Assign, cst.AnnAssign)) and w.node.value is not None
+                and inside(access.node, w.node.value)):
+            rebuilt = True
+        else:
+            return CHANGES_ITSELF
+    return REBUILDS_ITSELF if rebuilt else None
+
+
 def snapshot_fix(model: ModuleModel, access: Access,
                  mutations: list[Access]) -> Union[Fix, Declined]:
     iterable = access.node
     loop = access.statement
-    if any(inside(w.node, loop) for w in model.writes(access.ref)):
-        return Declined(CHANGES_ITSELF)
+    itself = _changes_itself(model, access)
+    if itself is not None:
+        return Declined(itself)
     kind = _container_kind(model, access)
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(iterable)):
         if model.binding(("global", "list")) is not None:

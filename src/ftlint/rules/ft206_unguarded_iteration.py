@@ -77,15 +77,18 @@ class UnguardedIteration(Rule):
         "the finding is left for a person. Safe: with one thread the loop "
         "sees the same items in the same order. A loop whose own body "
         "changes the container is left alone, because there a copy would "
-        "change which items it visits."
+        "change which items it visits; so is a statement that rebuilds the "
+        "container from itself (`self.jobs[:] = (j for j in self.jobs if "
+        "...)`), whose store would still drop a change made in between."
     )
     no_fix_doc = (
-        "A loop that changes the container it iterates, a weak container, "
+        "A loop that changes the container it iterates, a statement that "
+        "rebuilds it from itself, a weak container, "
         "and a container that cannot be copied in one step with no single "
         "lock over its writes have no fix, and the message says what to do: "
         "collect the changes and make them after the loop (or loop over a copy "
         "when it must not see its own changes), or hold one lock over the loop "
-        "and the writes. "
+        "and the writes (for a rebuild, one lock over it and the other writes). "
         + 'Where the code is safe as it stands (the state is only touched before threads start, say), add `# noqa: FT206` on the reported line with the reason in a comment.'
     )
     use_instead = '''
