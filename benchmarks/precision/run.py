@@ -30,8 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CONFIDENCES = ("high", "medium", "low")
 VERDICTS = ("real", "benign", "false")
-SPLITS = ("heldout16", "heldout15", "heldout14", "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "tune")  # in the order they are reported
-SPLIT_TITLES = {"heldout16": "sixteenth held-out split", "heldout15": "fifteenth held-out split", "heldout14": "fourteenth held-out split", "heldout13": "thirteenth held-out split", "heldout12": "twelfth held-out split", "heldout11": "eleventh held-out split", "heldout10": "tenth held-out split", "heldout9": "ninth held-out split", "heldout8": "eighth held-out split", "heldout7": "seventh held-out split", "heldout6": "sixth held-out split", "heldout5": "fifth held-out split", "heldout4": "fourth held-out split", "heldout3": "third held-out split", "heldout2": "second held-out split",
+SPLITS = ("heldout17", "heldout16", "heldout15", "heldout14", "heldout13", "heldout12", "heldout11", "heldout10", "heldout9", "heldout8", "heldout7", "heldout6", "heldout5", "heldout4", "heldout3", "heldout2", "heldout", "tune")  # in the order they are reported
+SPLIT_TITLES = {"heldout17": "seventeenth held-out split", "heldout16": "sixteenth held-out split", "heldout15": "fifteenth held-out split", "heldout14": "fourteenth held-out split", "heldout13": "thirteenth held-out split", "heldout12": "twelfth held-out split", "heldout11": "eleventh held-out split", "heldout10": "tenth held-out split", "heldout9": "ninth held-out split", "heldout8": "eighth held-out split", "heldout7": "seventh held-out split", "heldout6": "sixth held-out split", "heldout5": "fifth held-out split", "heldout4": "fourth held-out split", "heldout3": "third held-out split", "heldout2": "second held-out split",
                 "heldout": "held-out split", "tune": "tuning split", "all": "all packages"}
 ARCHIVES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip")
 LOW_SAMPLE_SEED = 20261202  # the seed of the random sample of low findings
