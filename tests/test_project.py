@@ -171,6 +171,25 @@ def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
     (tmp_path / "setup.cfg").write_text(
         "[options.entry_points]\nconsole_scripts =\n    tool = tool.cli:run\n")
     assert confidences()[5][0] == "low"
+    (tmp_path / "setup.cfg").unlink()
+    # setup.py is read, not run: the literal entry points of its setup() call...
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\n"
+        "setup(name='tool', entry_points={'console_scripts': ['tool = tool.cli:run']})\n")
+    after = confidences()
+    assert after[5][0] == "low" and "console script `tool`" in after[5][1], after
+    # ... and the functions that its `scripts=` files call.
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\nsetup(name='tool', scripts=['bin/tool-run'])\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "tool-run").write_text(
+        "#!/usr/bin/env python\nimport tool.cli\n\nif __name__ == '__main__':\n"
+        "    tool.cli.run()\n")
+    after = confidences()
+    assert after[5][0] == "low" and "console script `tool-run`" in after[5][1], after
+    # A setup.py that is not plain literals declares nothing, and breaks nothing.
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(**CONFIG)\n")
+    assert confidences()[5][0] == "medium"
 
 
 def test_threads_started_by_tests_do_not_raise_library_code(tmp_path, run_ftlint):

@@ -212,8 +212,10 @@ def _config_table(path: Path) -> dict[str, Any]:
 @functools.lru_cache(maxsize=64)
 def console_scripts(root: str) -> tuple[tuple[str, str], ...]:
     """The console and GUI scripts a project declares, as ("module:function",
-    script name): `[project.scripts]` of ``root``'s pyproject.toml and
-    `console_scripts` of its setup.cfg. Unreadable files declare none."""
+    script name): `[project.scripts]` of ``root``'s pyproject.toml,
+    `console_scripts` of its setup.cfg, and in its setup.py the literal
+    `entry_points=` of the `setup()` call and the functions its `scripts=`
+    files call at their top level. Unreadable files declare none."""
     found: dict[str, str] = {}
     pyproject = Path(root) / "pyproject.toml"
     try:
@@ -240,7 +242,104 @@ def console_scripts(root: str) -> tuple[tuple[str, str], ...]:
             name, _, target = line.partition("=")
             if target.strip():
                 found.setdefault(target.split("[", 1)[0].strip(), name.strip())
+    for target, name in _setup_py_scripts(Path(root)):
+        found.setdefault(target, name)
     return tuple(sorted((t, n) for t, n in found.items() if ":" in t))
+
+
+def _setup_py_scripts(root: Path) -> list[tuple[str, str]]:
+    """("module:function", script name) from setup.py: the literal
+    `console_scripts`/`gui_scripts` of `setup(entry_points=...)`, and for each
+    file of `setup(scripts=[...])` the imported functions it calls at its top
+    level or in its `__main__` block (`import pkg.cli` ... `pkg.cli.main()`).
+    setup.py is read, never run; what is not a literal is skipped."""
+    import ast
+    tree = _parse_python(root / "setup.py")
+    if tree is None:
+        return []
+    found: list[tuple[str, str]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _dotted(node.func).rpartition(".")[2] == "setup"):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "entry_points" and isinstance(keyword.value, ast.Dict):
+                for key, value in zip(keyword.value.keys, keyword.value.values):
+                    if not (isinstance(key, ast.Constant)
+                            and key.value in ("console_scripts", "gui_scripts")):
+                        continue
+                    items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value]
+                    for item in items:
+                        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                            for line in item.value.splitlines():
+                                name, _, target = line.partition("=")
+                                if target.strip():
+                                    found.append((target.split("[", 1)[0].strip(), name.strip()))
+            elif keyword.arg == "scripts" and isinstance(keyword.value, (ast.List, ast.Tuple)):
+                for item in keyword.value.elts:
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                        script = root / item.value
+                        found.extend((t, script.name) for t in _script_calls(script))
+    return found
+
+
+def _parse_python(path: Path):
+    import ast
+    try:
+        return ast.parse(path.read_bytes()) if path.is_file() else None
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _dotted(node) -> str:
+    import ast
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
+def _script_calls(path: Path) -> list[str]:
+    """The imported functions a script file calls at its top level or in its
+    `if __name__ == "__main__":` block, as "module:function"."""
+    import ast
+    tree = _parse_python(path)
+    if tree is None:
+        return []
+    names: dict[str, str] = {}  # a local name -> what it is ("pkg.mod" or "pkg.mod:f")
+    modules: set[str] = set()
+    statements = list(tree.body)
+    calls: list[str] = []
+    while statements:
+        statement = statements.pop(0)
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                modules.add(alias.name)
+                if alias.asname:
+                    names[alias.asname] = alias.name
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            for alias in statement.names:
+                names[alias.asname or alias.name] = f"{statement.module}:{alias.name}"
+        elif (isinstance(statement, ast.If) and isinstance(statement.test, ast.Compare)
+              and _dotted(statement.test.left) == "__name__"):
+            statements[:0] = statement.body
+        elif not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call):
+                    calls.append(_dotted(node.func))
+    targets = []
+    for call in calls:
+        head, _, rest = call.partition(".")
+        if not rest and ":" in names.get(call, ""):
+            targets.append(names[call])  # from pkg.cli import main; main()
+            continue
+        module, _, function = call.rpartition(".")
+        if head in names and ":" not in names[head]:
+            module = names[head] + module[len(head):]  # import pkg.cli as cli; cli.main()
+        if module in modules or module in names.values():
+            targets.append(f"{module}:{function}")
+    return targets
 
 
 _RUN_PARALLEL = re.compile(r"pytest[-_]run[-_]parallel|--parallel-threads\b", re.IGNORECASE)
