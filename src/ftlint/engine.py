@@ -116,7 +116,8 @@ def _extra(finding: Finding, model: ModuleModel) -> dict:
             extra["updaters"] = _updaters(model, access)
     if NO_SIGN in finding.reason:
         extra["no_sign"] = True  # a thread reaching it raises it to medium only
-    if access is not None and access.write and access.atomic and model.compound_for(access) is None:
+    if (access is not None and access.write and access.atomic and model.compound_for(access) is None
+            and not finding.facts.get("sequence")):
         extra["atomic"] = True  # one atomic operation: reachability alone does not make it high
     return extra
 

@@ -61,7 +61,10 @@ class ProcessGlobalMutation(Rule):
         "public function when the function puts the old value back (in a "
         "`finally:` block or after a context manager's `yield`): it sets a "
         "temporary value on a library path, which every other thread sees "
-        "until it is restored. Filter changes inside a reported `with "
+        "until it is restored. A standard stream swapped and put back that "
+        "way stays medium, as `with contextlib.redirect_stdout(buf):` is: "
+        "capturing output is that function's purpose (a thread entry point "
+        "that reaches it raises it to high). Filter changes inside a reported `with "
         "warnings.catch_warnings():` block are part of that one finding."
     )
     fix = "unsafe"
@@ -208,9 +211,20 @@ class ProcessGlobalMutation(Rule):
                 function = finding.function
                 if (function is not None and function.is_public
                         and (function.is_generator or _restores(function.node, key, restored))):
-                    finding.confidence = Confidence.HIGH
                     finding.reason += (", setting a temporary value and restoring it: until it "
                                        "is restored, every thread in the process sees it")
+                    # A set and a restore are not one atomic store: threads
+                    # running the function overlap their swaps.
+                    finding.facts["sequence"] = True
+                    if key[1] in _STREAMS:
+                        # The hand-written `redirect_stdout()`: capturing output
+                        # is the function's purpose, and it is as medium as
+                        # `with contextlib.redirect_stdout(buf):` (a thread
+                        # entry point that reaches it still raises it).
+                        finding.reason += ("; medium: a stream swapped to capture output, "
+                                           "like `contextlib.redirect_stdout()`")
+                    else:
+                        finding.confidence = Confidence.HIGH
             yield finding
 
     def _each(self, model: ModuleModel) -> Iterator[tuple[Finding, str, bool]]:
