@@ -307,7 +307,8 @@ def block_effects(model: ModuleModel, block: cst.CSTNode, ref=None, write=None,
             opened = _opens(model, node.value)
             if opened is not None:
                 return opened
-        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+        if (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call)
+                and not (write is not None and write.node in (node, node.value))):
             func = node.value.func
             name = dotted(func) or (f"….{func.attr.value}" if isinstance(func, cst.Attribute) else "")
             if local is None:
@@ -518,11 +519,12 @@ def _misses(test: cst.BaseExpression) -> bool:
                for target in test.comparisons)
 
 
-def _hits_then_returns(node: cst.If) -> bool:
-    """`if k in d: return d[k]`: a guard clause, the fill follows it."""
+def _hits_then_returns(node: cst.If, any_test: bool = False) -> bool:
+    """`if k in d: return d[k]`: a guard clause, the fill follows it
+    (``any_test``: whatever the test, which the caller has checked)."""
     test = node.test
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.In)):
+    if not any_test and not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+                             and isinstance(test.comparisons[0].operator, cst.In)):
         return False
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     last = body[-1] if body else None
@@ -574,6 +576,46 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
         return False
     rest = cst.IndentedBlock(body=statements[after + 1:])
     return block_effects(model, rest, compound.ref, write, singletons=True) is None
+
+
+def output_once(model: ModuleModel, compound: Compound) -> bool:
+    """A set of keys already reported, whose guarded block only outputs a
+    message and adds the key: `if k not in seen: log.warning(...);
+    seen.add(k)`, or `if k in seen: return` with the add and the output in
+    the `else:` or after the guard clause. Two threads that miss together
+    output the message twice; nothing else happens twice."""
+    write, node = compound.write, compound.node
+    if write is None or write.op != "add" or not isinstance(node, cst.If):
+        return False
+    if _misses(node.test):
+        block: cst.CSTNode = node.body
+    elif not _hits(node.test):
+        return False
+    elif isinstance(node.orelse, cst.Else):
+        block = node.orelse.body
+    elif _hits_then_returns(node, any_test=True) and write.function is not None:
+        body = write.function.node.body
+        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
+        after = next((i for i, s in enumerate(statements) if s is node), None)
+        if after is None:
+            return False
+        block = cst.IndentedBlock(body=statements[after + 1:])
+    else:
+        return False
+    if id(write.node) not in {id(n) for n in walk_own(block)}:
+        return False
+    outputs = [n for n in walk_own(block) if isinstance(n, cst.Call)
+               and _OUTPUT.search(dotted(n.func) or (
+                   n.func.attr.value if isinstance(n.func, cst.Attribute) else ""))]
+    return bool(outputs) and block_effects(model, block, compound.ref, write) is None
+
+
+def _hits(test: cst.BaseExpression) -> bool:
+    """`k in seen`, alone or in an `or` (`if not level or k in seen:`)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _hits(test.left) or _hits(test.right)
+    return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In))
 
 
 def configured_after_store(model: ModuleModel, write) -> Optional[str]:

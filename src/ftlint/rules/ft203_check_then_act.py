@@ -17,7 +17,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import CLOSING, configures_module, in_teardown, memo_fill
+from ftlint.rules.context import CLOSING, configures_module, in_teardown, memo_fill, output_once
 
 _DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
@@ -64,7 +64,12 @@ class CheckThenAct(Rule):
         "a lock, a new mutable container or an instance of a class (callers "
         "keep and change it: two threads would work on different objects), "
         "when the block opens something or has other effects, or when entries "
-        "are changed in place elsewhere (`d[k] += 1`). A test followed by a "
+        "are changed in place elsewhere (`d[k] += 1`). A set of messages "
+        "already output, whose guarded block only outputs the message (a log "
+        "or `warnings.warn` call, `print`) and adds the key (`if k not in "
+        "warned: log.warning(m); warned.add(k)`, or `if k in warned: return` "
+        "before them), is low, and threads do not raise it: at worst two "
+        "threads both output the message. A test followed by a "
         "removal (`while self.pending: self.pending.pop()`) in a function that "
         "only one thread started once runs, where all other code only adds "
         "items, is low: nothing else can make the test false before the removal. "
@@ -360,13 +365,18 @@ class CheckThenAct(Rule):
                           f"`{access.function.name}()` holding the import lock of the module "
                           "it loads, so two threads never load the same name at once")
             memo = confidence > Confidence.LOW and memo_fill(model, compound)
+            once = confidence > Confidence.LOW and not memo and output_once(model, compound)
+            if once:
+                confidence = Confidence.LOW
+                reason = (f"{reason}; low: the block only outputs a message and marks it "
+                          "as output, so at worst two threads both output it")
             if memo:
                 reason = (f"{reason}; it fills a cache on a miss and the block only builds "
                           "and stores the value, so at worst two threads build it twice and "
                           "one store wins")
             finding = Finding.at(access, self.message.format(name=describe(compound.ref)),
                                  confidence, reason, node=compound.node)
-            if memo:
+            if memo or once:
                 finding.facts["benign"] = True  # threads reaching it do not raise it
             if _lone_remover(model, compound, access):
                 # `while self.pending: add(self.pending.pop())` where other
