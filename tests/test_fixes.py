@@ -2020,6 +2020,24 @@ CALLS_OUT = {
             def finish(self):
                 self.runs += 1 if self._on_done(self) else 0
     ''', "a callable stored on the object"),
+    "an own class's __call__ that calls a callback": ('''
+        class Notifier:
+            def __init__(self, hook):
+                self.hook = hook
+
+            def __call__(self, value):
+                return self.hook(value)
+
+
+        class Job:
+            """Shared by every thread."""
+            def __init__(self, hook):
+                self._notify = Notifier(hook)
+                self.runs = 0
+
+            def finish(self):
+                self.runs += 1 if self._notify(self) else 0
+    ''', "a callable stored on the object"),
     "another object's method": ('''
         class Pool:
             """Shared by every thread."""
@@ -2097,6 +2115,35 @@ def test_no_new_lock_around_code_that_calls_out(code: str, reason: str) -> None:
     result = fix_source(source, "mod.py")
     assert "with " not in result.new_source
     assert any(reason in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_an_instance_of_an_own_class_that_only_computes_is_not_a_call_out() -> None:
+    """`self._ema = EMA(0.3)` then `self._ema(x)` (tqdm's smoothed rate): the
+    class is this module's, and its `__call__` only computes, so the call
+    runs no code ftlint cannot see and the lock goes in."""
+    source = _src('''
+        class EMA:
+            def __init__(self, alpha):
+                self.alpha = alpha
+                self.last = 0
+
+            def __call__(self, x):
+                self.last = self.alpha * x + (1 - self.alpha) * self.last
+                return self.last
+
+
+        class Bar:
+            """Shared by every thread."""
+            def __init__(self):
+                self._ema = EMA(0.3)
+                self.rate = 0
+
+            def update(self, n):
+                self.rate += self._ema(n)
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "with self._lock:\n            self.rate += self._ema(n)" in result.new_source, (
+        result.new_source, [o.reason for o in result.unfixed])
 
 
 def test_loop_that_looks_values_up_iterates_a_snapshot_of_items() -> None:

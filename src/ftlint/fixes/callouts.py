@@ -193,7 +193,8 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return None  # a function of this module, or a local helper
     if head == self_name and "." not in rest:
         binding = _self_attribute(model, cls, rest)
-        if binding is not None and binding.kind != "function":
+        if binding is not None and binding.kind != "function" and not _own_callable(
+                model, binding, io):
             return f"calls `{name}`, a callable stored on the object (a callback)"
         return None  # a method of the class (or of a base): the reentrant-lock check sees it
     if io and method in _BLOCKING_METHODS:
@@ -216,6 +217,35 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
             global_binding.mutability not in (Mutability.LOCK, Mutability.THREADSAFE)):
         return f"calls `{name}()`, a method of another object"
     return None
+
+
+_OWN_CALLABLE_BUSY: set[int] = set()
+
+
+def _own_callable(model: ModuleModel, binding, io: bool) -> bool:
+    """The attribute holds an instance of a class of this module
+    (`self._ema = EMA(0.3)`) whose `__call__` ftlint can read and that only
+    computes: no lock, no callback, no other object's method (and with
+    ``io``, no I/O). Calling it is then not a call-out."""
+    value = binding.node
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+        return False
+    cls = model.classes.get(value.func.value)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return False
+    call = next((s for s in cls.body.body
+                 if isinstance(s, cst.FunctionDef) and s.name.value == "__call__"), None)
+    if call is None or id(model) in _OWN_CALLABLE_BUSY:
+        return False  # (asked again while the module's call-outs are computed: not known yet)
+    _OWN_CALLABLE_BUSY.add(id(model))
+    try:
+        if _outgoing(model, io).get("__call__"):
+            return False
+    finally:
+        _OWN_CALLABLE_BUSY.discard(id(model))
+    return not any(isinstance(n, (cst.With, cst.Yield, cst.Await))
+                   or (isinstance(n, cst.Attribute) and n.attr.value == "acquire")
+                   for n in _walk_here(call.body))
 
 
 def _walk_here(node: cst.CSTNode):
