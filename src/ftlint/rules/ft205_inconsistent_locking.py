@@ -44,10 +44,13 @@ class InconsistentLocking(Rule):
         "not that this code runs while the locked code does. "
         "Medium when the unguarded write is one container call that can break "
         "a locked sequence: a removal (`del d[k]`, `pop`) against a locked "
-        "check-then-read or check-then-act (`KeyError`), or any write inside a "
-        "locked read-modify-write (the locked store undoes it); low when no "
-        "locked sequence can be broken (an `append` against a locked "
-        "`while q: q.pop(0)`, a store the locked code would only overwrite). "
+        "check-then-read, or a check whose act needs the item (a removal that "
+        "raises, or a read of the item later in that function: `KeyError`), or "
+        "any write inside a locked read-modify-write (the locked store undoes "
+        "it); low when no locked sequence can be broken (an `append` against a "
+        "locked `while q: q.pop(0)`, a store the locked code would only "
+        "overwrite, a `pop(k, None)` against a locked put-if-absent, which acts "
+        "as if it ran before or after the block). "
         "Not reported in code only the object's owner thread runs: behind "
         "`if self._owner == get_ident():`, an owner predicate such as "
         "`self.is_writer()`, or after `if not owned: raise`. "
@@ -496,9 +499,46 @@ def _breakable(model: ModuleModel, ref) -> tuple[bool, bool]:
     any write inside a locked read-modify-write (the locked store undoes it).
     A store between a locked check and its store is only overwritten, as a
     plain store is."""
-    kinds = {c.kind for c in model.compounds if c.ref == ref and model.guarded(c.locks)}
+    stored = _store_targets(model, ref)
+    locked = [c for c in model.compounds if c.ref == ref and model.guarded(c.locks)
+              and not (c.kind == "check-then-read" and id(c.write.node) in stored)]
+    kinds = {c.kind for c in locked}
     rmw = "rmw" in kinds
-    return rmw, rmw or bool(kinds & {"check-then-read", "check-then-act"})
+    # A removal between a locked test and an insertion that relies on it
+    # (`if k in d: return False` then `d[k] = v`) is as if it came after
+    # the block: the test saw the key, or there was nothing to remove. Only
+    # an act that needs the item (a removal that raises, or a later read of
+    # an item in the same function) breaks.
+    return rmw, rmw or "check-then-read" in kinds or any(
+        c.kind == "check-then-act" and (
+            c.write is None or c.write.op.removeprefix("item.") in _RAISING_REMOVALS
+            or _reads_items(model, c))
+        for c in locked)
+
+
+# Removals that raise when the item is gone (`discard` and `clear` do not).
+_RAISING_REMOVALS = frozenset({"delitem", "pop", "popitem", "popleft", "remove"})
+
+
+def _reads_items(model: ModuleModel, compound) -> bool:
+    """Does the function of ``compound`` read an item of its container
+    anywhere (`return d[k]` after the fill), a store's target aside?"""
+    function = compound.function
+    text = code(model, _target(compound.write.node))
+    if function is None or not text:
+        return True
+    stores = {id(t.target) for n in walk(function.node) if isinstance(n, cst.Assign)
+              for t in n.targets}
+    stores |= {id(n.target) for n in walk(function.node) if isinstance(n, cst.AugAssign)}
+    return any(isinstance(n, cst.Subscript) and id(n) not in stores
+               and code(model, n.value) == text for n in walk(function.node))
+
+
+def _store_targets(model: ModuleModel, ref) -> set[int]:
+    """The `d[k]` nodes that ``ref``'s item stores write to (`d[k] = v`):
+    targets, which the check tracking also records as lookups."""
+    return {id(t.target) for a in model.accesses if a.ref == ref and a.op == "setitem"
+            and isinstance(a.node, cst.Assign) for t in a.node.targets}
 
 
 def _reusing(context, ref, node, access, held):
