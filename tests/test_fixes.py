@@ -2146,6 +2146,62 @@ def test_an_instance_of_an_own_class_that_only_computes_is_not_a_call_out() -> N
         result.new_source, [o.reason for o in result.unfixed])
 
 
+def test_a_lock_fix_left_open_does_not_take_the_lockless_fixes_with_it() -> None:
+    """A registry (pyformance's) whose get-or-create fills are published with
+    `setdefault`, and whose readers would be locked while `clear()` changes
+    the same dicts unlocked: the readers' lock would close nothing, so only
+    those fixes are left out, each with its own state in the reason; the
+    `setdefault` fixes, which need no other write to take a lock, stay."""
+    source = _src('''
+        from .meters import Counter
+
+
+        class Registry:
+            """Shared by every thread."""
+            def __init__(self):
+                self._counters = {}
+                self._gauges = {}
+
+            def counter(self, key):
+                if key not in self._counters:
+                    self._counters[key] = Counter()
+                return self._counters[key]
+
+            def gauge(self, key):
+                if key not in self._gauges:
+                    self._gauges[key] = Counter()
+                return self._gauges[key]
+
+            def clear(self):
+                self._counters.clear()
+                self._gauges.clear()
+
+            def counter_metrics(self, key):
+                if key in self._counters:
+                    counter = self._counters[key]
+                    return {"count": counter.count}
+                return {}
+
+            def gauge_metrics(self, key):
+                if key in self._gauges:
+                    gauge = self._gauges[key]
+                    return {"value": gauge.count}
+                return {}
+
+
+        registry = Registry()
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "self._counters.setdefault(key, Counter())" in result.new_source, result.unfixed
+    assert "self._gauges.setdefault(key, Counter())" in result.new_source, result.unfixed
+    assert "with " not in result.new_source
+    reasons = {o.row: o.reason for o in result.unfixed}
+    rows = {n: i for i, line in enumerate(source.splitlines(), 1)
+            for n in ("if key in self._counters", "if key in self._gauges") if n in line}
+    assert "`Registry._counters` without" in reasons[rows["if key in self._counters"]], reasons
+    assert "`Registry._gauges` without" in reasons[rows["if key in self._gauges"]], reasons
+
+
 def test_loop_that_looks_values_up_iterates_a_snapshot_of_items() -> None:
     code = _src('''
         import threading

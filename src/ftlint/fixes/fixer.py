@@ -50,6 +50,9 @@ class _Pass:
     # left for the next pass because their fix overlapped one it applied;
     # under the code of each fixed finding about the same state.
     left_alone: frozenset = frozenset()
+    # (code, row, column) of the applied findings whose fix adds no lock
+    # (`setdefault`, a snapshot): they do not rely on a lock's other writes.
+    lockless: frozenset = frozenset()
 
 
 def _key(code: str, message: str) -> tuple[str, str]:
@@ -215,8 +218,10 @@ def _one_pass(source: Source, path: str, settings: Settings, unsafe: bool,
     for o in applied:
         fixed_codes.setdefault(_subject(_key(o.code, o.message)), set()).add(o.code)
     left = [(code, n) for c, m, n in alone for code in fixed_codes.get(_subject(_key(c, m)), ())]
+    lockless = frozenset((o.code, o.row, o.column) for f, o in chosen
+                         if not (f.module_statements or f.class_statements or f.init_statements))
     return _Pass(new_source, applied, unfixed, before, fresh | created,
-                 left_alone=_where_now(new_tree, left))
+                 left_alone=_where_now(new_tree, left), lockless=lockless)
 
 
 def _where_now(new_tree: cst.Module, findings: list[tuple[str, cst.CSTNode]]) -> frozenset:
@@ -324,10 +329,12 @@ def _new_elsewhere(source: Source, new: Source, key, result: _Pass, after) -> bo
 def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Settings] = None,
                unsafe: bool = False, diagnostics: Optional[Iterable[Diagnostic]] = None,
                codes: Optional[Iterable[str]] = None, depth: int = 0,
-               others: Sequence = ()) -> FixResult:
+               others: Sequence = (), held_back: frozenset = frozenset()) -> FixResult:
     """Fix what ``diagnostics`` report (default: what ``lint_source`` reports).
     ``others`` are the results of the project's other files: the fixed code
-    is judged with their summaries, as a check of the project judges it."""
+    is judged with their summaries, as a check of the project judges it.
+    ``held_back``: states (as findings name them) whose fixes an outer try
+    left out; follow-up passes leave their findings alone too."""
     from ftlint.engine import analyze_source
 
     settings = settings or Settings()
@@ -353,7 +360,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
         return FixResult(source, [], undone + first.unfixed, error=why)
     result = FixResult(first.new_source, first.applied, first.unfixed)
     left, created = _finish_the_job(result, set(first.before), path, settings, unsafe, codes,
-                                    first.created, cache, original=source)
+                                    first.created, cache, original=source, held_back=held_back)
     # The fixed code must not bring out a finding above low that the original
     # did not have (a lock that makes other writes of the state look
     # inconsistent, say). Such fixes are left out: the findings about the
@@ -372,17 +379,28 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     if not brought and not unclosed:
         result.checked = cache.raw(result.new_source)
         return result
-    subjects = {_subject(_key(d.code, d.message)) for d in brought} | set(unclosed)
-    keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects]
-    reason = ("fixing it would bring out a new finding: "
-              f"{brought[0].code} {brought[0].message}") if brought else next(iter(unclosed.values()))
-    dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column, reason=reason)
+    brought_subjects = {_subject(_key(d.code, d.message)) for d in brought}
+    subjects = brought_subjects | set(unclosed)
+    # A fix that adds no lock (`setdefault`) does not rely on the other
+    # writes taking one: only the lock fixes of a state left open go.
+    keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects
+            or (_subject(_key(d.code, d.message)) not in brought_subjects
+                and (d.code, d.start.row, d.start.column) in first.lockless)]
+    first_brought = (f"fixing it would bring out a new finding: {brought[0].code} "
+                     f"{brought[0].message}") if brought else ""
+
+    def why_dropped(d: Diagnostic) -> str:
+        return unclosed.get(_subject(_key(d.code, d.message))) or first_brought or next(
+            iter(unclosed.values()))
+
+    reason = first_brought or next(iter(unclosed.values()))
+    dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column, reason=why_dropped(d))
                for d in diagnostics if d not in keep]
     if not dropped or depth >= 2:
         return FixResult(source, [], [FixOutcome(o.code, o.message, o.row, o.column, reason=reason)
                                       for o in result.applied] + first.unfixed)
     again = fix_source(source, path, settings, unsafe, keep, codes, depth + 1,
-                       others) if keep else (
+                       others, held_back | subjects) if keep else (
         FixResult(source))
     again.unfixed = [o for o in again.unfixed
                      if (o.code, o.row, o.column) not in {(d.code, d.row, d.column) for d in dropped}]
@@ -411,7 +429,10 @@ def _writes_outside(model, created: frozenset) -> dict[str, str]:
         return {}
     guarded: dict = {}
     for access in model.accesses:
-        if access.write:
+        # A write under the new lock, or a test and read it keeps together
+        # (`with lock: if k in d: v = d[k]`): a write elsewhere without the
+        # lock still falls between them.
+        if access.write or model.compound_for(access) is not None:
             key = next((k for k in access.locks if k in created), None)
             if key is not None:
                 guarded.setdefault(access.ref, key)
@@ -454,7 +475,8 @@ def _line_map(old: Source, new: Source) -> dict[int, int]:
 
 def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings,
                     unsafe: bool, codes: Optional[Iterable[str]], fresh: frozenset,
-                    cache: _Analyses, original: Optional[Source] = None) -> list:
+                    cache: _Analyses, original: Optional[Source] = None,
+                    held_back: frozenset = frozenset()) -> list:
     """Fix findings that only our own fixes brought out, pass by pass; each
     pass is proven like the first, and a failed one is simply not taken.
     Then keep in ``unfixed`` only what the fixed code still reports, and
@@ -469,7 +491,8 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
         # and every write left outside a lock this run added, whatever its
         # confidence: that lock guards the state only if all writes take it.
         new = [d for d in left if not d.is_error and (
-            d.confidence >= settings.min_confidence or _outside_new_lock(d, created))]
+            d.confidence >= settings.min_confidence or _outside_new_lock(d, created))
+            and _subject(_key(d.code, d.message)) not in held_back]
         if not new:
             break
         step = _one_pass(current, path, settings, unsafe,
