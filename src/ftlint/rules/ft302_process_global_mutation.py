@@ -47,7 +47,9 @@ class ProcessGlobalMutation(Rule):
         "recursion limit, made once from the program's configuration (an "
         "attribute or a constant, not the caller's argument) with no old value "
         "put back (`os.chdir(self.cfg.chdir)`): setting up the process is its "
-        "purpose; for a "
+        "purpose; for a store that only puts back the value the function "
+        "saved on entry, with no change of its own (`old = sys.stdout` ... "
+        "`finally: sys.stdout = old` around code it runs): a guard; for a "
         "`catch_warnings()` block that only quiets the warnings of an import, "
         "and in a function that forks to detach the process (`os.fork()`, "
         "`os.setsid()`: a daemonizing function), whose child starts with one "
@@ -186,6 +188,16 @@ class ProcessGlobalMutation(Rule):
                 finding.confidence = Confidence.LOW
                 finding.reason += ("; low: a stream installed for good (nothing saves the old "
                                    "one to put it back), so other threads using it is its purpose")
+            if (not key[2] and not more.get(key) and function is not None
+                    and finding.confidence > Confidence.LOW
+                    and _puts_back_only(model, function, finding.node, key[1])):
+                # `old = sys.stdout; try: run(code) finally: sys.stdout = old`:
+                # a guard against the code it runs, not a change of its own.
+                finding.confidence = Confidence.LOW
+                finding.facts["benign"] = True
+                finding.reason += ("; low: it only puts back the value the function saved "
+                                   "on entry (a guard against the code it runs), and makes "
+                                   "no change of its own")
             if (function is not None and finding.confidence > Confidence.LOW
                     and _daemonizes(model, function)):
                 finding.confidence = Confidence.LOW
@@ -386,6 +398,26 @@ def _saves(model: ModuleModel, function, name: str) -> bool:
                     or text == f"dict({name})":
                 return True
     return False
+
+
+def _puts_back_only(model: ModuleModel, function, node: cst.CSTNode, name: str) -> bool:
+    """Is ``node`` the function's one change of ``name``, a store in a
+    `finally:` block of a local that holds the value read on entry
+    (`old = sys.stdout` ... `finally: sys.stdout = old`)?"""
+    store = next((n for n in walk_own(function.node) if isinstance(n, cst.Assign)
+                  and (n is node or inside(node, n))), None)
+    if (store is None or len(store.targets) != 1 or not isinstance(store.value, cst.Name)
+            or code(model, store.targets[0].target) != name):
+        return False
+    if not any(inside(store, block) for block in _finally_blocks(function.node)):
+        return False
+    saved = store.value.value
+    assigned = [n for n in walk_own(function.node) if isinstance(n, (cst.Assign, cst.AugAssign))
+                and any(isinstance(t, cst.Name) and t.value == saved
+                        for t in ([x.target for x in n.targets] if isinstance(n, cst.Assign)
+                                  else [n.target]))]
+    return (len(assigned) == 1 and isinstance(assigned[0], cst.Assign)
+            and code(model, assigned[0].value) == name)
 
 
 def _restores(function: cst.CSTNode, key: tuple, later: dict) -> bool:
