@@ -568,14 +568,18 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
         return lazy_init_effects(model, compound) is None
     if not _hits_then_returns(node) or node.orelse or write.function is None:
         return False
-    # The statements after the guard clause, up to the function's end.
-    body = write.function.node.body
+    rest = _after_guard(node, write.function)
+    return rest is not None and block_effects(model, rest, compound.ref, write,
+                                              singletons=True) is None
+
+
+def _after_guard(node: cst.If, function) -> Optional[cst.IndentedBlock]:
+    """The statements after the guard clause ``node``, up to the end of
+    ``function``'s body; None when the guard is not a statement of it."""
+    body = function.node.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
     after = next((i for i, s in enumerate(statements) if s is node), None)
-    if after is None:
-        return False
-    rest = cst.IndentedBlock(body=statements[after + 1:])
-    return block_effects(model, rest, compound.ref, write, singletons=True) is None
+    return None if after is None else cst.IndentedBlock(body=statements[after + 1:])
 
 
 def output_once(model: ModuleModel, compound: Compound) -> bool:
@@ -594,12 +598,10 @@ def output_once(model: ModuleModel, compound: Compound) -> bool:
     elif isinstance(node.orelse, cst.Else):
         block = node.orelse.body
     elif _hits_then_returns(node, any_test=True) and write.function is not None:
-        body = write.function.node.body
-        statements = list(body.body) if isinstance(body, cst.IndentedBlock) else []
-        after = next((i for i, s in enumerate(statements) if s is node), None)
-        if after is None:
+        rest = _after_guard(node, write.function)
+        if rest is None:
             return False
-        block = cst.IndentedBlock(body=statements[after + 1:])
+        block = rest
     else:
         return False
     if id(write.node) not in {id(n) for n in walk_own(block)}:
