@@ -166,10 +166,13 @@ def _self_attribute(model: ModuleModel, cls: Optional[str], attr: str):
 
 
 def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
-              params: set[str], loops: set[str], io: bool) -> Optional[str]:
+              params: set[str], loops: set[str], io: bool,
+              own_callables: bool = True) -> Optional[str]:
     """Why ``call`` runs code ftlint cannot see, or None. With ``io`` false,
     I/O and blocking calls are allowed (building a value once, under a lock
-    that only other builders wait on)."""
+    that only other builders wait on). Without ``own_callables``, a stored
+    instance of a class of the module counts as a callback too (while the
+    module's call-outs are worked out, which that check itself uses)."""
     qualified = _qualified(model).get(id(call))
     if qualified in _IMPORTS:
         return f"imports a module (`{qualified.replace('builtins.', '')}`), which runs its code"
@@ -193,8 +196,8 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return None  # a function of this module, or a local helper
     if head == self_name and "." not in rest:
         binding = _self_attribute(model, cls, rest)
-        if binding is not None and binding.kind != "function" and not _own_callable(
-                model, binding, io):
+        if binding is not None and binding.kind != "function" and not (
+                own_callables and _own_callable(model, binding, io)):
             return f"calls `{name}`, a callable stored on the object (a callback)"
         return None  # a method of the class (or of a base): the reentrant-lock check sees it
     if io and method in _BLOCKING_METHODS:
@@ -219,9 +222,6 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
     return None
 
 
-_OWN_CALLABLE_BUSY: set[int] = set()
-
-
 def _own_callable(model: ModuleModel, binding, io: bool) -> bool:
     """The attribute holds an instance of a class of this module
     (`self._ema = EMA(0.3)`) whose `__call__` ftlint can read and that only
@@ -235,14 +235,8 @@ def _own_callable(model: ModuleModel, binding, io: bool) -> bool:
         return False
     call = next((s for s in cls.body.body
                  if isinstance(s, cst.FunctionDef) and s.name.value == "__call__"), None)
-    if call is None or id(model) in _OWN_CALLABLE_BUSY:
-        return False  # (asked again while the module's call-outs are computed: not known yet)
-    _OWN_CALLABLE_BUSY.add(id(model))
-    try:
-        if _outgoing(model, io).get("__call__"):
-            return False
-    finally:
-        _OWN_CALLABLE_BUSY.discard(id(model))
+    if call is None or _outgoing(model, io).get("__call__"):
+        return False
     return not any(isinstance(n, (cst.With, cst.Yield, cst.Await))
                    or (isinstance(n, cst.Attribute) and n.attr.value == "acquire")
                    for n in _walk_here(call.body))
@@ -335,7 +329,8 @@ def _call_reasons(model: ModuleModel, io: bool = True) -> dict[int, str]:
                 continue
             if id(caller) not in context:
                 context[id(caller)] = (_params(caller), _loop_names(model, caller))
-            reason = _call_out(model, call.node, caller, *context[id(caller)], io)
+            reason = _call_out(model, call.node, caller, *context[id(caller)], io,
+                               own_callables=False)
             if reason:
                 reasons[id(call.node)] = reason
         return reasons
