@@ -2038,6 +2038,17 @@ CALLS_OUT = {
             def finish(self):
                 self.runs += 1 if self._notify(self) else 0
     ''', "a callable stored on the object"),
+    "a method of an object taken from a container": ('''
+        class Registry:
+            """Shared by every thread."""
+            def __init__(self):
+                self._meters = {}
+                self.reads = 0
+
+            def read(self, key):
+                meter = self._meters[key]
+                self.reads += meter.rate()
+    ''', "a method of an object taken from elsewhere"),
     "another object's method": ('''
         class Pool:
             """Shared by every thread."""

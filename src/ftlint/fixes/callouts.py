@@ -23,6 +23,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Function, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import walk_own
 from ftlint.fixes.tree import children, per_model, walk_code
 
 # Calls that do I/O or block: a lock held across them makes every other
@@ -213,6 +214,10 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return f"calls `{name}()`, a method of another object"
     if head in params or head in loops:
         return f"calls `{name}()`, a method of an object passed in"
+    if (function is not None and head != self_name and head in function.local_names
+            and _unknown_local(model, function, head)):
+        return (f"calls `{name}()`, a method of an object taken from elsewhere (`{head}` is "
+                "not built here)")
     global_binding = model.binding(("global", head))
     if global_binding is not None and global_binding.kind in ("class", "function"):
         return None  # a class's or function's attribute of this module
@@ -220,6 +225,54 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
             global_binding.mutability not in (Mutability.LOCK, Mutability.THREADSAFE)):
         return f"calls `{name}()`, a method of another object"
     return None
+
+
+# Built-in callables whose results are plain values or containers.
+_PLAIN_BUILDERS = frozenset({
+    "list", "dict", "set", "tuple", "frozenset", "str", "bytes", "bytearray", "int", "float",
+    "bool", "len", "sorted", "reversed", "range", "enumerate", "zip", "min", "max", "sum",
+    "abs", "round", "repr", "format", "map", "filter", "iter", "next", "id", "hash", "type",
+})
+
+
+def _unknown_local(model: ModuleModel, function: Function, name: str) -> bool:
+    """Is the local ``name`` bound, somewhere in ``function``, to an object
+    ftlint does not know: an item of a container (`conn = self._pool[k]`),
+    what a call of the module's own code or another object returns, or a
+    `with ... as` target? Literals, comprehensions, built-in values, the
+    standard library's and instances of the module's own classes are known."""
+    def unknown(value: Optional[cst.BaseExpression]) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.ListComp, cst.DictComp,
+                              cst.SetComp, cst.GeneratorExp, cst.BaseString, cst.Integer,
+                              cst.Float, cst.Imaginary, cst.BinaryOperation, cst.UnaryOperation,
+                              cst.Comparison, cst.BooleanOperation, cst.Lambda)):
+            return False
+        if isinstance(value, cst.Name):
+            return value.value not in ("None", "True", "False")
+        if isinstance(value, cst.Call):
+            callee = dotted(value.func)
+            if callee in _PLAIN_BUILDERS or callee in model.classes:
+                return False
+            return _qualified(model).get(id(value)) is None
+        return True
+
+    for node in walk_own(function.node):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name) and target.target.value == name:
+                    if unknown(node.value):
+                        return True
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            if isinstance(node.target, cst.Name) and node.target.value == name and (
+                    isinstance(node, cst.AnnAssign) and unknown(node.value)):
+                return True
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            target = node.asname.name
+            if isinstance(target, cst.Name) and target.value == name:
+                return True
+    return False
 
 
 def _own_callable(model: ModuleModel, binding, io: bool) -> bool:
