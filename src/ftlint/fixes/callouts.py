@@ -238,8 +238,8 @@ _PLAIN_BUILDERS = frozenset({
 def _unknown_local(model: ModuleModel, function: Function, name: str) -> bool:
     """Is the local ``name`` bound, somewhere in ``function``, to an object
     ftlint does not know: an item of a container (`conn = self._pool[k]`),
-    what a call of the module's own code or another object returns, or a
-    `with ... as` target? Literals, comprehensions, built-in values, the
+    what a call of the module's own code or another object returns, also as
+    a `with ... as` target? Literals, comprehensions, built-in values, the
     standard library's and instances of the module's own classes are known."""
     def unknown(value: Optional[cst.BaseExpression]) -> bool:
         if value is None:
@@ -270,8 +270,8 @@ def _unknown_local(model: ModuleModel, function: Function, name: str) -> bool:
                 return True
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             target = node.asname.name
-            if isinstance(target, cst.Name) and target.value == name:
-                return True
+            if isinstance(target, cst.Name) and target.value == name and unknown(node.item):
+                return True  # (`with open(p) as f:` is the standard library's file)
     return False
 
 
