@@ -2128,6 +2128,31 @@ def test_no_new_lock_around_code_that_calls_out(code: str, reason: str) -> None:
     assert any(reason in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
 
 
+def test_a_file_opened_here_is_a_known_local() -> None:
+    """`with open(p) as f: f.read()` reads the standard library's file, not
+    an unknown object's method: a lazy build may keep it under its lock
+    (loky's physical-cores cache); an object from elsewhere may not."""
+    source = _src('''
+        _cores = None
+
+
+        def _count():
+            with open("/proc/cpuinfo") as f:
+                return f.read().count("core id")
+
+
+        def physical_cores():
+            global _cores
+            if _cores is None:
+                _cores = _count()
+            return _cores
+    ''')
+    result = fix_source(source, "mod.py")
+    # Built under the lock, checked again: not built first as if it called out.
+    assert ("with _cores_lock:\n            if _cores is None:\n                _cores = _count()"
+            in result.new_source), (result.new_source, [o.reason for o in result.unfixed])
+
+
 def test_an_instance_of_an_own_class_that_only_computes_is_not_a_call_out() -> None:
     """`self._ema = EMA(0.3)` then `self._ema(x)` (tqdm's smoothed rate): the
     class is this module's, and its `__call__` only computes, so the call
