@@ -2153,6 +2153,24 @@ def test_a_file_opened_here_is_a_known_local() -> None:
             in result.new_source), (result.new_source, [o.reason for o in result.unfixed])
 
 
+def test_a_lazy_build_that_opens_a_file_is_not_taken_for_a_locked_body() -> None:
+    """`with open(p) as f:` in the lazily built body takes no lock, so the
+    fix is not declined as "the body already takes a lock"."""
+    source = _src('''
+        _cores = None
+
+
+        def physical_cores():
+            global _cores
+            if _cores is None:
+                with open("/proc/cpuinfo") as f:
+                    _cores = f.read().count("core id")
+            return _cores
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "with _cores_lock:" in result.new_source, [o.reason for o in result.unfixed]
+
+
 def test_an_instance_of_an_own_class_that_only_computes_is_not_a_call_out() -> None:
     """`self._ema = EMA(0.3)` then `self._ema(x)` (tqdm's smoothed rate): the
     class is this module's, and its `__call__` only computes, so the call

@@ -181,6 +181,9 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return f"does I/O (`{qualified.replace('builtins.', '')}`)"
     func = call.func
     name = dotted(func)
+    if (name is None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)
+            and func.attr.value in _KNOWN_METHODS):
+        return None  # `f.read().count(x)`: a plain method of a value; the inner call is checked too
     if name is None:
         return "calls a callable looked up at run time"
     if qualified is not None:

@@ -1037,7 +1037,8 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
         return Declined("a comment on the test would be duplicated")
     if not pure_test(node.test):
         return Declined("the test may have side effects; it would run twice")
-    if any(isinstance(n, cst.With) for n in walk(node.body)):
+    if any(isinstance(n, cst.With) and not all(_opens_a_file(model, i.item) for i in n.items)
+           for n in walk(node.body)):
         return Declined("the body already takes a lock")
     if suspends(node):
         return Declined("the body yields or awaits")
@@ -1065,3 +1066,21 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
                        body=cst.IndentedBlock([inner]))
     new = node.with_changes(body=cst.IndentedBlock([guarded]))
     return lock.fix(f"Double-checked locking with `{lock.expr}`", Edit(node, new=new))
+
+
+# Context managers of the standard library that open a file or directory:
+# no lock, so a lazy build that reads a file keeps its own lock fix.
+_FILE_OPENERS = frozenset({"io.open", "gzip.open", "bz2.open", "lzma.open", "tarfile.open",
+                           "zipfile.ZipFile", "tempfile.TemporaryFile",
+                           "tempfile.NamedTemporaryFile", "tempfile.TemporaryDirectory",
+                           "os.scandir"})
+
+
+def _opens_a_file(model: ModuleModel, item: cst.BaseExpression) -> bool:
+    """`open(path)` (the built-in, not shadowed in the module) or one of
+    `_FILE_OPENERS`: a `with` that takes no lock."""
+    if not isinstance(item, cst.Call):
+        return False
+    if dotted(item.func) == "open":
+        return model.binding(("global", "open")) is None
+    return model.qualify(item.func) in _FILE_OPENERS
