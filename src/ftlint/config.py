@@ -4,6 +4,7 @@ command line."""
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fnmatch
 import functools
@@ -253,7 +254,6 @@ def _setup_py_scripts(root: Path) -> list[tuple[str, str]]:
     file of `setup(scripts=[...])` the imported functions it calls at its top
     level or in its `__main__` block (`import pkg.cli` ... `pkg.cli.main()`).
     setup.py is read, never run; what is not a literal is skipped."""
-    import ast
     tree = _parse_python(root / "setup.py")
     if tree is None:
         return []
@@ -283,7 +283,6 @@ def _setup_py_scripts(root: Path) -> list[tuple[str, str]]:
 
 
 def _parse_python(path: Path):
-    import ast
     try:
         return ast.parse(path.read_bytes()) if path.is_file() else None
     except (OSError, SyntaxError, ValueError):
@@ -291,7 +290,6 @@ def _parse_python(path: Path):
 
 
 def _dotted(node) -> str:
-    import ast
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
@@ -303,7 +301,6 @@ def _dotted(node) -> str:
 def _script_calls(path: Path) -> list[str]:
     """The imported functions a script file calls at its top level or in its
     `if __name__ == "__main__":` block, as "module:function"."""
-    import ast
     tree = _parse_python(path)
     if tree is None:
         return []

@@ -244,7 +244,7 @@ class CheckTracking:
         stored = id(node) in self.stored_subscripts
         for keys, _, _ in self.checks:
             check = keys.get(key)
-            if check == "contains" or check == "snapshot" and not stored:
+            if check in ("contains", "snapshot") and not stored:  # `d[k] = v` reads nothing
                 self.record(node.value, "getitem", False, True, node)
                 return
 

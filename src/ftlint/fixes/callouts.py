@@ -267,9 +267,9 @@ def _unknown_local(model: ModuleModel, function: Function, name: str) -> bool:
                 if isinstance(target.target, cst.Name) and target.target.value == name:
                     if unknown(node.value):
                         return True
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-            if isinstance(node.target, cst.Name) and node.target.value == name and (
-                    isinstance(node, cst.AnnAssign) and unknown(node.value)):
+        elif isinstance(node, cst.AnnAssign):
+            if isinstance(node.target, cst.Name) and node.target.value == name and unknown(
+                    node.value):
                 return True
         elif isinstance(node, cst.WithItem) and node.asname is not None:
             target = node.asname.name

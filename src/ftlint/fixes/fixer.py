@@ -379,22 +379,20 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     if not brought and not unclosed:
         result.checked = cache.raw(result.new_source)
         return result
-    brought_subjects = {_subject(_key(d.code, d.message)) for d in brought}
+    def subject(d: Diagnostic) -> str:
+        return _subject(_key(d.code, d.message))
+
+    brought_subjects = {subject(d) for d in brought}
     subjects = brought_subjects | set(unclosed)
     # A fix that adds no lock (`setdefault`) does not rely on the other
     # writes taking one: only the lock fixes of a state left open go.
-    keep = [d for d in diagnostics if _subject(_key(d.code, d.message)) not in subjects
-            or (_subject(_key(d.code, d.message)) not in brought_subjects
+    keep = [d for d in diagnostics if subject(d) not in subjects
+            or (subject(d) not in brought_subjects
                 and (d.code, d.start.row, d.start.column) in first.lockless)]
-    first_brought = (f"fixing it would bring out a new finding: {brought[0].code} "
-                     f"{brought[0].message}") if brought else ""
-
-    def why_dropped(d: Diagnostic) -> str:
-        return unclosed.get(_subject(_key(d.code, d.message))) or first_brought or next(
-            iter(unclosed.values()))
-
-    reason = first_brought or next(iter(unclosed.values()))
-    dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column, reason=why_dropped(d))
+    reason = (f"fixing it would bring out a new finding: {brought[0].code} "
+              f"{brought[0].message}") if brought else next(iter(unclosed.values()))
+    dropped = [FixOutcome(d.code, d.message, d.start.row, d.start.column,
+                          reason=unclosed.get(subject(d)) or reason)
                for d in diagnostics if d not in keep]
     if not dropped or depth >= 2:
         return FixResult(source, [], [FixOutcome(o.code, o.message, o.row, o.column, reason=reason)

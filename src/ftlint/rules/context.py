@@ -519,13 +519,19 @@ def _misses(test: cst.BaseExpression) -> bool:
                for target in test.comparisons)
 
 
-def _hits_then_returns(node: cst.If, any_test: bool = False) -> bool:
-    """`if k in d: return d[k]`: a guard clause, the fill follows it
-    (``any_test``: whatever the test, which the caller has checked)."""
-    test = node.test
-    if not any_test and not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-                             and isinstance(test.comparisons[0].operator, cst.In)):
-        return False
+def _hits_then_returns(node: cst.If) -> bool:
+    """`if k in d: return d[k]`: a guard clause, the fill follows it."""
+    return _one_in(node.test) and _returns_at_end(node)
+
+
+def _one_in(test: cst.BaseExpression) -> bool:
+    """`k in d`, one comparison."""
+    return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In))
+
+
+def _returns_at_end(node: cst.If) -> bool:
+    """Does the `if` body end with a `return`?"""
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     last = body[-1] if body else None
     return (isinstance(last, cst.SimpleStatementLine)
@@ -597,7 +603,7 @@ def output_once(model: ModuleModel, compound: Compound) -> bool:
         return False
     elif isinstance(node.orelse, cst.Else):
         block = node.orelse.body
-    elif _hits_then_returns(node, any_test=True) and write.function is not None:
+    elif _returns_at_end(node) and write.function is not None:
         rest = _after_guard(node, write.function)
         if rest is None:
             return False
@@ -616,8 +622,7 @@ def _hits(test: cst.BaseExpression) -> bool:
     """`k in seen`, alone or in an `or` (`if not level or k in seen:`)."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
         return _hits(test.left) or _hits(test.right)
-    return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.In))
+    return _one_in(test)
 
 
 def configured_after_store(model: ModuleModel, write) -> Optional[str]:

@@ -499,9 +499,7 @@ def _breakable(model: ModuleModel, ref) -> tuple[bool, bool]:
     any write inside a locked read-modify-write (the locked store undoes it).
     A store between a locked check and its store is only overwritten, as a
     plain store is."""
-    stored = _store_targets(model, ref)
-    locked = [c for c in model.compounds if c.ref == ref and model.guarded(c.locks)
-              and not (c.kind == "check-then-read" and id(c.write.node) in stored)]
+    locked = [c for c in model.compounds if c.ref == ref and model.guarded(c.locks)]
     kinds = {c.kind for c in locked}
     rmw = "rmw" in kinds
     # A removal between a locked test and an insertion that relies on it
@@ -532,13 +530,6 @@ def _reads_items(model: ModuleModel, compound) -> bool:
     stores |= {id(n.target) for n in walk(function.node) if isinstance(n, cst.AugAssign)}
     return any(isinstance(n, cst.Subscript) and id(n) not in stores
                and code(model, n.value) == text for n in walk(function.node))
-
-
-def _store_targets(model: ModuleModel, ref) -> set[int]:
-    """The `d[k]` nodes that ``ref``'s item stores write to (`d[k] = v`):
-    targets, which the check tracking also records as lookups."""
-    return {id(t.target) for a in model.accesses if a.ref == ref and a.op == "setitem"
-            and isinstance(a.node, cst.Assign) for t in a.node.targets}
 
 
 def _reusing(context, ref, node, access, held):
