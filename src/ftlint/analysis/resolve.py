@@ -159,7 +159,10 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         # `helper()`, `self._helper()`, and `self._pool._helper()` from a
         # companion object: every call of the name counts, so that a call
         # through another object must hold a lock too.
-        calls.setdefault(call.callee.rsplit(".", 1)[-1], []).append(call)
+        receiver, _, method = call.callee.rpartition(".")
+        if method in ("acquire", "release") and receiver and model.is_lock(receiver):
+            continue  # `self._lock.acquire()` calls the lock, not a method named so
+        calls.setdefault(method, []).append(call)
     # `retry(self._inner_acquire, ...)` inside `with lock:` runs the helper
     # there and then, holding the lock: the call it is handed to counts as a
     # call of it. A thread or executor it is handed to runs it elsewhere.
@@ -226,8 +229,44 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         uses = runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
         if uses > len(sites):
             continue
-        if all(_locked_site(model, c, function.name) for c in sites):
+        # A call from the method itself (recursion, or `self.inner.close()`
+        # in a `close()`) is no way in.
+        entries = [c for c in sites if c.caller is not function]
+        if entries and all(_locked_site(model, c, function.name) for c in entries):
             function.locked_callers = True
+    _mark_callers_lock_below(model, calls, runtime_refs, import_refs)
+
+
+def _mark_callers_lock_below(model: ModuleModel, calls: dict[str, list],
+                             runtime_refs: dict[str, int], import_refs: dict[str, int]) -> None:
+    """One level down from a public method whose callers hold a lock: what
+    only such methods call runs under that lock too, as far as this module
+    knows (`emit()` holds the lock and calls the public `do_write()`, which
+    calls `_close()`). It gets the same mark, so its findings drop one level
+    and not to nothing: a caller elsewhere could still run the public method
+    unlocked."""
+    changed = True
+    while changed:  # chains of such methods: iterate to a fixed point
+        changed = False
+        for function in model.functions:
+            if (function.called_under_lock or function.locked_callers
+                    or function.constructor_helper or function.name.startswith("__")
+                    and function.name.endswith("__")):
+                continue
+            every = calls.get(function.name, ())
+            sites = [c for c in every if _may_call(model, c, function)]
+            uses = (runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+                    - (len(every) - len(sites)))
+            if not sites or uses > len(sites):
+                continue  # also a callback or a thread target
+            sites = [c for c in sites if c.caller is not function]
+            below = [c.caller is not None and c.caller.locked_callers for c in sites]
+            if any(below) and all(
+                    lower or _locked_site(model, c, function.name)
+                    or (c.caller is not None and c.caller.in_constructor)
+                    for lower, c in zip(below, sites)):
+                function.locked_callers = True
+                changed = True
 
 
 def _may_call(model: ModuleModel, call, function) -> bool:
