@@ -99,6 +99,17 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         target = resolve(call.callee, call.qualified, call.caller)
         if target is not None:
             summary.edges.append((call.caller.qualname, target))
+        if call.callee == "getattr":
+            for qual in _dispatched(call, summary):
+                summary.edges.append((call.caller.qualname, ("local", qual)))
+    # A property runs at each `self.name` read.
+    properties = {f.qualname for f in model.functions if f.is_property and f.parent is None}
+    names = {q.rpartition(".")[2] for q in properties}
+    for use in model.self_attributes if properties else ():
+        if use.callee.rpartition(".")[2] in names:
+            target = resolve(use.callee, None, use.caller)
+            if target is not None and target[1] in properties:
+                summary.edges.append((use.caller.qualname, target))
     for entry in model.entry_points:
         target = resolve(entry.target, entry.qualified, entry.function)
         if target is not None:
@@ -209,6 +220,15 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 name = node.func.value if isinstance(node.func, cst.Name) else None
                 if name in summary.functions:
                     roots[name] = "called from the `__main__` block"
+                # `Tool()(*sys.argv[1:])` and `Tool().run()`: the method of an
+                # object the block makes.
+                made, method = node.func, "__call__"
+                if isinstance(made, cst.Attribute):
+                    made, method = made.value, made.attr.value
+                if (isinstance(made, cst.Call) and isinstance(made.func, cst.Name)
+                        and made.func.value in summary.classes
+                        and f"{made.func.value}.{method}" in summary.functions):
+                    roots[f"{made.func.value}.{method}"] = "called from the `__main__` block"
     for cls in model.class_bases:
         base = base_where(cls, model, _is_cli_base)
         if base is not None:
@@ -318,6 +338,36 @@ _CLI_CLASSES = frozenset({"argparse.ArgumentParser", "argparse.Action", "optpars
 
 def _is_cli_base(base: str) -> bool:
     return base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES
+
+
+def _dispatched(call, summary: ModuleSummary) -> list[str]:
+    """The methods `getattr(self, "cmd_" + name)` may return: those of the
+    caller's class whose names start with the literal prefix (also written
+    `"cmd_%s" % name` or `f"cmd_{name}"`). A command dispatcher calls them."""
+    method = call.caller
+    while method is not None and method.class_name is None:
+        method = method.parent
+    args = call.node.args
+    if (method is None or method.self_name is None or len(args) < 2
+            or not isinstance(args[0].value, cst.Name) or args[0].value.value != method.self_name):
+        return []
+    name = args[1].value
+    prefix = None
+    if isinstance(name, cst.BinaryOperation) and isinstance(name.left, cst.SimpleString):
+        text = name.left.evaluated_value
+        if isinstance(text, str):
+            prefix = text if isinstance(name.operator, cst.Add) else (
+                text.partition("%")[0] if isinstance(name.operator, cst.Modulo) else None)
+    elif isinstance(name, cst.FormattedString) and name.parts and isinstance(
+            name.parts[0], cst.FormattedStringText):
+        prefix = name.parts[0].value
+    # A prefix names a family (`cmd_`, `do_`, `handle`), not every private method.
+    if not prefix or len(prefix.strip("_")) < 2:
+        return []
+    owner = f"{method.class_name}."
+    return [q for q in summary.functions
+            if q.startswith(owner) and "." not in q[len(owner):]
+            and q[len(owner):].startswith(prefix)]
 
 
 def _calls_in(node: cst.CSTNode) -> Iterable[cst.Call]:
