@@ -16,6 +16,7 @@ from ftlint.analysis.model import (Access, ModuleModel, Mutability, is_private_n
                                    returned_functions)
 from ftlint.analysis.names import ImportMap, dotted
 from ftlint.analysis.setup import mark_setup_methods
+from ftlint.analysis.walk import walk_own
 
 _INSTANCE_WRITES = ("setattr", "augattr", "delattr")
 
@@ -46,7 +47,38 @@ def finalize(model: ModuleModel, imports: ImportMap, runtime_refs: dict[str, int
     _mark_import_time_helpers(model, runtime_refs, import_refs, import_decorators)
     mark_setup_methods(model)
     _mark_locked_helpers(model, runtime_refs, import_refs)
+    model.compounds = [c for c in model.compounds if not _settled_overwrite(model, c)]
+    model.__dict__.pop("compound_index", None)  # built from the list above if asked already
     return model
+
+
+def _settled_overwrite(model: ModuleModel, compound) -> bool:
+    """`if k in d: d[k] = v` where nothing removes items from `d` or binds a
+    new container in its place at run time: the key the test saw is still
+    there at the store, so the pair is one store (`warnings(settings)`
+    updating only the known keys of a module's settings dict)."""
+    if compound.kind != "check-then-act" or compound.write is None:
+        return False
+    node, store = compound.node, compound.write
+    if store.op != "setitem" or not isinstance(node, cst.If) or not isinstance(store.node, cst.Assign):
+        return False
+    test = node.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In)):
+        return False
+    if not any(isinstance(t.target, cst.Subscript) and len(t.target.slice) == 1
+               and isinstance(t.target.slice[0].slice, cst.Index)
+               and t.target.slice[0].slice.value.deep_equals(test.left)
+               for t in store.node.targets):
+        return False
+    if not any(n is store.node for n in walk_own(node.body)):
+        return False  # the store is in the `else`: the key was missing
+    return not any((w.op in _EMPTYING or w.op == "rebind") and not w.import_time
+                   and not (w.function is not None and w.function.in_constructor)
+                   for w in model.writes(compound.ref))
+
+
+_EMPTYING = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
 
 # Calls in a class body that declare a per-instance field, not a shared value.

@@ -41,7 +41,11 @@ class CheckThenAct(Rule):
         "`logging.getLogger()` shares with every thread, and a cached-property "
         "look-alike whose `__get__(self, obj, ...)` tests and fills `obj.__dict__`. "
         "A `hasattr(self, \"x\")` test on an attribute the constructor sets and "
-        "nothing deletes only guards a half-built object, and is not reported."
+        "nothing deletes only guards a half-built object, and is not reported. "
+        "Nor is `if k in d: d[k] = v` when nothing removes items from `d` or "
+        "binds a new container in its place at run time: the key the test saw "
+        "is still there at the store, so the pair is one store (FT101 judges "
+        "that store alone)."
     )
     rationale = (
         "Each step is atomic on the free-threaded build, but the pair is not. "
