@@ -102,14 +102,6 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         if call.callee == "getattr":
             for qual in _dispatched(call, summary):
                 summary.edges.append((call.caller.qualname, ("local", qual)))
-    # A property runs at each `self.name` read.
-    properties = {f.qualname for f in model.functions if f.is_property and f.parent is None}
-    names = {q.rpartition(".")[2] for q in properties}
-    for use in model.self_attributes if properties else ():
-        if use.callee.rpartition(".")[2] in names:
-            target = resolve(use.callee, None, use.caller)
-            if target is not None and target[1] in properties:
-                summary.edges.append((use.caller.qualname, target))
     for entry in model.entry_points:
         target = resolve(entry.target, entry.qualified, entry.function)
         if target is not None:
