@@ -252,7 +252,8 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
             roots.setdefault(function.qualname, f"`{function.qualname}()` runs when a class is "
                                                 "defined, at import time")
     for qual, decorators in summary.functions.items():
-        if "." not in qual and "atexit.register" in decorators:
+        # `@atexit.register` on a function, or under `@staticmethod` in a class.
+        if "atexit.register" in decorators:
             roots.setdefault(qual, _AT_EXIT.format(qual))
     for call in model.calls:
         if call.qualified == "atexit.register" and call.node.args:
