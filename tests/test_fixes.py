@@ -1991,6 +1991,17 @@ def test_an_elif_is_fixed_with_its_whole_chain() -> None:
 
 # A new lock is never held around code ftlint cannot see.
 CALLS_OUT = {
+    "a file-system query": ('''
+        import os
+
+        class Finder:
+            """Shared by every thread."""
+            def __init__(self):
+                self.found = 0
+
+            def find(self, path):
+                self.found += 1 if os.path.exists(path) else 0
+    ''', "does I/O (`os.path.exists`)"),
     "a listener taken from a collection": ('''
         class Bus:
             """Shared by every thread."""
@@ -2126,6 +2137,82 @@ def test_no_new_lock_around_code_that_calls_out(code: str, reason: str) -> None:
     result = fix_source(source, "mod.py")
     assert "with " not in result.new_source
     assert any(reason in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_a_cache_filled_after_file_system_queries_is_published_without_a_lock() -> None:
+    """coverage's `canonical_filename()` shape: the miss path searches
+    `sys.path` with `os.path.exists` and resolves links. A lock held over it
+    serialises every traced thread on the disk, and a fork while another
+    thread holds it leaves the child a lock nobody releases; the value is
+    the same every time, so it is built outside any lock and published with
+    `setdefault`."""
+    source = _src('''
+        import os
+        import sys
+
+        CACHE = {}
+
+        def canonical(name):
+            if name not in CACHE:
+                found = name
+                for path in sys.path:
+                    candidate = os.path.join(path, name)
+                    if os.path.exists(candidate):
+                        found = candidate
+                        break
+                CACHE[name] = os.path.realpath(found)
+            return CACHE[name]
+    ''')
+    new = fix_source(source, "mod.py").new_source
+    assert "CACHE.setdefault(name, os.path.realpath(found))" in new, new
+    assert "Lock" not in new
+
+
+def test_a_context_set_up_after_it_is_stored_is_not_locked_half_way() -> None:
+    """Pyro4's `getSSLcontext()`: the global is stored, then its certificate
+    is loaded. A lock from the check to the store would still let another
+    thread take the context before it is set up; the fix is declined."""
+    source = _src('''
+        import ssl
+
+        _context = None
+
+        def get_context(cert):
+            global _context
+            if _context:
+                return _context
+            _context = ssl.create_default_context()
+            _context.load_cert_chain(cert)
+            return _context
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.new_source == source
+    assert any("half set up" in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_an_update_after_an_interim_store_is_not_locked_alone() -> None:
+    """Pyro4's `Configuration.reset()`: `self.accepted = "a,b"`, then
+    `self.accepted = set(self.accepted.split(","))`. Readers that take no
+    lock see the interim string whatever lock the update takes."""
+    source = _src('''
+        import threading
+
+        class Configuration:
+            """Shared by every thread."""
+
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.reset()
+
+            def reset(self):
+                self.accepted = "a,b"
+                self.accepted = set(self.accepted.split(","))
+
+        CONFIG = Configuration()
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "with " not in result.new_source.split("def reset")[1]
+    assert any("interim value" in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
 
 
 def test_a_file_opened_here_is_a_known_local() -> None:
@@ -2500,6 +2587,84 @@ def test_a_lock_held_around_io_is_never_borrowed() -> None:
     assert "_write_lock" not in read
     assert "with self._lock:" in read  # a lock of its own, set in __init__
     assert "self._lock = threading.Lock()" in new.split("def send")[0]
+
+
+def test_a_lock_whose_acquire_is_handed_out_is_never_borrowed() -> None:
+    """websockets' shape: the connection hands its flow-control lock's
+    `acquire` and `release` to the message assembler, which holds it while
+    its buffer is full. A counter under that lock would wait until the
+    application reads, and a sender that also reads would hang for ever."""
+    code = _src('''
+        import threading
+
+        class Assembler:
+            def __init__(self, pause, resume):
+                self.pause = pause
+                self.resume = resume
+
+        class Connection:
+            """Shared by the reader thread and the senders."""
+
+            def __init__(self):
+                self.flow = threading.Lock()
+                self.assembler = Assembler(pause=self.flow.acquire, resume=self.flow.release)
+                self.sent = 0
+
+            def wait_readable(self):
+                with self.flow:
+                    pass
+
+            def send(self, data):
+                self.sent += len(data)
+                return self.sent
+    ''')
+    new = fix_source(code, "mod.py").new_source
+    send = new.split("def send")[1]
+    assert "self.flow" not in send
+    assert "with self._lock:" in send  # a lock of its own, set in __init__
+
+
+def test_a_context_manager_method_that_yields_under_a_lock_holds_it() -> None:
+    """websockets' `with self.send_context():` yields inside `with
+    self.protocol_mutex:`, and the methods that assert the mutex is held
+    run under it: nothing there is reported, so nothing is locked again."""
+    code = _src('''
+        import contextlib
+        import threading
+
+        class Connection:
+            """Shared by the reader thread and the senders."""
+
+            def __init__(self):
+                self.mutex = threading.Lock()
+                self.busy = False
+                self.pings = {}
+
+            @contextlib.contextmanager
+            def send_context(self):
+                with self.mutex:
+                    yield
+
+            def send(self, data):
+                with self.send_context():
+                    if self.busy:
+                        raise RuntimeError("busy")
+                    self.busy = True
+
+            def done(self):
+                with self.mutex:
+                    self.busy = False
+                    self.pings["x"] = 1
+                    self.close_pings()
+
+            def close_pings(self):
+                assert self.mutex.locked()
+                for ping in self.pings.values():
+                    ping.set()
+    ''')
+    assert fix_source(code, "mod.py").new_source == code
+    assert not [f for f in lint_source(code, "mod.py").diagnostics
+                if f.code in ("FT201", "FT206")]
 
 
 def test_fixes_in_one_setter_take_the_lock_once() -> None:

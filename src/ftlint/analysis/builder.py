@@ -498,6 +498,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                        for n in (d, qualified.get(d, d)))]
         self.with_locks.extend(f"@{d}" for d in sync)
         self.line_locks[0].extend(self.held_on_entry(node))
+        self.line_locks[0].extend(self.asserted_held(node))
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
         frame = self.frames.pop()

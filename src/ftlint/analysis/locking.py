@@ -15,7 +15,7 @@ import libcst as cst
 from ftlint.analysis.model import LockUse
 from ftlint.analysis.names import LOCK_TYPES, dotted
 from ftlint.analysis.scopes import bind_target
-from ftlint.analysis.walk import Walker, walk_own
+from ftlint.analysis.walk import Walker, is_docstring, walk_own
 
 
 class LockTracking:
@@ -57,6 +57,10 @@ class LockTracking:
             if key is not None:
                 self.with_locks.append(key)
                 pushed += 1
+                if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+                    held = _yielding_keys(self, expr.func)
+                    self.with_locks.extend(held)
+                    pushed += len(held)
             self.count_local_lock_use(expr)
             if item.asname is not None and self.frame.kind == "function":
                 bind_target(self.frame, item.asname.name)
@@ -94,6 +98,27 @@ class LockTracking:
         scan = _AcquireRelease(self)
         scan.walk(node.body)
         return scan.held
+
+    def asserted_held(self, node: cst.FunctionDef) -> list[str]:
+        """Locks the function asserts it is called with, before anything else
+        (`assert self.protocol_mutex.locked()`, its callers' duty): held
+        for the whole body."""
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        keys = []
+        for stmt in body:
+            if is_docstring(stmt):
+                continue
+            small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and len(
+                stmt.body) == 1 else None
+            if not isinstance(small, cst.Assert):
+                break  # only the asserts that open the body
+            test = small.test
+            if (isinstance(test, cst.Call) and not test.args and isinstance(test.func, cst.Attribute)
+                    and test.func.attr.value == "locked"):
+                key = self.lock_key(test.func.value)
+                if key is not None:
+                    keys.append(key)
+        return keys
 
     def note_acquire_release(self, node: cst.SimpleStatementLine) -> None:
         """`lock.acquire()` ... `lock.release()` as plain statements, and
@@ -198,6 +223,37 @@ def _releaser_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
             # The keys name the composed object's class, whose lock it is.
             return [f"{name}.{key[len(mine) + 1:]}" if key.startswith(f"{mine}.") else key
                     for key in builder.held_on_entry(stmt)]
+    return []
+
+
+def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
+    """`with self.send_context():` where `send_context` is a
+    `@contextmanager` method of this class that yields inside `with
+    self.protocol_mutex:`: the body of the caller's `with` holds that lock."""
+    method = builder.method_frame()
+    if (method is None or not isinstance(func.value, cst.Name)
+            or func.value.value != method.function.self_name):
+        return []
+    mine = method.function.class_name or ""
+    cls = builder.model.classes.get(mine)
+    if cls is None:
+        return []
+    for stmt in cls.body.body:
+        if not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == func.attr.value
+                and any((dotted(d.decorator) or "").rpartition(".")[2] == "contextmanager"
+                        for d in stmt.decorators) and stmt.params.params):
+            continue
+        me = stmt.params.params[0].name.value
+        keys = []
+        for node in walk_own(stmt.body):
+            if isinstance(node, cst.With) and any(isinstance(n, cst.Yield)
+                                                  for n in walk_own(node.body)):
+                for item in node.items:
+                    expr = item.item
+                    if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+                            and expr.value.value == me):
+                        keys.append(f"{mine}.{expr.attr.value}")
+        return keys
     return []
 
 

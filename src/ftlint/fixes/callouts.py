@@ -37,6 +37,14 @@ _IO = (
     "httpx.request", "smtplib.", "ftplib.", "shutil.", "sqlite3.connect", "os.system",
     "os.popen", "os.read", "os.write", "os.wait", "os.waitpid", "os.fsync", "os.kill",
     "webbrowser.", "getpass.",
+    # File-system queries: each is a system call that can stall on a slow or
+    # network disk, and a lock held across them is held while a fork copies
+    # the process (a child that inherits it held never gets it).
+    "os.stat", "os.lstat", "os.listdir", "os.scandir", "os.walk", "os.readlink",
+    "os.path.exists", "os.path.lexists", "os.path.isfile", "os.path.isdir",
+    "os.path.islink", "os.path.ismount", "os.path.realpath", "os.path.getsize",
+    "os.path.getmtime", "os.path.getatime", "os.path.getctime", "os.path.samefile",
+    "glob.glob", "glob.iglob",
 )
 
 # Methods that block or do I/O whatever the object: waiting on another
@@ -422,6 +430,31 @@ def _outgoing(model: ModuleModel, io: bool = True) -> dict[str, str]:
     return per_model(model, f"outgoing {io}", compute)
 
 
+def _handed_out_locks(model: ModuleModel) -> dict[str, str]:
+    """Lock keys (`Cls.attr`) whose `acquire` or `release` method the
+    module passes on without calling it (`pause=self.flow.acquire`), with
+    the text that does."""
+    def scan() -> dict[str, str]:
+        called = set()
+        found: dict[str, str] = {}
+        for function in model.functions:
+            if function.class_name is None or function.self_name is None:
+                continue
+            for node in walk_code(function.node.body):
+                if isinstance(node, cst.Call):
+                    called.add(id(node.func))
+                elif (isinstance(node, cst.Attribute) and node.attr.value in ("acquire", "release")
+                        and isinstance(node.value, cst.Attribute)
+                        and isinstance(node.value.value, cst.Name)
+                        and node.value.value.value == function.self_name
+                        and id(node) not in called):
+                    found.setdefault(f"{function.class_name}.{node.value.attr.value}",
+                                     f"{function.self_name}.{node.value.attr.value}."
+                                     f"{node.attr.value}")
+        return found
+    return per_model(model, "handed-out locks", scan)
+
+
 def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
     """Where the existing lock ``key`` is held around code that calls out or
     blocks, in words; None when it never is. Waiting for such a lock in a new
@@ -430,6 +463,12 @@ def held_across_call_outs(model: ModuleModel, key: str) -> Optional[str]:
 
 
 def _held_across(model: ModuleModel, key: str) -> Optional[str]:
+    handed = _handed_out_locks(model).get(key)
+    if handed:
+        # `Assembler(pause=self.flow.acquire, resume=self.flow.release)`: the
+        # other object takes and gives back the lock when it likes (a gate,
+        # not a guard), so code that waits for it may wait for ever.
+        return f"its `{handed}` is handed to other code, which holds it as long as it likes"
     reasons, outgoing = _call_reasons(model), _outgoing(model)
     for call in model.calls:
         if key not in call.locks or call.caller is None:

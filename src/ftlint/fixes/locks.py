@@ -18,6 +18,7 @@ import libcst as cst
 from ftlint.analysis.keys import iter_subexpressions
 from ftlint.analysis.model import Access, Function, ModuleModel, Mutability, Ref
 from ftlint.analysis.names import dotted
+from ftlint.analysis.walk import walk_own
 from ftlint.fixes import SAFE, Declined, Edit, Fix, Statement
 from ftlint.fixes.callouts import calls_out, handler_names, held_across_call_outs, opaque_call
 from ftlint.fixes.tree import (
@@ -762,6 +763,27 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     statements = _with_lookup(model, statements, scope)
     statements = _with_uses(model, statements, scope, ref)
     unit = _unit(statements)
+    from ftlint.rules.context import configured_after_store  # the rules import this module
+
+    configured = configured_after_store(model, access)
+    accesses = model.accesses_of(ref)
+    rebinds = ("rebind", "setattr")
+    interim = next((a for a in accesses[:accesses.index(access)] if access in accesses
+                    and access.op in rebinds + ("augassign",) and a.op in rebinds
+                    and a.function is access.function and a.function is not None
+                    and _same_block(a.function, a.statement, access.statement)), None)
+    if interim is not None and not access.function.in_constructor:
+        # `self.accepted = "a,b"` ... `self.accepted = set(self.accepted.split(","))`:
+        # the earlier store is visible to readers, with or without the lock.
+        return Declined("the function stores it once before: readers that take no lock "
+                        "see that interim value whatever lock the update takes; build the "
+                        "value in a local and store it once")
+    if configured and statements[-1] is access.statement:
+        # `_ctx = ssl.create_default_context()` then `_ctx.load_cert_chain()`:
+        # a lock from the check to the store still publishes it half set up.
+        return Declined(f"the new object is stored before {configured} sets it up: a lock "
+                        "from the check to the store would still publish it half set up; "
+                        "build and set it up in a local, then store it last")
     if suspends(unit):
         return Declined("the region yields or awaits; a lock must not be held across it")
     test = _read_in_enclosing_test(model, ref, statements[0], access.function)
@@ -805,6 +827,18 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                        leading_lines=first.leading_lines)
     return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
+
+
+def _same_block(function: Function, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Both statements are in one block of ``function``, ``first`` runs
+    before ``second`` on every path through it (an earlier store in an
+    `except` that returns is no interim value of the later one)."""
+    for block in walk_own(function.node):
+        if isinstance(block, cst.IndentedBlock):
+            body = list(block.body)
+            if any(s is second for s in body):
+                return any(s is first for s in body)
+    return False
 
 
 def _locked_by_others(model: ModuleModel, ref: Ref, access: Access) -> bool:
