@@ -25,6 +25,8 @@ CONTAINER_WRITES = frozenset({
     "add", "append", "appendleft", "setdefault", "clear", "insert", "update",
 })
 EVICTIONS = frozenset({"pop", "popitem", "popleft", "delitem", "remove", "clear"})
+# Every write that can take an item out of a container.
+REMOVALS = EVICTIONS | {"discard"}
 REBINDS = frozenset({"rebind", "setattr"})
 # One atomic call that does its own membership test: `d.setdefault(k, v)` and
 # `s.discard(x)` after `if k in d` race with nothing (and are what FT203's
@@ -109,6 +111,12 @@ def _name(node: cst.BaseExpression) -> Optional[str]:
 
 def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
+
+
+def one_in(test: cst.BaseExpression) -> bool:
+    """`k in d`, one comparison."""
+    return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.In))
 
 
 def get_call(node: cst.BaseExpression) -> bool:

@@ -216,14 +216,20 @@ def _releaser_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
         own = builder.model.classes.get(mine)
         name = _composed_class(own, method.function.self_name, receiver.attr.value) or ""
         cls = builder.model.classes.get(name)
-    if cls is None:
+    stmt = _method_def(cls, func.attr.value)
+    if stmt is None:
         return []
-    for stmt in cls.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == func.attr.value:
-            # The keys name the composed object's class, whose lock it is.
-            return [f"{name}.{key[len(mine) + 1:]}" if key.startswith(f"{mine}.") else key
-                    for key in builder.held_on_entry(stmt)]
-    return []
+    # The keys name the composed object's class, whose lock it is.
+    return [f"{name}.{key[len(mine) + 1:]}" if key.startswith(f"{mine}.") else key
+            for key in builder.held_on_entry(stmt)]
+
+
+def _method_def(cls: Optional[cst.ClassDef], name: str) -> Optional[cst.FunctionDef]:
+    """The method ``name`` defined in the body of ``cls``."""
+    if cls is None:
+        return None
+    return next((s for s in cls.body.body
+                 if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
 
 
 def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
@@ -235,26 +241,19 @@ def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
             or func.value.value != method.function.self_name):
         return []
     mine = method.function.class_name or ""
-    cls = builder.model.classes.get(mine)
-    if cls is None:
+    stmt = _method_def(builder.model.classes.get(mine), func.attr.value)
+    if stmt is None or not stmt.params.params or not any(
+            (dotted(d.decorator) or "").rpartition(".")[2] == "contextmanager"
+            for d in stmt.decorators):
         return []
-    for stmt in cls.body.body:
-        if not (isinstance(stmt, cst.FunctionDef) and stmt.name.value == func.attr.value
-                and any((dotted(d.decorator) or "").rpartition(".")[2] == "contextmanager"
-                        for d in stmt.decorators) and stmt.params.params):
-            continue
-        me = stmt.params.params[0].name.value
-        keys = []
-        for node in walk_own(stmt.body):
+    me = stmt.params.params[0].name.value
+    return [f"{mine}.{item.item.attr.value}"
+            for node in walk_own(stmt.body)
             if isinstance(node, cst.With) and any(isinstance(n, cst.Yield)
-                                                  for n in walk_own(node.body)):
-                for item in node.items:
-                    expr = item.item
-                    if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
-                            and expr.value.value == me):
-                        keys.append(f"{mine}.{expr.attr.value}")
-        return keys
-    return []
+                                                  for n in walk_own(node.body))
+            for item in node.items
+            if isinstance(item.item, cst.Attribute) and isinstance(item.item.value, cst.Name)
+            and item.item.value.value == me]
 
 
 def _composed_class(cls: Optional[cst.ClassDef], self_name: str, attr: str) -> Optional[str]:

@@ -12,6 +12,7 @@ import dataclasses
 
 import libcst as cst
 
+from ftlint.analysis.checks import REMOVALS, one_in
 from ftlint.analysis.model import (Access, ModuleModel, Mutability, is_private_name, local_locks_only,
                                    returned_functions)
 from ftlint.analysis.names import ImportMap, dotted
@@ -63,8 +64,7 @@ def _settled_overwrite(model: ModuleModel, compound) -> bool:
     if store.op != "setitem" or not isinstance(node, cst.If) or not isinstance(store.node, cst.Assign):
         return False
     test = node.test
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.In)):
+    if not one_in(test):
         return False
     if not any(isinstance(t.target, cst.Subscript) and len(t.target.slice) == 1
                and isinstance(t.target.slice[0].slice, cst.Index)
@@ -73,12 +73,9 @@ def _settled_overwrite(model: ModuleModel, compound) -> bool:
         return False
     if not any(n is store.node for n in walk_own(node.body)):
         return False  # the store is in the `else`: the key was missing
-    return not any((w.op in _EMPTYING or w.op == "rebind") and not w.import_time
+    return not any((w.op in REMOVALS or w.op == "rebind") and not w.import_time
                    and not (w.function is not None and w.function.in_constructor)
                    for w in model.writes(compound.ref))
-
-
-_EMPTYING = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
 
 # Calls in a class body that declare a per-instance field, not a shared value.
@@ -215,16 +212,10 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     while changed:  # helpers calling helpers: iterate to a fixed point
         changed = False
         for function in helpers:
-            every = calls.get(function.name, ())
-            sites = [c for c in every if _may_call(model, c, function)]
-            if function.called_under_lock or function.constructor_helper or not sites:
+            if function.called_under_lock or function.constructor_helper:
                 continue
-            # Any use other than a call (a callback, a thread target) may run
-            # it without the lock; calls of another class's method of that
-            # name are no uses of this one.
-            uses = (runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
-                    - (len(every) - len(sites)))
-            if uses > len(sites):
+            sites = _call_sites(model, calls, function, runtime_refs, import_refs)
+            if not sites:
                 continue
             locked = [_locked_site(model, c, function.name) for c in sites]
             building = [c.caller is not None and c.caller.in_constructor for c in sites]
@@ -285,13 +276,8 @@ def _mark_callers_lock_below(model: ModuleModel, calls: dict[str, list],
                     or function.constructor_helper or function.name.startswith("__")
                     and function.name.endswith("__")):
                 continue
-            every = calls.get(function.name, ())
-            sites = [c for c in every if _may_call(model, c, function)]
-            uses = (runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
-                    - (len(every) - len(sites)))
-            if not sites or uses > len(sites):
-                continue  # also a callback or a thread target
-            sites = [c for c in sites if c.caller is not function]
+            sites = [c for c in _call_sites(model, calls, function, runtime_refs, import_refs)
+                     if c.caller is not function]
             below = [c.caller is not None and c.caller.locked_callers for c in sites]
             if any(below) and all(
                     lower or _locked_site(model, c, function.name)
@@ -299,6 +285,18 @@ def _mark_callers_lock_below(model: ModuleModel, calls: dict[str, list],
                     for lower, c in zip(below, sites)):
                 function.locked_callers = True
                 changed = True
+
+
+def _call_sites(model: ModuleModel, calls: dict[str, list], function,
+                runtime_refs: dict[str, int], import_refs: dict[str, int]) -> list:
+    """The calls that may run ``function``; none when it is also used
+    otherwise (a callback, a thread target), which may run it without the
+    lock. Calls of another class's method of that name are no uses of it."""
+    every = calls.get(function.name, ())
+    sites = [c for c in every if _may_call(model, c, function)]
+    uses = (runtime_refs.get(function.name, 0) + import_refs.get(function.name, 0)
+            - (len(every) - len(sites)))
+    return sites if uses <= len(sites) else []
 
 
 def _may_call(model: ModuleModel, call, function) -> bool:

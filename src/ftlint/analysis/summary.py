@@ -74,9 +74,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
             summary.safe_methods.add(f.qualname)
 
     def resolve(callee: str, qualified: Optional[str], caller: Optional[Function]) -> Optional[Target]:
-        method = caller
-        while method is not None and method.class_name is None:
-            method = method.parent
+        method = _method_of(caller)
         if method is not None and method.self_name and callee.startswith(method.self_name + "."):
             callee = method.class_name + callee[len(method.self_name):]
         scope = caller
@@ -333,13 +331,18 @@ def _is_cli_base(base: str) -> bool:
     return base.partition(".")[0] in _CLI_PACKAGES and "." in base or base in _CLI_CLASSES
 
 
+def _method_of(function: Optional[Function]) -> Optional[Function]:
+    """The method ``function`` is (or is nested in), if any."""
+    while function is not None and function.class_name is None:
+        function = function.parent
+    return function
+
+
 def _dispatched(call, summary: ModuleSummary) -> list[str]:
     """The methods `getattr(self, "cmd_" + name)` may return: those of the
     caller's class whose names start with the literal prefix (also written
     `"cmd_%s" % name` or `f"cmd_{name}"`). A command dispatcher calls them."""
-    method = call.caller
-    while method is not None and method.class_name is None:
-        method = method.parent
+    method = _method_of(call.caller)
     args = call.node.args
     if (method is None or method.self_name is None or len(args) < 2
             or not isinstance(args[0].value, cst.Name) or args[0].value.value != method.self_name):

@@ -763,21 +763,13 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     statements = _with_lookup(model, statements, scope)
     statements = _with_uses(model, statements, scope, ref)
     unit = _unit(statements)
-    from ftlint.rules.context import configured_after_store  # the rules import this module
-
-    configured = configured_after_store(model, access)
-    accesses = model.accesses_of(ref)
-    rebinds = ("rebind", "setattr")
-    interim = next((a for a in accesses[:accesses.index(access)] if access in accesses
-                    and access.op in rebinds + ("augassign",) and a.op in rebinds
-                    and a.function is access.function and a.function is not None
-                    and _same_block(a.function, a.statement, access.statement)), None)
-    if interim is not None and not access.function.in_constructor:
-        # `self.accepted = "a,b"` ... `self.accepted = set(self.accepted.split(","))`:
-        # the earlier store is visible to readers, with or without the lock.
+    if _after_interim_store(model, ref, access):
         return Declined("the function stores it once before: readers that take no lock "
                         "see that interim value whatever lock the update takes; build the "
                         "value in a local and store it once")
+    from ftlint.rules.context import configured_after_store  # the rules import this module
+
+    configured = configured_after_store(model, access)
     if configured and statements[-1] is access.statement:
         # `_ctx = ssl.create_default_context()` then `_ctx.load_cert_chain()`:
         # a lock from the check to the store still publishes it half set up.
@@ -829,16 +821,23 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
 
 
-def _same_block(function: Function, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    """Both statements are in one block of ``function``, ``first`` runs
-    before ``second`` on every path through it (an earlier store in an
-    `except` that returns is no interim value of the later one)."""
-    for block in walk_own(function.node):
-        if isinstance(block, cst.IndentedBlock):
-            body = list(block.body)
-            if any(s is second for s in body):
-                return any(s is first for s in body)
-    return False
+_REBINDS = ("rebind", "setattr")
+
+
+def _after_interim_store(model: ModuleModel, ref: Ref, access: Access) -> bool:
+    """`self.accepted = "a,b"` ... `self.accepted = set(self.accepted.split(","))`:
+    an update of state that an earlier statement of the same block stored,
+    which readers see with or without a lock around the update. (An earlier
+    store in an `except` that returns is no interim value of the later one.)"""
+    function = access.function
+    if function is None or function.in_constructor or access.op not in _REBINDS + ("augassign",):
+        return False
+    body = next((list(b.body) for b in walk_own(function.node) if isinstance(b, cst.IndentedBlock)
+                 and any(s is access.statement for s in b.body)), [])
+    earlier = body[:next(i for i, s in enumerate(body) if s is access.statement)] if body else []
+    return any(a.op in _REBINDS and a.function is function
+               and any(s is a.statement for s in earlier)
+               for a in model.accesses_of(ref))
 
 
 def _locked_by_others(model: ModuleModel, ref: Ref, access: Access) -> bool:

@@ -16,7 +16,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ftlint.analysis.checks import get_call, is_none
+from ftlint.analysis.checks import get_call, is_none, one_in
 from ftlint.analysis.keys import expr_key
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import SNAPSHOT_CALLS, dotted
@@ -521,13 +521,7 @@ def _misses(test: cst.BaseExpression) -> bool:
 
 def _hits_then_returns(node: cst.If) -> bool:
     """`if k in d: return d[k]`: a guard clause, the fill follows it."""
-    return _one_in(node.test) and _returns_at_end(node)
-
-
-def _one_in(test: cst.BaseExpression) -> bool:
-    """`k in d`, one comparison."""
-    return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.In))
+    return one_in(node.test) and _returns_at_end(node)
 
 
 def _returns_at_end(node: cst.If) -> bool:
@@ -622,7 +616,7 @@ def _hits(test: cst.BaseExpression) -> bool:
     """`k in seen`, alone or in an `or` (`if not level or k in seen:`)."""
     if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
         return _hits(test.left) or _hits(test.right)
-    return _one_in(test)
+    return one_in(test)
 
 
 def configured_after_store(model: ModuleModel, write) -> Optional[str]:

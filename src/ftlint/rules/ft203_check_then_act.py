@@ -5,6 +5,7 @@ from typing import Iterator
 
 import libcst as cst
 
+from ftlint.analysis.checks import REMOVALS
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.walk import walk_own
 from ftlint.fixes import Declined
@@ -18,8 +19,6 @@ from ftlint.rules.base import (
     shared_object_confidence,
 )
 from ftlint.rules.context import CLOSING, configures_module, in_teardown, memo_fill, output_once
-
-_DELETES = frozenset({"delitem", "pop", "popitem", "popleft", "remove", "discard", "clear"})
 
 
 class CheckThenAct(Rule):
@@ -325,7 +324,7 @@ class CheckThenAct(Rule):
                 if compound.ref not in deleted:
                     # A cache cleared only when the object closes grows while
                     # it is used: nothing removes what a check has just seen.
-                    deleted[compound.ref] = any(w.op in _DELETES and is_shared_write(model, w)
+                    deleted[compound.ref] = any(w.op in REMOVALS and is_shared_write(model, w)
                                                 and not _closing(model, w)
                                                 for w in model.writes(compound.ref))
                 if not deleted[compound.ref]:
@@ -442,7 +441,7 @@ def _lone_remover(model: ModuleModel, compound, access) -> bool:
             continue
         if write.function.outermost is function.outermost:
             continue
-        if write.op in _DELETES or write.op in ("rebind", "setattr", "delattr"):
+        if write.op in REMOVALS or write.op in ("rebind", "setattr", "delattr"):
             if _sole_root(model, write.function.outermost) is not root:
                 return False
     return True
