@@ -52,6 +52,13 @@ class ModuleSummary:
     single_entries: set[int] = field(default_factory=set)
     # "Class.attr" -> qualnames of the functions that write it at run time
     writers: dict[str, list[str]] = field(default_factory=dict)
+    # Indexes into ``edges`` of the calls a Thread subclass's own `start()`
+    # makes before `super().start()`: they run before its thread exists.
+    before_start: set[int] = field(default_factory=set)
+    # Method names called on objects whose class is not known here
+    # (`self.monitor.stop()`): any class's public method of that name may be
+    # the one called.
+    called_names: set[str] = field(default_factory=set)
     # What the module's own top-level code calls while it is imported, as
     # (target, how): "call", "decorator" (`@f`) or "factory" (`@f(...)`).
     import_calls: list[tuple[Target, str]] = field(default_factory=list)
@@ -186,11 +193,17 @@ def reachable(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns 
 
 
 def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatterns = (),
-                  graph: Optional[dict[str, list[str]]] = None) -> dict[str, frozenset[str]]:
+                  graph: Optional[dict[str, list[str]]] = None,
+                  test_modules: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
     """Function ids that run only on threads each started once (a dedicated
     worker's `run`) -> the ids of those entries. A function that any other
     entry (an executor, a thread started in a loop, a request handler, a
-    configured entry point) reaches is left out: many threads run it."""
+    configured entry point) reaches is left out: many threads run it. So is
+    one that code outside the thread calls (constructors and a Thread
+    subclass's `start()` before the thread exists aside), and a public
+    method whose name the program calls on an object of unknown class (a
+    `stop()` the controlling thread calls). Tests call everything, and do
+    not count."""
     summaries = list(summaries)
     node_id = _node_ids(summaries)
     if graph is None:
@@ -198,11 +211,20 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     single: dict[str, set[str]] = {}
     many: set[str] = set()
     starts: list[tuple[str, bool]] = []
+    callers: dict[str, set[str]] = {}
+    elsewhere: set[str] = set()
     for summary in summaries:
         for index, (target, _) in enumerate(summary.entries):
             start = node_id(summary, target)
             if start is not None:
                 starts.append((start, index in summary.single_entries))
+        if summary.module in test_modules:
+            continue
+        elsewhere.update(summary.called_names)
+        for index, (caller, target) in enumerate(summary.edges):
+            callee = node_id(summary, target)
+            if callee is not None and index not in summary.before_start:
+                callers.setdefault(callee, set()).add(f"{summary.module}:{caller}")
     patterns_of = _patterns_of(entry_patterns)
     if any(patterns_of(s) for s in summaries):
         many.update(reachable(summaries, patterns_of, graph))
@@ -219,7 +241,29 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
                 if callee not in seen:
                     seen.add(callee)
                     queue.append(callee)
-    return {f: frozenset(s) for f, s in single.items() if f not in many}
+    owned = {f: frozenset(s) for f, s in single.items() if f not in many}
+    # Code that other threads can also call is not the thread's own: public
+    # API (a `stop()` the worker also calls on end of input), and what code
+    # outside the thread calls. Constructors run before the thread exists.
+    entries = {start for start, _ in starts}
+    changed = True
+    while changed:
+        changed = False
+        for function, mine in list(owned.items()):
+            if function in entries:
+                continue
+            qualname = function.partition(":")[2]
+            if (not _private(qualname) and qualname.rpartition(".")[2] in elsewhere) or any(
+                    owned.get(caller) != mine
+                    and not _constructor(caller) for caller in callers.get(function, ())):
+                del owned[function]
+                changed = True
+    return owned
+
+
+def _constructor(function: str) -> bool:
+    return any(part in ("__init__", "__new__", "__post_init__")
+               for part in function.partition(":")[2].split("."))
 
 
 def confined(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[str]]) -> Optional[str]:
@@ -507,7 +551,7 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
                       for script in console_scripts(root)})
     startup = startup_only(summaries, threads, tests, graph, scripts)
     containers = locking_containers(summaries)
-    owners = thread_owners(summaries, entry_patterns, graph)
+    owners = thread_owners(summaries, entry_patterns, graph, tests)
     called = frozenset(callee for callees in graph.values() for callee in callees)
     # A thread a test starts shows how the test drives the code, not that
     # the program runs it on threads: it does not raise library code.

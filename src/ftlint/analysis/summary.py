@@ -91,12 +91,19 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
     summary.import_calls = _import_time_calls(model, resolve)
     summary.returns = _returned_closures(model, summary)
     summary.locks_internally = model.locks_internally
+    before_start = _before_thread_start(model)
     for call in model.calls:
         if call.caller is None:
             continue
         target = resolve(call.callee, call.qualified, call.caller)
         if target is not None:
+            if id(call.node) in before_start:
+                summary.before_start.add(len(summary.edges))
             summary.edges.append((call.caller.qualname, target))
+        else:
+            receiver, _, name = call.callee.rpartition(".")
+            if receiver and receiver != _self_name(call.caller):
+                summary.called_names.add(name)
         if call.callee == "getattr":
             for qual in _dispatched(call, summary):
                 summary.edges.append((call.caller.qualname, ("local", qual)))
@@ -119,11 +126,51 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
     for access in model.accesses:
         function = access.function
         if (access.write and access.ref[0] == "instance" and function is not None
-                and not access.import_time and not function.in_constructor):
+                and not access.import_time and not function.in_constructor
+                and id(access.statement) not in before_start):
             writers = summary.writers.setdefault(f"{access.ref[1]}.{access.ref[2]}", [])
             if function.qualname not in writers:
                 writers.append(function.qualname)
     return summary
+
+
+def _self_name(function: Function) -> Optional[str]:
+    """The name of the object's own parameter (`self`) in ``function``."""
+    method = _method_of(function)
+    return method.self_name if method is not None else None
+
+
+def _before_thread_start(model: ModuleModel) -> frozenset[int]:
+    """The statements of a Thread subclass's own ``start()`` that run before
+    it calls ``super().start()``: the thread does not exist yet, so what they
+    write is set up for it, like ``__init__``'s stores, and no update of
+    theirs can cross one of its ``run()``."""
+    found: set[int] = set()
+    for function in model.functions:
+        if (function.name != "start" or function.parent is not None
+                or function.class_name not in model.thread_classes):
+            continue
+        body = function.node.body
+        statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+        before: list[int] = []
+        for statement in statements:
+            if any(_starts_thread(call) for call in _calls_in(statement)):
+                found.update(before)
+                break
+            before.extend(id(node) for node in walk_own(statement))
+    return frozenset(found)
+
+
+def _starts_thread(call: cst.Call) -> bool:
+    """``super().start()``, ``super(Cls, self).start()`` or
+    ``threading.Thread.start(self)``."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "start"):
+        return False
+    owner = func.value
+    if isinstance(owner, cst.Call):
+        return dotted(owner.func) == "super"
+    return (dotted(owner) or "").rpartition(".")[2] == "Thread" and bool(call.args)
 
 
 _CLI_DECORATORS = ("command", "group", "callback")
