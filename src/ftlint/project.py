@@ -421,11 +421,13 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
           not_thread_safe: str = "low", startup: Optional[dict[str, str]] = None,
           containers: frozenset[str] = frozenset(),
           owners: Optional[dict[str, frozenset[str]]] = None,
-          called: frozenset[str] = frozenset()) -> list[Diagnostic]:
+          called: frozenset[str] = frozenset(),
+          used: Optional[frozenset[str]] = None) -> list[Diagnostic]:
     """Raise findings in thread-reachable code, lower those in code that
     declares itself not thread-safe (or drop them, by configuration), lower
     those in start-up code (``startup``, by default this module's own), and
-    drop stores into objects of classes that lock inside (``containers``)."""
+    drop stores into objects of classes that lock inside (``containers``).
+    ``used``: the functions that code outside tests calls (None: unknown)."""
     if startup is None:
         startup = {f"{summary.module}:{q}": r for q, r in summary.startup.items()}
     kept = []
@@ -435,7 +437,17 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
         function = d.extra.get("function")
         declared = ((summary.not_thread_safe or d.extra.get("class") in summary.unsafe_classes)
                     and function not in summary.safe_methods)
-        if declared and not d.is_error:
+        if (d.extra.get("lends") and used is not None and not d.is_error
+                and d.confidence > Confidence.LOW and f"{summary.module}:{function}" not in used):
+            # `@contextmanager def cd(path): ... os.chdir(path) ... finally:
+            # os.chdir(old)`: the change is what the helper is for, like
+            # `contextlib.chdir()`. Whether it races depends on who uses it,
+            # and nothing but tests does.
+            d.confidence = Confidence.LOW
+            d.reason = (f"{d.reason}; lowered: a context manager that lends its caller the "
+                        "change, like `contextlib.chdir()`, and nothing in the project but "
+                        "tests uses it: the code that uses it is what races")
+        elif declared and not d.is_error:
             if not_thread_safe == "ignore":
                 continue
             d.confidence = Confidence.LOW
@@ -553,6 +565,8 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
     containers = locking_containers(summaries)
     owners = thread_owners(summaries, entry_patterns, graph, tests)
     called = frozenset(callee for callees in graph.values() for callee in callees)
+    used = frozenset(callee for caller, callees in graph.items()
+                     if caller.partition(":")[0] not in tests for callee in callees)
     # A thread a test starts shows how the test drives the code, not that
     # the program runs it on threads: it does not raise library code.
     program = reachable(summaries, entry_patterns, graph, tests) if tests else threads
@@ -561,7 +575,7 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
             try:
                 r.diagnostics = apply(r.diagnostics, r.summary, threads if in_test else program,
                                               mine.not_thread_safe, startup, containers,
-                                              owners, called)
+                                              owners, called, used)
             except Exception as exc:  # noqa: BLE001 - one file never ends a run
                 r.diagnostics, r.error = internal_error(r.path, exc).diagnostics, True
         if mine.test_code != "report" and in_test:

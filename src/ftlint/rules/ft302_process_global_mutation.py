@@ -66,7 +66,11 @@ class ProcessGlobalMutation(Rule):
         "until it is restored. A standard stream swapped and put back that "
         "way stays medium, as `with contextlib.redirect_stdout(buf):` is: "
         "capturing output is that function's purpose (a thread entry point "
-        "that reaches it raises it to high). Filter changes inside a reported `with "
+        "that reaches it raises it to high). A public context manager that "
+        "lends its caller the change and puts it back in its `finally:` "
+        "(`@contextmanager def cd(path)`, like `contextlib.chdir()`) is low "
+        "when nothing in the project but tests uses it: the change is what it "
+        "is for, and the code that uses it is what races. Filter changes inside a reported `with "
         "warnings.catch_warnings():` block are part of that one finding."
     )
     fix = "unsafe"
@@ -150,6 +154,7 @@ class ProcessGlobalMutation(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         found: dict[tuple, Finding] = {}  # one finding per function and state
+        changes: dict[tuple, list] = {}  # (function, state) -> every change's node
         more: dict[tuple, int] = {}
         restored: dict[tuple, list] = {}  # the later changes of each key
         for finding, name, call in self._each(model):
@@ -163,6 +168,7 @@ class ProcessGlobalMutation(Rule):
             # each `with` block, a whole sequence of its own.
             key = (function.qualname if function else None, name,
                    id(finding) if call and name in _EACH_CALL else 0)
+            changes.setdefault(key[:2], []).append(finding.node)
             if key in found:
                 more[key] = more.get(key, 0) + 1
                 restored.setdefault(key, []).append(finding.node)
@@ -217,6 +223,12 @@ class ProcessGlobalMutation(Rule):
                 finding.reason += ("; low: a lasting change (the function never puts the old "
                                    "value back): setting up the process is its purpose, and "
                                    "other threads are meant to see the new value")
+            if (function is not None and function.is_public and function.is_generator
+                    and _restores(function.node, key[:2], changes)):
+                # `with cd(path):`, `with set_environ(k, v):`: a context
+                # manager that lends its caller the change, put back in its
+                # `finally:`. The project pass asks whether anything uses it.
+                finding.facts["lends"] = True
             if more.get(key):
                 n = more[key]
                 finding.reason += f"; the same function changes it {n} more time{'s' * (n > 1)}"
