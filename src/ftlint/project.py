@@ -242,10 +242,20 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
                     seen.add(callee)
                     queue.append(callee)
     owned = {f: frozenset(s) for f, s in single.items() if f not in many}
-    # Code that other threads can also call is not the thread's own: public
-    # API (a `stop()` the worker also calls on end of input), and what code
-    # outside the thread calls. Constructors run before the thread exists.
+    # Code that other threads are seen to call is not the thread's own: a
+    # public method whose name the program calls on an object of unknown
+    # class (a `stop()` the worker also calls on end of input), and what
+    # such code, or code called from elsewhere, calls. A public method
+    # nothing is seen to call (`doTick()` for programs that tick by hand
+    # instead of starting the thread) is the documented other way in, not
+    # a second thread. Constructors run before the thread exists.
     entries = {start for start, _ in starts}
+
+    def outside(function: str) -> bool:
+        return (function in entries or function in callers
+                or (not _private(function.partition(":")[2])
+                    and function.rpartition(".")[2] in elsewhere))
+
     changed = True
     while changed:
         changed = False
@@ -254,8 +264,8 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
                 continue
             qualname = function.partition(":")[2]
             if (not _private(qualname) and qualname.rpartition(".")[2] in elsewhere) or any(
-                    owned.get(caller) != mine
-                    and not _constructor(caller) for caller in callers.get(function, ())):
+                    owned.get(caller) != mine and not _constructor(caller) and outside(caller)
+                    for caller in callers.get(function, ())):
                 del owned[function]
                 changed = True
     return owned
