@@ -55,9 +55,9 @@ class ModuleSummary:
     # Indexes into ``edges`` of the calls a Thread subclass's own `start()`
     # makes before `super().start()`: they run before its thread exists.
     before_start: set[int] = field(default_factory=set)
-    # Method names called on objects whose class is not known here
+    # Method names called on objects of unknown class that an object keeps
     # (`self.monitor.stop()`): any class's public method of that name may be
-    # the one called.
+    # the one called, from whatever thread drives the keeper.
     called_names: set[str] = field(default_factory=set)
     # What the module's own top-level code calls while it is imported, as
     # (target, how): "call", "decorator" (`@f`) or "factory" (`@f(...)`).
@@ -199,11 +199,11 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     worker's `run`) -> the ids of those entries. A function that any other
     entry (an executor, a thread started in a loop, a request handler, a
     configured entry point) reaches is left out: many threads run it. So is
-    one that code outside the thread calls (constructors and a Thread
-    subclass's `start()` before the thread exists aside), and a public
-    method whose name the program calls on an object of unknown class (a
-    `stop()` the controlling thread calls). Tests call everything, and do
-    not count."""
+    one that code outside the thread is seen to call (constructors and a
+    Thread subclass's `start()` before the thread exists aside), and a
+    public method whose name the program calls on an object another one
+    keeps (`self.monitor.stop()`, by the controlling thread). Tests call
+    everything, and do not count."""
     summaries = list(summaries)
     node_id = _node_ids(summaries)
     if graph is None:
@@ -243,8 +243,8 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
                     queue.append(callee)
     owned = {f: frozenset(s) for f, s in single.items() if f not in many}
     # Code that other threads are seen to call is not the thread's own: a
-    # public method whose name the program calls on an object of unknown
-    # class (a `stop()` the worker also calls on end of input), and what
+    # public method whose name the program calls on an object another keeps
+    # (a `stop()` the worker also calls on end of input), and what
     # such code, or code called from elsewhere, calls. A public method
     # nothing is seen to call (`doTick()` for programs that tick by hand
     # instead of starting the thread) is the documented other way in, not

@@ -102,7 +102,10 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
             summary.edges.append((call.caller.qualname, target))
         else:
             receiver, _, name = call.callee.rpartition(".")
-            if receiver and receiver != _self_name(call.caller):
+            me = _self_name(call.caller)
+            if me and receiver.startswith(f"{me}.") and receiver.count(".") == 1:
+                # `self.monitor.stop()`: an object this one keeps, and so
+                # may drive from its own threads.
                 summary.called_names.add(name)
         if call.callee == "getattr":
             for qual in _dispatched(call, summary):
