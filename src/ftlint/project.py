@@ -199,11 +199,11 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     worker's `run`) -> the ids of those entries. A function that any other
     entry (an executor, a thread started in a loop, a request handler, a
     configured entry point) reaches is left out: many threads run it. So is
-    one that code outside the thread is seen to call (constructors and a
-    Thread subclass's `start()` before the thread exists aside), and a
-    public method whose name the program calls on an object another one
-    keeps (`self.monitor.stop()`, by the controlling thread). Tests call
-    everything, and do not count."""
+    a public method whose name the program calls on an object another one
+    keeps (`self.monitor.stop()`, from the thread that drives the keeper),
+    and what such a method calls (but for what a Thread subclass's own
+    `start()` calls before the thread exists). Calls from tests do not
+    count: tests call everything."""
     summaries = list(summaries)
     node_id = _node_ids(summaries)
     if graph is None:
@@ -244,36 +244,30 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     owned = {f: frozenset(s) for f, s in single.items() if f not in many}
     # Code that other threads are seen to call is not the thread's own: a
     # public method whose name the program calls on an object another keeps
-    # (a `stop()` the worker also calls on end of input), and what
-    # such code, or code called from elsewhere, calls. A public method
-    # nothing is seen to call (`doTick()` for programs that tick by hand
-    # instead of starting the thread) is the documented other way in, not
-    # a second thread. Constructors run before the thread exists.
+    # (a `stop()` the worker also calls on end of input), and what such code
+    # calls. Other callers do not count: a public method (`doTick()` for
+    # programs that tick by hand instead of starting the thread, `connect()`
+    # before `loop_start()`) is the documented other way in, or set-up, not
+    # a second thread at the same time.
     entries = {start for start, _ in starts}
 
-    def outside(function: str) -> bool:
-        return (function in entries or function in callers
-                or (not _private(function.partition(":")[2])
-                    and function.rpartition(".")[2] in elsewhere))
+    def seen_outside(function: str) -> bool:
+        return (not _private(function.partition(":")[2])
+                and function.rpartition(".")[2] in elsewhere)
 
+    outside = {f for f in callers if seen_outside(f)} | {f for f in owned if seen_outside(f)}
     changed = True
     while changed:
         changed = False
         for function, mine in list(owned.items()):
             if function in entries:
                 continue
-            qualname = function.partition(":")[2]
-            if (not _private(qualname) and qualname.rpartition(".")[2] in elsewhere) or any(
-                    owned.get(caller) != mine and not _constructor(caller) and outside(caller)
-                    for caller in callers.get(function, ())):
+            if function in outside or any(
+                    caller in outside for caller in callers.get(function, ())):
                 del owned[function]
+                outside.add(function)
                 changed = True
     return owned
-
-
-def _constructor(function: str) -> bool:
-    return any(part in ("__init__", "__new__", "__post_init__")
-               for part in function.partition(":")[2].split("."))
 
 
 def confined(d: Diagnostic, summary: ModuleSummary, owners: dict[str, frozenset[str]]) -> Optional[str]:
