@@ -255,7 +255,8 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
         return (not _private(function.partition(":")[2])
                 and function.rpartition(".")[2] in elsewhere)
 
-    outside = {f for f in callers if seen_outside(f)} | {f for f in owned if seen_outside(f)}
+    # A thread's own body is never the outside (`run` is a common name).
+    outside = {f for f in (*callers, *owned) if seen_outside(f) and f not in entries}
     changed = True
     while changed:
         changed = False
