@@ -532,15 +532,20 @@ def _returns_at_end(node: cst.If) -> bool:
             and any(isinstance(small, cst.Return) for small in last.body))
 
 
-def _identity_matters(write) -> bool:
+def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
     """The stored value is a lock, a new mutable object (`[]`, `{}`,
     `deque()`) or an instance of a class (`Entry(k)`): callers keep and use
     it, so two threads that each built one hold different objects, and one
-    is lost."""
+    is lost. A local the guarded ``block`` binds to one first (`lock =
+    threading.Lock()` then `LOCKS[f] = lock`) counts too."""
     if write.assigned is not None and write.assigned[0] in (Mutability.MUTABLE,
                                                             Mutability.LOCK):
         return True
     value = getattr(write.node, "value", None)
+    if isinstance(value, cst.Name) and block is not None:
+        value = next((n.value for n in walk_own(block) if isinstance(n, cst.Assign)
+                      and any(isinstance(t.target, cst.Name) and t.target.value == value.value
+                              for t in n.targets)), value)
     if isinstance(value, cst.Call):
         name = (dotted(value.func) or "").rpartition(".")[2]
         return name[:1].isupper()
@@ -556,7 +561,7 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     write, node = compound.write, compound.node
     if write is None or write.op != "setitem" or not isinstance(node, cst.If):
         return False
-    if _identity_matters(write):
+    if _identity_matters(write, node.body):
         return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.
