@@ -118,7 +118,7 @@ PAIRS = {
 
         def get(key):
             if key not in _cache:  # built once
-                _cache[key] = compute(key)
+                _cache[key] = Entry(key)
             return _cache[key]
     ''', '''
         """Cache."""
@@ -131,7 +131,7 @@ PAIRS = {
         def get(key):
             with _cache_lock:
                 if key not in _cache:  # built once
-                    _cache[key] = compute(key)
+                    _cache[key] = Entry(key)
             return _cache[key]
     '''),
     "module lock after the imports, existing import kept": ('''
@@ -542,7 +542,7 @@ PAIRS = {
 
         def build(key):
             if key not in _cache:
-                _cache[key] = compute(key)
+                _cache[key] = Entry(key)
     ''', '''
         import threading
 
@@ -557,7 +557,7 @@ PAIRS = {
         def build(key):
             with _cache_lock:
                 if key not in _cache:
-                    _cache[key] = compute(key)
+                    _cache[key] = Entry(key)
     '''),
     "the lookup before the check joins the locked region": ('''
         import threading
@@ -598,7 +598,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = key.upper()
+                _seen[key] = Entry(key)
             return _seen[key]
     ''', '''
         import contextlib
@@ -615,7 +615,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = key.upper()
+                    _seen[key] = Entry(key)
             return _seen[key]
     '''),
     "import threading before the first third-party import": ('''
@@ -625,7 +625,7 @@ PAIRS = {
 
         def seen(key):
             if key not in _seen:
-                _seen[key] = key.upper()
+                _seen[key] = Entry(key)
             return _seen[key]
     ''', '''
         import threading
@@ -638,7 +638,7 @@ PAIRS = {
         def seen(key):
             with _seen_lock:
                 if key not in _seen:
-                    _seen[key] = key.upper()
+                    _seen[key] = Entry(key)
             return _seen[key]
     '''),
     "an abstract collection as base does not block the lock": ('''
@@ -1973,7 +1973,7 @@ def test_an_elif_is_fixed_with_its_whole_chain() -> None:
             if flag:
                 pass
             elif key not in _cache:
-                _cache[key] = compute(key)
+                _cache[key] = Entry(key)
     ''', '''
         import threading
 
@@ -1985,7 +1985,7 @@ def test_an_elif_is_fixed_with_its_whole_chain() -> None:
                 if flag:
                     pass
                 elif key not in _cache:
-                    _cache[key] = compute(key)
+                    _cache[key] = Entry(key)
     ''')
 
 
@@ -2908,3 +2908,25 @@ def test_rebuild_of_a_list_from_itself_is_declined_with_the_right_reason() -> No
     reasons = {o.code + ":" + o.reason.split(":")[0] for o in result.unfixed}
     assert any("rebuilds the container from itself" in o.reason for o in result.unfixed), reasons
     assert any("the loop changes the container itself" in o.reason for o in result.unfixed), reasons
+
+
+def test_cache_fill_whose_worst_case_is_duplicate_work_gets_no_lock() -> None:
+    """`if k not in d: d[k] = compute(k)` builds a value twice at worst when
+    two threads miss together; a lock would cost every lookup, hit or miss.
+    No single atomic call fits (`setdefault` would compute on every hit), so
+    the fix is declined, and says why. An object callers keep (`Entry(k)`)
+    is not duplicate work: that one gets the lock."""
+    source = _src('''
+        _cache = {}
+
+        def get(key):
+            if key not in _cache:
+                _cache[key] = compute(key)
+            return _cache[key]
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.new_source == source
+    assert any("building a value twice" in o.reason for o in result.unfixed), [
+        o.reason for o in result.unfixed]
+    kept = fix_source(source.replace("compute(key)", "Entry(key)"), "mod.py")
+    assert "with _cache_lock:\n        if key not in _cache:" in kept.new_source

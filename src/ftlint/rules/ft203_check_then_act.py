@@ -8,7 +8,7 @@ import libcst as cst
 from ftlint.analysis.checks import REMOVALS
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.walk import walk_own
-from ftlint.fixes import Declined
+from ftlint.fixes import Declined, Fix
 from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
 from ftlint.fixes.tree import code, parents
@@ -108,7 +108,11 @@ class CheckThenAct(Rule):
         "reader gets it. A value that must never be built twice needs a lock "
         "held across the build, which ftlint does not add around code it "
         "cannot see: add it by hand (an `RLock` if the build can come back). "
-        "Otherwise the whole `if` goes under a lock (safe). A reset guarded by "
+        "Otherwise the whole `if` goes under a lock (safe), except for a cache "
+        "fill whose worst case is building the value twice (the finding says "
+        "so): a lock over the test would cost every lookup, hit or miss, to "
+        "save an occasional second build, so that fix is declined, with the "
+        "reason. A reset guarded by "
         "a pid check has no automatic fix: the reset usually takes locks of its "
         "own, so the lock over the check and the reset must be chosen by hand. "
         "Nor has a lookup through a copy of the keys: look each key up with "
@@ -388,7 +392,7 @@ class CheckThenAct(Rule):
                 # code only adds: the project pass lowers it when one
                 # dedicated thread runs this function.
                 finding.facts["consumer"] = True
-            finding.build = defer(_atomic_or_locked, compound, access)
+            finding.build = defer(_atomic_or_locked, compound, access, bool(memo))
             yield finding
         yield from _fork_checks(self, model)
         yield from _handler_checks(self, model)
@@ -558,12 +562,30 @@ def _fork_checks(rule: CheckThenAct, model: ModuleModel) -> Iterator[Finding]:
 _NO_ACT = (cst.Return, cst.Raise, cst.Pass, cst.Break, cst.Continue)
 
 
-def _atomic_or_locked(context, compound, access):
-    """One atomic call if the shape has one, else a lock around the whole unit."""
+def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
+    """One atomic call if the shape has one, else a lock around the whole
+    unit. A cache fill whose worst case is duplicate work gets the atomic
+    call or nothing: a lock would cost every lookup, hit or miss, to save
+    an occasional second build."""
     fix = atomic_fix(context, compound)
     if isinstance(fix, Declined):
         fix = wrap_fix(context, compound.ref, compound.node, access)
+        if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
+            return Declined("a cache filled on a miss, whose worst case is building a value "
+                            "twice: a lock from the check to the store would cost every "
+                            "lookup, hit or miss, to save that, and no single atomic call "
+                            "fits this shape (build the value in a local and publish it "
+                            "with `d.setdefault(k, value)` if a second build must never "
+                            "be seen)")
     return fix
+
+
+def _locks_the_lookup(fix: Fix) -> bool:
+    """Does ``fix`` hold a lock over the test itself (`with lock: if k not in
+    d: ...`), rather than only over the publish of a value built outside?"""
+    return any(edit.wrap is not None or (
+        isinstance(edit.new, cst.With) and isinstance(edit.new.body, cst.IndentedBlock)
+        and any(isinstance(s, cst.If) for s in edit.new.body.body)) for edit in fix.edits)
 
 
 def _acts(check: cst.CSTNode) -> bool:
