@@ -762,6 +762,7 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
         statements = span
     statements = _with_lookup(model, statements, scope)
     statements = _with_uses(model, statements, scope, ref)
+    statements = _with_paired(model, statements, scope, ref, access.function)
     unit = _unit(statements)
     if _after_interim_store(model, ref, access):
         return Declined("the function stores it once before: readers that take no lock "
@@ -993,6 +994,43 @@ def _with_uses(model: ModuleModel, statements: list[cst.CSTNode], scope: Optiona
     if (start, end) == (first, last):
         return statements
     return body[start:first] + statements + body[last + 1:end + 1]
+
+
+def _with_paired(model: ModuleModel, statements: list[cst.CSTNode],
+                 scope: Optional[cst.CSTNode], ref: Ref,
+                 function: Optional[Function]) -> list[cst.CSTNode]:
+    """The updates right after the unit of another container of the same
+    owner join it: `self._algorithms[k] = alg` then `self._valid_algs.add(k)`.
+    The two are kept in step, and a lock over the first alone lets another
+    thread see (or change) one without the other. Only one-line updates
+    that call nothing ftlint cannot see join."""
+    block = parents(model, scope).get(id(statements[-1]))
+    if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+        return statements
+    body = list(block.body)
+    last = next((i for i, s in enumerate(body) if s is statements[-1]), None)
+    if last is None:
+        return statements
+    end = last
+    while (end - last < _USES_AROUND and end + 1 < len(body)
+           and _pairs_with(model, body[end + 1], ref, function)):
+        end += 1
+    return statements + body[last + 1:end + 1]
+
+
+def _pairs_with(model: ModuleModel, statement: cst.CSTNode, ref: Ref,
+                function: Optional[Function]) -> bool:
+    """``statement`` is one update of another container that belongs where
+    ``ref`` does (the same object's, class's or module's), and calls out to
+    nothing."""
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], (cst.Expr, cst.Assign, cst.Del))):
+        return False
+    writes = [a for a in model.accesses if a.statement is statement and a.write]
+    if not writes or any(a.ref == ref or a.ref[0] != ref[0] or a.ref[1:-1] != ref[1:-1]
+                         or a.op in ("rebind", "setattr", "augassign") for a in writes):
+        return False
+    return not calls_out(model, statement, function) and not opaque_call(model, statement)
 
 
 def _span(model: ModuleModel, check: cst.CSTNode, statement: cst.CSTNode,
