@@ -233,7 +233,8 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     module = module or module_name(path)
     package = module if os.path.basename(path) == "__init__.py" else module.rpartition(".")[0]
     try:
-        model = build_model(path, tree, settings.synchronizing_decorators, package)
+        releases = (b"release" if isinstance(source, bytes) else "release") in source
+        model = build_model(path, tree, settings.synchronizing_decorators, package, releases)
     except RecursionError:
         return _error(path, SYNTAX_ERROR, "cannot analyse: too deeply nested")
     result = FileResult(path, summary=summarize(model, module))

@@ -48,8 +48,12 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
     __thread_safe__ = False
 
     def __init__(self, path: str, module: cst.Module,
-                 sync_decorators: Sequence[str] = (), package: Optional[str] = None) -> None:
+                 sync_decorators: Sequence[str] = (), package: Optional[str] = None,
+                 releases: bool = True) -> None:
         self.sync_decorators = tuple(sync_decorators)
+        # False when the source never says "release": no function can
+        # release a lock its caller took, so no body needs scanning for it.
+        self.releases = releases
         self.model = ModuleModel(path=path, module=module)
         self.imports = ImportMap(package)
         self.model.import_aliases = self.imports.aliases
@@ -497,7 +501,8 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 or any(fnmatch.fnmatchcase(n, p) for p in self.sync_decorators
                        for n in (d, qualified.get(d, d)))]
         self.with_locks.extend(f"@{d}" for d in sync)
-        self.line_locks[0].extend(self.held_on_entry(node))
+        if self.releases:
+            self.line_locks[0].extend(self.held_on_entry(node))
         self.line_locks[0].extend(self.asserted_held(node))
 
     def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
@@ -904,6 +909,7 @@ _REEXPORTED = {name.rsplit(".", 1)[-1]: kind for name, kind in MUTABLE_TYPES.ite
 
 
 def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = (),
-                package: Optional[str] = None) -> ModuleModel:
-    """``package`` (the module's package) resolves relative imports."""
-    return ModelBuilder(path, module, sync_decorators, package).build()
+                package: Optional[str] = None, releases: bool = True) -> ModuleModel:
+    """``package`` (the module's package) resolves relative imports;
+    ``releases``: False when the source never says "release"."""
+    return ModelBuilder(path, module, sync_decorators, package, releases).build()
