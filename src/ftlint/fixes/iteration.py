@@ -19,6 +19,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Access, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
+from ftlint.fixes.callouts import calls_out, opaque_call
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, uses_of_local, walk
 
@@ -103,6 +104,17 @@ def snapshot_fix(model: ModuleModel, access: Access,
     if itself is not None:
         return Declined(itself)
     kind = _container_kind(model, access)
+    locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
+    if (kind in _SNAPSHOT_ANY and len(locks) == 1 and mutations and all(w.locks for w in mutations)
+            and not locks & set(model.fresh_locks)
+            and not calls_out(model, loop, access.function) and not opaque_call(model, loop)):
+        # Every change already holds one lock of the program's: the loop
+        # takes it too, as the code that changes the container does, rather
+        # than copying it (a copy runs on while a change lands, and what
+        # follows the loop, `self._dbs = {}`, would still drop it).
+        fix = wrap_fix(model, access.ref, loop, access, reuse=tuple(locks))
+        if isinstance(fix, Fix):
+            return fix
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(iterable)):
         if model.binding(("global", "list")) is not None:
             return Declined("`list` names something else in this module")
@@ -113,7 +125,6 @@ def snapshot_fix(model: ModuleModel, access: Access,
             return _items_fix(model, access, loop, lookups)
         snapshot = cst.Call(cst.Name("list"), [cst.Arg(iterable)])
         return Fix(SAFE, "Iterate a snapshot taken in one step", (Edit(iterable, new=snapshot),))
-    locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
     if isinstance(loop, cst.For) and len(locks) == 1 and all(w.locks for w in mutations):
         return wrap_fix(model, access.ref, loop, access, reuse=tuple(locks))
     what = {"unknown": "a container of unknown type", "object": "an object"}.get(kind, f"a {kind}")

@@ -60,7 +60,10 @@ class UnguardedIteration(Rule):
     fix_doc = (
         "For an exact built-in `dict`, `list` or `set` (and the `keys()`, "
         "`values()` and `items()` views of a dict, `defaultdict` or "
-        "`Counter`), the fix iterates a snapshot: `for x in list(items):`. "
+        "`Counter`), the fix iterates a snapshot: `for x in list(items):`, "
+        "unless every change of the container already holds one lock of the "
+        "program's and the loop calls nothing ftlint cannot see: then the loop "
+        "takes that lock, as the code that changes the container does. "
         "On the free-threaded build `list()` copies such a container in one "
         "step while holding the container's own lock, so no mutation can land "
         "in the middle of the copy. Weak containers (`WeakSet`, "
