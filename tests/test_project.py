@@ -100,6 +100,59 @@ def test_startup_follows_calls_across_modules_but_not_from_tests(tmp_path, run_f
     assert found[("app/settings.py", 10)]["confidence"] == "medium"  # handle() calls it too
 
 
+def test_a_context_manager_only_tests_use_is_low(tmp_path, run_ftlint):
+    """A public context manager that lends its caller a change (`cd()`,
+    like `contextlib.chdir()`) is low when only tests use it: the code using
+    it is what races. One the library itself uses stays reported, and so
+    does one whose file is checked without its callers (as a pre-commit
+    hook checks the changed files only): nothing shows who uses it."""
+    helpers = (
+        "import contextlib\nimport os\n\n\n"
+        "@contextlib.contextmanager\n"
+        "def cd(path):\n"
+        "    old = os.getcwd()\n"
+        "    os.chdir(path)\n"
+        "    try:\n"
+        "        yield\n"
+        "    finally:\n"
+        "        os.chdir(old)\n\n\n"
+        "@contextlib.contextmanager\n"
+        "def env(name, value):\n"
+        "    old = os.environ.get(name)\n"
+        "    os.environ[name] = value\n"
+        "    try:\n"
+        "        yield\n"
+        "    finally:\n"
+        "        os.environ[name] = old\n")
+    files = {
+        "lib/__init__.py": "",
+        "lib/helpers.py": helpers,
+        "lib/client.py": (
+            "from lib.helpers import env\n\n\n"
+            "def fetch(url, proxy):\n"
+            "    with env('https_proxy', proxy):\n"
+            "        return url\n"),
+        "tests/test_helpers.py": (
+            "from lib.helpers import cd, env\n\n\n"
+            "def test_cd(tmp_path):\n"
+            "    with cd(tmp_path):\n"
+            "        pass\n"),
+    }
+    write_files(tmp_path, files)
+
+    def confidences(*paths):
+        proc = run_ftlint("--min-confidence", "low", "--select", "FT302", "--format", "json",
+                          *paths, cwd=tmp_path)
+        return {d["location"]["row"]: d["confidence"] for d in json.loads(proc.stdout)
+                if d["filename"] == "lib/helpers.py"}
+
+    whole = confidences("lib", "tests")
+    assert whole[8] == "low" and whole[12] == "low"  # cd(): only the test uses it
+    assert whole[18] == "high"  # env(): fetch() uses it
+    alone = confidences("lib/helpers.py")
+    assert alone[8] == "medium"
+
+
 def test_a_private_modules_class_made_at_import_time_is_start_up(tmp_path, run_ftlint):
     """`ANY = Symbol("ANY")` at the top of a module runs `Symbol.__new__`
     (then `__init__`) once, at import time. A class of a private module

@@ -69,8 +69,9 @@ class ProcessGlobalMutation(Rule):
         "that reaches it raises it to high). A public context manager that "
         "lends its caller the change and puts it back in its `finally:` "
         "(`@contextmanager def cd(path)`, like `contextlib.chdir()`) is low "
-        "when nothing in the project but tests uses it: the change is what it "
-        "is for, and the code that uses it is what races. Filter changes inside a reported `with "
+        "when only tests use it: the change is what it is for, and the code "
+        "that uses it is what races (with no caller in sight, as when a hook "
+        "checks only the changed files, it stays). Filter changes inside a reported `with "
         "warnings.catch_warnings():` block are part of that one finding."
     )
     fix = "unsafe"
