@@ -55,9 +55,10 @@ class ModuleSummary:
     # Indexes into ``edges`` of the calls a Thread subclass's own `start()`
     # makes before `super().start()`: they run before its thread exists.
     before_start: set[int] = field(default_factory=set)
-    # Method names called on objects of unknown class that an object keeps
-    # (`self.monitor.stop()`): any class's public method of that name may be
-    # the one called, from whatever thread drives the keeper.
+    # Control methods (`stop`, `close`, ...) called on objects of unknown
+    # class that an object keeps (`self.monitor.stop()`): any class's public
+    # method of that name may be the one called, from whatever thread drives
+    # the keeper.
     called_names: set[str] = field(default_factory=set)
     # What the module's own top-level code calls while it is imported, as
     # (target, how): "call", "decorator" (`@f`) or "factory" (`@f(...)`).
@@ -199,8 +200,9 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     worker's `run`) -> the ids of those entries. A function that any other
     entry (an executor, a thread started in a loop, a request handler, a
     configured entry point) reaches is left out: many threads run it. So is
-    a public method whose name the program calls on an object another one
-    keeps (`self.monitor.stop()`, from the thread that drives the keeper),
+    a public control method (`stop()`, `close()`, ...) that the program
+    calls on an object another one keeps (`self.monitor.stop()`, from the
+    thread that drives the keeper),
     and what such a method calls (but for what a Thread subclass's own
     `start()` calls before the thread exists). Calls from tests do not
     count: tests call everything."""

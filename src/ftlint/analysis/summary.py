@@ -103,9 +103,10 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         else:
             receiver, _, name = call.callee.rpartition(".")
             me = _self_name(call.caller)
-            if me and receiver.startswith(f"{me}.") and receiver.count(".") == 1:
-                # `self.monitor.stop()`: an object this one keeps, and so
-                # may drive from its own threads.
+            if (name in _CONTROL and me and receiver.startswith(f"{me}.")
+                    and receiver.count(".") == 1):
+                # `self.monitor.stop()`: an object this one keeps, told to
+                # stop from the keeper's thread.
                 summary.called_names.add(name)
         if call.callee == "getattr":
             for qual in _dispatched(call, summary):
@@ -135,6 +136,14 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
             if function.qualname not in writers:
                 writers.append(function.qualname)
     return summary
+
+
+# The methods by which other threads control a thread's object: calling
+# them from another thread is what they are for. (Other methods that the
+# thread runs, such as a `loop_forever()` a program may call instead of
+# starting the thread, are the other way in, not a second thread.)
+_CONTROL = frozenset({"stop", "close", "shutdown", "cancel", "terminate", "kill", "join",
+                      "interrupt"})
 
 
 def _self_name(function: Function) -> Optional[str]:
