@@ -202,10 +202,9 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
     configured entry point) reaches is left out: many threads run it. So is
     a public control method (`stop()`, `close()`, ...) that the program
     calls on an object another one keeps (`self.monitor.stop()`, from the
-    thread that drives the keeper),
-    and what such a method calls (but for what a Thread subclass's own
-    `start()` calls before the thread exists). Calls from tests do not
-    count: tests call everything."""
+    thread that drives the keeper), and what such a method calls (but for
+    what a Thread subclass's own `start()` calls before the thread exists).
+    Calls from tests do not count: tests call everything."""
     summaries = list(summaries)
     node_id = _node_ids(summaries)
     if graph is None:
@@ -245,8 +244,8 @@ def thread_owners(summaries: Iterable[ModuleSummary], entry_patterns: EntryPatte
                     queue.append(callee)
     owned = {f: frozenset(s) for f, s in single.items() if f not in many}
     # Code that other threads are seen to call is not the thread's own: a
-    # public method whose name the program calls on an object another keeps
-    # (a `stop()` the worker also calls on end of input), and what such code
+    # public control method the program calls on an object another keeps (a
+    # `stop()` the worker also calls on end of input), and what such code
     # calls. Other callers do not count: a public method (`doTick()` for
     # programs that tick by hand instead of starting the thread, `connect()`
     # before `loop_start()`) is the documented other way in, or set-up, not
