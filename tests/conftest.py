@@ -12,14 +12,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # One module-level check-then-act (FT203): the racy file several tests share.
+# Each entry is an object of the module's own class, so two threads that
+# miss together would hand out two different entries: the fix is a lock over
+# the test and the store (a fill whose worst case is a second build of an
+# equal value is published with `setdefault` instead).
 CHECK_THEN_ACT = textwrap.dedent('''\
     _cache = {}
 
 
     def get(key):
         if key not in _cache:
-            _cache[key] = key * 2
+            _cache[key] = Entry(key)
         return _cache[key]
+
+
+    class Entry:
+        def __init__(self, key):
+            self.key = key
 ''')
 
 

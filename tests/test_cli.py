@@ -170,7 +170,7 @@ def test_json_output_has_ruffs_shape(tmp_path, run_ftlint):
     assert first["location"] == {"row": 6, "column": 5}
     assert first["end_location"] == {"row": 7, "column": 30}
     assert first["fix"]["applicability"] == "safe"
-    assert first["fix"]["message"] == "Guard with `_cache_lock`"
+    assert first["fix"]["message"] == "Publish with `setdefault`; the value is built outside any lock"
     assert first["url"].endswith("/FT203/")
     assert first["confidence"] == "medium" and first["confidence_reason"]
 

@@ -31,8 +31,13 @@ _cache = {}
 
 def get(key):
     if key not in _cache:
-        _cache[key] = len(key)
+        _cache[key] = Entry(key)
     return _cache[key]
+
+
+class Entry:
+    def __init__(self, key):
+        self.key = key
 
 
 for name in ("a", "b"):

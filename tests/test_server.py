@@ -13,14 +13,21 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from conftest import ftlint_executable
 
+# Entries are objects of the module's own class, so the fix is a lock over
+# the test and the store (an import, an edit at the top, and one around it).
 SOURCE = (
     "_cache = {}\n"
     "\n"
     "\n"
     "def get(key):\n"
     "    if key not in _cache:\n"
-    "        _cache[key] = len(key)\n"
+    "        _cache[key] = Entry(key)\n"
     "    return _cache[key]\n"
+    "\n"
+    "\n"
+    "class Entry:\n"
+    "    def __init__(self, key):\n"
+    "        self.key = key\n"
 )
 FIXED_MARK = "with _cache_lock:"
 
@@ -130,7 +137,7 @@ async def test_open_change_fix_and_recheck(client: LanguageClient):
 async def test_fix_all_and_configuration_reload(client: LanguageClient):
     client.diagnostics_versions = {}
     uri = _open(client, client.root / "many.py", SOURCE + SOURCE.replace("_cache", "_other")
-                .replace("def get", "def get2"))
+                .replace("def get", "def get2").replace("Entry", "Other"))
     await _published(client)
     assert len(client.diagnostics[uri]) == 2
     [fix_all] = await _actions(client, uri, 0, only=["source.fixAll.ftlint"])

@@ -53,19 +53,23 @@ def _statement(model: ModuleModel, template: str, node: cst.If) -> cst.BaseState
     return cst.parse_statement(template).with_changes(leading_lines=node.leading_lines)
 
 
-def atomic_fix(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
-    fix = _shape_of(model, compound)
+def atomic_fix(model: ModuleModel, compound: Compound, publish: bool = False) -> Union[Fix, Declined]:
+    """One atomic call for ``compound``'s shape. With ``publish`` (a cache
+    fill whose worst case is a second build), a value with side effects is
+    still built only on a miss, as before, and published with `setdefault`."""
+    fix = _shape_of(model, compound, publish)
     if isinstance(fix, Fix) and _locked_elsewhere(model, compound):
         return Declined("other code updates it in steps that need a lock; the lock must cover this too")
     return fix
 
 
-def _shape_of(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
+def _shape_of(model: ModuleModel, compound: Compound, publish: bool = False) -> Union[Fix, Declined]:
     """``_shape``, once per compound: each costs code generation and a parse."""
     shapes = model.facts.setdefault("atomic_shapes", {})
-    if id(compound) not in shapes:
-        shapes[id(compound)] = _shape(model, compound)
-    return shapes[id(compound)]
+    key = (id(compound), publish)
+    if key not in shapes:
+        shapes[key] = _shape(model, compound, publish)
+    return shapes[key]
 
 
 def _locked_elsewhere(model: ModuleModel, compound: Compound) -> bool:
@@ -82,6 +86,8 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
     that holds a lock (node None) or sits in a check-then-act that no atomic
     call replaces. Once per state, not once per finding: with a pair of loops
     a module of 1,000 check-then-acts on one dict took minutes to check."""
+    from ftlint.rules.context import memo_fill  # the rules import this module
+
     cache = model.facts.setdefault("lock_needing_writes", {})
     if ref in cache:
         return cache[ref]
@@ -94,12 +100,15 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
             continue
         other = model.compound_for(write)
         if other is not None and not isinstance(_shape_of(model, other), Fix):
-            found.append((write, other.node))
+            # A cache fill whose worst case is a second build never gets a
+            # lock over its test (FT203 publishes it, or declines).
+            if not memo_fill(model, other):
+                found.append((write, other.node))
     cache[ref] = found
     return found
 
 
-def _shape(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
+def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Union[Fix, Declined]:
     node = compound.node
     if not isinstance(node, cst.If):
         return Declined("only an `if` check can become one call")
@@ -123,10 +132,12 @@ def _shape(model: ModuleModel, compound: Compound) -> Union[Fix, Declined]:
         if (isinstance(target, cst.Subscript) and len(target.slice) == 1
                 and isinstance(target.slice[0].slice, cst.Index)
                 and same(target.value, container) and same(target.slice[0].slice.value, key)):
-            if pure(key) and not pure(act.value) and calls_out(model, act.value, compound.function):
-                # The value calls out (I/O, a callback): build it outside any
-                # lock, keep the test so it is built only when missing, and
-                # publish in one step; the first value stored wins.
+            if pure(key) and not pure(act.value) and (
+                    publish or calls_out(model, act.value, compound.function)):
+                # The value calls out (I/O, a callback), or only costs a
+                # second build: build it outside any lock, keep the test so
+                # it is built only when missing, and publish in one step;
+                # the first value stored wins.
                 text = (f"if {code(model, node.test)}:\n"
                         f"    {code(model, container)}.setdefault({code(model, key)}, "
                         f"{code(model, act.value)})\n")

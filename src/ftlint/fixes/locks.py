@@ -739,8 +739,11 @@ def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
 
 
 def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
-             reuse: tuple[str, ...] = ()) -> Union[Fix, Declined]:
-    """Put the whole unit of work ``region`` under the state's lock."""
+             reuse: tuple[str, ...] = (), publish: bool = False) -> Union[Fix, Declined]:
+    """Put the whole unit of work ``region`` under the state's lock.
+    ``publish``: a cache fill whose worst case is a second build is built
+    outside any lock and published in one step, as one whose value calls
+    out is."""
     compound = model.compound_for(access)
     if compound is not None and compound.kind == "rmw" and not _reads_itself(model, access, ref):
         return Declined("the value is read in an earlier statement; a lock around the write "
@@ -762,7 +765,8 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
         statements = span
     statements = _with_lookup(model, statements, scope)
     statements = _with_uses(model, statements, scope, ref)
-    statements = _with_paired(model, statements, scope, ref, access.function)
+    unpaired = statements
+    statements = _with_paired(model, statements, scope, ref, access)
     unit = _unit(statements)
     if _after_interim_store(model, ref, access):
         return Declined("the function stores it once before: readers that take no lock "
@@ -787,12 +791,13 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
-    if calls_out(model, unit, access.function) or opaque_call(model, unit):
+    if publish or calls_out(model, unit, access.function) or opaque_call(model, unit):
         # A cache fill whose value calls out, or is built by code ftlint
         # cannot see: build it with no lock held, publish it in one step.
         from ftlint.fixes.publish import fill_fix
 
-        fill = fill_fix(model, ref, statements, access, lock_for, reuse,
+        # Only the fill is published; an update paired with it stays as it was.
+        fill = fill_fix(model, ref, unpaired, access, lock_for, reuse,
                         unlocked=not _locked_by_others(model, ref, access))
         if isinstance(fill, Fix):
             return fill
@@ -998,12 +1003,17 @@ def _with_uses(model: ModuleModel, statements: list[cst.CSTNode], scope: Optiona
 
 def _with_paired(model: ModuleModel, statements: list[cst.CSTNode],
                  scope: Optional[cst.CSTNode], ref: Ref,
-                 function: Optional[Function]) -> list[cst.CSTNode]:
+                 access: Access) -> list[cst.CSTNode]:
     """The updates right after the unit of another container of the same
-    owner join it: `self._algorithms[k] = alg` then `self._valid_algs.add(k)`.
-    The two are kept in step, and a lock over the first alone lets another
-    thread see (or change) one without the other. Only one-line updates
-    that call nothing ftlint cannot see join."""
+    owner, under the same key, join it: `self._algorithms[k] = alg` then
+    `self._valid_algs.add(k)`. The two are kept in step, and a lock over the
+    first alone lets another thread see (or change) one without the other.
+    Only one-line updates that call nothing ftlint cannot see join; a log
+    appended after a cache fill (`_log.append(("price", k))`) is not kept
+    in step with it."""
+    key = _update_key(model, access.statement)
+    if key is None:
+        return statements
     block = parents(model, scope).get(id(statements[-1]))
     if not isinstance(block, (cst.IndentedBlock, cst.Module)):
         return statements
@@ -1013,9 +1023,37 @@ def _with_paired(model: ModuleModel, statements: list[cst.CSTNode],
         return statements
     end = last
     while (end - last < _USES_AROUND and end + 1 < len(body)
-           and _pairs_with(model, body[end + 1], ref, function)):
+           and _pairs_with(model, body[end + 1], ref, access.function)
+           and _update_key(model, body[end + 1]) == key):
         end += 1
     return statements + body[last + 1:end + 1]
+
+
+_KEYED = frozenset({"add", "discard", "remove", "pop", "setdefault", "append"})
+
+
+def _update_key(model: ModuleModel, statement: cst.CSTNode) -> Optional[str]:
+    """The key a one-line container update uses, as code: `d[k] = v` and
+    `del d[k]` give `k`, `s.add(k)` (and the other keyed methods) give
+    `k`; None for anything else."""
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return None
+    small = statement.body[0]
+    target = None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target = small.targets[0].target
+    elif isinstance(small, cst.Del):
+        target = small.target
+    if isinstance(target, cst.Subscript):
+        if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+            return code(model, target.slice[0].slice.value)
+        return None
+    call = small.value if isinstance(small, cst.Expr) else None
+    if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in _KEYED and call.args and call.args[0].keyword is None
+            and call.args[0].star == ""):
+        return code(model, call.args[0].value)
+    return None
 
 
 def _pairs_with(model: ModuleModel, statement: cst.CSTNode, ref: Ref,

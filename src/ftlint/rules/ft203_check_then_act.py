@@ -95,7 +95,10 @@ class CheckThenAct(Rule):
         "(safe): `d.setdefault(k, v)`, `d.pop(k, None)`, `s.discard(e)`, and "
         "`try: x = lst.pop() except IndexError` for `if lst: x = lst.pop()`. "
         "Where the value calls out (I/O, a callback, a function of another "
-        "package), no lock is held while it is built: the test stays, the "
+        "package), or the finding says it is a cache fill whose worst case is "
+        "building the value twice (a lock over the test would cost every "
+        "lookup, hit or miss, to save that), no lock is held while it is "
+        "built: the test stays, the "
         "value is built, and it is published in one step, `d.setdefault(k, "
         "value)` (a guard clause's `value = d.setdefault(k, value)`, so the "
         "value returned is the one stored). Where other writes of the "
@@ -108,10 +111,9 @@ class CheckThenAct(Rule):
         "reader gets it. A value that must never be built twice needs a lock "
         "held across the build, which ftlint does not add around code it "
         "cannot see: add it by hand (an `RLock` if the build can come back). "
-        "Otherwise the whole `if` goes under a lock (safe), except for a cache "
-        "fill whose worst case is building the value twice (the finding says "
-        "so): a lock over the test would cost every lookup, hit or miss, to "
-        "save an occasional second build, so that fix is declined, with the "
+        "Otherwise the whole `if` goes under a lock (safe), except for such "
+        "a cache fill that neither shape fits (a comment on the store, a "
+        "value used further in the fill): that fix is declined, with the "
         "reason. A reset guarded by "
         "a pid check has no automatic fix: the reset usually takes locks of its "
         "own, so the lock over the check and the reset must be chosen by hand. "
@@ -564,19 +566,20 @@ _NO_ACT = (cst.Return, cst.Raise, cst.Pass, cst.Break, cst.Continue)
 
 def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     """One atomic call if the shape has one, else a lock around the whole
-    unit. A cache fill whose worst case is duplicate work gets the atomic
-    call or nothing: a lock would cost every lookup, hit or miss, to save
-    an occasional second build."""
-    fix = atomic_fix(context, compound)
+    unit. A cache fill whose worst case is duplicate work keeps its test and
+    is published with `setdefault`, or gets nothing: a lock over the test
+    would cost every lookup, hit or miss, to save an occasional second
+    build."""
+    fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fix = wrap_fix(context, compound.ref, compound.node, access)
+        fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work)
         if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
             return Declined("a cache filled on a miss, whose worst case is building a value "
                             "twice: a lock from the check to the store would cost every "
-                            "lookup, hit or miss, to save that, and no single atomic call "
-                            "fits this shape (build the value in a local and publish it "
-                            "with `d.setdefault(k, value)` if a second build must never "
-                            "be seen)")
+                            "lookup, hit or miss, to save that, and neither one atomic call "
+                            "nor a publish with `setdefault` fits this shape (build the "
+                            "value in a local and publish it with `d.setdefault(k, value)` "
+                            "if a second build must never be seen)")
     return fix
 
 
