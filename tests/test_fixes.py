@@ -2949,6 +2949,33 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
         o.reason for o in commented.unfixed]
     kept = fix_source(source.replace("compute(key)", "Entry(key)"), "mod.py")
     assert "with _cache_lock:\n        if key not in _cache:" in kept.new_source
+    # A mapping of the module's own: `setdefault` may not be one step there,
+    # and a new lock only to save a second build is declined (bottle's
+    # per-request `response` headers, judged not a race at all).
+    headers = _src('''
+        class Headers:
+            def __init__(self):
+                self._items = {}
+
+            def __contains__(self, key):
+                return key in self._items
+
+            def __setitem__(self, key, value):
+                self._items[key] = value
+
+
+        headers = Headers()
+
+
+        def finish(body):
+            if "Content-Length" not in headers:
+                headers["Content-Length"] = len(body)
+            return body
+    ''')
+    declined = fix_source(headers, "mod.py")
+    assert declined.new_source == headers
+    assert any("not a plain `dict`" in o.reason for o in declined.unfixed), [
+        o.reason for o in declined.unfixed]
 
 
 def test_a_paired_update_of_another_container_joins_the_lock() -> None:

@@ -9,7 +9,7 @@ from ftlint.analysis.checks import REMOVALS
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.walk import walk_own
 from ftlint.fixes import Declined, Fix
-from ftlint.fixes.atomic import atomic_fix
+from ftlint.fixes.atomic import _locked_elsewhere as locked_elsewhere, atomic_fix
 from ftlint.fixes.locks import wrap_fix
 from ftlint.fixes.tree import code, parents
 from ftlint.diagnostics import Confidence
@@ -113,8 +113,9 @@ class CheckThenAct(Rule):
         "cannot see: add it by hand (an `RLock` if the build can come back). "
         "Otherwise the whole `if` goes under a lock (safe), except for such "
         "a cache fill that neither shape fits (a comment on the store, a "
-        "value used further in the fill): that fix is declined, with the "
-        "reason. A reset guarded by "
+        "value used further in the fill), or whose publish would need a new "
+        "lock (a container that is not a plain `dict`, which nothing else "
+        "locks): that fix is declined, with the reason. A reset guarded by "
         "a pid check has no automatic fix: the reset usually takes locks of its "
         "own, so the lock over the check and the reset must be chosen by hand. "
         "Nor has a lookup through a copy of the keys: look each key up with "
@@ -580,6 +581,14 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
                             "nor a publish with `setdefault` fits this shape (build the "
                             "value in a local and publish it with `d.setdefault(k, value)` "
                             "if a second build must never be seen)")
+        if (duplicate_work and isinstance(fix, Fix)
+                and (fix.module_statements or fix.class_statements or fix.init_statements)
+                and not locked_elsewhere(context, compound)):
+            return Declined("a cache filled on a miss, whose worst case is building a value "
+                            "twice, in a container that is not a plain `dict`: publishing it "
+                            "in one step would need a new lock, the only one this state "
+                            "would have, to save that; add one by hand if a second build "
+                            "must never be seen")
     return fix
 
 
