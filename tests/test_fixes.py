@@ -2934,6 +2934,14 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
             value = compute(key)
             _cache[key] = value
             return value
+
+        def get_caught(key):
+            try:
+                found = _cache[key]
+            except KeyError:
+                found = compute(key) * 2
+                _cache[key] = found
+            return found
     ''')
     result = fix_source(source, "mod.py")
     assert "threading" not in result.new_source, result.new_source
@@ -2941,6 +2949,8 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
             in result.new_source), result.new_source
     assert "        value = compute(key) + 1\n        _cache.setdefault(key, value)\n" in result.new_source
     assert "    value = _cache.setdefault(key, value)\n    return value\n" in result.new_source
+    # The `try:` / `except KeyError:` form (Mako's regexp cache, fifth judged sample).
+    assert "        found = _cache.setdefault(key, found)\n    return found\n" in result.new_source
     assert not [o for o in result.unfixed if o.code == "FT203"], [o.reason for o in result.unfixed]
     commented = fix_source(source.replace("compute(key)\n", "compute(key)  # slow\n", 1), "mod.py")
     assert "_cache[key] = compute(key)  # slow" in commented.new_source

@@ -169,3 +169,26 @@ def _catches(node: cst.Try, wanted: tuple[str, ...]) -> bool:
         if any(n in wanted for n in names):
             return True
     return False
+
+
+def cached_lookup(node: cst.CSTNode) -> Optional[cst.ExceptHandler]:
+    """The one `except KeyError:` handler of `try: v = d[k]` (or `return
+    d[k]`) with no `else:` or `finally:`; None for any other `try`."""
+    if not (isinstance(node, cst.Try) and len(node.handlers) == 1 and node.orelse is None
+            and node.finalbody is None and isinstance(node.body, cst.IndentedBlock)
+            and len(node.body.body) == 1):
+        return None
+    handler = node.handlers[0]
+    if not (isinstance(handler.type, cst.Name) and handler.type.value == "KeyError"
+            and handler.name is None and isinstance(handler.body, cst.IndentedBlock)):
+        return None
+    line = node.body.body[0]
+    if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+        return None
+    small = line.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(
+            small.targets[0].target, cst.Name) and isinstance(small.value, cst.Subscript):
+        return handler
+    if isinstance(small, cst.Return) and isinstance(small.value, cst.Subscript):
+        return handler
+    return None

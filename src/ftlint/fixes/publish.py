@@ -29,6 +29,7 @@ from typing import Callable, Optional, Union
 
 import libcst as cst
 
+from ftlint.analysis.checks import cached_lookup
 from ftlint.analysis.model import Access, Function, ModuleModel, Ref
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.tree import code, has_comment, parents, pure, walk, walk_code
@@ -143,10 +144,25 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         return None
     container, key, value = store
     first = statements[0]
-    if not isinstance(first, cst.If) or not _names_state(container, ref):
+    if not isinstance(first, (cst.If, cst.Try)) or not _names_state(container, ref):
         return None
     same = lambda a, b: code(model, a) == code(model, b)  # noqa: E731
-    if len(statements) == 1:
+    if isinstance(first, cst.Try):
+        # `try: v = c[k]` `except KeyError:` ... `c[k] = v` ...
+        handler = cached_lookup(first)
+        if handler is None or len(statements) != 1:
+            return None
+        lookup = first.body.body[0].body[0].value
+        if not (len(lookup.slice) == 1 and isinstance(lookup.slice[0].slice, cst.Index)):
+            return None
+        member = (lookup.slice[0].slice.value, lookup.value)
+        lines = list(handler.body.body)
+        at = next((i for i, line in enumerate(lines) if line is store_statement), None)
+        if at is None or _writes_in(model, ref, access, lines[at + 1:]) or any(
+                _names_state(line, ref) and not _returns(line) for line in lines[at + 1:]):
+            return None
+        before = lines[:at]
+    elif len(statements) == 1:
         # `if k not in c:` ... `c[k] = value` ... in its body, or `if k in
         # c: return ...` `else:` ... `c[k] = value` ...
         member = _membership(first.test, cst.NotIn)

@@ -16,7 +16,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ftlint.analysis.checks import get_call, is_none, one_in
+from ftlint.analysis.checks import cached_lookup, get_call, is_none, one_in
 from ftlint.analysis.keys import expr_key
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import SNAPSHOT_CALLS, dotted
@@ -559,7 +559,11 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     store wins. A lock, a new instance of the module's own classes, an
     opened resource or any other effect makes it matter which one won."""
     write, node = compound.write, compound.node
-    if write is None or write.op != "setitem" or not isinstance(node, cst.If):
+    if write is None or write.op != "setitem":
+        return False
+    if isinstance(node, cst.Try):
+        return _memo_try(model, compound)
+    if not isinstance(node, cst.If):
         return False
     if _identity_matters(write, node.body):
         return False
@@ -576,6 +580,20 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     rest = _after_guard(node, write.function)
     return rest is not None and block_effects(model, rest, compound.ref, write,
                                               singletons=True) is None
+
+
+def _memo_try(model: ModuleModel, compound: Compound) -> bool:
+    """`try: v = d[k]` / `except KeyError:` building the value and storing
+    it, with no `else:` or `finally:`: the same fill as `if k not in d:`."""
+    node, write = compound.node, compound.write
+    handler = cached_lookup(node)
+    if handler is None or id(write.node) not in {id(n) for n in walk_own(handler.body)}:
+        return False
+    if _identity_matters(write, handler.body):
+        return False
+    if any(w.op == "augitem" or w.op.startswith("item.") for w in model.writes(compound.ref)):
+        return False
+    return block_effects(model, handler.body, compound.ref, write, singletons=True) is None
 
 
 def _after_guard(node: cst.If, function) -> Optional[cst.IndentedBlock]:

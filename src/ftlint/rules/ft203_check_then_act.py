@@ -97,7 +97,8 @@ class CheckThenAct(Rule):
         "Where the value calls out (I/O, a callback, a function of another "
         "package), or the finding says it is a cache fill whose worst case is "
         "building the value twice (a lock over the test would cost every "
-        "lookup, hit or miss, to save that), no lock is held while it is "
+        "lookup, hit or miss, to save that; the `try: v = d[k]` / `except "
+        "KeyError:` form too), no lock is held while it is "
         "built: the test stays, the "
         "value is built, and it is published in one step, `d.setdefault(k, "
         "value)` (a guard clause's `value = d.setdefault(k, value)`, so the "
@@ -573,15 +574,18 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     build."""
     fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work)
-        if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
+        fix = wrap_fix(context, compound.ref, compound.node, access)
+        if not duplicate_work or (isinstance(fix, Fix) and not _locks_the_lookup(fix)):
+            return fix  # a lock over the unit, or a value that calls out, published
+        fix = wrap_fix(context, compound.ref, compound.node, access, publish=True)
+        if isinstance(fix, Fix) and _locks_the_lookup(fix):
             return Declined("a cache filled on a miss, whose worst case is building a value "
                             "twice: a lock from the check to the store would cost every "
                             "lookup, hit or miss, to save that, and neither one atomic call "
                             "nor a publish with `setdefault` fits this shape (build the "
                             "value in a local and publish it with `d.setdefault(k, value)` "
                             "if a second build must never be seen)")
-        if (duplicate_work and isinstance(fix, Fix)
+        if (isinstance(fix, Fix)
                 and (fix.module_statements or fix.class_statements or fix.init_statements)
                 and not locked_elsewhere(context, compound)):
             return Declined("a cache filled on a miss, whose worst case is building a value "
@@ -597,7 +601,8 @@ def _locks_the_lookup(fix: Fix) -> bool:
     d: ...`), rather than only over the publish of a value built outside?"""
     return any(edit.wrap is not None or (
         isinstance(edit.new, cst.With) and isinstance(edit.new.body, cst.IndentedBlock)
-        and any(isinstance(s, cst.If) for s in edit.new.body.body)) for edit in fix.edits)
+        and any(isinstance(s, (cst.If, cst.Try)) for s in edit.new.body.body))
+        for edit in fix.edits)
 
 
 def _acts(check: cst.CSTNode) -> bool:
