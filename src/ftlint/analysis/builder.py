@@ -20,7 +20,7 @@ from ftlint.analysis.names import (
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
 from ftlint.analysis.threads import note_call, note_class
-from ftlint.analysis.walk import Walker, code_children
+from ftlint.analysis.walk import Walker, code_children, walk_own
 from ftlint.analysis.compounds import IDENTITY_METHOD, CheckTracking, block_exits, without_casts
 from ftlint.analysis.locking import LockTracking
 
@@ -202,6 +202,31 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                 return ("self", base, attr)  # a decorator's wrapper(self, ...)
             return ("nameattr", base, attr)
         return None
+
+    def _packed_parameter(self, value: cst.BaseExpression) -> bool:
+        """``value`` is the enclosing function's `*args` (a tuple) or
+        `**kwargs` (a dict), never bound again in it: exactly a built-in
+        container, so `lst.extend(args)` is one atomic step."""
+        function = self.function()
+        if function is None or not isinstance(value, cst.Name):
+            return False
+        params = function.node.params
+        packed = {p.name.value for p in (params.star_arg, params.star_kwarg)
+                  if isinstance(p, cst.Param)}
+        if value.value not in packed:
+            return False
+        for node in walk_own(function.node.body):
+            targets = ()
+            if isinstance(node, cst.Assign):
+                targets = tuple(t.target for t in node.targets)
+            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
+                targets = (node.target,)
+            elif isinstance(node, cst.NamedExpr):
+                targets = (node.target,)
+            if any(isinstance(n, cst.Name) and n.value == value.value
+                   for t in targets for n in walk_own(t)):
+                return False
+        return True
 
     # -- recording -----------------------------------------------------------
     def record(self, target: cst.BaseExpression, op: str, write: bool, atomic: bool,
@@ -709,8 +734,9 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
             method = func.attr.value
             atomic = MUTATORS.get(method)
             if atomic is not None:
-                if not atomic and node.args and isinstance(
-                        node.args[0].value, (cst.List, cst.Tuple, cst.Set, cst.Dict)):
+                if not atomic and node.args and (isinstance(
+                        node.args[0].value, (cst.List, cst.Tuple, cst.Set, cst.Dict))
+                        or self._packed_parameter(node.args[0].value)):
                     atomic = True  # the source is exactly a built-in container
                 self.record(func.value, method, True, atomic, node)
             elif method == "acquire" and isinstance(func.value, cst.Call):

@@ -42,7 +42,9 @@ class UnguardedGlobalMutation(Rule):
         "list that only grows or shrinks at its end, `append`, `extend`, `+=`, "
         "`pop()`, is survived by a loop anyway), and for a compound update (read-modify-write, check-then-act, "
         "`extend`/`update` of a non-built-in iterable, a missing key of a "
-        "defaultdict); low for a lone atomic operation. Code reachable from a "
+        "defaultdict); low for a lone atomic operation (`extend` of a literal, "
+        "or of the function's own `*args`, and `update` of its `**kwargs`, "
+        "which are exactly a tuple and a dict). Code reachable from a "
         "thread entry point raises a non-atomic write to high."
     )
     fix = "sometimes"
