@@ -15,7 +15,7 @@ from ftlint.analysis.model import (
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
-    ImportMap, all_params, dotted,
+    ImportMap, all_params, binds, dotted,
 )
 from ftlint.analysis.resolve import finalize
 from ftlint.analysis.scopes import Frame, bind_target, resolve_pending
@@ -215,18 +215,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                   if isinstance(p, cst.Param)}
         if value.value not in packed:
             return False
-        for node in walk_own(function.node.body):
-            targets = ()
-            if isinstance(node, cst.Assign):
-                targets = tuple(t.target for t in node.targets)
-            elif isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For)):
-                targets = (node.target,)
-            elif isinstance(node, cst.NamedExpr):
-                targets = (node.target,)
-            if any(isinstance(n, cst.Name) and n.value == value.value
-                   for t in targets for n in walk_own(t)):
-                return False
-        return True
+        return not any(binds(node, value.value) for node in walk_own(function.node.body))
 
     # -- recording -----------------------------------------------------------
     def record(self, target: cst.BaseExpression, op: str, write: bool, atomic: bool,

@@ -83,6 +83,42 @@ def all_params(params: cst.Parameters) -> list[cst.Param]:
     return out
 
 
+def binds(node: cst.CSTNode, name: str) -> bool:
+    """Does the statement or expression ``node`` itself bind ``name`` (an
+    assignment, a loop, `with ... as`, `except ... as`, `del`, an import)?"""
+    if isinstance(node, cst.Assign):
+        return any(target_binds(t.target, name) for t in node.targets)
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
+        return target_binds(node.target, name)
+    if isinstance(node, cst.For):
+        return target_binds(node.target, name)
+    if isinstance(node, cst.WithItem):
+        return node.asname is not None and target_binds(node.asname.name, name)
+    if isinstance(node, cst.ExceptHandler):
+        return node.name is not None and target_binds(node.name.name, name)
+    if isinstance(node, cst.Del):
+        return target_binds(node.target, name)
+    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names,
+                                                                         cst.ImportStar):
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            while isinstance(bound, cst.Attribute):
+                bound = bound.value
+            if isinstance(bound, cst.Name) and bound.value == name:
+                return True
+    return False
+
+
+def target_binds(target: cst.CSTNode, name: str) -> bool:
+    if isinstance(target, cst.Name):
+        return target.value == name
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(target_binds(e.value, name) for e in target.elements)
+    if isinstance(target, cst.StarredElement):
+        return target_binds(target.value, name)
+    return False
+
+
 def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []

@@ -743,7 +743,7 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     """Put the whole unit of work ``region`` under the state's lock.
     ``publish``: a cache fill whose worst case is a second build is built
     outside any lock and published in one step, as one whose value calls
-    out is."""
+    out is, but declined where the publish would need a lock of its own."""
     compound = model.compound_for(access)
     if compound is not None and compound.kind == "rmw" and not _reads_itself(model, access, ref):
         return Declined("the value is read in an earlier statement; a lock around the write "
@@ -791,15 +791,23 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
-    if publish or calls_out(model, unit, access.function) or opaque_call(model, unit):
+    outside = calls_out(model, unit, access.function) or opaque_call(model, unit)
+    if publish or outside:
         # A cache fill whose value calls out, or is built by code ftlint
         # cannot see: build it with no lock held, publish it in one step.
         from ftlint.fixes.publish import fill_fix
 
+        others = _locked_by_others(model, ref, access)
         # Only the fill is published; an update paired with it stays as it was.
-        fill = fill_fix(model, ref, unpaired, access, lock_for, reuse,
-                        unlocked=not _locked_by_others(model, ref, access))
+        fill = fill_fix(model, ref, unpaired, access, lock_for, reuse, unlocked=not others)
         if isinstance(fill, Fix):
+            if (publish and not outside and not others
+                    and (fill.module_statements or fill.class_statements or fill.init_statements)):
+                return Declined("a cache filled on a miss, whose worst case is building a value "
+                                "twice, in a container that is not a plain `dict`: publishing "
+                                "it in one step would need a new lock, the only one this state "
+                                "would have, to save that; add one by hand if a second build "
+                                "must never be seen")
             return fill
     lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):

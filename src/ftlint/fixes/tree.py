@@ -8,7 +8,7 @@ import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.walk import children, code_children  # noqa: F401 - shared
-from ftlint.analysis.names import all_params
+from ftlint.analysis.names import all_params, binds, target_binds
 
 
 def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -157,7 +157,7 @@ def _binds_own(node: cst.CSTNode, name: str) -> bool:
             # Only a walrus inside (not in a lambda there) binds here.
             bound = bound or _walrus_binds(current, name)
             continue
-        elif _binding(current, name):
+        elif binds(current, name):
             bound = True
         stack.extend(children(current))
     return bound and not declared
@@ -167,44 +167,10 @@ def _walrus_binds(node: cst.CSTNode, name: str) -> bool:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.NamedExpr) and _target_binds(current.target, name):
+        if isinstance(current, cst.NamedExpr) and target_binds(current.target, name):
             return True
         if not isinstance(current, cst.Lambda):
             stack.extend(children(current))
-    return False
-
-
-def _binding(node: cst.CSTNode, name: str) -> bool:
-    if isinstance(node, cst.Assign):
-        return any(_target_binds(t.target, name) for t in node.targets)
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
-        return _target_binds(node.target, name)
-    if isinstance(node, cst.For):
-        return _target_binds(node.target, name)
-    if isinstance(node, cst.WithItem):
-        return node.asname is not None and _target_binds(node.asname.name, name)
-    if isinstance(node, cst.ExceptHandler):
-        return node.name is not None and _target_binds(node.name.name, name)
-    if isinstance(node, cst.Del):
-        return _target_binds(node.target, name)
-    if isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names,
-                                                                         cst.ImportStar):
-        for alias in node.names:
-            bound = alias.asname.name if alias.asname is not None else alias.name
-            while isinstance(bound, cst.Attribute):
-                bound = bound.value
-            if isinstance(bound, cst.Name) and bound.value == name:
-                return True
-    return False
-
-
-def _target_binds(target: cst.CSTNode, name: str) -> bool:
-    if isinstance(target, cst.Name):
-        return target.value == name
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_target_binds(e.value, name) for e in target.elements)
-    if isinstance(target, cst.StarredElement):
-        return _target_binds(target.value, name)
     return False
 
 

@@ -554,46 +554,35 @@ def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
 
 def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     """A cache filled on a miss, `if k not in d: d[k] = build(k)` (or a
-    guard clause, `if k in d: return d[k]` then the fill), whose build only
+    guard clause, `if k in d: return d[k]` then the fill, or `try: v = d[k]`
+    / `except KeyError:` with the fill in the handler), whose build only
     computes: two threads that miss together build the value twice, and one
     store wins. A lock, a new instance of the module's own classes, an
     opened resource or any other effect makes it matter which one won."""
     write, node = compound.write, compound.node
     if write is None or write.op != "setitem":
         return False
-    if isinstance(node, cst.Try):
-        return _memo_try(model, compound)
-    if not isinstance(node, cst.If):
+    handler = cached_lookup(node)
+    if handler is None and not isinstance(node, cst.If):
         return False
-    if _identity_matters(write, node.body):
+    block = node.body if handler is None else handler.body
+    if _identity_matters(write, block):
         return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.
     if any(w.op == "augitem" or w.op.startswith("item.") for w in model.writes(compound.ref)):
         return False
-    if _misses(node.test):
-        if id(write.node) not in {id(n) for n in walk_own(node.body)}:
+    if handler is not None or _misses(node.test):
+        if id(write.node) not in {id(n) for n in walk_own(block)}:
             return False
-        return lazy_init_effects(model, compound) is None
+        effects = (lazy_init_effects(model, compound) if handler is None
+                   else block_effects(model, block, compound.ref, write, singletons=True))
+        return effects is None
     if not _hits_then_returns(node) or node.orelse or write.function is None:
         return False
     rest = _after_guard(node, write.function)
     return rest is not None and block_effects(model, rest, compound.ref, write,
                                               singletons=True) is None
-
-
-def _memo_try(model: ModuleModel, compound: Compound) -> bool:
-    """`try: v = d[k]` / `except KeyError:` building the value and storing
-    it, with no `else:` or `finally:`: the same fill as `if k not in d:`."""
-    node, write = compound.node, compound.write
-    handler = cached_lookup(node)
-    if handler is None or id(write.node) not in {id(n) for n in walk_own(handler.body)}:
-        return False
-    if _identity_matters(write, handler.body):
-        return False
-    if any(w.op == "augitem" or w.op.startswith("item.") for w in model.writes(compound.ref)):
-        return False
-    return block_effects(model, handler.body, compound.ref, write, singletons=True) is None
 
 
 def _after_guard(node: cst.If, function) -> Optional[cst.IndentedBlock]:

@@ -9,7 +9,7 @@ from ftlint.analysis.checks import REMOVALS
 from ftlint.analysis.model import ModuleModel
 from ftlint.analysis.walk import walk_own
 from ftlint.fixes import Declined, Fix
-from ftlint.fixes.atomic import _locked_elsewhere as locked_elsewhere, atomic_fix
+from ftlint.fixes.atomic import atomic_fix
 from ftlint.fixes.locks import wrap_fix
 from ftlint.fixes.tree import code, parents
 from ftlint.diagnostics import Confidence
@@ -574,25 +574,14 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     build."""
     fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fix = wrap_fix(context, compound.ref, compound.node, access)
-        if not duplicate_work or (isinstance(fix, Fix) and not _locks_the_lookup(fix)):
-            return fix  # a lock over the unit, or a value that calls out, published
-        fix = wrap_fix(context, compound.ref, compound.node, access, publish=True)
-        if isinstance(fix, Fix) and _locks_the_lookup(fix):
+        fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work)
+        if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
             return Declined("a cache filled on a miss, whose worst case is building a value "
                             "twice: a lock from the check to the store would cost every "
                             "lookup, hit or miss, to save that, and neither one atomic call "
                             "nor a publish with `setdefault` fits this shape (build the "
                             "value in a local and publish it with `d.setdefault(k, value)` "
                             "if a second build must never be seen)")
-        if (isinstance(fix, Fix)
-                and (fix.module_statements or fix.class_statements or fix.init_statements)
-                and not locked_elsewhere(context, compound)):
-            return Declined("a cache filled on a miss, whose worst case is building a value "
-                            "twice, in a container that is not a plain `dict`: publishing it "
-                            "in one step would need a new lock, the only one this state "
-                            "would have, to save that; add one by hand if a second build "
-                            "must never be seen")
     return fix
 
 
