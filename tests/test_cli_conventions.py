@@ -397,3 +397,46 @@ def test_watch_checks_again_when_a_file_changes(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# A decline whose reason follows calls through the module's own functions:
+# `finish()` reaches both `close()` and `notify()`, and the reason names one.
+TWO_WAYS_OUT = '''\
+import threading
+
+_seen = set()
+
+
+def notify(callback):
+    callback()
+
+
+def close(sock):
+    sock.close()
+
+
+def finish(sock, callback):
+    close(sock)
+    notify(callback)
+
+
+def work(key, sock, callback):
+    if key not in _seen:
+        _seen.add(key)
+        finish(sock, callback)
+
+
+for _ in range(2):
+    threading.Thread(target=work, args=(1, None, print)).start()
+'''
+
+
+def test_output_is_the_same_whatever_the_hash_seed(tmp_path, run_ftlint):
+    """Two runs on the same files print the same thing, as ruff's and
+    flake8's do: reasons are not picked from a set in hash order."""
+    (tmp_path / "mod.py").write_text(TWO_WAYS_OUT)
+    outputs = {run_ftlint("--no-cache", "--diff", "--show-fixes", "mod.py", cwd=tmp_path,
+                          env={**NO_COLOR, "PYTHONHASHSEED": str(seed)}).stderr
+               for seed in range(1, 9)}
+    assert len(outputs) == 1, outputs
+    assert "the region calls `finish()`, which calls `close()`" in outputs.pop()

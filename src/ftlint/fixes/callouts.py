@@ -422,7 +422,7 @@ def _outgoing(model: ModuleModel, io: bool = True) -> dict[str, str]:
             for name, called in callees.items():
                 if name in why:
                     continue
-                hit = next((c for c in called if c in why and c != name), None)
+                hit = next((c for c in sorted(called) if c in why and c != name), None)
                 if hit is not None:
                     why[name] = f"calls `{hit}()`, which {why[hit]}"
                     changed = True
