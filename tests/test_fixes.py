@@ -2088,6 +2088,51 @@ CALLS_OUT = {
                     self.tried = True
                 return node
     ''', "calls `_find_node()`, which calls `self.client.get_children()`"),
+    "a constructor of its own that waits for a connection": ('''
+        import socket
+
+        _current = [None]
+
+        class Debugger:
+            def __init__(self, port):
+                self._sock = socket.socket()
+                self._sock.bind(("127.0.0.1", port))
+                self._sock.listen(1)
+                self._client, _ = self._sock.accept()
+
+        def debugger(port):
+            rdb = _current[0]
+            if rdb is None or rdb.closed:
+                rdb = _current[0] = Debugger(port)
+            return rdb
+    ''', "calls `Debugger()`, which waits for another party (`.accept()`)"),
+    "a warning, which runs the warning hooks": ('''
+        import warnings
+
+        class Task:
+            _unconsumed = set()
+
+            def check(self, key):
+                if key not in Task._unconsumed:
+                    warnings.warn(f"unused option {key}")
+                    Task._unconsumed.add(key)
+    ''', "calls `warnings.warn`"),
+    "a helper of its own that imports a toolkit": ('''
+        def _load_toolkit(name):
+            if name == "qt":
+                import qtpy.QtWidgets as toolkit
+            else:
+                import gi as toolkit
+            return toolkit.VERSION
+
+        class Window:
+            """Shared by every thread."""
+            def __init__(self):
+                self.opened = 0
+
+            def open(self, name):
+                self.opened += len(_load_toolkit(name))
+    ''', "calls `_load_toolkit()`, which imports `"),
     "a finalizer": ('''
         class Handle:
             """Shared by every thread."""
@@ -3063,3 +3108,43 @@ def test_a_loop_takes_the_lock_every_change_of_its_container_holds() -> None:
             if _sessions[key] < now:
 ''' in new, new
     assert "    for key in list(_sessions):\n        close(key)" in new, new
+
+
+def test_a_write_beside_helpers_locked_by_their_callers_takes_the_callers_lock() -> None:
+    """celery's `State`: `clear()` takes `self._mutex` and calls `_clear()`,
+    which writes the state; an unlocked write elsewhere must take that same
+    lock, or none. When that lock is held around a callback (`freeze_while()`
+    calls `fun` under it), the fix declines: a new lock beside it would
+    exclude nothing, since `_clear()` never takes it."""
+    template = '''
+        import threading
+
+
+        class State:
+            """Shared by every thread."""
+
+            def __init__(self):
+                self._mutex = threading.Lock()
+                self.count = 0
+        {extra}
+            def clear(self):
+                with self._mutex:
+                    self._clear()
+
+            def _clear(self):
+                self.count += 1
+
+            def rebuild(self, items):
+                self.count += len(items)
+    '''
+    plain = fix_source(_src(template.format(extra="")), "mod.py")
+    assert "with self._mutex:\n            self.count += len(items)" in plain.new_source
+    busy = _src(template.format(extra='''
+            def freeze_while(self, fun):
+                with self._mutex:
+                    return fun()
+    '''))
+    result = fix_source(busy, "mod.py")
+    assert result.new_source == busy
+    assert any("`self._mutex` is held around code that calls out" in o.reason
+               for o in result.unfixed), [o.reason for o in result.unfixed]

@@ -159,6 +159,19 @@ def handler_names(model: ModuleModel) -> frozenset[str]:
     return per_model(model, "signal handlers", compute)
 
 
+# Waits for another party with no bound: a new lock held across one is held
+# until a client connects or someone types a line, and every other thread
+# that wants it waits as long. Methods whatever the object, and functions.
+_WAIT_METHODS = frozenset({"accept", "recv", "recv_into", "recvfrom", "recvmsg",
+                           "serve_forever", "handle_request"})
+_WAIT_CALLS = frozenset({"builtins.input", "getpass.getpass", "select.select"})
+
+# Functions of the standard library that run code registered by anyone:
+# `warnings.warn` runs the filters and the `showwarning` hook, which
+# `logging.captureWarnings()` or a test framework replaces.
+_HOOKED = frozenset({"warnings.warn", "warnings.warn_explicit"})
+
+
 def _qualified(model: ModuleModel) -> dict[int, Optional[str]]:
     return per_model(model, "qualified calls", lambda: {id(c.node): c.qualified for c in model.calls})
 
@@ -187,6 +200,9 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return f"imports a module (`{qualified.replace('builtins.', '')}`), which runs its code"
     if io and _is_io(qualified):
         return f"does I/O (`{qualified.replace('builtins.', '')}`)"
+    if io and qualified in _HOOKED:
+        return (f"calls `{qualified}`, which runs the warning filters and hooks (logging "
+                "handlers, other packages' code)")
     func = call.func
     name = dotted(func)
     if (name is None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)
@@ -329,10 +345,16 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
     params = _params(function)
     loops = _loop_names(model, function)
     for node in _walk_here(region):
+        module = _foreign_import(node) if io else None
+        if module is not None:
+            return (f"the region imports `{module}`, which runs its code; holding a lock "
+                    "around it could deadlock or stall")
         if isinstance(node, cst.Call):
             why = _call_out(model, node, function, params, loops, io)
             if not why:
                 why = _through_own_code(model, node, function)
+            if not why:
+                why = _hidden_through(model, node, function, io)
             if why:
                 return f"the region {why}; holding a lock around it could deadlock or stall"
     return None
@@ -480,3 +502,102 @@ def _held_across(model: ModuleModel, key: str) -> Optional[str]:
         if reason:
             return f"`{call.caller.name}()` holds it while it {reason}"
     return None
+
+
+def _own_callee(model: ModuleModel, call: cst.Call,
+                function: Optional[Function]) -> Optional[Function]:
+    """The function of this module that ``call`` runs: a module function
+    (`helper()`), a method of the caller's class (`self._connect()`), or the
+    `__init__` of a class of the module (`Rdb()`)."""
+    name = dotted(call.func)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if rest:
+        if function is None or head != function.self_name or "." in rest:
+            return None
+        cls, target = function.class_name, rest
+    elif head in model.classes:
+        cls, target = head, "__init__"
+    else:
+        cls, target = None, head
+    if cls is None and function is not None and head in function.local_names:
+        return None  # a local of the same name shadows the module's function
+    return next((f for f in model.functions if f.name == target and f.parent is None
+                 and f.class_name == cls), None)
+
+
+def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
+    """id of each function of the module -> what it does, directly or
+    through the module's own functions and constructors, that a new lock
+    must not be held across: a wait for another party with no bound
+    (`sock.accept()`, `input()`), and with ``io`` the import of a module
+    outside the standard library, which runs that module's code (and
+    starts a GUI toolkit or a driver) the first time."""
+    def compute() -> dict[int, str]:
+        qualified = _qualified(model)
+        why: dict[int, str] = {}
+        edges: dict[int, list[Function]] = {}
+        for call in model.calls:
+            caller = call.caller
+            if caller is None:
+                continue
+            name = qualified.get(id(call.node))
+            method = call.callee.rpartition(".")[2]
+            if name in _WAIT_CALLS:
+                why.setdefault(id(caller), f"waits for input (`{name.replace('builtins.', '')}`)")
+            elif name is None and "." in call.callee and method in _WAIT_METHODS:
+                why.setdefault(id(caller), f"waits for another party (`.{method}()`)")
+            elif name is None:
+                callee = _own_callee(model, call.node, caller)
+                if callee is not None and callee is not caller:
+                    edges.setdefault(id(caller), []).append(callee)
+        if io:
+            for function in model.functions:
+                module = _imported_here(function)
+                if module is not None:
+                    why.setdefault(id(function), f"imports `{module}`, which runs its code")
+        changed = True
+        while changed:
+            changed = False
+            for function in model.functions:
+                if id(function) in why:
+                    continue
+                hit = next((c for c in edges.get(id(function), ()) if id(c) in why), None)
+                if hit is not None:
+                    why[id(function)] = f"calls `{hit.name}()`, which {why[id(hit)]}"
+                    changed = True
+        return why
+    return per_model(model, f"hidden {io}", compute)
+
+
+def _imported_here(function: Function) -> Optional[str]:
+    """The first module outside the standard library that ``function``
+    imports in its own body (`import webview.platforms.qt`)."""
+    return next(filter(None, map(_foreign_import, _walk_here(function.node.body))), None)
+
+
+def _foreign_import(node: cst.CSTNode) -> Optional[str]:
+    """The module outside the standard library that the statement ``node``
+    imports by its absolute name, or None. (A relative import inside a
+    function mostly breaks an import cycle: the module is loaded already.)"""
+    if isinstance(node, cst.Import):
+        names = [dotted(alias.name) for alias in node.names]
+    elif isinstance(node, cst.ImportFrom) and not node.relative and node.module is not None:
+        names = [dotted(node.module)]
+    else:
+        return None
+    return next((m for m in names
+                 if m and m.partition(".")[0] not in sys.stdlib_module_names), None)
+
+
+def _hidden_through(model: ModuleModel, call: cst.Call, function: Optional[Function],
+                    io: bool) -> Optional[str]:
+    callee = _own_callee(model, call, function)
+    if callee is None or callee is function:
+        return None
+    reason = _hidden(model, io).get(id(callee))
+    if reason is None:
+        return None
+    shown = f"{callee.class_name}()" if callee.name == "__init__" else f"{callee.name}()"
+    return f"calls `{shown}`, which {reason}"
