@@ -7,6 +7,7 @@ import libcst as cst
 from ftlint.analysis.model import Access, ModuleModel, Mutability, local_locks_only
 from ftlint.analysis.names import MUTATORS
 from ftlint.diagnostics import Confidence
+from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix
 from ftlint.fixes.tree import code, inside, parents, walk
 from ftlint.rules.context import SHUTDOWN, constant_set_confidence, in_teardown, unread_counter
@@ -289,6 +290,11 @@ class InconsistentLocking(Rule):
             alone = all(_one_step_alone(model, w) for w in guarded)
             breakable = _breakable(model, ref)
             teardown = all(in_teardown(w) for w in guarded)
+            # No locked write takes the lock itself: each is in a helper that
+            # its callers call holding it. The convention is "call with the
+            # lock held", which this write's callers may follow by paths the
+            # module does not show (another module, a dispatch table).
+            by_callers = not any(model.guarded(w.locks) for w in guarded)
             resets = all(_resets(w) for w in guarded if _is_write(model, w))
             for access in writes:
                 # A locked call on the object shows the author locks it; only
@@ -326,6 +332,10 @@ class InconsistentLocking(Rule):
                     confidence, why = Confidence.LOW, (
                         " (one atomic step here; the only locked writes are in clean-up code, "
                         "which takes the lock to stop the object, not to guard this state)")
+                if by_callers and confidence > Confidence.LOW:
+                    confidence, why = Confidence.LOW, (
+                        "; low: the locked writes are in helpers whose callers hold the lock, "
+                        "and this write's callers may hold it as well")
                 capped = (teardown and not one_step and not in_teardown(access)
                           and confidence > Confidence.LOW)
                 if capped:
@@ -534,7 +544,43 @@ def _reads_items(model: ModuleModel, compound) -> bool:
 
 def _reusing(context, ref, node, access, held):
     """A lock around the write, reusing a lock the locked code holds."""
+    if not held:
+        # The locked writes are in helpers whose callers hold the lock
+        # (`clear()` takes `self._mutex` and calls `_clear()`): that lock, the
+        # one every such call holds, or none. A new lock would exclude nothing.
+        held = _callers_lock(context, ref, access)
+        if not held:
+            return Declined("the other writes hold a lock that their callers take; the fix "
+                            "cannot tell which one, and another lock would not exclude them")
     return wrap_fix(context, ref, node, access, reuse=held)
+
+
+def _callers_lock(model: ModuleModel, ref, access: Access) -> tuple[str, ...]:
+    """The lock that every call of every locked writer of ``ref`` holds,
+    where those writers are helpers called under a lock: the keys, or ()."""
+    common: Optional[set[str]] = None
+    for write in model.writes(ref):
+        if write is access or write.import_time or not model.access_guarded(write):
+            continue
+        if model.guarded(write.locks):
+            return ()  # a writer that takes a lock itself: `held` named it
+        function = write.function
+        while function is not None and not function.called_under_lock:
+            function = function.parent
+        if function is None:
+            return ()
+        for call in model.calls:
+            if call.callee.rpartition(".")[2] != function.name:
+                continue
+            caller = call.caller
+            if (caller is not None and function.class_name is not None
+                    and caller.outermost.class_name not in (None, function.class_name)):
+                continue  # `self._clear()` of another class
+            if caller is not None and (caller.in_constructor or caller.called_under_lock):
+                continue  # before the object is shared, or a caller's caller holds it
+            locks = {k for k in call.locks if k in model.lock_bindings}
+            common = locks if common is None else common & locks
+    return tuple(sorted(common)) if common else ()
 
 
 def _target(node: cst.CSTNode) -> cst.CSTNode:

@@ -176,6 +176,8 @@ class ProcessGlobalMutation(Rule):
             else:
                 found[key] = finding
         scoped = _inside_catch_warnings(model, found)
+        held = {id(c.node): c.locks for c in model.global_calls}
+        held.update((id(a.node), a.locks) for a in model.accesses if a.ref[0] == "ext")
         for key, finding in found.items():
             if id(finding) in scoped:
                 continue  # one sequence, one finding: the `catch_warnings` block's
@@ -250,6 +252,19 @@ class ProcessGlobalMutation(Rule):
                                            "like `contextlib.redirect_stdout()`")
                     else:
                         finding.confidence = Confidence.HIGH
+            if finding.facts.get("lends") and finding.confidence > Confidence.LOW:
+                locks = [set(k for k in held.get(id(n), ()) if model.is_lock(k))
+                         for n in changes[key[:2]]]
+                common = set.intersection(*locks) if locks else set()
+                if common:
+                    # `@with_lock(PUSHD_LOCK) @contextmanager def pushd(path):`:
+                    # the helper lends the change to one caller at a time;
+                    # that other threads see it is what the helper is for.
+                    finding.confidence = Confidence.LOW
+                    shown = sorted(common)[0].lstrip("@")
+                    finding.reason += (f"; low: a context manager that lends its caller the "
+                                       f"change under `{shown}`, so its users take turns, and "
+                                       "changing the process is its purpose")
             yield finding
 
     def _each(self, model: ModuleModel) -> Iterator[tuple[Finding, str, bool]]:
