@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
+
+import libcst as cst
 
 from ftlint.analysis.model import ModuleModel
+from ftlint.diagnostics import Confidence
 from ftlint.fixes.locks import container_lock_fix
+from ftlint.fixes.tree import walk
 from ftlint.rules.base import (
     lone_atomic_advice, no_fix,
     defer,
@@ -119,8 +123,16 @@ class MutableDefaultState(Rule):
 
     def check(self, model: ModuleModel) -> Iterator[Finding]:
         for binding in mutable_bindings(model, "default"):
+            per_call = _defined_per_call(model, binding.ref[1])
             for access in unguarded_runtime_writes(model, binding.ref):
                 confidence, reason = container_write_confidence(model, access, binding)
+                if per_call is not None:
+                    # `def walk(): def seen(p, m={}): ...`: the `def` runs on
+                    # every call of `walk`, so each call has its own default.
+                    confidence = Confidence.LOW
+                    reason += (f"; low: the function is defined anew by every call of "
+                               f"`{per_call}()`, which only calls it, so each call has its "
+                               "own default")
                 finding = Finding.at(access, self.message.format(param=binding.ref[2]),
                                      confidence, reason)
                 finding.build = defer(container_lock_fix, binding.ref, access)
@@ -128,3 +140,22 @@ class MutableDefaultState(Rule):
                 if advice is not None:
                     no_fix(finding, advice)
                 yield finding
+
+
+def _defined_per_call(model: ModuleModel, qualname: str) -> Optional[str]:
+    """The enclosing function, when the function ``qualname`` is nested in
+    one that only calls it (never returns, stores or hands it on): each
+    run of the enclosing function makes a new function object, with new
+    defaults, that no other call sees."""
+    function = next((f for f in model.functions if f.qualname == qualname), None)
+    if function is None or function.parent is None:
+        return None
+    name = function.name
+    called = {id(n.func) for n in walk(function.parent.node) if isinstance(n, cst.Call)}
+    for node in walk(function.parent.node):
+        if (isinstance(node, cst.Name) and node.value == name and id(node) not in called
+                and node is not function.node.name):
+            return None  # returned, stored, decorated or passed on: it may outlive the call
+    if any(d for d in function.decorators):
+        return None  # a decorator may keep it (a registry, a cache)
+    return function.parent.qualname
