@@ -2133,6 +2133,66 @@ CALLS_OUT = {
             def open(self, name):
                 self.opened += len(_load_toolkit(name))
     ''', "calls `_load_toolkit()`, which imports `"),
+    "a fork handler registered through a lambda": ('''
+        import os
+        import threading
+
+
+        class Client:
+            _registry_lock = threading.Lock()
+            _registry_pid = None
+
+            @classmethod
+            def _reinit_after_fork(cls):
+                if cls._registry_pid == os.getpid():
+                    return
+                cls._registry_lock = threading.Lock()
+                cls._registry_pid = os.getpid()
+
+            @staticmethod
+            def _reinit_weak(weak_self):
+                Client._reinit_after_fork()
+
+            def register(self):
+                os.register_at_fork(after_in_child=lambda: Client._reinit_weak(self))
+    ''', "fork, exit or weak-reference handler"),
+    "another package's constructor": ('''
+        from slack_sdk.oauth.installation_store import FileInstallationStore
+
+        _stores = {}
+
+        def default_store(base_dir):
+            store = _stores.get(base_dir)
+            if store is None:
+                store = FileInstallationStore(base_dir=base_dir)
+                _stores[base_dir] = store
+            return store
+    ''', "code of another module, which ftlint cannot see"),
+    "a class built at run time and called through a local": ('''
+        exceptions = {}
+
+        class RemoteException(Exception):
+            pass
+
+        def remote_exception(exc, tb):
+            if type(exc) in exceptions:
+                typ = exceptions[type(exc)]
+                return typ(exc, tb)
+            typ = type(exc.__class__.__name__, (RemoteException, type(exc)), {})
+            exceptions[type(exc)] = typ
+            return typ(exc, tb)
+    ''', "builds a class with `type()`"),
+    "a callable held in a local, taken from a container": ('''
+        _handlers = {}
+        _firsts = {}
+
+        def dispatch(kind, event):
+            handler = _handlers[kind]
+            if kind not in _firsts:
+                _firsts[kind] = handler(event)
+                _firsts[kind].seen = True
+            return _firsts[kind]
+    ''', "calls `handler`, a callable taken from elsewhere"),
     "a finalizer": ('''
         class Handle:
             """Shared by every thread."""
@@ -3075,6 +3135,42 @@ def test_a_paired_update_of_another_container_joins_the_lock() -> None:
 ''') in logged.new_source, logged.new_source
 
 
+def test_clearing_two_containers_kept_in_step_takes_the_lock_over_both() -> None:
+    """posthog's `FlagCache.clear()` (seventh judged sample): `set()` fills
+    `cache` and `access_times` together under `_write_lock`; `clear()`
+    empties both without it. A lock over the first `clear()` alone changes
+    nothing (one `dict.clear()` is atomic): the race is a `set()` between
+    the two, which leaves an entry with no access time. Both go under it."""
+    source = _src('''
+        import threading
+
+
+        class FlagCache:
+            def __init__(self):
+                self.cache = {}
+                self.access_times = {}
+                self._write_lock = threading.Lock()
+
+            def set(self, key, field, value, now):
+                with self._write_lock:
+                    if key not in self.cache:
+                        self.cache[key] = {}
+                    self.cache[key][field] = value
+                    self.access_times[key] = now
+
+            def clear(self):
+                self.cache.clear()
+                self.access_times.clear()
+    ''')
+    # At the default confidence only the `cache` finding is shown and fixed
+    # (the lone `access_times.clear()` breaks no locked sequence of its own).
+    result = api.fix_source(source, "mod.py", Settings())
+    assert ('''        with self._write_lock:
+            self.cache.clear()
+            self.access_times.clear()
+''') in result.new_source, result.new_source
+
+
 def test_a_loop_takes_the_lock_every_change_of_its_container_holds() -> None:
     """Every change of the dict holds the program's `_lock`: the loop takes
     it too, as a maintainer would (fifth judged sample, coverage's
@@ -3148,3 +3244,40 @@ def test_a_write_beside_helpers_locked_by_their_callers_takes_the_callers_lock()
     assert result.new_source == busy
     assert any("`self._mutex` is held around code that calls out" in o.reason
                for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_a_lazy_value_built_by_another_package_is_published_not_locked() -> None:
+    """huggingface_hub's `_get_global_app()` (seventh judged sample): the
+    server's constructor imports a web framework. A double-checked lock
+    would hold a new lock across that import and other packages' code; the
+    value is built with no lock held and stored under the lock if no other
+    thread stored one first."""
+    source = _src('''
+        _global_app = None
+
+        def _load_framework():
+            global FastAPI
+            from fastapi import FastAPI
+
+        class Server:
+            def __new__(cls, *args, **kwargs):
+                _load_framework()
+                return super().__new__(cls)
+
+            def __init__(self):
+                self.hooks = {}
+
+        def get_app():
+            global _global_app
+            if _global_app is None:
+                _global_app = Server()
+            return _global_app
+    ''')
+    result = fix_source(source, "mod.py")
+    assert result.applied, [o.reason for o in result.unfixed]
+    assert "Build the value outside" in result.applied[0].fix_message
+    body = result.new_source.split("def get_app():")[1]
+    lines = body.splitlines()
+    with_at = next(i for i, line in enumerate(lines) if "with _global_app_lock:" in line)
+    built_at = next(i for i, line in enumerate(lines) if "Server()" in line)
+    assert built_at < with_at, result.new_source  # built before the lock is taken

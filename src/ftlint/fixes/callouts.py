@@ -152,9 +152,26 @@ def handler_names(model: ModuleModel) -> frozenset[str]:
             else:
                 continue
             for value in values:
-                name = dotted(value)
-                if name:
-                    found.add(name.rpartition(".")[2])
+                if isinstance(value, cst.Lambda):
+                    # `after_in_child=lambda: Client._reinit(weak_self)`:
+                    # what the lambda calls runs as the handler.
+                    names = [dotted(n.func) for n in _walk_here(value.body)
+                             if isinstance(n, cst.Call)]
+                else:
+                    names = [dotted(value)]
+                found.update(name.rpartition(".")[2] for name in names if name)
+        # What a handler calls of the module's own code runs in the handler
+        # too: `_reinit_after_fork_weak()` calling `_reinit_registry()`.
+        own = {f.name for f in model.functions}
+        changed = True
+        while changed:
+            changed = False
+            for call in model.calls:
+                callee = call.callee.rpartition(".")[2]
+                if (call.caller is not None and call.caller.name in found
+                        and callee in own and callee not in found):
+                    found.add(callee)
+                    changed = True
         return frozenset(found)
     return per_model(model, "signal handlers", compute)
 
@@ -200,6 +217,9 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
         return f"imports a module (`{qualified.replace('builtins.', '')}`), which runs its code"
     if io and _is_io(qualified):
         return f"does I/O (`{qualified.replace('builtins.', '')}`)"
+    if qualified == "builtins.type" and len(call.args) == 3:
+        return ("builds a class with `type()`, which runs the bases' metaclass and "
+                "`__init_subclass__`")
     if io and qualified in _HOOKED:
         return (f"calls `{qualified}`, which runs the warning filters and hooks (logging "
                 "handlers, other packages' code)")
@@ -221,6 +241,10 @@ def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
             return f"calls `{head}`, a callable passed in"
         if head in loops:
             return f"calls `{head}`, a callable taken from a collection (a listener or callback)"
+        if (function is not None and head in function.local_names
+                and not any(f.parent is function and f.name == head for f in model.functions)
+                and _unknown_local(model, function, head)):
+            return f"calls `{head}`, a callable taken from elsewhere (`{head}` is not built here)"
         return None  # a function of this module, or a local helper
     if head == self_name and "." not in rest:
         binding = _self_attribute(model, cls, rest)
@@ -504,36 +528,38 @@ def _held_across(model: ModuleModel, key: str) -> Optional[str]:
     return None
 
 
-def _own_callee(model: ModuleModel, call: cst.Call,
-                function: Optional[Function]) -> Optional[Function]:
-    """The function of this module that ``call`` runs: a module function
+def _own_callees(model: ModuleModel, call: cst.Call,
+                 function: Optional[Function]) -> list[Function]:
+    """The functions of this module that ``call`` runs: a module function
     (`helper()`), a method of the caller's class (`self._connect()`), or the
-    `__init__` of a class of the module (`Rdb()`)."""
+    `__new__` and `__init__` of a class of the module (`Rdb()`)."""
     name = dotted(call.func)
     if name is None:
-        return None
+        return []
     head, _, rest = name.partition(".")
     if rest:
         if function is None or head != function.self_name or "." in rest:
-            return None
-        cls, target = function.class_name, rest
+            return []
+        cls, targets = function.class_name, (rest,)
     elif head in model.classes:
-        cls, target = head, "__init__"
+        cls, targets = head, ("__new__", "__init__")
     else:
-        cls, target = None, head
+        cls, targets = None, (head,)
     if cls is None and function is not None and head in function.local_names:
-        return None  # a local of the same name shadows the module's function
-    return next((f for f in model.functions if f.name == target and f.parent is None
-                 and f.class_name == cls), None)
+        return []  # a local of the same name shadows the module's function
+    return [f for f in model.functions if f.name in targets and f.parent is None
+            and f.class_name == cls]
 
 
 def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
     """id of each function of the module -> what it does, directly or
     through the module's own functions and constructors, that a new lock
     must not be held across: a wait for another party with no bound
-    (`sock.accept()`, `input()`), and with ``io`` the import of a module
-    outside the standard library, which runs that module's code (and
-    starts a GUI toolkit or a driver) the first time."""
+    (`sock.accept()`, `input()`), and the import of a module outside the
+    standard library, which runs that module's code (and starts a GUI
+    toolkit, a web framework or a driver) the first time: even a value
+    built once under a lock must not hold it across another package's
+    code. (``io`` keeps the two tables apart, as the callers ask.)"""
     def compute() -> dict[int, str]:
         qualified = _qualified(model)
         why: dict[int, str] = {}
@@ -549,14 +575,12 @@ def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
             elif name is None and "." in call.callee and method in _WAIT_METHODS:
                 why.setdefault(id(caller), f"waits for another party (`.{method}()`)")
             elif name is None:
-                callee = _own_callee(model, call.node, caller)
-                if callee is not None and callee is not caller:
-                    edges.setdefault(id(caller), []).append(callee)
-        if io:
-            for function in model.functions:
-                module = _imported_here(function)
-                if module is not None:
-                    why.setdefault(id(function), f"imports `{module}`, which runs its code")
+                edges.setdefault(id(caller), []).extend(
+                    c for c in _own_callees(model, call.node, caller) if c is not caller)
+        for function in model.functions:
+            module = _imported_here(function)
+            if module is not None:
+                why.setdefault(id(function), f"imports `{module}`, which runs its code")
         changed = True
         while changed:
             changed = False
@@ -593,11 +617,11 @@ def _foreign_import(node: cst.CSTNode) -> Optional[str]:
 
 def _hidden_through(model: ModuleModel, call: cst.Call, function: Optional[Function],
                     io: bool) -> Optional[str]:
-    callee = _own_callee(model, call, function)
-    if callee is None or callee is function:
-        return None
-    reason = _hidden(model, io).get(id(callee))
-    if reason is None:
-        return None
-    shown = f"{callee.class_name}()" if callee.name == "__init__" else f"{callee.name}()"
-    return f"calls `{shown}`, which {reason}"
+    hidden = _hidden(model, io)
+    for callee in _own_callees(model, call, function):
+        reason = hidden.get(id(callee)) if callee is not function else None
+        if reason is not None:
+            shown = (f"{callee.class_name}()" if callee.name in ("__new__", "__init__")
+                     else f"{callee.name}()")
+            return f"calls `{shown}`, which {reason}"
+    return None

@@ -685,6 +685,13 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
     return lock
 
 
+def is_new(model: ModuleModel, lock: Lock, function: Optional[Function]) -> bool:
+    """The fix adds ``lock``, or an earlier pass of this run did: no code of
+    the program holds it around anything yet."""
+    return bool(lock.module_statements or lock.class_statements or lock.init_statements
+                or _key_of(lock.expr, function) in getattr(model, "fresh_locks", ()))
+
+
 def _key_of(expr: str, function: Optional[Function]) -> str:
     """The lock key of ``expr`` as written in ``function``: `self._lock` in
     a method of `Slot` is `Slot._lock`."""
@@ -791,7 +798,9 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     if _under_fresh_lock(model, statements[0], access.function):
         return Declined("the region is under a lock created at its use; "
                         "FT305's fix makes that lock shared")
-    outside = calls_out(model, unit, access.function) or opaque_call(model, unit)
+    callout = calls_out(model, unit, access.function)
+    opaque = None if callout else opaque_call(model, unit)
+    outside = callout or opaque
     if publish or outside:
         # A cache fill whose value calls out, or is built by code ftlint
         # cannot see: build it with no lock held, publish it in one step.
@@ -812,6 +821,10 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
     lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):
         return lock
+    if opaque is not None and is_new(model, lock, access.function):
+        return Declined(f"the region {opaque}, which ftlint cannot see; a new lock held around "
+                        "it could deadlock or stall, and the result cannot be published in one "
+                        "step")
     if len(statements) > 1 and plain_with_lock(statements[0]) == lock.expr:
         # The span starts in a `with` of this lock: the rest joins that block
         # (the fixer joins adjacent `with` blocks of one lock).
@@ -831,7 +844,9 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                                                if contents[0] is first else contents[0],
                                                *contents[1:]]),
                        leading_lines=first.leading_lines)
-    return lock.fix(f"Guard with `{lock.expr}`, from the check to the write",
+    span = ("with the update of the same keys after it" if len(unpaired) == 1
+            else "from the check to the write")
+    return lock.fix(f"Guard with `{lock.expr}`, {span}",
                     Edit(first, new=wrapped), *(Edit(s, new=cst.RemovalSentinel.REMOVE) for s in rest))
 
 
@@ -1043,7 +1058,7 @@ _KEYED = frozenset({"add", "discard", "remove", "pop", "setdefault", "append"})
 def _update_key(model: ModuleModel, statement: cst.CSTNode) -> Optional[str]:
     """The key a one-line container update uses, as code: `d[k] = v` and
     `del d[k]` give `k`, `s.add(k)` (and the other keyed methods) give
-    `k`; None for anything else."""
+    `k`; `d.clear()` gives `*`, every key; None for anything else."""
     if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
         return None
     small = statement.body[0]
@@ -1061,6 +1076,10 @@ def _update_key(model: ModuleModel, statement: cst.CSTNode) -> Optional[str]:
             and call.func.attr.value in _KEYED and call.args and call.args[0].keyword is None
             and call.args[0].star == ""):
         return code(model, call.args[0].value)
+    if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "clear" and not call.args):
+        # `self.cache.clear()` then `self.access_times.clear()`: every key.
+        return "*"
     return None
 
 
@@ -1162,6 +1181,18 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
     # Building the value once under the lock is the point of the fix, so
     # I/O may stay under it; callbacks may not.
     lock = lock_for(model, ref, node, access.function, io=False)
+    opaque = (opaque_call(model, node) if not isinstance(lock, Declined)
+              and is_new(model, lock, access.function) else None)
+    if opaque is not None:
+        # `_app = WebhooksServer()` of another module, which imports a web
+        # framework: build it with no lock held, store it if still unset.
+        from ftlint.fixes.publish import lazy_fix
+
+        built = lazy_fix(model, ref, node, access, lock_for)
+        if built is not None:
+            return built
+        return Declined(f"the value is built by code ftlint cannot see (it {opaque}); a new "
+                        "lock held around the build could deadlock or stall")
     if isinstance(lock, Declined):
         if calls_out(model, node, access.function, io=False):
             # The builder runs code ftlint cannot see (a callback): build
