@@ -169,8 +169,8 @@ def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         function.import_time_only = True
 
 
-_QUEUE_HOOKS = frozenset({"_init", "_qsize", "_put", "_get"})
-_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
+QUEUE_HOOKS = frozenset({"_init", "_qsize", "_put", "_get"})
+QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
 
 
 def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
@@ -181,7 +181,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     for function in model.functions:
         # queue.Queue calls its hooks holding `self.mutex`.
         bases = model.class_bases.get(function.class_name or "", ())
-        if function.name in _QUEUE_HOOKS and any(b in _QUEUES for b in bases):
+        if function.name in QUEUE_HOOKS and any(b in QUEUES for b in bases):
             function.called_under_lock = True
     calls: dict[str, list] = {}
     for call in model.calls:
