@@ -3281,3 +3281,42 @@ def test_a_lazy_value_built_by_another_package_is_published_not_locked() -> None
     with_at = next(i for i, line in enumerate(lines) if "with _global_app_lock:" in line)
     built_at = next(i for i, line in enumerate(lines) if "Server()" in line)
     assert built_at < with_at, result.new_source  # built before the lock is taken
+
+
+def test_a_loop_over_a_container_refilled_in_steps_by_a_locked_helper() -> None:
+    """optuna's GA sampler (seventh judged sample): `_sync()` clears the
+    list under `_lock` and calls `_add()`, which appends, under the same
+    lock. A loop elsewhere takes that lock (the helper's writes count as
+    holding it); where it cannot (the lock is held around a callback), a
+    copy taken without it could catch the list half refilled, so the fix
+    is declined rather than a snapshot that changes nothing."""
+    template = '''
+        import threading
+
+
+        class Sampler:
+            """Shared by every thread."""
+
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._numbers = []
+
+            def _add(self, n):
+                self._numbers.append(n)
+
+            def sync(self, source):
+                with self._lock:
+                    self._numbers.clear()
+                    for n in {source}:
+                        self._add(n)
+
+            def population(self, trials):
+                return [trials[n] for n in self._numbers]
+    '''
+    plain = fix_source(_src(template.format(source="source")), "mod.py")
+    assert "with self._lock:\n            return [trials[n] for n in self._numbers]" in (
+        plain.new_source), plain.new_source
+    busy = _src(template.format(source="source()"))
+    result = fix_source(busy, "mod.py")
+    assert "list(self._numbers)" not in result.new_source, result.new_source
+    assert any("half done" in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]

@@ -17,10 +17,10 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from ftlint.analysis.model import Access, ModuleModel
+from ftlint.analysis.model import Access, Function, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.callouts import calls_out, opaque_call
-from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.fixes.locks import unit_of_work, wrap_fix, write_locks
 from ftlint.fixes.tree import code, inside, uses_of_local, walk
 
 _SNAPSHOT_ANY = frozenset({"dict", "list", "set"})
@@ -105,16 +105,26 @@ def snapshot_fix(model: ModuleModel, access: Access,
         return Declined(itself)
     kind = _container_kind(model, access)
     locks = {k for w in mutations for k in w.locks if model.is_lock(k)}
-    if (kind in _SNAPSHOT_ANY and len(locks) == 1 and mutations and all(w.locks for w in mutations)
-            and not locks & set(model.fresh_locks)
+    # A change in a helper that its callers call holding the lock
+    # (`_cache_completed_trial()` under `with self._thread_lock:`) holds it too.
+    held = [frozenset(k for k in w.locks if model.is_lock(k)) or write_locks(model, w)
+            for w in mutations]
+    common = set.union(set(), *held)
+    if (kind in _SNAPSHOT_ANY and len(common) == 1 and mutations and all(held)
+            and not common & set(model.fresh_locks)
             and not calls_out(model, loop, access.function) and not opaque_call(model, loop)):
         # Every change already holds one lock of the program's: the loop
         # takes it too, as the code that changes the container does, rather
         # than copying it (a copy runs on while a change lands, and what
         # follows the loop, `self._dbs = {}`, would still drop it).
-        fix = wrap_fix(model, access.ref, loop, access, reuse=tuple(locks))
+        fix = wrap_fix(model, access.ref, loop, access, reuse=tuple(common))
         if isinstance(fix, Fix):
             return fix
+        if _in_steps(model, mutations):
+            # `clear()` then `append()`s under the lock: a copy taken without
+            # it can catch the container half refilled.
+            return Declined(f"{fix.reason}; the changes under that lock take several "
+                            "steps, and a copy taken without it can catch one half done")
     if kind in _SNAPSHOT_ANY or (kind in _SNAPSHOT_VIEWS and _is_view(iterable)):
         if model.binding(("global", "list")) is not None:
             return Declined("`list` names something else in this module")
@@ -130,6 +140,24 @@ def snapshot_fix(model: ModuleModel, access: Access,
     what = {"unknown": "a container of unknown type", "object": "an object"}.get(kind, f"a {kind}")
     return Declined(f"copying {what} is not one atomic step; "
                     "guard the loop and the mutations with one lock")
+
+
+def _in_steps(model: ModuleModel, mutations: list[Access]) -> bool:
+    """Some function changes the container more than once, itself or
+    through a helper it calls under the lock (`clear()`, then
+    `_cache_completed_trial()` appends): between its steps the container
+    is neither as before nor as after."""
+    functions: dict[int, Function] = {}
+    for w in mutations:
+        if w.function is None:
+            continue
+        if id(w.function) in functions:
+            return True
+        functions[id(w.function)] = w.function
+    helpers = {f.name for f in functions.values() if f.called_under_lock}
+    return any(call.caller is not None and id(call.caller) in functions
+               and call.callee.rpartition(".")[2] in helpers - {call.caller.name}
+               for call in model.calls)
 
 
 def _keys_of(model: ModuleModel, iterable: cst.BaseExpression) -> Optional[str]:

@@ -685,6 +685,36 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
     return lock
 
 
+def write_locks(model: ModuleModel, write: Access) -> frozenset[str]:
+    """The program's locks (keys of `lock_bindings`) that ``write`` runs
+    under: those it takes itself, else, in a helper that its callers call
+    holding a lock (`clear()` takes `self._mutex` and calls `_clear()`),
+    the ones every such call holds. Calls from constructors (the object is
+    not shared yet) and from helpers that are themselves called locked do
+    not count."""
+    own = frozenset(k for k in write.locks if k in model.lock_bindings)
+    if own or model.guarded(write.locks):
+        return own
+    function = write.function
+    while function is not None and not function.called_under_lock:
+        function = function.parent
+    if function is None:
+        return frozenset()
+    common: Optional[frozenset[str]] = None
+    for call in model.calls:
+        if call.callee.rpartition(".")[2] != function.name:
+            continue
+        caller = call.caller
+        if (caller is not None and function.class_name is not None
+                and caller.outermost.class_name not in (None, function.class_name)):
+            continue  # `self._clear()` of another class
+        if caller is not None and (caller.in_constructor or caller.called_under_lock):
+            continue  # before the object is shared, or a caller's caller holds it
+        locks = frozenset(k for k in call.locks if k in model.lock_bindings)
+        common = locks if common is None else common & locks
+    return common or frozenset()
+
+
 def is_new(model: ModuleModel, lock: Lock, function: Optional[Function]) -> bool:
     """The fix adds ``lock``, or an earlier pass of this run did: no code of
     the program holds it around anything yet."""

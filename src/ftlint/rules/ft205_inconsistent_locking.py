@@ -9,7 +9,7 @@ from ftlint.analysis.names import MUTATORS
 from ftlint.analysis.resolve import QUEUE_HOOKS, QUEUES
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
-from ftlint.fixes.locks import unit_of_work, wrap_fix
+from ftlint.fixes.locks import unit_of_work, wrap_fix, write_locks
 from ftlint.fixes.tree import code, inside, parents, walk
 from ftlint.rules.context import SHUTDOWN, constant_set_confidence, in_teardown, unread_counter
 from ftlint.rules.base import (
@@ -573,24 +573,10 @@ def _callers_lock(model: ModuleModel, ref, access: Access) -> tuple[str, ...]:
     for write in model.writes(ref):
         if write is access or write.import_time or not model.access_guarded(write):
             continue
-        if model.guarded(write.locks):
+        locks = write_locks(model, write)
+        if not locks or model.guarded(write.locks):
             return ()  # a writer that takes a lock itself: `held` named it
-        function = write.function
-        while function is not None and not function.called_under_lock:
-            function = function.parent
-        if function is None:
-            return ()
-        for call in model.calls:
-            if call.callee.rpartition(".")[2] != function.name:
-                continue
-            caller = call.caller
-            if (caller is not None and function.class_name is not None
-                    and caller.outermost.class_name not in (None, function.class_name)):
-                continue  # `self._clear()` of another class
-            if caller is not None and (caller.in_constructor or caller.called_under_lock):
-                continue  # before the object is shared, or a caller's caller holds it
-            locks = {k for k in call.locks if k in model.lock_bindings}
-            common = locks if common is None else common & locks
+        common = set(locks) if common is None else common & locks
     return tuple(sorted(common)) if common else ()
 
 
