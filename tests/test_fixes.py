@@ -2193,6 +2193,39 @@ CALLS_OUT = {
                 _firsts[kind].seen = True
             return _firsts[kind]
     ''', "calls `handler`, a callable taken from elsewhere"),
+    "a constructor of the class, through a classmethod's cls": ('''
+        _managers = {}
+        _backends = {}
+
+
+        class Cache:
+            def __init__(self, namespace, kind):
+                backend = _backends[kind]
+                self.namespace = backend(namespace)
+
+            @classmethod
+            def get(cls, namespace, kind):
+                key = namespace + kind
+                if key not in _managers:
+                    _managers[key] = cls(namespace, kind)
+                    _managers[key].ready = True
+                return _managers[key]
+    ''', "calls `Cache()`, whose constructor calls"),
+    "a user lookup, which may go over the network": ('''
+        import pwd
+
+        nobody = None
+
+        def nobody_uid():
+            global nobody
+            if nobody:
+                return nobody
+            try:
+                nobody = pwd.getpwnam("nobody")[2]
+            except KeyError:
+                nobody = 1 + max(x[2] for x in pwd.getpwall())
+            return nobody
+    ''', "does I/O (`pwd."),
     "a finalizer": ('''
         class Handle:
             """Shared by every thread."""

@@ -45,6 +45,10 @@ _IO = (
     "os.path.islink", "os.path.ismount", "os.path.realpath", "os.path.getsize",
     "os.path.getmtime", "os.path.getatime", "os.path.getctime", "os.path.samefile",
     "glob.glob", "glob.iglob",
+    # User and group lookups go through the name service switch, which may
+    # ask LDAP or NIS over the network.
+    "pwd.getpwnam", "pwd.getpwuid", "pwd.getpwall", "grp.getgrnam", "grp.getgrgid",
+    "grp.getgrall", "socket.gethostbyaddr", "socket.getfqdn",
 )
 
 # Methods that block or do I/O whatever the object: waiting on another
@@ -376,9 +380,9 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
         if isinstance(node, cst.Call):
             why = _call_out(model, node, function, params, loops, io)
             if not why:
-                why = _through_own_code(model, node, function)
-            if not why:
                 why = _hidden_through(model, node, function, io)
+            if not why:
+                why = _through_own_code(model, node, function)
             if why:
                 return f"the region {why}; holding a lock around it could deadlock or stall"
     return None
@@ -420,11 +424,53 @@ def _through_own_code(model: ModuleModel, call: cst.Call,
     self_name = function.self_name if function is not None else None
     if rest and not (head == self_name and "." not in rest):
         return None
+    built = _built_class(model, head, rest, function)
+    if built is not None:
+        # `Cache(...)`, or `cls(...)` in a classmethod: the constructor runs.
+        reason = _constructor_calls_out(model, built)
+        return f"calls `{built}()`, whose constructor {reason}" if reason else None
     callee = rest or head
     if function is not None and callee == function.name:
         return None
     reason = _outgoing(model, io=False).get(callee)
     return f"calls `{callee}()`, which {reason}" if reason else None
+
+
+def _built_class(model: ModuleModel, head: str, rest: str,
+                 function: Optional[Function]) -> Optional[str]:
+    """The class of this module that a call `head(...)` builds: one named so
+    (not shadowed by a local), or the class itself through a classmethod's
+    `cls`."""
+    if rest:
+        return None
+    if (function is not None and function.kind == "classmethod" and head == function.self_name
+            and function.class_name in model.classes):
+        return function.class_name
+    if head in model.classes and not (function is not None and head in function.local_names):
+        return head
+    return None
+
+
+def _constructor_calls_out(model: ModuleModel, cls: str) -> Optional[str]:
+    """Why the `__new__` or `__init__` of the module's class ``cls`` calls
+    code ftlint cannot see (a callable looked up at run time, another
+    object's method, a callback), directly or through the module's own
+    functions; None when it does not."""
+    reasons = _call_reasons(model, io=False)
+    outgoing = _outgoing(model, io=False)
+    for call in model.calls:
+        caller = call.caller
+        while caller is not None and caller.parent is not None:
+            caller = caller.parent
+        if caller is None or caller.class_name != cls or caller.name not in ("__new__", "__init__"):
+            continue
+        reason = reasons.get(id(call.node))
+        if reason:
+            return reason
+        callee = call.callee.rpartition(".")[2]
+        if callee not in ("__new__", "__init__") and outgoing.get(callee):
+            return f"calls `{callee}()`, which {outgoing[callee]}"
+    return None
 
 
 def _call_reasons(model: ModuleModel, io: bool = True) -> dict[int, str]:
