@@ -3353,3 +3353,31 @@ def test_a_loop_over_a_container_refilled_in_steps_by_a_locked_helper() -> None:
     result = fix_source(busy, "mod.py")
     assert "list(self._numbers)" not in result.new_source, result.new_source
     assert any("half done" in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_double_checked_locking_keeps_no_fast_path_when_more_follows_the_store() -> None:
+    """pyusb's openusb `get_backend()` (eighth judged sample): the test is
+    on `_lib`, but the body goes on after storing it (`_ctx = ...`). With
+    an unlocked first test, a thread that sees `_lib` set skips the lock and
+    uses `_ctx` before it is set, so the whole `if` goes under the lock."""
+    source = _src('''
+        _lib = None
+        _ctx = None
+
+
+        def _load():
+            return {"version": 1}
+
+
+        def get_backend():
+            global _lib, _ctx
+            if _lib is None:
+                _lib = _load()
+                _ctx = dict(_lib)
+            return _ctx
+    ''')
+    result = fix_source(source, "mod.py")
+    fixed = [o for o in result.applied if o.code == "FT103"]
+    assert fixed and "built in steps" in fixed[0].fix_message, (
+        [(o.code, o.fix_message) for o in result.applied], [o.reason for o in result.unfixed])
+    assert "with _lib_lock:\n        if _lib is None:" in result.new_source, result.new_source

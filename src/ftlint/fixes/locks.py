@@ -1233,7 +1233,12 @@ def double_checked_fix(model: ModuleModel, ref: Ref, node: cst.CSTNode,
             if built is not None:
                 return built
         return lock
-    if sum(1 for a in model.accesses_of(ref) if a.write and inside(a.node, node.body)) > 1:
+    body = list(node.body.body)
+    if (sum(1 for a in model.accesses_of(ref) if a.write and inside(a.node, node.body)) > 1
+            or (body and not inside(access.node, body[-1]))):
+        # (Also when the store is not the body's last statement: `_lib = load()`
+        # then `_ctx = _Context()`; a thread that sees `_lib` set and skips
+        # the lock would use the object half set up.)
         # The body stores an interim value (or fills the new object in place)
         # before the final one: an unlocked first test would see it. The
         # whole `if` goes under the lock, without the fast path.
