@@ -34,7 +34,9 @@ class MutableDefaultState(Rule):
     )
     confidence_doc = (
         "medium for a compound update (such as a check-then-act memo); low for a "
-        "lone atomic operation."
+        "lone atomic operation, and for the default of a function defined inside "
+        "another that only calls it (`def walk(): def seen(p, m={})`): every call "
+        "of the outer function runs the `def` again, with a new default."
     )
     fix = "sometimes"
     fix_doc = (

@@ -71,7 +71,10 @@ class ProcessGlobalMutation(Rule):
         "(`@contextmanager def cd(path)`, like `contextlib.chdir()`) is low "
         "when only tests use it: the change is what it is for, and the code "
         "that uses it is what races (with no caller in sight, as when a hook "
-        "checks only the changed files, it stays). Filter changes inside a reported `with "
+        "checks only the changed files, it stays), and low too when every "
+        "change it makes holds one lock that all its users take "
+        "(`@with_lock(PUSHD_LOCK) def pushd(path)`): users take turns. "
+        "Filter changes inside a reported `with "
         "warnings.catch_warnings():` block are part of that one finding."
     )
     fix = "unsafe"
