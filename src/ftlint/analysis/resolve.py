@@ -9,12 +9,13 @@ once every reference to it has been seen.
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import libcst as cst
 
 from ftlint.analysis.checks import REMOVALS, one_in
-from ftlint.analysis.model import (Access, ModuleModel, Mutability, is_private_name, local_locks_only,
-                                   returned_functions)
+from ftlint.analysis.model import (Access, Function, ModuleModel, Mutability, is_private_name,
+                                   local_locks_only, returned_functions)
 from ftlint.analysis.names import ImportMap, dotted
 from ftlint.analysis.setup import mark_setup_methods
 from ftlint.analysis.walk import walk_own
@@ -169,8 +170,15 @@ def _mark_import_time_helpers(model: ModuleModel, runtime_refs: dict[str, int],
         function.import_time_only = True
 
 
-QUEUE_HOOKS = frozenset({"_init", "_qsize", "_put", "_get"})
-QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
+_QUEUE_HOOKS = frozenset({"_init", "_qsize", "_put", "_get"})
+_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue"})
+
+
+def queue_hook(model: ModuleModel, function: Optional[Function]) -> bool:
+    """``function`` is a hook that `queue.Queue` calls holding its `mutex`."""
+    if function is None or function.name not in _QUEUE_HOOKS:
+        return False
+    return any(b in _QUEUES for b in model.class_bases.get(function.class_name or "", ()))
 
 
 def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
@@ -180,8 +188,7 @@ def _mark_locked_helpers(model: ModuleModel, runtime_refs: dict[str, int],
     constructor counts too, since the object is not shared yet."""
     for function in model.functions:
         # queue.Queue calls its hooks holding `self.mutex`.
-        bases = model.class_bases.get(function.class_name or "", ())
-        if function.name in QUEUE_HOOKS and any(b in QUEUES for b in bases):
+        if queue_hook(model, function):
             function.called_under_lock = True
     calls: dict[str, list] = {}
     for call in model.calls:

@@ -380,7 +380,7 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
         if isinstance(node, cst.Call):
             why = _call_out(model, node, function, params, loops, io)
             if not why:
-                why = _hidden_through(model, node, function, io)
+                why = _hidden_through(model, node, function)
             if not why:
                 why = _through_own_code(model, node, function)
             if why:
@@ -459,9 +459,7 @@ def _constructor_calls_out(model: ModuleModel, cls: str) -> Optional[str]:
     reasons = _call_reasons(model, io=False)
     outgoing = _outgoing(model, io=False)
     for call in model.calls:
-        caller = call.caller
-        while caller is not None and caller.parent is not None:
-            caller = caller.parent
+        caller = call.caller.outermost if call.caller is not None else None
         if caller is None or caller.class_name != cls or caller.name not in ("__new__", "__init__"):
             continue
         reason = reasons.get(id(call.node))
@@ -578,26 +576,28 @@ def _own_callees(model: ModuleModel, call: cst.Call,
                  function: Optional[Function]) -> list[Function]:
     """The functions of this module that ``call`` runs: a module function
     (`helper()`), a method of the caller's class (`self._connect()`), or the
-    `__new__` and `__init__` of a class of the module (`Rdb()`)."""
+    `__new__` and `__init__` of a class of the module (`Rdb()`, or `cls()`
+    in a classmethod)."""
     name = dotted(call.func)
     if name is None:
         return []
     head, _, rest = name.partition(".")
+    built = _built_class(model, head, rest, function)
     if rest:
         if function is None or head != function.self_name or "." in rest:
             return []
         cls, targets = function.class_name, (rest,)
-    elif head in model.classes:
-        cls, targets = head, ("__new__", "__init__")
+    elif built is not None:
+        cls, targets = built, ("__new__", "__init__")
+    elif function is not None and head in function.local_names:
+        return []  # a local of the same name shadows the module's function
     else:
         cls, targets = None, (head,)
-    if cls is None and function is not None and head in function.local_names:
-        return []  # a local of the same name shadows the module's function
     return [f for f in model.functions if f.name in targets and f.parent is None
             and f.class_name == cls]
 
 
-def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
+def _hidden(model: ModuleModel) -> dict[int, str]:
     """id of each function of the module -> what it does, directly or
     through the module's own functions and constructors, that a new lock
     must not be held across: a wait for another party with no bound
@@ -605,7 +605,7 @@ def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
     standard library, which runs that module's code (and starts a GUI
     toolkit, a web framework or a driver) the first time: even a value
     built once under a lock must not hold it across another package's
-    code. (``io`` keeps the two tables apart, as the callers ask.)"""
+    code, so the table is the same whether or not I/O is allowed."""
     def compute() -> dict[int, str]:
         qualified = _qualified(model)
         why: dict[int, str] = {}
@@ -638,7 +638,7 @@ def _hidden(model: ModuleModel, io: bool) -> dict[int, str]:
                     why[id(function)] = f"calls `{hit.name}()`, which {why[id(hit)]}"
                     changed = True
         return why
-    return per_model(model, f"hidden {io}", compute)
+    return per_model(model, "hidden", compute)
 
 
 def _imported_here(function: Function) -> Optional[str]:
@@ -661,9 +661,11 @@ def _foreign_import(node: cst.CSTNode) -> Optional[str]:
                  if m and m.partition(".")[0] not in sys.stdlib_module_names), None)
 
 
-def _hidden_through(model: ModuleModel, call: cst.Call, function: Optional[Function],
-                    io: bool) -> Optional[str]:
-    hidden = _hidden(model, io)
+def _hidden_through(model: ModuleModel, call: cst.Call,
+                    function: Optional[Function]) -> Optional[str]:
+    """Why the module's own function, method or constructor that ``call``
+    runs must not run under a new lock (see :func:`_hidden`), or None."""
+    hidden = _hidden(model)
     for callee in _own_callees(model, call, function):
         reason = hidden.get(id(callee)) if callee is not function else None
         if reason is not None:

@@ -150,14 +150,11 @@ def _defined_per_call(model: ModuleModel, qualname: str) -> Optional[str]:
     run of the enclosing function makes a new function object, with new
     defaults, that no other call sees."""
     function = next((f for f in model.functions if f.qualname == qualname), None)
-    if function is None or function.parent is None:
-        return None
-    name = function.name
-    called = {id(n.func) for n in walk(function.parent.node) if isinstance(n, cst.Call)}
-    for node in walk(function.parent.node):
-        if (isinstance(node, cst.Name) and node.value == name and id(node) not in called
-                and node is not function.node.name):
-            return None  # returned, stored, decorated or passed on: it may outlive the call
-    if any(d for d in function.decorators):
-        return None  # a decorator may keep it (a registry, a cache)
+    if function is None or function.parent is None or function.decorators:
+        return None  # (a decorator may keep it: a registry, a cache)
+    nodes = list(walk(function.parent.node))
+    called = {id(n.func) for n in nodes if isinstance(n, cst.Call)}
+    if any(isinstance(n, cst.Name) and n.value == function.name and id(n) not in called
+           and n is not function.node.name for n in nodes):
+        return None  # returned, stored or passed on: it may outlive the call
     return function.parent.qualname

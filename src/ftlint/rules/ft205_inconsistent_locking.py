@@ -6,7 +6,7 @@ import libcst as cst
 
 from ftlint.analysis.model import Access, ModuleModel, Mutability, local_locks_only
 from ftlint.analysis.names import MUTATORS
-from ftlint.analysis.resolve import QUEUE_HOOKS, QUEUES
+from ftlint.analysis.resolve import queue_hook
 from ftlint.diagnostics import Confidence
 from ftlint.fixes import Declined
 from ftlint.fixes.locks import unit_of_work, wrap_fix, write_locks
@@ -302,7 +302,7 @@ class InconsistentLocking(Rule):
             # module does not show (another module, a dispatch table).
             # (Not the hooks `queue.Queue` calls holding its `mutex`: the
             # library's callers are known, and take it.)
-            by_callers = not any(model.guarded(w.locks) or _queue_hook(model, w.function)
+            by_callers = not any(model.guarded(w.locks) or queue_hook(model, w.function)
                                  for w in guarded)
             resets = all(_resets(w) for w in guarded if _is_write(model, w))
             for access in writes:
@@ -549,13 +549,6 @@ def _reads_items(model: ModuleModel, compound) -> bool:
     stores |= {id(n.target) for n in walk(function.node) if isinstance(n, cst.AugAssign)}
     return any(isinstance(n, cst.Subscript) and id(n) not in stores
                and code(model, n.value) == text for n in walk(function.node))
-
-
-def _queue_hook(model: ModuleModel, function) -> bool:
-    """``function`` is a hook `queue.Queue` calls holding its `mutex`."""
-    bases = model.class_bases.get(function.class_name or "", ()) if function else ()
-    return function is not None and function.name in QUEUE_HOOKS and any(
-        b in QUEUES for b in bases)
 
 
 def _reusing(context, ref, node, access, held):

@@ -179,8 +179,7 @@ class ProcessGlobalMutation(Rule):
             else:
                 found[key] = finding
         scoped = _inside_catch_warnings(model, found)
-        held = {id(c.node): c.locks for c in model.global_calls}
-        held.update((id(a.node), a.locks) for a in model.accesses if a.ref[0] == "ext")
+        held: dict[int, tuple] = {}  # node id -> locks, filled when a lender is met
         for key, finding in found.items():
             if id(finding) in scoped:
                 continue  # one sequence, one finding: the `catch_warnings` block's
@@ -256,6 +255,10 @@ class ProcessGlobalMutation(Rule):
                     else:
                         finding.confidence = Confidence.HIGH
             if finding.facts.get("lends") and finding.confidence > Confidence.LOW:
+                if not held:
+                    held.update((id(c.node), c.locks) for c in model.global_calls)
+                    held.update((id(a.node), a.locks) for a in model.accesses
+                                if a.ref[0] == "ext")
                 locks = [set(k for k in held.get(id(n), ()) if model.is_lock(k))
                          for n in changes[key[:2]]]
                 common = set.intersection(*locks) if locks else set()
