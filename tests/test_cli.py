@@ -411,3 +411,49 @@ def test_fix_changes_only_what_is_shown(tmp_path, run_ftlint):
     path.write_text(source)
     run_ftlint("--fix", "--min-confidence", "low", "mod.py", cwd=tmp_path)
     assert "self.pos += 1" in path.read_text() and "with self._lock:" in path.read_text()
+
+
+OPEN_AFTER_LOCK = """\
+import threading
+
+_total = 0
+
+
+def bump():
+    global _total
+    _total += 1
+
+
+def restore(loader):
+    global _total
+    _total = loader()
+
+
+threading.Thread(target=bump).start()
+threading.Thread(target=bump).start()
+"""
+
+
+def test_fixable_mark_promises_only_what_fix_does(tmp_path, run_ftlint):
+    """`[*]` and JSON's `fix` offer a lock fix only when `--fix` would apply
+    it: here the new lock would leave `restore()`'s store outside it (a
+    lock held around `loader()` could deadlock), so `--fix` leaves the
+    finding, and the check must not call it fixable. Where the other store
+    can take the lock (a follow-up pass guards it), the mark stays."""
+    write(tmp_path, {"open.py": OPEN_AFTER_LOCK,
+                     "closed.py": OPEN_AFTER_LOCK.replace("_total = loader()", "_total = 0")})
+    check = run_ftlint("--no-cache", "open.py", "closed.py", cwd=tmp_path)
+    assert check.returncode == 1, check.stderr
+    lines = {line.split(":")[0]: line for line in check.stdout.splitlines() if "FT102" in line}
+    assert "[*]" not in lines["open.py"], check.stdout
+    assert "[*]" in lines["closed.py"], check.stdout
+    assert "[*] 1 fixable" in check.stdout
+    data = json.loads(run_ftlint("--no-cache", "--format", "json", "open.py", "closed.py",
+                                 cwd=tmp_path).stdout)
+    fixes = {d["filename"]: d["fix"] for d in data if d["code"] == "FT102"}
+    assert fixes["open.py"] is None and fixes["closed.py"] is not None, fixes
+    diff = run_ftlint("--no-cache", "--diff", "--show-fixes", "open.py", "closed.py", cwd=tmp_path)
+    report = diff.stdout + diff.stderr
+    assert "+    with _total_lock:\n+        _total = 0\n" in diff.stdout, report
+    assert "--- open.py" not in diff.stdout, report
+    assert "not fixed FT102 at 8:5: `restore()` changes `_total`" in report, report

@@ -3051,7 +3051,8 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
     store becomes one `setdefault`, so every reader gets the first value
     stored (a guard clause returns that value). Where neither shape fits,
     the fix is declined and says why. An object callers keep (`Entry(k)`)
-    is not duplicate work: that one gets the lock."""
+    is not duplicate work, but `setdefault` still hands every caller the
+    one stored."""
     source = _src('''
         _cache = {}
 
@@ -3095,8 +3096,12 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
     assert "threading" not in commented.new_source
     assert any("building a value twice" in o.reason for o in commented.unfixed), [
         o.reason for o in commented.unfixed]
+    # An object callers keep, built by code ftlint cannot see: every caller
+    # must get the one stored, which `setdefault` hands back in one step.
     kept = fix_source(source.replace("compute(key)", "Entry(key)"), "mod.py")
-    assert "with _cache_lock:\n        if key not in _cache:" in kept.new_source
+    assert "threading" not in kept.new_source, kept.new_source
+    assert "    if key not in _cache:\n        _cache.setdefault(key, Entry(key))\n" in kept.new_source
+    assert "        found = _cache.setdefault(key, found)\n" in kept.new_source
     # A mapping of the module's own: `setdefault` may not be one step there,
     # and a new lock only to save a second build is declined (bottle's
     # per-request `response` headers, judged not a race at all).
@@ -3381,3 +3386,43 @@ def test_double_checked_locking_keeps_no_fast_path_when_more_follows_the_store()
     assert fixed and "built in steps" in fixed[0].fix_message, (
         [(o.code, o.fix_message) for o in result.applied], [o.reason for o in result.unfixed])
     assert "with _lib_lock:\n        if _lib is None:" in result.new_source, result.new_source
+
+
+def test_chained_store_of_a_new_object_is_published_with_setdefault() -> None:
+    """`module_cache = _cache[name] = {}` in a miss handler (jedi's
+    `save_entry`): two threads that miss together each fill a dict of their
+    own, and one is lost. `setdefault` hands both the one stored, with no
+    lock. Where the new object is filled after it is stored, other threads
+    would see it half built: no `setdefault` then."""
+    source = _src('''
+        import threading
+
+        _cache = {}
+
+        def save_entry(module_name, name, value):
+            try:
+                module_cache = _cache[module_name]
+            except KeyError:
+                module_cache = _cache[module_name] = {}
+            module_cache[name] = value
+
+        def load(key, build):
+            try:
+                return _cache[key]
+            except KeyError:
+                _cache[key] = result = build(key)
+                return result
+
+        threading.Thread(target=save_entry, args=("m", "n", 1)).start()
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "module_cache = _cache.setdefault(module_name, {})\n" in result.new_source, (
+        result.new_source)
+    assert "result = _cache.setdefault(key, build(key))\n        return result\n" in (
+        result.new_source)
+    assert "_lock" not in result.new_source
+    populated = source.replace("module_cache = _cache[module_name] = {}\n",
+                               "module_cache = _cache[module_name] = {}\n"
+                               "        module_cache['created'] = True\n")
+    after = fix_source(populated, "mod.py")
+    assert "setdefault(module_name" not in after.new_source, after.new_source

@@ -264,6 +264,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
     suppressions = Suppressions(text) if apply_noqa else None
     ignored = settings.ignored_for(relative_path(path, settings.root))
     seen = set()
+    offered: list = []  # (diagnostic, finding, fix) of each fix offered
     for rule, finding in found:
         start, end = positions[id(finding.node)]
         if any(rule.code.startswith(c) for c in ignored):
@@ -277,19 +278,40 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         wanted = fixes is True or (bool(fixes) and finding.confidence >= fixes)
         marked = marks is True or (bool(marks) and finding.confidence >= marks)
         extra = _extra(finding, model)
-        fix = _fix_json(analysis, rule, finding) if wanted else None
+        built = _built(analysis, rule, finding) if wanted or marked else None
+        fix = _fix_json(analysis, built) if wanted and built is not None else None
         applicability = (fix["applicability"] if fix
-                         else _applicability(analysis, rule, finding) if marked and not wanted
+                         else built.applicability if built is not None and not wanted
                          else None)
         if applicability:
             extra["fixable"] = applicability
-        result.diagnostics.append(Diagnostic(
+        diagnostic = Diagnostic(
             path, rule.code, rule.name, finding.message, start, end,
             finding.confidence, finding.reason, extra=extra, fix=fix,
             fix_pending=((bool(fixes) and not wanted or bool(marks) and not (marked or wanted))
                          and _may_fix(rule, finding)),
-        ))
+        )
+        result.diagnostics.append(diagnostic)
+        if applicability:
+            offered.append((diagnostic, finding, built))
+    if offered:
+        _withdraw_open(analysis, offered)
     return analysis
+
+
+def _withdraw_open(analysis: Analysis, offered: list) -> None:
+    """Offer no fix whose new lock another write of its state would not
+    take: `--fix` leaves those out, and `[*]` must not promise them."""
+    from ftlint.fixes.fixer import left_open
+
+    try:
+        dropped = left_open(analysis.context, [(finding, fix) for _, finding, fix in offered])
+    except Exception:  # noqa: BLE001 - when in doubt, offer nothing
+        dropped = set(range(len(offered)))
+    for index in dropped:
+        diagnostic = offered[index][0]
+        diagnostic.extra.pop("fixable", None)
+        diagnostic.fix = None
 
 
 def _owners(model: ModuleModel, found) -> dict[int, tuple[cst.FunctionDef, int]]:
@@ -310,9 +332,8 @@ def _owners(model: ModuleModel, found) -> dict[int, tuple[cst.FunctionDef, int]]
     return owners
 
 
-def _applicability(analysis: Analysis, rule: type[Rule], finding: Finding) -> Optional[str]:
-    """"safe" or "unsafe" when the finding has a fix, for the text output's
-    ``[*]`` marker: the fix is built (cheap: no code is generated), not applied."""
+def _built(analysis: Analysis, rule: type[Rule], finding: Finding):
+    """``finding``'s fix when it has one (built, no code generated), else None."""
     if not _may_fix(rule, finding):
         return None
     from ftlint.fixes import Fix
@@ -321,7 +342,7 @@ def _applicability(analysis: Analysis, rule: type[Rule], finding: Finding) -> Op
         fix = analysis.fix_of(rule, finding)
     except Exception:  # noqa: BLE001 - a fix that cannot be built is not offered
         return None
-    return fix.applicability if isinstance(fix, Fix) else None
+    return fix if isinstance(fix, Fix) else None
 
 
 def _may_fix(rule: type[Rule], finding: Finding) -> bool:
@@ -330,14 +351,10 @@ def _may_fix(rule: type[Rule], finding: Finding) -> bool:
     return rule.fix != "none" and (finding.build is not None or isinstance(finding.fix, Fix))
 
 
-def _fix_json(analysis: Analysis, rule: type[Rule], finding: Finding) -> Optional[dict]:
-    from ftlint.fixes import Fix
+def _fix_json(analysis: Analysis, fix) -> Optional[dict]:
     from ftlint.fixes.apply import edits_json
 
     try:
-        fix = analysis.fix_of(rule, finding)
-        if not isinstance(fix, Fix):
-            return None
         return edits_json(analysis.context, fix)
     except Exception:  # noqa: BLE001 - a fix that cannot be shown is not offered
         return None

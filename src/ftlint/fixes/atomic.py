@@ -92,6 +92,8 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
     if ref in cache:
         return cache[ref]
     found = []
+    binding = model.binding(ref)
+    mapping = binding is not None and binding.kind in _MAPPINGS
     for write in model.writes(ref):
         if write.import_time:
             continue
@@ -101,8 +103,10 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
         other = model.compound_for(write)
         if other is not None and not isinstance(_shape_of(model, other), Fix):
             # A cache fill whose worst case is a second build never gets a
-            # lock over its test (FT203 publishes it, or declines).
-            if not memo_fill(model, other):
+            # lock over its test (FT203 publishes it, or declines); in a
+            # plain mapping, neither does a fill of a new object that
+            # `setdefault` can publish.
+            if not memo_fill(model, other, identity=not mapping):
                 found.append((write, other.node))
     cache[ref] = found
     return found

@@ -437,16 +437,63 @@ def _writes_outside(model, created: frozenset) -> dict[str, str]:
     found: dict[str, str] = {}
     for ref, key in guarded.items():
         for write in model.writes(ref):
-            function = write.function
-            if (write.import_time or function is None or key in write.locks
-                    or function.in_constructor or function.in_setup is not None
-                    or model.access_guarded(write) and function.called_under_lock
-                    or write.atomic and write.op.removeprefix("item.") in _ONLY_ADDS):
+            if key in write.locks or _needs_no_lock(model, write):
                 continue
             found.setdefault(describe(ref), (
                 f"{where(write)} changes {describe(ref)} without `{key}`, the lock the fix "
                 "would add: the race would stay open"))
     return found
+
+
+def _needs_no_lock(model, write) -> bool:
+    """A write that a new lock of its state need not cover: at import, while
+    the object is built, in set-up, in a helper every caller runs under a
+    lock, or one atomic step that only adds."""
+    function = write.function
+    return (write.import_time or function is None
+            or function.in_constructor or function.in_setup is not None
+            or model.access_guarded(write) and function.called_under_lock
+            or write.atomic and write.op.removeprefix("item.") in _ONLY_ADDS)
+
+
+def left_open(context, fixes: Sequence) -> set[int]:
+    """Indices of ``fixes`` (pairs of a finding and its fix, built on one
+    module) whose new lock another run-time write of the same state would
+    not take: a write that none of these fixes covers, and that the
+    follow-up passes of `--fix` could not guard with that lock either.
+    `--fix` leaves such fixes out (the race would stay open), so a check
+    must not offer them as fixable."""
+    from ftlint.fixes.locks import unit_of_work, wrap_fix
+    from ftlint.fixes.tree import walk
+    from ftlint.rules.ft205_inconsistent_locking import is_write
+
+    by_key: dict[str, list[int]] = {}
+    for index, (finding, fix) in enumerate(fixes):
+        if finding.access is None:
+            continue
+        for statement in (*fix.module_statements, *fix.class_statements, *fix.init_statements):
+            by_key.setdefault(statement.key, []).append(index)
+    dropped: set[int] = set()
+    for key, indices in by_key.items():
+        covered = {id(n) for i in indices for edit in fixes[i][1].edits for n in walk(edit.node)}
+        refs = {fixes[i][0].access.ref for i in indices}
+        for ref in refs:
+            for write in context.writes(ref):
+                if id(write.node) in covered or _needs_no_lock(context, write):
+                    continue
+                # A follow-up pass guards a store that FT205 reports once the
+                # lock is in, if that store can take the lock.
+                try:
+                    closed = is_write(context, write) and isinstance(
+                        wrap_fix(context, ref, unit_of_work(context, write), write), Fix)
+                except Exception:  # noqa: BLE001 - a fix that cannot be built closes nothing
+                    closed = False
+                if not closed:
+                    dropped.update(indices)
+                    break
+            if dropped.issuperset(indices):
+                break
+    return dropped
 
 
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:

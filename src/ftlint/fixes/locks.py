@@ -776,11 +776,15 @@ def unit_of_work(model: ModuleModel, access: Access) -> cst.CSTNode:
 
 
 def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
-             reuse: tuple[str, ...] = (), publish: bool = False) -> Union[Fix, Declined]:
+             reuse: tuple[str, ...] = (), publish: bool = False,
+             fill: bool = False) -> Union[Fix, Declined]:
     """Put the whole unit of work ``region`` under the state's lock.
     ``publish``: a cache fill whose worst case is a second build is built
     outside any lock and published in one step, as one whose value calls
-    out is, but declined where the publish would need a lock of its own."""
+    out is, but declined where the publish would need a lock of its own.
+    ``fill``: a fill of a new object whose identity matters (`v = d[k] =
+    {}`) is published with `setdefault` where it can be, with no lock; else
+    it gets the lock."""
     compound = model.compound_for(access)
     if compound is not None and compound.kind == "rmw" and not _reads_itself(model, access, ref):
         return Declined("the value is read in an earlier statement; a lock around the write "
@@ -848,6 +852,14 @@ def wrap_fix(model: ModuleModel, ref: Ref, region: cst.CSTNode, access: Access,
                                 "would have, to save that; add one by hand if a second build "
                                 "must never be seen")
             return fill
+    elif fill and not _locked_by_others(model, ref, access):
+        from ftlint.fixes.publish import fill_fix
+
+        published = fill_fix(model, ref, unpaired, access, lock_for, reuse)
+        if isinstance(published, Fix) and not (published.module_statements
+                                                or published.class_statements
+                                                or published.init_statements):
+            return published
     lock = lock_for(model, ref, unit, access.function, reuse)
     if isinstance(lock, Declined):
         return lock

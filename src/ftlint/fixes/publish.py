@@ -40,19 +40,30 @@ _MAPPINGS = frozenset({"dict", "defaultdict", "OrderedDict", "Counter"})
 LockFor = Callable[..., object]
 
 
+# Builtins that make a key from values without side effects
+# (`cache[tuple(version)]`): evaluating one again changes nothing.
+_KEY_CALLS = frozenset({"tuple", "frozenset", "str", "int", "id", "type", "len"})
+
+
 def _store(statement: cst.CSTNode) -> Optional[tuple[cst.BaseExpression, cst.BaseExpression,
-                                                     cst.BaseExpression]]:
-    """(container, key, value) of `container[key] = value` alone on its line."""
+                                                     cst.BaseExpression, Optional[str]]]:
+    """(container, key, value, alias) of `container[key] = value` alone on its
+    line; ``alias`` names the local of a chained store, `alias = container[key]
+    = value` or `container[key] = alias = value`, else None."""
     if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
         return None
     small = statement.body[0]
-    if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+    if not (isinstance(small, cst.Assign) and len(small.targets) in (1, 2)):
         return None
-    target = small.targets[0].target
-    if not (isinstance(target, cst.Subscript) and len(target.slice) == 1
-            and isinstance(target.slice[0].slice, cst.Index)):
+    targets = [t.target for t in small.targets]
+    subscripts = [t for t in targets if isinstance(t, cst.Subscript)]
+    names = [t.value for t in targets if isinstance(t, cst.Name)]
+    if len(subscripts) != 1 or len(names) != len(targets) - 1:
         return None
-    return target.value, target.slice[0].slice.value, small.value
+    target = subscripts[0]
+    if not (len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+        return None
+    return target.value, target.slice[0].slice.value, small.value, (names[0] if names else None)
 
 
 def _membership(test: cst.BaseExpression, operator: type):
@@ -107,6 +118,10 @@ def _read_after(model: ModuleModel, statement: cst.CSTNode, name: str,
     return False
 
 
+def _names(node: cst.CSTNode, name: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(node))
+
+
 def _leaves(block: cst.BaseSuite) -> bool:
     """The block ends in `return` or `raise`."""
     body = block.body if isinstance(block, cst.IndentedBlock) else ()
@@ -142,7 +157,7 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
     store = _store(store_statement)
     if store is None:
         return None
-    container, key, value = store
+    container, key, value, alias = store
     first = statements[0]
     if not isinstance(first, (cst.If, cst.Try)) or not _names_state(container, ref):
         return None
@@ -161,7 +176,7 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         if at is None or _writes_in(model, ref, access, lines[at + 1:]) or any(
                 _names_state(line, ref) and not _returns(line) for line in lines[at + 1:]):
             return None
-        before = lines[:at]
+        before, after = lines[:at], lines[at + 1:]
     elif len(statements) == 1:
         # `if k not in c:` ... `c[k] = value` ... in its body, or `if k in
         # c: return ...` `else:` ... `c[k] = value` ...
@@ -178,7 +193,7 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         if at is None or _writes_in(model, ref, access, lines[at + 1:]) or any(
                 _names_state(line, ref) and not _returns(line) for line in lines[at + 1:]):
             return None  # the value is used further in the fill (published before populated)
-        before = lines[:at]
+        before, after = lines[:at], lines[at + 1:]
     else:
         # `if k in c: return ...`, then the statements up to `c[k] = value`.
         member = _membership(first.test, cst.In)
@@ -186,9 +201,10 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
             return None
         if not _leaves(first.body):
             return None
-        before = statements[1:-1]
+        before, after = statements[1:-1], []
     element, checked = member
-    if not (same(element, key) and same(checked, container) and pure(key) and pure(container)):
+    if not (same(element, key) and same(checked, container) and pure(key, _KEY_CALLS)
+            and pure(container)):
         return None
     if any(_names_state(s, ref) for s in before) or has_comment(model, store_statement):
         return None
@@ -199,6 +215,17 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
     rebind = named is not None and _read_after(model, store_statement, named, scope)
     c, k = code(model, container), code(model, key)
     leading = store_statement.leading_lines
+    if alias is not None:
+        # `v = c[k] = build()`: `v` must be the value stored, whichever
+        # thread stored it; only `setdefault` hands that back in one step.
+        if rebind or not (unlocked and not reuse and kind in _MAPPINGS):
+            return None
+        if any(_names(line, alias) and not _returns(line) for line in after):
+            return None  # filled after it is published: other threads see it half built
+        text = f"{alias} = {c}.setdefault({k}, {code(model, value)})\n"
+        new = cst.parse_statement(text).with_changes(leading_lines=leading)
+        return Fix(SAFE, "Publish with `setdefault`, which hands back the value stored; the "
+                         "value is built outside any lock", (Edit(store_statement, new=new),))
     if unlocked and not reuse and kind in _MAPPINGS:
         text = (f"{named} = {c}.setdefault({k}, {named})\n" if rebind
                 else f"{c}.setdefault({k}, {code(model, value)})\n")

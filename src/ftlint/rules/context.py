@@ -552,13 +552,17 @@ def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
     return False
 
 
-def memo_fill(model: ModuleModel, compound: Compound) -> bool:
+def memo_fill(model: ModuleModel, compound: Compound, identity: bool = True) -> bool:
     """A cache filled on a miss, `if k not in d: d[k] = build(k)` (or a
     guard clause, `if k in d: return d[k]` then the fill, or `try: v = d[k]`
     / `except KeyError:` with the fill in the handler), whose build only
     computes: two threads that miss together build the value twice, and one
     store wins. A lock, a new instance of the module's own classes, an
-    opened resource or any other effect makes it matter which one won."""
+    opened resource or any other effect makes it matter which one won.
+    ``identity=False`` lets the value be a new object whose identity
+    matters (`v = d[k] = {}`): then the fill is not benign, but publishing
+    it with `setdefault`, which hands every thread the one value stored,
+    closes the race without a lock."""
     write, node = compound.write, compound.node
     if write is None or write.op != "setitem":
         return False
@@ -566,7 +570,7 @@ def memo_fill(model: ModuleModel, compound: Compound) -> bool:
     if handler is None and not isinstance(node, cst.If):
         return False
     block = node.body if handler is None else handler.body
-    if _identity_matters(write, block):
+    if identity and _identity_matters(write, block):
         return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.

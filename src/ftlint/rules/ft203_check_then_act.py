@@ -574,7 +574,9 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     build."""
     fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work)
+        fresh = not duplicate_work and memo_fill(context, compound, identity=False)
+        fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work,
+                       fill=fresh)
         if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
             return Declined("a cache filled on a miss, whose worst case is building a value "
                             "twice: a lock from the check to the store would cost every "

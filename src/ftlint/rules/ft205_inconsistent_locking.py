@@ -304,11 +304,11 @@ class InconsistentLocking(Rule):
             # library's callers are known, and take it.)
             by_callers = not any(model.guarded(w.locks) or queue_hook(model, w.function)
                                  for w in guarded)
-            resets = all(_resets(w) for w in guarded if _is_write(model, w))
+            resets = all(_resets(w) for w in guarded if is_write(model, w))
             for access in writes:
                 # A locked call on the object shows the author locks it; only
                 # our own stores are reported as the unlocked side.
-                if model.access_guarded(access) or not _is_write(model, access):
+                if model.access_guarded(access) or not is_write(model, access):
                     continue
                 one_step = _one_step(model, access)
                 can_break = breakable[access.op in _REMOVALS]
@@ -393,7 +393,7 @@ class InconsistentLocking(Rule):
     def _other_lock(self, model: ModuleModel, ref, guarded: list[Access]) -> Iterator[Finding]:
         """Writes under two different locks: neither excludes the other."""
         held = [(w, {k for k in w.locks if model.is_lock(k)}) for w in guarded
-                if _is_write(model, w)]
+                if is_write(model, w)]
         if not held:
             return
         if any(not locks or any(_may_alias(model, k) for k in locks) for _, locks in held):
@@ -630,7 +630,7 @@ def _confidence(model: ModuleModel, access: Access, one_step: bool) -> tuple[Con
 _SHUTDOWN = SHUTDOWN
 
 
-def _is_write(model: ModuleModel, access: Access) -> bool:
+def is_write(model: ModuleModel, access: Access) -> bool:
     """A store (`x = ...`, `x.a += 1`, `d[k] = v`, `del`), or a mutating
     call on a container known to be a plain list, dict, set or deque. A method
     call on any other object (`self.pools.clear()`, `self._matcher.add(r)`)
