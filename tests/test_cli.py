@@ -457,3 +457,28 @@ def test_fixable_mark_promises_only_what_fix_does(tmp_path, run_ftlint):
     assert "+    with _total_lock:\n+        _total = 0\n" in diff.stdout, report
     assert "--- open.py" not in diff.stdout, report
     assert "not fixed FT102 at 8:5: `restore()` changes `_total`" in report, report
+
+
+def test_no_new_process_lock_in_a_package_that_forks(tmp_path, run_ftlint):
+    """A module lock that another thread holds when the process forks stays
+    held in the child, which hangs on it (the eighth judged sample's
+    multiprocess). Where another module of the package calls `os.fork()`,
+    `--fix` declines such a lock and names that module, and the check does
+    not offer the fix; without it, the same file is fixed."""
+    counter = ("import threading\n\n_count = 0\n\n\ndef bump():\n    global _count\n"
+               "    _count += 1\n\n\nthreading.Thread(target=bump).start()\n"
+               "threading.Thread(target=bump).start()\n")
+    popen = "import os\n\n\ndef spawn():\n    return os.fork()\n"
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/counter.py": counter, "pkg/popen.py": popen})
+    check = run_ftlint("--no-cache", ".", cwd=tmp_path)
+    assert "pkg/counter.py:8:5: FT102 [high]" in check.stdout, check.stdout
+    assert "fixable" not in check.stdout, check.stdout
+    warm = [run_ftlint(".", cwd=tmp_path).stdout for _ in range(2)]
+    assert all("FT102 [high]" in out for out in warm), warm
+    diff = run_ftlint("--no-cache", "--diff", "--show-fixes", ".", cwd=tmp_path)
+    assert diff.stdout.count("---") == 0, diff.stdout
+    assert "not fixed FT102 at 8:5: `pkg.popen` forks the process" in diff.stdout + diff.stderr
+    (tmp_path / "pkg" / "popen.py").unlink()
+    fixed = run_ftlint("--no-cache", "--fix", ".", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "with _count_lock:" in (tmp_path / "pkg" / "counter.py").read_text()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequen
 from ftlint.config import Resolver, Settings
 from ftlint.diagnostics import IO_ERROR, Confidence, Diagnostic
 from ftlint.discovery import discover, read_source
-from ftlint.project import finish, judge, module_name
+from ftlint.project import finish, judge, module_name, withdraw_forked
 from ftlint.results import FileResult, Report, enabled_rules, file_error, internal_error
 from ftlint.workers import run
 
@@ -251,8 +251,11 @@ def _complete_fixes(report: Report, settings: Union[Settings, Resolver],
                 shown.fix, shown.fix_pending = d.fix, False
                 if "fixable" in d.extra:
                     shown.extra["fixable"] = d.extra["fixable"]
+                if "process_lock" in d.extra:
+                    shown.extra["process_lock"] = True
         if remember is not None and raw is not None:
             remember(raw)
+    withdraw_forked(report.files, [r.summary for r in report.files if r.summary is not None])
 
 
 def relint(report: Report, settings: Union[Settings, Resolver],

@@ -294,6 +294,10 @@ def analyze(source: bytes | str, path: str, settings: Settings,
         result.diagnostics.append(diagnostic)
         if applicability:
             offered.append((diagnostic, finding, built))
+            if built.module_statements or built.class_statements:
+                # A lock as long-lived as the process: the project pass
+                # withdraws it where the package forks.
+                extra["process_lock"] = True
     if offered:
         _withdraw_open(analysis, offered)
     return analysis

@@ -68,6 +68,9 @@ class ModuleSummary:
     # unittest-style test classes (`class T(unittest.TestCase)`, or any base
     # named `*TestCase`), wherever the module lives: test code too.
     test_classes: set[str] = field(default_factory=set)
+    # The module forks the process (`os.fork()`): a lock that another
+    # thread holds at that moment stays held in the child.
+    forks: bool = False
 
 
 def module_name(path: str, packages: Optional[dict[str, tuple[str, ...]]] = None) -> str:
@@ -521,6 +524,15 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
     return kept
 
 
+def forking_module(summaries: Iterable[ModuleSummary], module: str) -> Optional[str]:
+    """A module of ``module``'s top-level package that forks the process
+    (``module`` itself first), or None."""
+    top = module.partition(".")[0]
+    found = sorted(s.module for s in summaries if s.forks
+                   and (s.module == top or s.module.startswith(top + ".")))
+    return module if module in found else found[0] if found else None
+
+
 def finish(results: Sequence[FileResult], settings: Union[Settings, Resolver],
            others: Sequence[FileResult] = ()) -> None:
     """The project pass (``others`` as in :func:`judge`), then the
@@ -593,6 +605,22 @@ def judge(results: Sequence[FileResult], settings: Union[Settings, Resolver],
             # A test case shipped in a library module (a test-support
             # module's base TestCase): its methods run as tests do.
             r.diagnostics = _in_test_code(r.diagnostics, mine.test_code, r.summary.test_classes)
+    withdraw_forked(results, summaries)
+
+
+def withdraw_forked(results: Sequence[FileResult], summaries: Sequence[ModuleSummary]) -> None:
+    """Offer no fix that adds a module or class lock in a package that forks
+    the process: `--fix` declines those (a lock held by another thread at
+    the fork stays held in the child), and `[*]` must not promise them."""
+    if not any(s.forks for s in summaries):
+        return
+    for r in results:
+        if r.summary is None or forking_module(summaries, r.summary.module) is None:
+            continue
+        for d in r.diagnostics:
+            if d.extra.get("process_lock"):
+                d.extra.pop("fixable", None)
+                d.fix = None
 
 
 # Rules about test code itself: test code is where they speak.

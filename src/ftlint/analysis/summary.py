@@ -49,6 +49,14 @@ def _declares_unsafe(model: ModuleModel, ref: tuple, docstring: Optional[str],
     return itself, frozenset(named)
 
 
+# Calls that fork the process in place (not `subprocess`, which execs).
+FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork"})
+
+
+def forks(model: ModuleModel) -> bool:
+    return any(call.qualified in FORKS for call in model.calls)
+
+
 def summarize(model: ModuleModel, module: str) -> ModuleSummary:
     summary = ModuleSummary(module)
     summary.functions = {f.qualname: f.decorators for f in model.functions}
@@ -91,6 +99,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
     summary.import_calls = _import_time_calls(model, resolve)
     summary.returns = _returned_closures(model, summary)
     summary.locks_internally = model.locks_internally
+    summary.forks = forks(model)
     before_start = _before_thread_start(model)
     for call in model.calls:
         if call.caller is None:

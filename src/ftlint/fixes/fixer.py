@@ -17,7 +17,7 @@ from ftlint.diagnostics import Confidence, Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
 from ftlint.fixes.apply import apply, encloses, overlaps
 from ftlint.faults import inject
-from ftlint.project import finish, judge
+from ftlint.project import finish, forking_module, judge
 from ftlint.results import FileResult, internal_error
 
 Source = Union[bytes, str]
@@ -86,10 +86,17 @@ class _Analyses:
         key = (source, fresh)
         if key not in self._analyses:
             try:
-                self._analyses[key] = engine.analyze(source, self.path, self.settings, self.codes,
-                                                     fresh_locks=fresh)
+                analysis = engine.analyze(source, self.path, self.settings, self.codes,
+                                          fresh_locks=fresh)
             except Exception as exc:  # noqa: BLE001 - the file is left as it was, with why
-                self._analyses[key] = internal_error(self.path, exc)
+                analysis = internal_error(self.path, exc)
+            if isinstance(analysis, engine.Analysis) and analysis.result.summary is not None:
+                forking = forking_module([o.summary for o in self.others
+                                          if o.summary is not None],
+                                         analysis.result.summary.module)
+                if forking:
+                    analysis.context.facts["forking"] = forking
+            self._analyses[key] = analysis
         return self._analyses[key]
 
     def spend(self, source: Source, fresh: frozenset) -> None:

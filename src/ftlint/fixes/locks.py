@@ -359,10 +359,9 @@ def new_module_lock(model: ModuleModel, lock: str, anchor: cst.CSTNode, region: 
         if reentrant_constructor is None:
             return Declined(f"the region could re-enter a shared `{constructor}`")
         constructor = reentrant_constructor
-    if _forks(model):
-        return Declined("the module forks: a new module lock that another thread holds at the "
-                        "fork stays held in the child; add the lock with an "
-                        "`os.register_at_fork` reset by hand")
+    why = _fork_refusal(model, "module")
+    if why:
+        return Declined(why)
     index = next(i for i, s in enumerate(model.module.body) if s is statement)
     if constructor in ("threading.Lock()", "threading.RLock()"):
         constructor = _constructor(model, constructor == "threading.RLock()",
@@ -382,11 +381,19 @@ def _name_used(model: ModuleModel, name: str) -> bool:
     return name in module_names(model)
 
 
-_FORKS = frozenset({"os.fork", "os.forkpty", "pty.fork"})
+def _fork_refusal(model: ModuleModel, kind: str) -> Optional[str]:
+    """Why no new lock that lives as long as the process (a module's or a
+    class's) may be added: this module, or another module of its package
+    (a fact the fixer gives, from the project's summaries), forks."""
+    from ftlint.analysis.summary import forks
 
-
-def _forks(model: ModuleModel) -> bool:
-    return any(call.qualified in _FORKS for call in model.calls)
+    other = getattr(model, "facts", {}).get("forking")
+    if not forks(model) and not other:
+        return None
+    where = "the module forks" if forks(model) else f"`{other}` forks the process"
+    return (f"{where}: a new {kind} lock that another thread holds at the fork stays held in "
+            "the child, which then hangs on it; add the lock with an `os.register_at_fork` "
+            "reset by hand")
 
 
 def _function_named(model: ModuleModel, qualname: str) -> Optional[Function]:
@@ -493,6 +500,9 @@ def instance_lock(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: O
         return Lock(f"{me}.{attr}", imports, init_statements=(statement,))
     if class_index is None:
         return Declined(f"`{cls}` is not defined at module level")
+    why = _fork_refusal(model, "class")
+    if why:
+        return Declined(why)
     statement = Statement(class_node, f"{attr} = {constructor}\n", key, kind == "RLock")
     return Lock(f"{me}.{attr}", imports, class_statements=(statement,))
 
