@@ -800,9 +800,11 @@ def test_overlapping_fix_is_reported_not_dropped() -> None:
     assert [o.code for o in one.applied] == ["FT203"]
     assert [o.code for o in one.unfixed] == ["FT102"]
     assert "overlaps the fix for FT203" in one.unfixed[0].reason
-    # The lock FT203's fix adds covers the `+=` too, so nothing is left to report.
+    # The lock FT203's fix adds covers the `+=` too, so nothing is left to
+    # report: the `+=` is fixed, by that fix, and counted and named so.
     result = fix_source(code, "mod.py")
-    assert [o.code for o in result.applied] == ["FT203"]
+    assert [o.code for o in result.applied] == ["FT203", "FT102"]
+    assert result.applied[1].fix_message == "Covered by the fix for FT203 at 6:5"
     assert result.unfixed == []
     assert not lint_source(result.new_source, "mod.py").diagnostics
 

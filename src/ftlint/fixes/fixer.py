@@ -313,6 +313,16 @@ def _verify(source: Source, result: _Pass, path: str, settings: Settings, unsafe
     return None
 
 
+def _covered_by(reason: str) -> str:
+    """The fix message of a finding that the edit of another fix removed:
+    ``reason`` said why it was not fixed on its own ("overlaps the fix for
+    FT202 at 332:9; ..." or "inside the fix for ...")."""
+    import re
+
+    other = re.search(r"the fix for (FT\d+ at \d+:\d+)", reason)
+    return f"Covered by the fix for {other.group(1)}" if other else "Covered by the edit of another fix"
+
+
 def _line(text: Source, row: int) -> str:
     lines = (text.decode("utf-8", "replace") if isinstance(text, bytes) else text).splitlines()
     return lines[row - 1].strip() if 0 < row <= len(lines) else ""
@@ -570,7 +580,12 @@ def _finish_the_job(result: FixResult, known: set, path: str, settings: Settings
     # A finding left unfixed (say, one overlapping another fix) may be gone
     # now: a lock the other fix added covers it. Report only what is left.
     remaining = {_key(d.code, d.message) for d in left}
+    gone = [o for o in result.unfixed if _key(o.code, o.message) not in remaining]
     result.unfixed = [o for o in result.unfixed if _key(o.code, o.message) in remaining]
+    # Those are fixed, by the edit of another fix: say so, and count them.
+    result.applied = sorted(result.applied + [
+        replace(o, fix_message=_covered_by(o.reason), reason="") for o in gone],
+        key=lambda o: (o.row, o.column))
     # Findings only our fixes brought out, with the reason they stay.
     told = {_key(o.code, o.message) for o in result.unfixed}
     result.unfixed += [o for o in declined if _key(o.code, o.message) not in told]
