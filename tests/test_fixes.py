@@ -1452,7 +1452,9 @@ def test_switch_interval_trick_is_an_unsafe_lock_fix() -> None:
     assert fix_source(code, "mod.py", only).new_source == code  # unsafe: not without the flag
     # With the flag, the lock also covers the `+=` that FT102 reports.
     result = fix_source(code, "mod.py", unsafe=True)
-    assert [o.code for o in result.applied] == ["FT303", "FT303"]  # one fix, both calls
+    # One fix for both calls; the `+=` it puts under the lock is fixed by it.
+    assert [o.code for o in result.applied] == ["FT303", "FT102", "FT303"]
+    assert result.applied[1].fix_message.startswith("Covered by the fix for FT303 at ")
     assert result.new_source == _src('''
         import threading
 
@@ -2177,11 +2179,11 @@ CALLS_OUT = {
             pass
 
         def remote_exception(exc, tb):
-            if type(exc) in exceptions:
-                typ = exceptions[type(exc)]
+            if kind(exc) in exceptions:
+                typ = exceptions[kind(exc)]
                 return typ(exc, tb)
             typ = type(exc.__class__.__name__, (RemoteException, type(exc)), {})
-            exceptions[type(exc)] = typ
+            exceptions[kind(exc)] = typ
             return typ(exc, tb)
     ''', "builds a class with `type()`"),
     "a callable held in a local, taken from a container": ('''
@@ -2277,6 +2279,31 @@ def test_no_new_lock_around_code_that_calls_out(code: str, reason: str) -> None:
     result = fix_source(source, "mod.py")
     assert "with " not in result.new_source
     assert any(reason in o.reason for o in result.unfixed), [o.reason for o in result.unfixed]
+
+
+def test_a_class_built_at_run_time_is_published_with_setdefault() -> None:
+    """dask's `remote_exception`: the class `type()` builds (running the
+    bases' metaclass) is built with no lock held and published in one step,
+    so every caller gets the one class stored. The key, `type(exc)`, has no
+    side effects: `setdefault` evaluates it as often as the store did."""
+    source = _src('''
+        exceptions = {}
+
+        class RemoteException(Exception):
+            pass
+
+        def remote_exception(exc, tb):
+            if type(exc) in exceptions:
+                typ = exceptions[type(exc)]
+                return typ(exc, tb)
+            typ = type(exc.__class__.__name__, (RemoteException, type(exc)), {})
+            exceptions[type(exc)] = typ
+            return typ(exc, tb)
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "with " not in result.new_source and "threading" not in result.new_source
+    assert "    typ = exceptions.setdefault(type(exc), typ)\n    return typ(exc, tb)\n" in (
+        result.new_source), result.new_source
 
 
 def test_a_cache_filled_after_file_system_queries_is_published_without_a_lock() -> None:
@@ -3053,8 +3080,7 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
     store becomes one `setdefault`, so every reader gets the first value
     stored (a guard clause returns that value). Where neither shape fits,
     the fix is declined and says why. An object callers keep (`Entry(k)`)
-    is not duplicate work, but `setdefault` still hands every caller the
-    one stored."""
+    is not duplicate work: that one gets the lock."""
     source = _src('''
         _cache = {}
 
@@ -3098,12 +3124,14 @@ def test_cache_fill_whose_worst_case_is_duplicate_work_is_published_not_locked()
     assert "threading" not in commented.new_source
     assert any("building a value twice" in o.reason for o in commented.unfixed), [
         o.reason for o in commented.unfixed]
-    # An object callers keep, built by code ftlint cannot see: every caller
-    # must get the one stored, which `setdefault` hands back in one step.
     kept = fix_source(source.replace("compute(key)", "Entry(key)"), "mod.py")
-    assert "threading" not in kept.new_source, kept.new_source
-    assert "    if key not in _cache:\n        _cache.setdefault(key, Entry(key))\n" in kept.new_source
-    assert "        found = _cache.setdefault(key, found)\n" in kept.new_source
+    assert "with _cache_lock:\n        if key not in _cache:" in kept.new_source
+    # A new plain container is no duplicate work either, but building one
+    # twice only costs memory: `setdefault` hands every caller the one stored.
+    fresh = fix_source(source.replace("compute(key)", "deque()").replace(
+        "_cache = {}", "from collections import deque\n\n_cache = {}"), "mod.py")
+    assert "threading" not in fresh.new_source, fresh.new_source
+    assert "    if key not in _cache:\n        _cache.setdefault(key, deque())\n" in fresh.new_source
     # A mapping of the module's own: `setdefault` may not be one step there,
     # and a new lock only to save a second build is declined (bottle's
     # per-request `response` headers, judged not a race at all).

@@ -86,7 +86,7 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
     that holds a lock (node None) or sits in a check-then-act that no atomic
     call replaces. Once per state, not once per finding: with a pair of loops
     a module of 1,000 check-then-acts on one dict took minutes to check."""
-    from ftlint.rules.context import memo_fill  # the rules import this module
+    from ftlint.rules.context import allocates_only, memo_fill  # the rules import this module
 
     cache = model.facts.setdefault("lock_needing_writes", {})
     if ref in cache:
@@ -106,7 +106,8 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
             # lock over its test (FT203 publishes it, or declines); in a
             # plain mapping, neither does a fill of a new object that
             # `setdefault` can publish.
-            if not memo_fill(model, other, identity=not mapping):
+            if not (memo_fill(model, other) or mapping and allocates_only(model, other)
+                    and memo_fill(model, other, identity=False)):
                 found.append((write, other.node))
     cache[ref] = found
     return found

@@ -552,6 +552,42 @@ def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
     return False
 
 
+# Constructors that only allocate: building one twice and dropping one
+# changes nothing but memory.
+_ALLOCATORS = frozenset({
+    "dict", "list", "set", "bytearray", "object",
+    "collections.deque", "collections.defaultdict", "collections.OrderedDict",
+    "collections.Counter", "queue.Queue", "queue.SimpleQueue", "queue.LifoQueue",
+    "queue.PriorityQueue", "weakref.WeakSet", "weakref.WeakValueDictionary",
+    "weakref.WeakKeyDictionary", "re.compile",
+})
+
+
+def allocates_only(model: ModuleModel, compound: Compound) -> bool:
+    """The value a fill stores is a new object built by a display
+    (`{}`, `[]`) or a standard-library constructor that only allocates
+    (`deque()`, `Queue()`, `re.compile(p)`), directly or through a local
+    the guarded block binds first: building it twice and keeping one
+    wastes memory, nothing else."""
+    write = compound.write
+    value = getattr(write.node, "value", None) if write is not None else None
+    handler = cached_lookup(compound.node)
+    block = handler.body if handler is not None else getattr(compound.node, "body", None)
+    if isinstance(value, cst.Name) and block is not None:
+        value = next((n.value for n in walk_own(block) if isinstance(n, cst.Assign)
+                      and any(isinstance(t.target, cst.Name) and t.target.value == value.value
+                              for t in n.targets)), value)
+    if isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp,
+                          cst.SetComp)):
+        return True
+    if not isinstance(value, cst.Call):
+        return False
+    name = model.qualify(value.func) or dotted(value.func) or ""
+    if "." not in name and ("global", name) in model.bindings:
+        return False  # the module's own `dict`, not the builtin
+    return name in _ALLOCATORS
+
+
 def memo_fill(model: ModuleModel, compound: Compound, identity: bool = True) -> bool:
     """A cache filled on a miss, `if k not in d: d[k] = build(k)` (or a
     guard clause, `if k in d: return d[k]` then the fill, or `try: v = d[k]`

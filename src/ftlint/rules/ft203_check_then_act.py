@@ -18,7 +18,8 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import CLOSING, configures_module, in_teardown, memo_fill, output_once
+from ftlint.rules.context import (CLOSING, allocates_only, configures_module, in_teardown,
+                                  memo_fill, output_once)
 
 
 class CheckThenAct(Rule):
@@ -574,7 +575,8 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     build."""
     fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fresh = not duplicate_work and memo_fill(context, compound, identity=False)
+        fresh = (not duplicate_work and allocates_only(context, compound)
+                 and memo_fill(context, compound, identity=False))
         fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work,
                        fill=fresh)
         if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
