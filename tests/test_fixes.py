@@ -3456,3 +3456,82 @@ def test_chained_store_of_a_new_object_is_published_with_setdefault() -> None:
                                "        module_cache['created'] = True\n")
     after = fix_source(populated, "mod.py")
     assert "setdefault(module_name" not in after.new_source, after.new_source
+
+
+def test_a_get_then_build_fill_that_loads_a_library_is_published_with_setdefault() -> None:
+    """threadpoolctl's `_get_libc()` (ninth judged sample): `v = c.get(k)`,
+    `if v is None:` load a shared library, store it. Loading runs the
+    library's initialisers under the dynamic loader's lock, so no new lock
+    is held around it; two threads may both load it, and `setdefault` hands
+    both the handle stored first. Two such fills of one cache do not make
+    each other take a lock."""
+    source = _src('''
+        import ctypes
+
+        class Finder:
+            _libs = {}
+
+            @classmethod
+            def _get_libc(cls):
+                libc = cls._libs.get("libc")
+                if libc is None:
+                    libc = ctypes.CDLL(None)
+                    cls._libs["libc"] = libc
+                return libc
+
+            @classmethod
+            def _get_dll(cls, name):
+                dll = cls._libs.get(name)
+                if dll is None:
+                    dll = ctypes.WinDLL(f"{name}.dll")
+                    cls._libs[name] = dll
+                return dll
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "threading" not in result.new_source and "with " not in result.new_source, (
+        result.new_source)
+    assert '            libc = cls._libs.setdefault("libc", libc)\n' in result.new_source
+    assert "            dll = cls._libs.setdefault(name, dll)\n" in result.new_source
+    assert [o.code for o in result.applied] == ["FT203", "FT203"], result.unfixed
+
+
+def test_no_snapshot_of_a_list_the_loop_changes_through_calls() -> None:
+    """Twisted's `Cooperator.stop()` (ninth judged sample): each
+    `task._completeWith()` calls back `cooperator._removeTask(task)`, which
+    removes the task from the list being looped over. The loop then skips
+    every other task; a copy would visit them all, changing what a single
+    thread sees. The call is on another object, so it is followed by name
+    through the module's methods, and the snapshot is declined."""
+    source = _src('''
+        import threading
+
+        class Task:
+            def __init__(self, cooperator):
+                self._cooperator = cooperator
+
+            def _complete(self):
+                self._cooperator._remove(self)
+
+        class Cooperator:
+            def __init__(self):
+                self._tasks = []
+                threading.Thread(target=self.add).start()
+
+            def add(self):
+                self._tasks.append(Task(self))
+
+            def _remove(self, task):
+                self._tasks.remove(task)
+
+            def stop(self):
+                for task in self._tasks:
+                    task._complete()
+                self._tasks = []
+    ''')
+    result = fix_source(source, "mod.py", Settings(min_confidence=LOW))
+    assert "list(self._tasks)" not in result.new_source, result.new_source
+    reasons = [o.reason for o in result.unfixed if o.code == "FT206"]
+    assert any("the loop calls `_complete()` -> `_remove()`" in r for r in reasons), reasons
+    direct = source.replace("task._complete()", "print(task)")
+    fixed = fix_source(direct, "mod.py", Settings(min_confidence=LOW))
+    assert any(o.code == "FT206" for o in fixed.applied), [o.reason for o in fixed.unfixed]

@@ -590,6 +590,23 @@ class ModuleModel:
         return f"{base}.{rest}" if rest else base
 
     @functools.cached_property
+    def functions_by_name(self) -> dict[str, list["Function"]]:
+        """The module's functions and methods by their own name."""
+        found: dict[str, list[Function]] = {}
+        for function in self.functions:
+            found.setdefault(function.name, []).append(function)
+        return found
+
+    @functools.cached_property
+    def calls_by_caller(self) -> dict[int, list["Call"]]:
+        """id(function node) -> the calls made in that function."""
+        found: dict[int, list[Call]] = {}
+        for call in self.calls:
+            if call.caller is not None:
+                found.setdefault(id(call.caller.node), []).append(call)
+        return found
+
+    @functools.cached_property
     def sharing_evidence(self) -> dict[str, str]:
         """Classes whose instances are meant to be shared -> the first sign
         of it, in words (see `sharing_signs`)."""

@@ -106,11 +106,22 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
             # lock over its test (FT203 publishes it, or declines); in a
             # plain mapping, neither does a fill of a new object that
             # `setdefault` can publish.
+            # Nor does one whose unit calls out: it is published, or declined.
             if not (memo_fill(model, other) or mapping and allocates_only(model, other)
-                    and memo_fill(model, other, identity=False)):
+                    and memo_fill(model, other, identity=False)
+                    or mapping and _calls_out_of(model, other)):
                 found.append((write, other.node))
     cache[ref] = found
     return found
+
+
+def _calls_out_of(model: ModuleModel, compound: Compound) -> bool:
+    """The unit of work of ``compound`` calls out (I/O, a callback, code of
+    another package): no new lock is ever held over it."""
+    from ftlint.fixes.callouts import opaque_call
+
+    node = compound.node
+    return bool(calls_out(model, node, compound.function) or opaque_call(model, node))
 
 
 def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Union[Fix, Declined]:

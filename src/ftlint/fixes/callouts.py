@@ -49,6 +49,10 @@ _IO = (
     # ask LDAP or NIS over the network.
     "pwd.getpwnam", "pwd.getpwuid", "pwd.getpwall", "grp.getgrnam", "grp.getgrgid",
     "grp.getgrall", "socket.gethostbyaddr", "socket.getfqdn",
+    # Loading a shared library reads it from disk and runs its initialisers
+    # (constructors, DllMain) under the dynamic loader's own lock.
+    "ctypes.CDLL", "ctypes.PyDLL", "ctypes.WinDLL", "ctypes.OleDLL", "ctypes.cdll.",
+    "ctypes.windll.", "ctypes.oledll.", "ctypes.pydll.", "ctypes.util.find_library",
 )
 
 # Methods that block or do I/O whatever the object: waiting on another

@@ -93,7 +93,51 @@ def _changes_itself(model: ModuleModel, access: Access) -> Optional[str]:
             rebuilt = True
         else:
             return CHANGES_ITSELF
-    return REBUILDS_ITSELF if rebuilt else None
+    if rebuilt:
+        return REBUILDS_ITSELF
+    through = _changed_through_calls(model, access)
+    if through:
+        return (f"the loop calls {through}, which changes the container itself, so a copy "
+                "would change what the loop does (items it now skips would be visited): "
+                "collect the changes and make them after the loop; hold one lock over the "
+                "loop and the other writes")
+    return None
+
+
+# How deep a chain of calls from a loop is followed to a change of what it
+# iterates.
+_CALL_DEPTH = 4
+
+
+def _changed_through_calls(model: ModuleModel, access: Access) -> Optional[str]:
+    """The chain of calls, in words, by which the body of the loop over
+    ``access`` reaches a change of the container's items (`t._complete()`
+    -> `self._cooperator._remove(t)` -> `self._tasks.remove(t)`), resolving
+    each call by name among the module's functions and methods, whatever
+    the object it is called on; None when no chain is found."""
+    loop = access.statement
+    writers = {id(w.function.node) for w in model.writes(access.ref) if w.function is not None
+               and w.op not in ("rebind", "setattr") and not inside(w.node, loop)}
+    if not writers:
+        return None
+    by_name, calls_in = model.functions_by_name, model.calls_by_caller
+    frontier = [(call, ()) for call in calls_in.get(id(access.function.node) if access.function
+                                                     else None, ()) if inside(call.node, loop)]
+    seen: set[int] = set()
+    for _ in range(_CALL_DEPTH):
+        following = []
+        for call, path in frontier:
+            name = call.callee.rpartition(".")[2]
+            for function in by_name.get(name, ()):
+                if id(function.node) in seen:
+                    continue
+                seen.add(id(function.node))
+                chain = (*path, f"`{function.name}()`")
+                if id(function.node) in writers:
+                    return " -> ".join(chain)
+                following += [(c, chain) for c in calls_in.get(id(function.node), ())]
+        frontier = following
+    return None
 
 
 def snapshot_fix(model: ModuleModel, access: Access,

@@ -66,6 +66,40 @@ def _store(statement: cst.CSTNode) -> Optional[tuple[cst.BaseExpression, cst.Bas
     return target.value, target.slice[0].slice.value, small.value, (names[0] if names else None)
 
 
+def _fetched(statements: list, store_statement: cst.CSTNode, value: cst.BaseExpression):
+    """((key, container), the statements before the store) when
+    ``statements`` are a lookup with `.get()` and the test of what it found,
+    whose block ends with storing that local back: `v = c.get(k[, default])`,
+    `if v is None:` (or `is default`, `not v`) ... `c[k] = v`. Else None."""
+    if len(statements) != 2 or not isinstance(value, cst.Name):
+        return None
+    lookup, test = statements
+    if not (isinstance(lookup, cst.SimpleStatementLine) and len(lookup.body) == 1
+            and isinstance(lookup.body[0], cst.Assign) and len(lookup.body[0].targets) == 1):
+        return None
+    target, call = lookup.body[0].targets[0].target, lookup.body[0].value
+    if not (isinstance(target, cst.Name) and target.value == value.value
+            and isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "get" and 1 <= len(call.args) <= 2
+            and not any(a.star or a.keyword for a in call.args)):
+        return None
+    if not (isinstance(test, cst.If) and test.orelse is None
+            and isinstance(test.body, cst.IndentedBlock)):
+        return None
+    condition = test.test
+    local = target.value
+    tested = (isinstance(condition, cst.UnaryOperation) and isinstance(condition.operator, cst.Not)
+              and isinstance(condition.expression, cst.Name)
+              and condition.expression.value == local) or (
+        isinstance(condition, cst.Comparison) and len(condition.comparisons) == 1
+        and isinstance(condition.comparisons[0].operator, cst.Is)
+        and isinstance(condition.left, cst.Name) and condition.left.value == local)
+    lines = list(test.body.body)
+    if not tested or not lines or lines[-1] is not store_statement:
+        return None
+    return (call.args[0].value, call.func.value), lines[:-1]
+
+
 def _membership(test: cst.BaseExpression, operator: type):
     """(element, container) of `element in container` / `not in`."""
     if (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
@@ -159,10 +193,17 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         return None
     container, key, value, alias = store
     first = statements[0]
-    if not isinstance(first, (cst.If, cst.Try)) or not _names_state(container, ref):
+    if not _names_state(container, ref):
         return None
     same = lambda a, b: code(model, a) == code(model, b)  # noqa: E731
-    if isinstance(first, cst.Try):
+    fetched = _fetched(statements, store_statement, value)
+    if fetched is not None:
+        # `v = c.get(k)` `if v is None:` ... `c[k] = v`
+        member, before = fetched
+        after: list = []
+    elif not isinstance(first, (cst.If, cst.Try)):
+        return None
+    elif isinstance(first, cst.Try):
         # `try: v = c[k]` `except KeyError:` ... `c[k] = v` ...
         handler = cached_lookup(first)
         if handler is None or len(statements) != 1:
