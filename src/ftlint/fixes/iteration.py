@@ -115,15 +115,19 @@ def _changed_through_calls(model: ModuleModel, access: Access) -> Optional[str]:
     -> `self._cooperator._remove(t)` -> `self._tasks.remove(t)`), resolving
     each call by name among the module's functions and methods, whatever
     the object it is called on; None when no chain is found."""
-    loop = access.statement
+    loop, own = access.statement, access.function
+    if own is None:
+        return None
+    # The loop's own function is not followed: `protocol.close()` in the
+    # loop of `close()` is another object's `close()`, and what `close()`
+    # itself does after the loop is no change made while it runs.
     writers = {id(w.function.node) for w in model.writes(access.ref) if w.function is not None
-               and w.op not in ("rebind", "setattr") and not inside(w.node, loop)}
+               and w.function is not own and w.op not in ("rebind", "setattr")}
     if not writers:
         return None
     by_name, calls_in = model.functions_by_name, model.calls_by_caller
-    frontier = [(call, ()) for call in calls_in.get(id(access.function.node) if access.function
-                                                     else None, ()) if inside(call.node, loop)]
-    seen: set[int] = set()
+    frontier = [(call, ()) for call in calls_in.get(id(own.node), ()) if inside(call.node, loop)]
+    seen: set[int] = {id(own.node)}
     for _ in range(_CALL_DEPTH):
         following = []
         for call, path in frontier:
