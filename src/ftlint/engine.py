@@ -306,7 +306,7 @@ def analyze(source: bytes | str, path: str, settings: Settings,
 def _withdraw_open(analysis: Analysis, offered: list) -> None:
     """Offer no fix whose new lock another write of its state would not
     take: `--fix` leaves those out, and `[*]` must not promise them."""
-    from ftlint.fixes.fixer import left_open
+    from ftlint.fixes.coverage import left_open
 
     try:
         dropped = left_open(analysis.context, [(finding, fix) for _, finding, fix in offered])

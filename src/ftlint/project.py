@@ -525,12 +525,11 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
 
 
 def forking_module(summaries: Iterable[ModuleSummary], module: str) -> Optional[str]:
-    """A module of ``module``'s top-level package that forks the process
-    (``module`` itself first), or None."""
+    """The first module, by name, of ``module``'s top-level package that
+    forks the process, or None."""
     top = module.partition(".")[0]
-    found = sorted(s.module for s in summaries if s.forks
-                   and (s.module == top or s.module.startswith(top + ".")))
-    return module if module in found else found[0] if found else None
+    return min((s.module for s in summaries if s.forks
+                and (s.module == top or s.module.startswith(top + "."))), default=None)
 
 
 def finish(results: Sequence[FileResult], settings: Union[Settings, Resolver],

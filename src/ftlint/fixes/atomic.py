@@ -86,7 +86,7 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
     that holds a lock (node None) or sits in a check-then-act that no atomic
     call replaces. Once per state, not once per finding: with a pair of loops
     a module of 1,000 check-then-acts on one dict took minutes to check."""
-    from ftlint.rules.context import allocates_only, memo_fill  # the rules import this module
+    from ftlint.rules.context import fresh_fill, memo_fill  # the rules import this module
 
     cache = model.facts.setdefault("lock_needing_writes", {})
     if ref in cache:
@@ -107,9 +107,8 @@ def _lock_needing_writes(model: ModuleModel, ref) -> list:
             # plain mapping, neither does a fill of a new object that
             # `setdefault` can publish.
             # Nor does one whose unit calls out: it is published, or declined.
-            if not (memo_fill(model, other) or mapping and allocates_only(model, other)
-                    and memo_fill(model, other, identity=False)
-                    or mapping and _calls_out_of(model, other)):
+            if not (memo_fill(model, other)
+                    or mapping and (fresh_fill(model, other) or _calls_out_of(model, other))):
                 found.append((write, other.node))
     cache[ref] = found
     return found

@@ -16,6 +16,7 @@ from ftlint.config import Settings
 from ftlint.diagnostics import Confidence, Diagnostic
 from ftlint.fixes import SAFE, Declined, Fix, FixOutcome
 from ftlint.fixes.apply import apply, encloses, overlaps
+from ftlint.fixes.coverage import writes_outside
 from ftlint.faults import inject
 from ftlint.project import finish, forking_module, judge
 from ftlint.results import FileResult, internal_error
@@ -76,6 +77,9 @@ class _Analyses:
                  others: Sequence = ()):
         self.path, self.settings, self.codes = path, settings, codes
         self.others = others  # the project's other files (FileResults), for the project pass
+        # Their modules that fork the process: no new process-wide lock in
+        # their package (see `locks._fork_refusal`).
+        self.forking = [o.summary for o in others if o.summary is not None and o.summary.forks]
         self._analyses: dict = {}
         self._checked: dict = {}
         self._raw: dict = {}
@@ -90,10 +94,9 @@ class _Analyses:
                                           fresh_locks=fresh)
             except Exception as exc:  # noqa: BLE001 - the file is left as it was, with why
                 analysis = internal_error(self.path, exc)
-            if isinstance(analysis, engine.Analysis) and analysis.result.summary is not None:
-                forking = forking_module([o.summary for o in self.others
-                                          if o.summary is not None],
-                                         analysis.result.summary.module)
+            if (self.forking and isinstance(analysis, engine.Analysis)
+                    and analysis.result.summary is not None):
+                forking = forking_module(self.forking, analysis.result.summary.module)
                 if forking:
                     analysis.context.facts["forking"] = forking
             self._analyses[key] = analysis
@@ -392,7 +395,7 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
     # Every run-time write of a state that a new lock guards must take it,
     # container calls through an alias of an item (`reg = d[k]; reg.pop(x)`)
     # included, which no rule reports on their own.
-    unclosed = _writes_outside(cache.model_of(result.new_source), created)
+    unclosed = writes_outside(cache.model_of(result.new_source), created)
     if not brought and not unclosed:
         result.checked = cache.raw(result.new_source)
         return result
@@ -426,91 +429,6 @@ def fix_source(source: Source, path: str = "<stdin>", settings: Optional[Setting
 # A lock added in one place exposes the other writes of the same state
 # ("written under a lock elsewhere"); a few more passes guard them too.
 FOLLOW_UP_PASSES = 3
-
-
-# One atomic step that only adds (never overwrites or removes what is there):
-# it cannot undo what a locked unit of work does.
-_ONLY_ADDS = frozenset({"setdefault", "append", "appendleft", "add"})
-
-
-def _writes_outside(model, created: frozenset) -> dict[str, str]:
-    """State (as findings name it) that a lock this run added guards in one
-    place while another run-time write of it does not take that lock ->
-    why, in words. Writes while the object is built, or in its set-up
-    methods, and in helpers every caller runs under a lock, do not count."""
-    from ftlint.rules.base import describe, where
-
-    if model is None or not created:
-        return {}
-    guarded: dict = {}
-    for access in model.accesses:
-        # A write under the new lock, or a test and read it keeps together
-        # (`with lock: if k in d: v = d[k]`): a write elsewhere without the
-        # lock still falls between them.
-        if access.write or model.compound_for(access) is not None:
-            key = next((k for k in access.locks if k in created), None)
-            if key is not None:
-                guarded.setdefault(access.ref, key)
-    found: dict[str, str] = {}
-    for ref, key in guarded.items():
-        for write in model.writes(ref):
-            if key in write.locks or _needs_no_lock(model, write):
-                continue
-            found.setdefault(describe(ref), (
-                f"{where(write)} changes {describe(ref)} without `{key}`, the lock the fix "
-                "would add: the race would stay open"))
-    return found
-
-
-def _needs_no_lock(model, write) -> bool:
-    """A write that a new lock of its state need not cover: at import, while
-    the object is built, in set-up, in a helper every caller runs under a
-    lock, or one atomic step that only adds."""
-    function = write.function
-    return (write.import_time or function is None
-            or function.in_constructor or function.in_setup is not None
-            or model.access_guarded(write) and function.called_under_lock
-            or write.atomic and write.op.removeprefix("item.") in _ONLY_ADDS)
-
-
-def left_open(context, fixes: Sequence) -> set[int]:
-    """Indices of ``fixes`` (pairs of a finding and its fix, built on one
-    module) whose new lock another run-time write of the same state would
-    not take: a write that none of these fixes covers, and that the
-    follow-up passes of `--fix` could not guard with that lock either.
-    `--fix` leaves such fixes out (the race would stay open), so a check
-    must not offer them as fixable."""
-    from ftlint.fixes.locks import unit_of_work, wrap_fix
-    from ftlint.fixes.tree import walk
-    from ftlint.rules.ft205_inconsistent_locking import is_write
-
-    by_key: dict[str, list[int]] = {}
-    for index, (finding, fix) in enumerate(fixes):
-        if finding.access is None:
-            continue
-        for statement in (*fix.module_statements, *fix.class_statements, *fix.init_statements):
-            by_key.setdefault(statement.key, []).append(index)
-    dropped: set[int] = set()
-    for key, indices in by_key.items():
-        covered = {id(n) for i in indices for edit in fixes[i][1].edits for n in walk(edit.node)}
-        refs = {fixes[i][0].access.ref for i in indices}
-        for ref in refs:
-            for write in context.writes(ref):
-                if id(write.node) in covered or _needs_no_lock(context, write):
-                    continue
-                # A follow-up pass guards a store that FT205 reports once the
-                # lock is in, if that store can take the lock.
-                try:
-                    closed = is_write(context, write) and isinstance(
-                        wrap_fix(context, ref, unit_of_work(context, write), write), Fix)
-                except Exception:  # noqa: BLE001 - a fix that cannot be built closes nothing
-                    closed = False
-                if not closed:
-                    dropped.update(indices)
-                    break
-            if dropped.issuperset(indices):
-                break
-    return dropped
 
 
 def _outside_new_lock(d: Diagnostic, created: frozenset) -> bool:

@@ -387,10 +387,12 @@ def _fork_refusal(model: ModuleModel, kind: str) -> Optional[str]:
     (a fact the fixer gives, from the project's summaries), forks."""
     from ftlint.analysis.summary import forks
 
-    other = getattr(model, "facts", {}).get("forking")
-    if not forks(model) and not other:
+    if forks(model):
+        where = "the module forks"
+    elif getattr(model, "facts", {}).get("forking"):
+        where = f"`{model.facts['forking']}` forks the process"
+    else:
         return None
-    where = "the module forks" if forks(model) else f"`{other}` forks the process"
     return (f"{where}: a new {kind} lock that another thread holds at the fork stays held in "
             "the child, which then hangs on it; add the lock with an `os.register_at_fork` "
             "reset by hand")

@@ -532,6 +532,17 @@ def _returns_at_end(node: cst.If) -> bool:
             and any(isinstance(small, cst.Return) for small in last.body))
 
 
+def _stored_value(write, block: Optional[cst.CSTNode]) -> Optional[cst.BaseExpression]:
+    """The value ``write`` stores; for a local, what the guarded ``block``
+    binds it to first (`lock = threading.Lock()` then `LOCKS[f] = lock`)."""
+    value = getattr(write.node, "value", None)
+    if isinstance(value, cst.Name) and block is not None:
+        value = next((n.value for n in walk_own(block) if isinstance(n, cst.Assign)
+                      and any(isinstance(t.target, cst.Name) and t.target.value == value.value
+                              for t in n.targets)), value)
+    return value
+
+
 def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
     """The stored value is a lock, a new mutable object (`[]`, `{}`,
     `deque()`) or an instance of a class (`Entry(k)`): callers keep and use
@@ -541,11 +552,7 @@ def _identity_matters(write, block: Optional[cst.CSTNode] = None) -> bool:
     if write.assigned is not None and write.assigned[0] in (Mutability.MUTABLE,
                                                             Mutability.LOCK):
         return True
-    value = getattr(write.node, "value", None)
-    if isinstance(value, cst.Name) and block is not None:
-        value = next((n.value for n in walk_own(block) if isinstance(n, cst.Assign)
-                      and any(isinstance(t.target, cst.Name) and t.target.value == value.value
-                              for t in n.targets)), value)
+    value = _stored_value(write, block)
     if isinstance(value, cst.Call):
         name = (dotted(value.func) or "").rpartition(".")[2]
         return name[:1].isupper()
@@ -563,29 +570,28 @@ _ALLOCATORS = frozenset({
 })
 
 
-def allocates_only(model: ModuleModel, compound: Compound) -> bool:
-    """The value a fill stores is a new object built by a display
-    (`{}`, `[]`) or a standard-library constructor that only allocates
-    (`deque()`, `Queue()`, `re.compile(p)`), directly or through a local
-    the guarded block binds first: building it twice and keeping one
-    wastes memory, nothing else."""
+def fresh_fill(model: ModuleModel, compound: Compound) -> bool:
+    """A fill (see :func:`memo_fill`) of a new object whose identity matters
+    but whose building only allocates: a display (`{}`, `[]`) or a
+    standard-library constructor (`deque()`, `Queue()`, `re.compile(p)`),
+    directly or through a local the guarded block binds first. Building it
+    twice and keeping one wastes memory, nothing else, and `setdefault`
+    hands every thread the one stored: no lock is needed."""
     write = compound.write
-    value = getattr(write.node, "value", None) if write is not None else None
-    handler = cached_lookup(compound.node)
-    block = handler.body if handler is not None else getattr(compound.node, "body", None)
-    if isinstance(value, cst.Name) and block is not None:
-        value = next((n.value for n in walk_own(block) if isinstance(n, cst.Assign)
-                      and any(isinstance(t.target, cst.Name) and t.target.value == value.value
-                              for t in n.targets)), value)
-    if isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp,
-                          cst.SetComp)):
-        return True
-    if not isinstance(value, cst.Call):
+    if write is None:
         return False
-    name = model.qualify(value.func) or dotted(value.func) or ""
-    if "." not in name and ("global", name) in model.bindings:
-        return False  # the module's own `dict`, not the builtin
-    return name in _ALLOCATORS
+    handler = cached_lookup(compound.node)
+    value = _stored_value(write, handler.body if handler is not None
+                          else getattr(compound.node, "body", None))
+    if isinstance(value, cst.Call):
+        name = model.qualify(value.func) or dotted(value.func) or ""
+        if "." not in name and ("global", name) in model.bindings:
+            return False  # the module's own `dict`, not the builtin
+        allocates = name in _ALLOCATORS
+    else:
+        allocates = isinstance(value, (cst.Dict, cst.List, cst.Set, cst.DictComp,
+                                       cst.ListComp, cst.SetComp))
+    return allocates and memo_fill(model, compound, identity=False)
 
 
 def memo_fill(model: ModuleModel, compound: Compound, identity: bool = True) -> bool:
@@ -596,9 +602,7 @@ def memo_fill(model: ModuleModel, compound: Compound, identity: bool = True) -> 
     store wins. A lock, a new instance of the module's own classes, an
     opened resource or any other effect makes it matter which one won.
     ``identity=False`` lets the value be a new object whose identity
-    matters (`v = d[k] = {}`): then the fill is not benign, but publishing
-    it with `setdefault`, which hands every thread the one value stored,
-    closes the race without a lock."""
+    matters (for :func:`fresh_fill`)."""
     write, node = compound.write, compound.node
     if write is None or write.op != "setitem":
         return False

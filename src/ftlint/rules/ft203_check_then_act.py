@@ -18,7 +18,7 @@ from ftlint.rules.base import (
     Example, Finding, Rule, describe, is_shared_write,
     shared_object_confidence,
 )
-from ftlint.rules.context import (CLOSING, allocates_only, configures_module, in_teardown,
+from ftlint.rules.context import (CLOSING, configures_module, fresh_fill, in_teardown,
                                   memo_fill, output_once)
 
 
@@ -575,10 +575,8 @@ def _atomic_or_locked(context, compound, access, duplicate_work: bool = False):
     build."""
     fix = atomic_fix(context, compound, publish=duplicate_work)
     if isinstance(fix, Declined):
-        fresh = (not duplicate_work and allocates_only(context, compound)
-                 and memo_fill(context, compound, identity=False))
         fix = wrap_fix(context, compound.ref, compound.node, access, publish=duplicate_work,
-                       fill=fresh)
+                       fill=not duplicate_work and fresh_fill(context, compound))
         if duplicate_work and isinstance(fix, Fix) and _locks_the_lookup(fix):
             return Declined("a cache filled on a miss, whose worst case is building a value "
                             "twice: a lock from the check to the store would cost every "
