@@ -15,6 +15,7 @@ import ast
 import os
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
 
@@ -69,7 +70,46 @@ def _syntax_error(path: str, source: bytes | str, exc: cst.ParserSyntaxError) ->
 
 
 def parse(source: bytes | str) -> cst.Module:
-    return cst.parse_module(source)
+    """libcst's parse, without the validation of every node it builds.
+
+    Each libcst node checks its fields when it is built (``__post_init__``
+    calls ``_validate``), which is a fifth of a parse. The parser builds only
+    valid trees, as libcst's own note on ``__post_init__`` says, so ftlint
+    skips the checks while it parses, in the parsing thread only: nodes that
+    a fix builds, in this thread after the parse or in any other thread
+    meanwhile, are still checked, and a fixed file is parsed again before it
+    is written."""
+    if _unchecked is None:
+        return cst.parse_module(source)
+    _unchecked.parsing = True
+    try:
+        return cst.parse_module(source)
+    finally:
+        _unchecked.parsing = False
+
+
+def _install_unchecked_parse() -> Optional[threading.local]:
+    """Wrap libcst's node check so that a parse can turn it off for its own
+    thread; None (every node checked) if libcst's nodes are not built the
+    way this expects."""
+    from libcst._nodes.base import CSTNode
+
+    check = CSTNode.__dict__.get("__post_init__")
+    if check is None or getattr(check, "_ftlint_wrapped", None) is not None:
+        return getattr(check, "_ftlint_wrapped", None)
+    state = threading.local()
+    state.parsing = False
+
+    def __post_init__(self: cst.CSTNode) -> None:
+        if not getattr(state, "parsing", False):
+            check(self)
+
+    __post_init__._ftlint_wrapped = state  # type: ignore[attr-defined]
+    CSTNode.__post_init__ = __post_init__  # type: ignore[method-assign]
+    return state
+
+
+_unchecked = _install_unchecked_parse()
 
 
 def _decode(source: bytes | str, tree: cst.Module) -> str:

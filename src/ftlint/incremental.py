@@ -23,6 +23,8 @@ from typing import Optional
 
 import libcst as cst
 
+from ftlint.engine import parse as _parse
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -39,7 +41,7 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """The whole module (raises libcst's ParserSyntaxError)."""
-    tree = cst.parse_module(text)
+    tree = _parse(text)
     line = len(tree.header)
     starts = []
     for statement in tree.body:
@@ -118,7 +120,7 @@ def _splice(old: Parsed, text: str) -> Optional[Parsed]:
     if end + delta <= start:
         return None
     segment = "".join(new_lines[start:end + delta])
-    sub = cst.parse_module(segment)
+    sub = _parse(segment)
     if (sub.default_indent != old.tree.default_indent
             or sub.default_newline != old.tree.default_newline or not sub.body
             or (sub.footer and not to_end) or sub.code != segment):
@@ -148,7 +150,7 @@ def _append(old: Parsed, new_lines: list[str], body_end: int) -> Optional[Parsed
             or new_lines[body_end - 1].rstrip("\r\n").endswith("\\")):
         return None
     segment = "".join(new_lines[body_end:])
-    sub = cst.parse_module(segment)
+    sub = _parse(segment)
     indented = any(line[:1] in (" ", "\t") for line in code)
     if (sub.default_newline != old.tree.default_newline or not sub.body
             or sub.code != segment
@@ -228,7 +230,7 @@ def _splice_class(old: Parsed, index: int, prefix: int, changed_end: int,
         return None
     segment = "".join(new_lines[start:end + delta])
     wrapper = "class _:\n" + segment
-    sub = cst.parse_module(wrapper)
+    sub = _parse(wrapper)
     if (len(sub.body) != 1 or not isinstance(sub.body[0], cst.ClassDef) or sub.footer
             or sub.default_indent != old.tree.default_indent
             or sub.default_newline != old.tree.default_newline):
