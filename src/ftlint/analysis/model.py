@@ -590,6 +590,20 @@ class ModuleModel:
         return f"{base}.{rest}" if rest else base
 
     @functools.cached_property
+    def displayed_attributes(self) -> dict[str, int]:
+        """Attribute name -> how often the methods that only render text for
+        people read it: `__repr__` and the like, and methods whose every
+        `return` gives a string literal or an f-string (a `_log_stats()`
+        line). What they read decides nothing."""
+        shown: dict[str, int] = {}
+        for function in self.functions:
+            if function.parent is None and _displays(function):
+                for node in walk_own(function.node):
+                    if isinstance(node, cst.Attribute):
+                        shown[node.attr.value] = shown.get(node.attr.value, 0) + 1
+        return shown
+
+    @functools.cached_property
     def functions_by_name(self) -> dict[str, list["Function"]]:
         """The module's functions and methods by their own name."""
         found: dict[str, list[Function]] = {}
@@ -1015,3 +1029,14 @@ def local_locks_only(model: "ModuleModel", locks: tuple[str, ...], function) -> 
         scopes.append(function.local_names)
         function = function.parent
     return all(any(k in names for names in scopes) for k in held)
+
+
+_DISPLAY = frozenset({"__repr__", "__str__", "__format__", "__rich_repr__"})
+_TEXT = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+
+
+def _displays(function: Function) -> bool:
+    if function.name in _DISPLAY:
+        return True
+    returns = [n for n in walk_own(function.node.body) if isinstance(n, cst.Return)]
+    return bool(returns) and all(isinstance(r.value, _TEXT) for r in returns)

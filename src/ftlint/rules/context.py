@@ -159,9 +159,7 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
             return None
     # What `__repr__` or a stats line shows is for people reading it, not a
     # decision.
-    shown = sum(1 for f in model.functions if _displays(f)
-                for n in walk_own(f.node)
-                if isinstance(n, cst.Attribute) and n.attr.value == attr)
+    shown = model.displayed_attributes.get(attr, 0)
     copies = sum(1 for w in writes if w.op == "setattr"
                  and isinstance(getattr(w.node, "value", None), cst.Attribute))
     if model.name_uses.get(attr, 0) - shown - copies > len(writes):
@@ -169,22 +167,6 @@ def unread_counter(model: ModuleModel, ref) -> Optional[str]:
     return (f"`{attr}` is a count that nothing in this module reads (a statistic for "
             "callers, or shown by `__repr__`): a lost update skews the figure, but no "
             "decision here depends on it")
-
-
-_DISPLAY = frozenset({"__repr__", "__str__", "__format__", "__rich_repr__"})
-_TEXT = (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
-
-
-def _displays(function) -> bool:
-    """A method that only renders text for people: `__repr__` and the like,
-    or one whose every `return` gives a string literal or an f-string (a
-    `_log_stats()` line). What it reads decides nothing."""
-    if function.parent is not None:
-        return False
-    if function.name in _DISPLAY:
-        return True
-    returns = [n for n in walk_own(function.node.body) if isinstance(n, cst.Return)]
-    return bool(returns) and all(isinstance(r.value, _TEXT) for r in returns)
 
 
 # Module-level functions named for configuring their module.
