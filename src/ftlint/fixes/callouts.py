@@ -24,7 +24,7 @@ import libcst as cst
 from ftlint.analysis.model import Function, ModuleModel, Mutability
 from ftlint.analysis.names import dotted
 from ftlint.analysis.walk import walk_own
-from ftlint.fixes.tree import children, per_model, walk_code
+from ftlint.fixes.tree import code_children, per_model, walk_code
 
 # Calls that do I/O or block: a lock held across them makes every other
 # thread wait on the outside world. Qualified names, or prefixes ending in ".".
@@ -111,11 +111,26 @@ def _params(function: Optional[Function]) -> set[str]:
     return names
 
 
-def _loop_names(model: ModuleModel, function: Optional[Function]) -> set[str]:
-    """Names a `for` of the function binds: `for listener in listeners:`."""
-    if function is None:
-        return set()
-    return per_model(model, f"loop names {id(function.node)}", lambda: _bound_by_loops(function))
+class _LoopNames:
+    """Names a `for` of the function binds (`for listener in listeners:`),
+    looked for the first time a call needs them: most calls never ask, and
+    finding them walks the whole function."""
+
+    __slots__ = ("model", "function")
+
+    def __init__(self, model: ModuleModel, function: Optional[Function]) -> None:
+        self.model, self.function = model, function
+
+    def __contains__(self, name: object) -> bool:
+        function = self.function
+        if function is None:
+            return False
+        return name in per_model(self.model, f"loop names {id(function.node)}",
+                                 lambda: _bound_by_loops(function))
+
+
+def _loop_names(model: ModuleModel, function: Optional[Function]) -> _LoopNames:
+    return _LoopNames(model, function)
 
 
 def _bound_by_loops(function: Function) -> set[str]:
@@ -213,7 +228,7 @@ def _self_attribute(model: ModuleModel, cls: Optional[str], attr: str):
 
 
 def _call_out(model: ModuleModel, call: cst.Call, function: Optional[Function],
-              params: set[str], loops: set[str], io: bool,
+              params: set[str], loops: _LoopNames, io: bool,
               own_callables: bool = True) -> Optional[str]:
     """Why ``call`` runs code ftlint cannot see, or None. With ``io`` false,
     I/O and blocking calls are allowed (building a value once, under a lock
@@ -362,7 +377,29 @@ def _walk_here(node: cst.CSTNode):
         current = stack.pop()
         yield current
         if current is node or not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            stack.extend(children(current))
+            stack.extend(code_children(current))
+
+
+# The fields of compound statements and their parts that hold statements.
+_BLOCKS = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+def _small_statements_here(node: cst.CSTNode):
+    """The small statements (`import x`, `y = 1`) of the block ``node`` and
+    of the blocks inside it, in :func:`_walk_here`'s order, without entering
+    expressions, nested functions or classes."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            yield from reversed(current.body)
+        elif not isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+            for field in _BLOCKS:
+                value = getattr(current, field, None)
+                if isinstance(value, (list, tuple)):
+                    stack.extend(value)
+                elif value is not None:
+                    stack.append(value)
 
 
 def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Function],
@@ -648,7 +685,8 @@ def _hidden(model: ModuleModel) -> dict[int, str]:
 def _imported_here(function: Function) -> Optional[str]:
     """The first module outside the standard library that ``function``
     imports in its own body (`import webview.platforms.qt`)."""
-    return next(filter(None, map(_foreign_import, _walk_here(function.node.body))), None)
+    return next(filter(None, map(_foreign_import, _small_statements_here(function.node.body))),
+                None)
 
 
 def _foreign_import(node: cst.CSTNode) -> Optional[str]:
