@@ -91,6 +91,36 @@ PAIRS = {
         def finish(job):
             _pending.discard(job)
     '''),
+    "pop with default, a condition kept before the check": ('''
+        _pressed = {}
+
+        def on_key(kind, code, event):
+            if kind == "down":
+                _pressed[code] = event
+            elif kind == "up" and code in _pressed:
+                del _pressed[code]
+    ''', '''
+        _pressed = {}
+
+        def on_key(kind, code, event):
+            if kind == "down":
+                _pressed[code] = event
+            elif kind == "up":
+                _pressed.pop(code, None)
+    '''),
+    "discard, a condition kept before the check": ('''
+        _pending = set()
+
+        def finish(job, done):
+            if done and job in _pending:
+                _pending.remove(job)
+    ''', '''
+        _pending = set()
+
+        def finish(job, done):
+            if done:
+                _pending.discard(job)
+    '''),
     "pop in try": ('''
         class Pool:
             def __init__(self):
@@ -683,6 +713,15 @@ def test_fix(before: str, after: str) -> None:
 
 
 UNCHANGED = {
+    # The check comes first: the condition after it runs only for a key
+    # that is there, and `if ready(key): pop` would call it for every key.
+    "membership checked before the condition": '''
+        _pressed = {}
+
+        def release(code, ready):
+            if code in _pressed and ready(code):
+                del _pressed[code]
+    ''',
     "several statements on one line": '''
         _totals = {}
 

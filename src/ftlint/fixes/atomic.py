@@ -14,7 +14,7 @@ import libcst as cst
 from ftlint.analysis.model import Compound, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.callouts import calls_out
-from ftlint.fixes.tree import block_statement, code, has_comment, pure, scope_of
+from ftlint.fixes.tree import block_statement, code, has_comment, parents, pure, scope_of
 
 _MAPPINGS = frozenset({"dict", "defaultdict", "OrderedDict", "Counter"})
 _SETS = frozenset({"set"})
@@ -41,6 +41,22 @@ def _membership(test: cst.BaseExpression, negated: bool):
     return test.left, target.comparator
 
 
+def _condition_and_check(test: cst.BaseExpression):
+    """(condition, check) of `condition and check`, the check last, so that
+    `if event == UP and key in pressed: del pressed[key]` becomes `if event
+    == UP: pressed.pop(key, None)`: the condition is still evaluated once,
+    first, and alone decides whether the act runs. (None, ``test``) for
+    any other test."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return test.left, test.right
+    return None, test
+
+
+def _is_elif(model: ModuleModel, node: cst.If, scope: Optional[cst.CSTNode]) -> bool:
+    parent = parents(model, scope).get(id(node))
+    return isinstance(parent, cst.If) and parent.orelse is node
+
+
 def _method_call(expr: cst.BaseExpression, method: str):
     """(receiver, args) for `receiver.method(args)`."""
     if (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
@@ -49,7 +65,12 @@ def _method_call(expr: cst.BaseExpression, method: str):
     return None
 
 
-def _statement(model: ModuleModel, template: str, node: cst.If) -> cst.BaseStatement:
+def _statement(model: ModuleModel, template: str, node: cst.If,
+               condition: Optional[cst.BaseExpression] = None) -> cst.BaseStatement:
+    """The statement of ``template``, under ``if condition:`` when there is
+    one."""
+    if condition is not None:
+        template = f"if {code(model, condition)}:\n    {template}"
     return cst.parse_statement(template).with_changes(leading_lines=node.leading_lines)
 
 
@@ -129,9 +150,11 @@ def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Uni
         return Declined("only an `if` check can become one call")
     binding = model.binding(compound.ref)
     kind = binding.kind if binding is not None else ""
-    why = block_statement(model, node, scope_of(model, compound.function))
-    if why:
-        return Declined(why)
+    scope = scope_of(model, compound.function)
+    condition, check = _condition_and_check(node.test)
+    why = block_statement(model, node, scope)
+    if why and not (condition is not None and _is_elif(model, node, scope)):
+        return Declined(why)  # an `elif` stays one only if a condition is left
     if node.orelse is not None:
         return Declined("the `if` has an `else` branch")
     if has_comment(model, node):
@@ -140,7 +163,7 @@ def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Uni
     if act is None:
         return Declined("the `if` body is more than one statement")
     same = lambda a, b: code(model, a) == code(model, b)  # noqa: E731
-    member = _membership(node.test, negated=True)
+    member = _membership(check, negated=True)
     if member and kind in _MAPPINGS and isinstance(act, cst.Assign) and len(act.targets) == 1:
         key, container = member
         target = act.targets[0].target
@@ -161,8 +184,8 @@ def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Uni
             if not (pure(key) and pure(act.value)):
                 return Declined("the key or the value may have side effects")
             text = f"{code(model, container)}.setdefault({code(model, key)}, {code(model, act.value)})\n"
-            return _fix(node, _statement(model, text, node), "Use `setdefault`")
-    member = _membership(node.test, negated=False)
+            return _fix(node, _statement(model, text, node, condition), "Use `setdefault`")
+    member = _membership(check, negated=False)
     if member and isinstance(act, cst.Del) and kind in _MAPPINGS:
         key, container = member
         target = act.target
@@ -171,14 +194,14 @@ def _shape(model: ModuleModel, compound: Compound, publish: bool = False) -> Uni
                 and same(target.value, container) and same(target.slice[0].slice.value, key)
                 and pure(key)):
             text = f"{code(model, container)}.pop({code(model, key)}, None)\n"
-            return _fix(node, _statement(model, text, node), "Use `pop(key, None)`")
+            return _fix(node, _statement(model, text, node, condition), "Use `pop(key, None)`")
     if member and isinstance(act, cst.Expr) and kind in _SETS:
         element, container = member
         call = _method_call(act.value, "remove")
         if (call and same(call[0], container) and len(call[1]) == 1
                 and same(call[1][0].value, element) and pure(element)):
             text = f"{code(model, container)}.discard({code(model, element)})\n"
-            return _fix(node, _statement(model, text, node), "Use `discard`")
+            return _fix(node, _statement(model, text, node, condition), "Use `discard`")
     if kind in _SEQUENCES and pure(node.test):
         value = getattr(act, "value", None)
         call = _method_call(value, "pop") if isinstance(act, (cst.Assign, cst.Expr, cst.Return)) else None
