@@ -28,10 +28,10 @@ _DISPLAYS = {
     cst.List: "list", cst.ListComp: "list", cst.Dict: "dict", cst.DictComp: "dict",
     cst.Set: "set", cst.SetComp: "set",
 }
-_IMMUTABLE_NODES = (
+_IMMUTABLE_NODES = frozenset({
     cst.Tuple, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString,
     cst.Integer, cst.Float, cst.Imaginary, cst.Lambda,
-)
+})
 _SYNC_DECORATOR = ("synchron", "locked", "with_lock")
 _THREAD_IDS = frozenset({
     "threading.get_ident", "threading.get_native_id", "threading.current_thread",
@@ -138,10 +138,11 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         return found
 
     def classify_value(self, value: cst.BaseExpression) -> tuple[Mutability, str]:
-        for node_type, kind in _DISPLAYS.items():
-            if isinstance(value, node_type):
-                return Mutability.MUTABLE, kind
-        if isinstance(value, _IMMUTABLE_NODES):
+        node_type = type(value)  # exact types: libcst's classes have no subclasses
+        display = _DISPLAYS.get(node_type)
+        if display is not None:
+            return Mutability.MUTABLE, display
+        if node_type in _IMMUTABLE_NODES:
             return Mutability.IMMUTABLE, "constant"
         if isinstance(value, cst.Name) and value.value in ("None", "True", "False"):
             return Mutability.IMMUTABLE, "constant"

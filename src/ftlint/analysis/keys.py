@@ -17,12 +17,13 @@ Key = tuple
 
 
 def expr_key(node: cst.BaseExpression) -> Optional[Key]:
-    if isinstance(node, cst.Name):
+    kind = type(node)  # exact types: libcst's classes make isinstance() an ABC check
+    if kind is cst.Name:
         return ("N", node.value)
-    if isinstance(node, cst.Attribute):
+    if kind is cst.Attribute:
         base = expr_key(node.value)
         return None if base is None else ("A", base, node.attr.value)
-    if isinstance(node, cst.Subscript):
+    if kind is cst.Subscript:
         base = expr_key(node.value)
         if base is None or len(node.slice) != 1:
             return None
@@ -30,7 +31,7 @@ def expr_key(node: cst.BaseExpression) -> Optional[Key]:
         if not isinstance(index, cst.Index):
             return None
         return ("S", base, _index_key(index.value))
-    if isinstance(node, (cst.SimpleString, cst.Integer)):
+    if kind is cst.SimpleString or kind is cst.Integer:
         return ("L", node.value)
     return None
 
@@ -62,18 +63,31 @@ def iter_subexpressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.BaseExpression):
+        kind = type(current)
+        if _is_expression(kind):
             yield current
-            if isinstance(current, cst.Lambda):
+            if kind is cst.Lambda:
                 continue
-        for name in _fields(type(current)):
+        for name in _fields(kind):
             value = getattr(current, name)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, _SKIP):
-                    stack.append(value)
-            elif isinstance(value, (tuple, list)):
-                stack.extend(v for v in value if isinstance(v, cst.CSTNode)
-                             and not isinstance(v, _SKIP))
+            kind = type(value)
+            if kind is tuple or kind is list:
+                stack.extend(v for v in value if _descends(type(v)))
+            elif _descends(kind):
+                stack.append(value)
+
+
+# Per node type, asked once: isinstance() against libcst's abstract classes
+# runs an ABC check on every call.
+@functools.cache
+def _is_expression(kind: type) -> bool:
+    return issubclass(kind, cst.BaseExpression)
+
+
+@functools.cache
+def _descends(kind: type) -> bool:
+    """A node that :func:`iter_subexpressions` walks into."""
+    return issubclass(kind, cst.CSTNode) and not issubclass(kind, _SKIP)
 
 
 @functools.cache

@@ -122,10 +122,12 @@ def target_binds(target: cst.CSTNode, name: str) -> bool:
 def dotted(node: cst.BaseExpression) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []
-    while isinstance(node, cst.Attribute):
+    # Exact types: isinstance() against libcst's node classes runs an ABC
+    # check, and this runs for most expressions of a module.
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if type(node) is not cst.Name:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))

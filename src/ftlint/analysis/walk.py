@@ -23,7 +23,7 @@ SKIPPED_FIELDS = frozenset({
 
 Hook = Optional[Callable]
 
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_NESTED = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})  # exact types: no ABC check
 
 
 def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -34,7 +34,7 @@ def walk_own(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(c for c in code_children(current) if not isinstance(c, _NESTED))
+        stack.extend(c for c in code_children(current) if type(c) not in _NESTED)
 
 
 def walk_code(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
