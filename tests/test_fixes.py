@@ -3570,3 +3570,114 @@ def test_no_snapshot_of_a_list_the_loop_changes_through_calls() -> None:
     direct = source.replace("task._complete()", "print(task)")
     fixed = fix_source(direct, "mod.py", Settings(min_confidence=LOW))
     assert any(o.code == "FT206" for o in fixed.applied), [o.reason for o in fixed.unfixed]
+
+
+def test_a_fill_whose_key_is_rebound_before_the_store_is_not_published() -> None:
+    """pyglet's `_trace_frame` looks a path up, then splits `path` in a loop
+    and stores under the shortened `path`: the store's key is another key,
+    so `setdefault` would hand back a name built for another file."""
+    code = _src('''
+        import os
+        import threading
+
+        _abbreviations = {}
+
+        def abbreviate(path):
+            try:
+                name = _abbreviations[path]
+            except KeyError:
+                directory = ""
+                path, name = os.path.split(path)
+                while len(directory + name) < 30:
+                    name = os.path.join(directory, name)
+                    path, directory = os.path.split(path)
+                    if not directory:
+                        break
+                _abbreviations[path] = name
+            return name
+
+        def watch(paths):
+            for p in paths:
+                threading.Thread(target=abbreviate, args=(p,)).start()
+    ''')
+    assert lint_source(code, "mod.py").diagnostics
+    new = fix_source(code, "mod.py").new_source
+    assert "setdefault" not in new
+    namespace: dict = {}
+    exec(compile(new, "mod.py", "exec"), namespace)
+    first = namespace["abbreviate"]("/usr/lib/python3/dist-packages/pkg/window/__init__.py")
+    second = namespace["abbreviate"]("/usr/lib/python3/dist-packages/pkg/window/event.py")
+    assert first.endswith("__init__.py") and second.endswith("event.py")
+
+
+_SETTLER = '''
+    import threading
+
+
+    class Sender:
+        """Shared by the I/O thread and the senders."""
+
+        def __init__(self):
+            self.pending = []
+
+        def send(self, delivery):
+            self.pending.append(delivery)
+
+        def settle(self, done):
+            unsettled = []
+            for delivery in self.pending:
+                if delivery not in done:
+                    unsettled.append(delivery)
+            self.pending = unsettled
+
+
+    SENDER = Sender()
+    threading.Thread(target=SENDER.settle, args=(set(),)).start()
+'''
+
+
+@pytest.mark.parametrize("settle, store", [
+    ("""
+        unsettled = []
+        for delivery in self.pending:
+            if delivery not in done:
+                unsettled.append(delivery)
+        self.pending = unsettled
+    """, "self.pending = unsettled"),
+    ("""
+        for delivery in self.pending:
+            delivery.settle(done)
+        self.pending = []
+    """, "self.pending = []"),
+], ids=["rebuilt from the loop", "emptied after the loop"])
+def test_no_snapshot_of_a_loop_whose_function_replaces_the_container_after_it(
+        settle: str, store: str) -> None:
+    """azure-servicebus's sender settles its pending list by rebuilding it
+    from the loop, or empties it after settling each: the live loop visits
+    a delivery added meanwhile, a copy would drop it unsettled."""
+    body = textwrap.indent(textwrap.dedent(settle).strip("\n"), " " * 8)
+    code = _src(_SETTLER)
+    old = textwrap.indent(textwrap.dedent("""
+        unsettled = []
+        for delivery in self.pending:
+            if delivery not in done:
+                unsettled.append(delivery)
+        self.pending = unsettled
+    """).strip("\n"), " " * 8)
+    code = code.replace(old, body)
+    assert store in code
+    result = fix_source(code, "mod.py")
+    assert "list(self.pending)" not in result.new_source
+    reasons = [o.reason for o in result.unfixed if o.code == "FT206"]
+    assert any(f"replaces or empties the container (`{store}`)" in r for r in reasons), reasons
+
+
+def test_a_loop_after_the_store_still_gets_its_snapshot() -> None:
+    code = _src(_SETTLER).replace("""        unsettled = []
+        for delivery in self.pending:
+            if delivery not in done:
+                unsettled.append(delivery)
+        self.pending = unsettled""", """        self.pending = [d for d in done]
+        for delivery in self.pending:
+            print(delivery)""")
+    assert "for delivery in list(self.pending):" in fix_source(code, "mod.py").new_source

@@ -247,13 +247,31 @@ def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
             for d in stmt.decorators):
         return []
     me = stmt.params.params[0].name.value
-    return [f"{mine}.{item.item.attr.value}"
-            for node in walk_own(stmt.body)
-            if isinstance(node, cst.With) and any(isinstance(n, cst.Yield)
-                                                  for n in walk_own(node.body))
-            for item in node.items
-            if isinstance(item.item, cst.Attribute) and isinstance(item.item.value, cst.Name)
-            and item.item.value.value == me]
+
+    def own_attr(expr: cst.BaseExpression) -> Optional[str]:
+        if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
+                and expr.value.value == me):
+            return expr.attr.value
+        return None
+
+    found = []
+    for node in walk_own(stmt.body):
+        if isinstance(node, cst.With) and any(isinstance(n, cst.Yield)
+                                              for n in walk_own(node.body)):
+            found += [f"{mine}.{attr}" for item in node.items
+                      if (attr := own_attr(item.item)) is not None]
+        elif (isinstance(node, cst.Try) and node.finalbody is not None
+              and any(isinstance(n, cst.Yield) for n in walk_own(node.body))):
+            # `while not self._lock.acquire(timeout=0.1): pass` / `try:
+            # yield` / `finally: self._lock.release()`: the release in the
+            # `finally` says the `yield` runs with the lock held, however
+            # it was taken.
+            for n in walk_own(node.finalbody):
+                if (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                        and n.func.attr.value == "release" and not n.args
+                        and (attr := own_attr(n.func.value)) is not None):
+                    found.append(f"{mine}.{attr}")
+    return found
 
 
 def _composed_class(cls: Optional[cst.ClassDef], self_name: str, attr: str) -> Optional[str]:

@@ -21,7 +21,7 @@ from ftlint.analysis.model import Access, Function, ModuleModel
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.callouts import calls_out, opaque_call
 from ftlint.fixes.locks import unit_of_work, wrap_fix, write_locks
-from ftlint.fixes.tree import code, inside, uses_of_local, walk
+from ftlint.fixes.tree import code, inside, parents, uses_of_local, walk
 
 _SNAPSHOT_ANY = frozenset({"dict", "list", "set"})
 # Subclasses of dict whose views are the built-in ones.
@@ -95,6 +95,12 @@ def _changes_itself(model: ModuleModel, access: Access) -> Optional[str]:
             return CHANGES_ITSELF
     if rebuilt:
         return REBUILDS_ITSELF
+    back = _written_back(model, access)
+    if back is not None:
+        return (f"after the loop the function replaces or empties the container (`{back}`): "
+                "an item another thread adds meanwhile is visited by the loop as it is, but a "
+                "copy would miss it before the store drops it; hold one lock over the loop "
+                "and that store")
     through = _changed_through_calls(model, access)
     if through:
         return (f"the loop calls {through}, which changes the container itself, so a copy "
@@ -102,6 +108,43 @@ def _changes_itself(model: ModuleModel, access: Access) -> Optional[str]:
                 "collect the changes and make them after the loop; hold one lock over the "
                 "loop and the other writes")
     return None
+
+
+def _written_back(model: ModuleModel, access: Access) -> Optional[str]:
+    """The statement after the loop, in the loop's function, that replaces
+    or empties the container the loop iterates (`for d in self.pending: ...
+    unsettled.append(d)`, then `self.pending = unsettled`; a drain that
+    ends with `self.pending = []`), in code, or None. Such a function
+    rebuilds the container from what the loop saw: an item another thread
+    adds while the live loop runs is visited, but a copy misses it, and the
+    store then drops it unseen."""
+    loop, own = access.statement, access.function
+    if own is None:
+        return None
+    for w in model.writes(access.ref):
+        node = w.node
+        if w.function is not own or inside(node, loop):
+            continue
+        replaces = isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None
+        empties = (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                   and node.func.attr.value == "clear")
+        if (replaces or empties) and _after(model, own, loop, node):
+            return code(model, node).strip()
+    return None
+
+
+def _after(model: ModuleModel, own: Function, loop: cst.CSTNode, node: cst.CSTNode) -> bool:
+    """Does ``node`` run after ``loop`` in the block of the loop? True
+    (the cautious answer) when it sits outside that block."""
+    parent_of = parents(model, own.node)
+    block = parent_of.get(id(loop))
+    current = node
+    while current is not None and parent_of.get(id(current)) is not block:
+        current = parent_of.get(id(current))
+    if current is None or not isinstance(block, cst.IndentedBlock):
+        return True
+    order = {id(s): i for i, s in enumerate(block.body)}
+    return order.get(id(current), -1) > order.get(id(loop), -1)
 
 
 # How deep a chain of calls from a loop is followed to a change of what it

@@ -31,6 +31,7 @@ import libcst as cst
 
 from ftlint.analysis.checks import cached_lookup
 from ftlint.analysis.model import Access, Function, ModuleModel, Ref
+from ftlint.analysis.names import binds
 from ftlint.fixes import SAFE, Declined, Edit, Fix
 from ftlint.fixes.tree import code, has_comment, parents, pure, walk, walk_code
 
@@ -152,6 +153,13 @@ def _read_after(model: ModuleModel, statement: cst.CSTNode, name: str,
     return False
 
 
+def _rebinds(statements: list, key: cst.BaseExpression) -> bool:
+    """Does one of ``statements`` bind a name that ``key`` reads?"""
+    names = {n.value for n in walk_code(key) if isinstance(n, cst.Name)}
+    return any(binds(node, name) for statement in statements for node in walk_code(statement)
+               for name in names)
+
+
 def _names(node: cst.CSTNode, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk(node))
 
@@ -248,6 +256,11 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
             and pure(container)):
         return None
     if any(_names_state(s, ref) for s in before) or has_comment(model, store_statement):
+        return None
+    if _rebinds(before, key):
+        # `path, name = os.path.split(path)` between the lookup and the
+        # store: the store's key is another key (pyglet's `_trace_frame`),
+        # and `setdefault` would hand back what another key holds.
         return None
     binding = model.binding(ref)
     kind = binding.kind if binding is not None else ""
