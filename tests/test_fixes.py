@@ -3567,7 +3567,11 @@ def test_no_snapshot_of_a_list_the_loop_changes_through_calls() -> None:
     assert "list(self._tasks)" not in result.new_source, result.new_source
     reasons = [o.reason for o in result.unfixed if o.code == "FT206"]
     assert any("the loop calls `_complete()` -> `_remove()`" in r for r in reasons), reasons
+    # Without the chain (and without the store after the loop, which a copy
+    # would also get wrong) the loop gets its snapshot.
     direct = source.replace("task._complete()", "print(task)")
+    head, _, tail = direct.rpartition("self._tasks = []")  # the one in stop()
+    direct = head + "print(len(self._tasks))" + tail
     fixed = fix_source(direct, "mod.py", Settings(min_confidence=LOW))
     assert any(o.code == "FT206" for o in fixed.applied), [o.reason for o in fixed.unfixed]
 

@@ -95,18 +95,18 @@ def _changes_itself(model: ModuleModel, access: Access) -> Optional[str]:
             return CHANGES_ITSELF
     if rebuilt:
         return REBUILDS_ITSELF
-    back = _written_back(model, access)
-    if back is not None:
-        return (f"after the loop the function replaces or empties the container (`{back}`): "
-                "an item another thread adds meanwhile is visited by the loop as it is, but a "
-                "copy would miss it before the store drops it; hold one lock over the loop "
-                "and that store")
     through = _changed_through_calls(model, access)
     if through:
         return (f"the loop calls {through}, which changes the container itself, so a copy "
                 "would change what the loop does (items it now skips would be visited): "
                 "collect the changes and make them after the loop; hold one lock over the "
                 "loop and the other writes")
+    back = _written_back(model, access)
+    if back is not None:
+        return (f"after the loop the function replaces or empties the container (`{back}`): "
+                "an item another thread adds meanwhile is visited by the loop as it is, but a "
+                "copy would miss it before the store drops it; hold one lock over the loop "
+                "and that store")
     return None
 
 
