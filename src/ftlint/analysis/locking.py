@@ -263,13 +263,16 @@ def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
         elif (isinstance(node, cst.Try) and node.finalbody is not None
               and any(isinstance(n, cst.Yield) for n in walk_own(node.body))):
             # `while not self._lock.acquire(timeout=0.1): pass` / `try:
-            # yield` / `finally: self._lock.release()`: the release in the
-            # `finally` says the `yield` runs with the lock held, however
-            # it was taken.
-            for n in walk_own(node.finalbody):
-                if (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
-                        and n.func.attr.value == "release" and not n.args
-                        and (attr := own_attr(n.func.value)) is not None):
+            # yield` / `finally: self._lock.release()`: an unconditional
+            # release in the `finally` says the `yield` runs with the lock
+            # held, however it was taken. (`if not nolock:
+            # self._lock.release()` says it only sometimes is.)
+            for line in node.finalbody.body.body:
+                call = (line.body[0].value if isinstance(line, cst.SimpleStatementLine)
+                        and isinstance(line.body[0], cst.Expr) else None)
+                if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+                        and call.func.attr.value == "release" and not call.args
+                        and (attr := own_attr(call.func.value)) is not None):
                     found.append(f"{mine}.{attr}")
     return found
 
