@@ -95,10 +95,9 @@ def _install_unchecked_parse() -> Optional[threading.local]:
     from libcst._nodes.base import CSTNode
 
     check = CSTNode.__dict__.get("__post_init__")
-    if check is None or getattr(check, "_ftlint_wrapped", None) is not None:
+    if check is None or hasattr(check, "_ftlint_wrapped"):  # wrapped already: a reload
         return getattr(check, "_ftlint_wrapped", None)
-    state = threading.local()
-    state.parsing = False
+    state = threading.local()  # `parsing` is unset, so false, in every other thread
 
     def __post_init__(self: cst.CSTNode) -> None:
         if not getattr(state, "parsing", False):

@@ -247,33 +247,22 @@ def _yielding_keys(builder: LockTracking, func: cst.Attribute) -> list[str]:
             for d in stmt.decorators):
         return []
     me = stmt.params.params[0].name.value
-
-    def own_attr(expr: cst.BaseExpression) -> Optional[str]:
-        if (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name)
-                and expr.value.value == me):
-            return expr.attr.value
-        return None
-
     found = []
     for node in walk_own(stmt.body):
-        if isinstance(node, cst.With) and any(isinstance(n, cst.Yield)
-                                              for n in walk_own(node.body)):
-            found += [f"{mine}.{attr}" for item in node.items
-                      if (attr := own_attr(item.item)) is not None]
-        elif (isinstance(node, cst.Try) and node.finalbody is not None
-              and any(isinstance(n, cst.Yield) for n in walk_own(node.body))):
+        if not (isinstance(node, (cst.With, cst.Try))
+                and any(isinstance(n, cst.Yield) for n in walk_own(node.body))):
+            continue
+        if isinstance(node, cst.With):
+            found += [f"{mine}.{item.item.attr.value}" for item in node.items
+                      if isinstance(item.item, cst.Attribute)
+                      and isinstance(item.item.value, cst.Name) and item.item.value.value == me]
+        else:
             # `while not self._lock.acquire(timeout=0.1): pass` / `try:
-            # yield` / `finally: self._lock.release()`: an unconditional
-            # release in the `finally` says the `yield` runs with the lock
-            # held, however it was taken. (`if not nolock:
-            # self._lock.release()` says it only sometimes is.)
-            for line in node.finalbody.body.body:
-                call = (line.body[0].value if isinstance(line, cst.SimpleStatementLine)
-                        and isinstance(line.body[0], cst.Expr) else None)
-                if (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
-                        and call.func.attr.value == "release" and not call.args
-                        and (attr := own_attr(call.func.value)) is not None):
-                    found.append(f"{mine}.{attr}")
+            # yield` / `finally: self._lock.release()`: as in the method
+            # itself, a release in the `finally` (a statement of its own,
+            # not under an `if`) says the `yield` runs with the lock held,
+            # however it was taken.
+            found += _released_in_finally(builder, node)
     return found
 
 

@@ -129,10 +129,6 @@ class _LoopNames:
                                  lambda: _bound_by_loops(function))
 
 
-def _loop_names(model: ModuleModel, function: Optional[Function]) -> _LoopNames:
-    return _LoopNames(model, function)
-
-
 def _bound_by_loops(function: Function) -> set[str]:
     names = set()
     for node in walk_code(function.node.body):
@@ -412,7 +408,7 @@ def calls_out(model: ModuleModel, region: cst.CSTNode, function: Optional[Functi
             return (f"`{function.name}` is a signal, fork, exit or weak-reference handler; it "
                     "can run while the interrupted code holds the lock")
     params = _params(function)
-    loops = _loop_names(model, function)
+    loops = _LoopNames(model, function)
     for node in _walk_here(region):
         module = _foreign_import(node) if io else None
         if module is not None:
@@ -523,7 +519,7 @@ def _call_reasons(model: ModuleModel, io: bool = True) -> dict[int, str]:
             if caller is None:
                 continue
             if id(caller) not in context:
-                context[id(caller)] = (_params(caller), _loop_names(model, caller))
+                context[id(caller)] = (_params(caller), _LoopNames(model, caller))
             reason = _call_out(model, call.node, caller, *context[id(caller)], io,
                                own_callables=False)
             if reason:
