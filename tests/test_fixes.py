@@ -3676,6 +3676,14 @@ def test_no_snapshot_of_a_loop_whose_function_replaces_the_container_after_it(
     assert any(f"replaces or empties the container (`{store}`)" in r for r in reasons), reasons
 
 
+def test_a_store_of_one_item_after_the_loop_keeps_the_snapshot() -> None:
+    """`self.pending[0] = ...` after the loop stores one item: it neither
+    replaces nor empties the container."""
+    code = _src(_SETTLER).replace("""        self.pending = unsettled""", """        if unsettled:
+            self.pending[0] = unsettled[0]""")
+    assert "for delivery in list(self.pending):" in fix_source(code, "mod.py").new_source
+
+
 def test_a_loop_after_the_store_still_gets_its_snapshot() -> None:
     code = _src(_SETTLER).replace("""        unsettled = []
         for delivery in self.pending:

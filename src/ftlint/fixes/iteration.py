@@ -125,12 +125,22 @@ def _written_back(model: ModuleModel, access: Access) -> Optional[str]:
         node = w.node
         if w.function is not own or inside(node, loop):
             continue
-        replaces = isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None
+        # `self.pending = ...` or `pending[:] = ...`, not a store of one
+        # item (`pending[k] = v`).
+        replaces = (isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None
+                    and not all(_one_item(t) for t in (
+                        [t.target for t in node.targets] if isinstance(node, cst.Assign)
+                        else [node.target])))
         empties = (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
                    and node.func.attr.value == "clear")
         if (replaces or empties) and _after(model, own, loop, node):
             return code(model, node).strip()
     return None
+
+
+def _one_item(target: cst.BaseExpression) -> bool:
+    return isinstance(target, cst.Subscript) and all(isinstance(e.slice, cst.Index)
+                                                     for e in target.slice)
 
 
 def _after(model: ModuleModel, own: Function, loop: cst.CSTNode, node: cst.CSTNode) -> bool:
