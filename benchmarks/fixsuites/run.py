@@ -100,7 +100,7 @@ def fetch_sdist(pkg: dict, cache: Path, offline: bool) -> Path:
     if not archives:
         if offline:
             raise SystemExit(f"--offline: no sdist of {pkg['name']} in {dl}")
-        out = sh([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+        out = sh([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", pkg["name"],
                   "-d", str(dl), f"{pkg['name']}=={pkg['version']}"])
         archives = [p for p in dl.iterdir() if p.name.endswith((".tar.gz", ".zip"))]
         if out.returncode or not archives:

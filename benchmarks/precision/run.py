@@ -148,7 +148,10 @@ def unpacked(pkg: Package, cache: Path, offline: bool) -> Path:
             dist.mkdir(parents=True, exist_ok=True)
             print(f"fetching {pkg.name}=={pkg.version} ...", file=sys.stderr, flush=True)
             with tempfile.TemporaryDirectory() as tmp:
-                proc = run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                # The package's own sdist only: "--no-binary :all:" would
+                # also build its build requirements from source, just to read
+                # its metadata.
+                proc = run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", pkg.name,
                             f"{pkg.name}=={pkg.version}", "-d", tmp])
                 files = [p for p in Path(tmp).iterdir() if p.name.endswith(ARCHIVES)]
                 if proc.returncode != 0 or not files:

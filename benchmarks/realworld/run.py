@@ -184,8 +184,10 @@ class Fetcher:
         errors = []
         for label, flag in tries:
             with tempfile.TemporaryDirectory() as tmp:
+                # The flag names the package only: with ":all:", an sdist's
+                # build requirements would be built from source too.
                 proc = run([sys.executable, "-m", "pip", "download", "--no-deps",
-                            flag, ":all:", spec, "-d", tmp])
+                            flag, case.package, spec, "-d", tmp])
                 got = [p for p in Path(tmp).iterdir() if p.name.endswith(ARCHIVES)]
                 if proc.returncode == 0 and got:
                     return Path(shutil.move(str(got[0]), target / got[0].name))

@@ -9,7 +9,6 @@ run answered from the cache never loads the parser.
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from dataclasses import replace
@@ -217,7 +216,7 @@ def _finished(report: Report, settings: Union[Settings, Resolver], fixes: bool =
     """Keep a copy of each file's own result, then run the project pass (and,
     with ``fixes`` or ``marks``, build the fixes still missing from what is
     shown; ``remember`` stores a file's own result that learned them)."""
-    report.raw = [replace(r, diagnostics=copy.deepcopy(r.diagnostics)) for r in report.files]
+    report.raw = [replace(r, diagnostics=[d.detached() for d in r.diagnostics]) for r in report.files]
     finish(report.files, settings)
     if fixes or marks:
         _complete_fixes(report, settings, fixes, remember)
@@ -270,10 +269,10 @@ def relint(report: Report, settings: Union[Settings, Resolver],
 
     def again(r: FileResult) -> FileResult:
         if r.path not in changed:
-            return replace(r, diagnostics=copy.deepcopy(r.diagnostics))
+            return replace(r, diagnostics=[d.detached() for d in r.diagnostics])
         known = changed[r.path]
         if known is not None and not fixes and not marks:
-            return replace(known, diagnostics=copy.deepcopy(known.diagnostics))
+            return replace(known, diagnostics=[d.detached() for d in known.diagnostics])
         own = resolver.for_file(r.path)
         return lint_file(r.path, own, enabled_rules(own),
                          fixes=own.min_confidence if fixes else False,

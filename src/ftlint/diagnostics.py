@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -58,6 +59,15 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         return (self.path, self.start.row, self.start.column, self.code)
+
+    def detached(self) -> "Diagnostic":
+        """A copy whose fields, ``extra``'s keys included, can change without
+        changing this one (the project pass lowers confidences, rewrites
+        reasons and drops fixes). The values inside ``extra`` and ``fix`` are
+        shared: nothing changes them in place."""
+        clone = copy.copy(self)
+        clone.extra = dict(self.extra)
+        return clone
 
 
 # Codes for files that could not be checked at all.

@@ -123,9 +123,8 @@ def discover(paths: Sequence[str], settings: Union[Settings, Resolver]) -> Itera
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw)
-        found = _walk(path, resolver) if path.is_dir() else (path,)
-        for file in found:
-            key = os.path.realpath(file)
+        found = _walk(path, resolver) if path.is_dir() else ((path, os.path.realpath(path)),)
+        for file, key in found:
             if key not in seen:
                 seen.add(key)
                 yield file
@@ -167,7 +166,8 @@ def _excludes(settings: Settings) -> _Ignore:
     return _Ignore(Path(settings.root), patterns)
 
 
-def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
+def _walk(top: Path, resolver: Resolver) -> Iterator[tuple[Path, str]]:
+    """The files under ``top`` to check, each with its real path."""
     resolved_top = Path(os.path.realpath(top))
     # Read .gitignore files unless no file of the run respects them.
     gitignore = resolver.fixed is None or resolver.fixed.respect_gitignore
@@ -183,9 +183,8 @@ def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
             by_settings[id(settings)] = found
         return found
 
-    def excluded(path: Path, is_dir: bool, active: list[_Ignore], excludes: _Ignore,
-                 respect: bool) -> bool:
-        resolved = Path(os.path.realpath(path))
+    def excluded(path: Path, resolved: Path, is_dir: bool, active: list[_Ignore],
+                 excludes: _Ignore, respect: bool) -> bool:
         # Names like "build" match at any depth; anchored ones from the root.
         if excludes.names.match_file(path.name + ("/" if is_dir else "")):
             return True
@@ -193,7 +192,7 @@ def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
             return True
         return respect and any(ig.matches(resolved, is_dir) for ig in active)
 
-    def walk(directory: Path, active: list[_Ignore]) -> Iterator[Path]:
+    def walk(directory: Path, active: list[_Ignore]) -> Iterator[tuple[Path, str]]:
         real = os.path.realpath(directory)
         if gitignore:
             own = _gitignore(Path(real))
@@ -208,15 +207,20 @@ def _walk(top: Path, resolver: Resolver) -> Iterator[Path]:
             path = Path(entry.path)
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
-                if not is_dir and entry.is_symlink() and _links_to_dir(path):
+                link = not is_dir and entry.is_symlink()
+                if link and _links_to_dir(path):
                     continue  # a link to a directory: not followed
             except OSError:
                 continue
-            if excluded(path, is_dir, active, excludes, respect):
+            if not is_dir and not entry.name.endswith(SUFFIXES):
+                continue
+            # Inside a real directory, only a link's real path differs.
+            resolved = os.path.realpath(path) if link else os.path.join(real, entry.name)
+            if excluded(path, Path(resolved), is_dir, active, excludes, respect):
                 continue
             if is_dir:
                 yield from walk(path, active)
-            elif entry.name.endswith(SUFFIXES):
-                yield path
+            else:
+                yield path, resolved
 
     yield from walk(top, ignores)

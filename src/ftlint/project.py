@@ -99,11 +99,18 @@ def _package_parts(directory: str, memo: dict[str, tuple[str, ...]]) -> tuple[st
 
 def _node_ids(summaries: list[ModuleSummary]):
     modules = {s.module: s for s in summaries}
+    known: dict[str, Optional[str]] = {}  # a dotted target's id, the same from every module
 
     def node_id(summary: ModuleSummary, target: Target) -> Optional[str]:
         if target[0] == "local":
             return f"{summary.module}:{target[1]}"
-        parts = target[1].split(".")
+        name = target[1]
+        if name not in known:
+            known[name] = resolve(name)
+        return known[name]
+
+    def resolve(name: str) -> Optional[str]:
+        parts = name.split(".")
         for i in range(len(parts) - 1, 0, -1):
             other = modules.get(".".join(parts[:i]))
             if other is None:
@@ -611,10 +618,11 @@ def withdraw_forked(results: Sequence[FileResult], summaries: Sequence[ModuleSum
     """Offer no fix that adds a module or class lock in a package that forks
     the process: `--fix` declines those (a lock held by another thread at
     the fork stays held in the child), and `[*]` must not promise them."""
-    if not any(s.forks for s in summaries):
+    forking = {s.module.partition(".")[0] for s in summaries if s.forks}
+    if not forking:
         return
-    for r in results:
-        if r.summary is None or forking_module(summaries, r.summary.module) is None:
+    for r in results:  # forking_module(summaries, module) is not None, for each result at once
+        if r.summary is None or r.summary.module.partition(".")[0] not in forking:
             continue
         for d in r.diagnostics:
             if d.extra.get("process_lock"):

@@ -109,13 +109,11 @@ class _Analyses:
         """``source``'s findings as a check reports them: the per-file
         analysis and the project pass over the file (declared thread safety,
         start-up code, reachability), at every confidence."""
-        from copy import deepcopy
-
         if source not in self._checked:
             analysis = self.get(source, fresh)
             result = analysis if isinstance(analysis, FileResult) else analysis.result
             self._raw[source] = result
-            result = replace(result, diagnostics=deepcopy(result.diagnostics))
+            result = replace(result, diagnostics=[d.detached() for d in result.diagnostics])
             judge([result], self.settings, self.others)
             self._checked[source] = result
         return self._checked[source]
