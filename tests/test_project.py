@@ -190,6 +190,67 @@ def test_a_private_modules_class_made_at_import_time_is_start_up(tmp_path, run_f
     assert found["pkg/markers.py"]["confidence"] == "medium"
 
 
+def test_registration_functions_of_module_and_class_registries_are_set_up(tmp_path, run_ftlint):
+    """`register_backend()` and a classmethod `unregister_type()` fill a
+    registry kept on the module or the class, which programs do while they
+    set up: what they change, and what they do, is start-up code. Not when
+    code that runs later calls them (a lazy registration on first use), and
+    not a method of an instance, whose object serves while others register."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/backends.py": (
+            "import threading\n"
+            "_BACKENDS = {}\n\n"
+            "def register_backend(name, cls):\n"
+            "    if name in _BACKENDS:\n"                         # 5
+            "        raise ValueError(name)\n"
+            "    _BACKENDS[name] = cls\n\n"
+            "class Serializer:\n"
+            "    _types = {}\n\n"
+            "    @classmethod\n"
+            "    def unregister_type(cls, kind):\n"
+            "        if kind in cls._types:\n"                    # 14
+            "            del cls._types[kind]\n\n"
+            "def serve():\n"
+            "    for name in _BACKENDS:\n"                        # 18
+            "        print(name)\n\n"
+            "threading.Thread(target=serve).start()\n"),
+        "pkg/lazy.py": (
+            "import threading\n"
+            "_CODECS = {}\n\n"
+            "def register_codec(name):\n"
+            "    if name not in _CODECS:\n"                       # 5
+            "        _CODECS[name] = object()\n\n"
+            "def encode(name):\n"
+            "    register_codec(name)\n"
+            "    return _CODECS[name]\n\n"
+            "threading.Thread(target=encode, args=('a',)).start()\n"),
+        "pkg/daemon.py": (
+            "import threading\n\n"
+            "class Daemon:\n"
+            "    def __init__(self):\n"
+            "        self.objects = {}\n"
+            "        self._lock = threading.Lock()\n"
+            "        threading.Thread(target=self.loop).start()\n\n"
+            "    def register(self, name, obj):\n"
+            "        self.objects[name] = obj\n\n"
+            "    def loop(self):\n"
+            "        for name in self.objects:\n"                 # 13
+            "            print(name)\n"),
+    }
+    write_files(tmp_path, files)
+    proc = run_ftlint("--min-confidence", "low", "--format", "json", "pkg", cwd=tmp_path)
+    found = {(d["filename"], d["location"]["row"], d["code"]): d for d in json.loads(proc.stdout)}
+    for key in [("pkg/backends.py", 5, "FT203"), ("pkg/backends.py", 14, "FT203"),
+                ("pkg/backends.py", 18, "FT206")]:
+        assert found[key]["confidence"] == "low", key
+    assert "changes a module-level registry, which programs fill while they set up" in \
+        found[("pkg/backends.py", 18, "FT206")]["confidence_reason"]
+    assert "changes a class-level registry" in found[("pkg/backends.py", 14, "FT203")]["confidence_reason"]
+    assert found[("pkg/lazy.py", 5, "FT203")]["confidence"] != "low"
+    assert found[("pkg/daemon.py", 13, "FT206")]["confidence"] == "high"
+
+
 def test_console_scripts_are_start_up_roots(tmp_path, run_ftlint):
     """A function named in `[project.scripts]` (or setup.cfg's
     console_scripts) starts the program: what it and its helpers change

@@ -46,6 +46,11 @@ class ModuleSummary:
     # otherwise not ("the only thread-safe method of this connection").
     safe_methods: set[str] = field(default_factory=set)
     startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
+    # Registration functions of a module- or class-level registry
+    # (`register_backend()`, a classmethod `unregister_type()`): qualname ->
+    # why. Set-up code, unless the program calls them from code that runs
+    # later (see :func:`startup_only`).
+    registrars: dict[str, str] = field(default_factory=dict)
     locks_internally: frozenset[str] = frozenset()  # classes that lock inside
     # Entries that start exactly one thread (a `Thread(target=self.run)`
     # outside loops, a Thread subclass's `run`), by index into ``entries``.
@@ -368,6 +373,7 @@ def startup_only(summaries: Iterable[ModuleSummary], threads: dict[str, str],
             why.setdefault(target, f"the console script `{name}` starts the program here")
     graph = dict(graph)  # the module nodes below are this pass's own
     _import_time([s for s in summaries if s.module not in test_modules], graph, callers, why)
+    _registration(summaries, threads, callers, why)
     queue = deque(why)
     while queue:
         current = queue.popleft()
@@ -421,6 +427,24 @@ def _import_time(summaries: Sequence[ModuleSummary], graph: dict[str, list[str]]
                     continue
                 graph.setdefault(source, []).append(one)
                 callers.setdefault(one, set()).add(source)
+
+
+def _registration(summaries: Sequence[ModuleSummary], threads: dict[str, str],
+                  callers: dict[str, set[str]], why: dict[str, str]) -> None:
+    """Registration functions as start-up roots: a registry kept on a module
+    or a class is filled while the program sets up (`register_backend()`
+    from a module's top level, from `main()`, from a plug-in's import), and
+    only read once threads run. Not one that code running later calls (a
+    lazy `register()` on first use), nor one that runs on other threads."""
+    registrars = {f"{s.module}:{q}" for s in summaries for q in s.registrars}
+    for summary in summaries:
+        for qual, reason in summary.registrars.items():
+            node = f"{summary.module}:{qual}"
+            if node in threads or node in why:
+                continue
+            if all(c in registrars or c.endswith(f":{IMPORT}") or c in why
+                   for c in callers.get(node, ())):
+                why[node] = reason
 
 
 def _private(qualname: str) -> bool:

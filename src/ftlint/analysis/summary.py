@@ -96,6 +96,7 @@ def summarize(model: ModuleModel, module: str) -> ModuleSummary:
         return ("ext", qualified) if qualified else None
 
     summary.startup = _startup(model, module, summary)
+    summary.registrars = _registrars(model)
     summary.import_calls = _import_time_calls(model, resolve)
     summary.returns = _returned_closures(model, summary)
     summary.locks_internally = model.locks_internally
@@ -357,6 +358,31 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
                 found[qual] = roots[root]
                 break
     return found
+
+
+def _registrars(model: ModuleModel) -> dict[str, str]:
+    """Module-level functions, classmethods and staticmethods named as a
+    registration (`register_x`, `unregister`, `_register_y`,
+    `instrument_client`) that write state kept on the module or the class:
+    the registry a program fills while it sets up. A method of an instance
+    (`daemon.register(obj)`) is not one: its object serves while others
+    register."""
+    found: dict[str, str] = {}
+    for access in model.accesses:
+        function = access.function
+        if not access.write or function is None or access.ref[0] not in ("global", "class"):
+            continue
+        function = function.outermost
+        if function.qualname in found or not _REGISTRATION.match(function.name):
+            continue
+        if function.class_name is None or function.kind in ("classmethod", "staticmethod"):
+            where = "module" if access.ref[0] == "global" else "class"
+            found[function.qualname] = (f"`{function.qualname}()` changes a {where}-level "
+                                        "registry, which programs fill while they set up")
+    return found
+
+
+_REGISTRATION = re.compile(r"_*(?:un|de)?(?:[rR]egister|[iI]nstrument)(?:$|_|[A-Z])")
 
 
 def _logging_setup(function: Function) -> Optional[str]:
