@@ -194,8 +194,10 @@ def test_registration_functions_of_module_and_class_registries_are_set_up(tmp_pa
     """`register_backend()` and a classmethod `unregister_type()` fill a
     registry kept on the module or the class, which programs do while they
     set up: what they change, and what they do, is start-up code. Not when
-    code that runs later calls them (a lazy registration on first use), and
-    not a method of an instance, whose object serves while others register."""
+    code that runs later calls them (a lazy registration on first use), nor
+    the other functions of such a registry (an `unregister()` that nothing
+    calls, when constructors register), and not a method of an instance,
+    whose object serves while others register."""
     files = {
         "pkg/__init__.py": "",
         "pkg/backends.py": (
@@ -225,6 +227,19 @@ def test_registration_functions_of_module_and_class_registries_are_set_up(tmp_pa
             "    register_codec(name)\n"
             "    return _CODECS[name]\n\n"
             "threading.Thread(target=encode, args=('a',)).start()\n"),
+        "pkg/exits.py": (
+            "_handlers = {}\n\n"
+            "def register(func):\n"
+            "    _handlers[id(func)] = func\n"
+            "    return id(func)\n\n"
+            "def unregister(ident):\n"
+            "    if ident in _handlers:\n"                        # 8
+            "        del _handlers[ident]\n\n"
+            "class Tube:\n"
+            "    def __init__(self):\n"
+            "        register(self.close)\n\n"
+            "    def close(self):\n"
+            "        pass\n"),
         "pkg/daemon.py": (
             "import threading\n\n"
             "class Daemon:\n"
@@ -244,9 +259,13 @@ def test_registration_functions_of_module_and_class_registries_are_set_up(tmp_pa
     for key in [("pkg/backends.py", 5, "FT203"), ("pkg/backends.py", 14, "FT203"),
                 ("pkg/backends.py", 18, "FT206")]:
         assert found[key]["confidence"] == "low", key
-    assert "changes a module-level registry, which programs fill while they set up" in \
-        found[("pkg/backends.py", 18, "FT206")]["confidence_reason"]
-    assert "changes a class-level registry" in found[("pkg/backends.py", 14, "FT203")]["confidence_reason"]
+    assert "changes a module-level registry (`_BACKENDS`), which programs fill while they set up" \
+        in found[("pkg/backends.py", 18, "FT206")]["confidence_reason"]
+    assert "changes a class-level registry (`Serializer._types`)" in \
+        found[("pkg/backends.py", 14, "FT203")]["confidence_reason"]
+    # A constructor registers at run time, so the registry's unregister()
+    # runs then too, though nothing in the package calls it.
+    assert found[("pkg/exits.py", 8, "FT203")]["confidence"] != "low"
     assert found[("pkg/lazy.py", 5, "FT203")]["confidence"] != "low"
     assert found[("pkg/daemon.py", 13, "FT206")]["confidence"] == "high"
 

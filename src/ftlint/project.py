@@ -48,9 +48,10 @@ class ModuleSummary:
     startup: dict[str, str] = field(default_factory=dict)  # qualname -> why it runs at start-up
     # Registration functions of a module- or class-level registry
     # (`register_backend()`, a classmethod `unregister_type()`): qualname ->
-    # why. Set-up code, unless the program calls them from code that runs
-    # later (see :func:`startup_only`).
-    registrars: dict[str, str] = field(default_factory=dict)
+    # the registries they change. Set-up code, unless the program calls one
+    # of a registry's functions from code that runs later (see
+    # :func:`startup_only`).
+    registrars: dict[str, tuple[str, ...]] = field(default_factory=dict)
     locks_internally: frozenset[str] = frozenset()  # classes that lock inside
     # Entries that start exactly one thread (a `Thread(target=self.run)`
     # outside loops, a Thread subclass's `run`), by index into ``entries``.
@@ -434,17 +435,30 @@ def _registration(summaries: Sequence[ModuleSummary], threads: dict[str, str],
     """Registration functions as start-up roots: a registry kept on a module
     or a class is filled while the program sets up (`register_backend()`
     from a module's top level, from `main()`, from a plug-in's import), and
-    only read once threads run. Not one that code running later calls (a
-    lazy `register()` on first use), nor one that runs on other threads."""
-    registrars = {f"{s.module}:{q}" for s in summaries for q in s.registrars}
+    only read once threads run. Not a registry one of whose functions code
+    that runs later calls (`atexit.register(self.close)` in a constructor:
+    its `unregister()` runs then too), nor one that runs on other threads."""
+    functions: dict[tuple[str, str], list[str]] = {}  # registry -> its functions
     for summary in summaries:
-        for qual, reason in summary.registrars.items():
+        for qual, registries in summary.registrars.items():
+            for registry in registries:
+                functions.setdefault((summary.module, registry), []).append(
+                    f"{summary.module}:{qual}")
+    registrars = {node for nodes in functions.values() for node in nodes}
+    later = set()
+    for key, nodes in functions.items():
+        if any(node in threads or not all(c in registrars or c.endswith(f":{IMPORT}") or c in why
+                                          for c in callers.get(node, ()))
+               for node in nodes):
+            later.add(key)
+    for summary in summaries:
+        for qual, registries in summary.registrars.items():
             node = f"{summary.module}:{qual}"
-            if node in threads or node in why:
+            if node in why or any((summary.module, r) in later for r in registries):
                 continue
-            if all(c in registrars or c.endswith(f":{IMPORT}") or c in why
-                   for c in callers.get(node, ())):
-                why[node] = reason
+            where = "class" if "." in registries[0] else "module"
+            why[node] = (f"`{qual}()` changes a {where}-level registry (`{registries[0]}`), "
+                         "which programs fill while they set up")
 
 
 def _private(qualname: str) -> bool:

@@ -360,29 +360,31 @@ def _startup(model: ModuleModel, module: str, summary: ModuleSummary) -> dict[st
     return found
 
 
-def _registrars(model: ModuleModel) -> dict[str, str]:
+def _registrars(model: ModuleModel) -> dict[str, tuple[str, ...]]:
     """Module-level functions, classmethods and staticmethods named as a
-    registration (`register_x`, `unregister`, `_register_y`,
+    registration (`register_x`, `unregister`, `_register_y`, `add_z`,
     `instrument_client`) that write state kept on the module or the class:
-    the registry a program fills while it sets up. A method of an instance
+    qualname -> the registries it changes (`_HANDLERS`, `Cls._types`), the
+    tables a program fills while it sets up. A method of an instance
     (`daemon.register(obj)`) is not one: its object serves while others
     register."""
-    found: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
     for access in model.accesses:
         function = access.function
         if not access.write or function is None or access.ref[0] not in ("global", "class"):
             continue
         function = function.outermost
-        if function.qualname in found or not _REGISTRATION.match(function.name):
+        if not _REGISTRATION.match(function.name):
             continue
         if function.class_name is None or function.kind in ("classmethod", "staticmethod"):
-            where = "module" if access.ref[0] == "global" else "class"
-            found[function.qualname] = (f"`{function.qualname}()` changes a {where}-level "
-                                        "registry, which programs fill while they set up")
-    return found
+            registry = ".".join(access.ref[1:])
+            names = found.setdefault(function.qualname, [])
+            if registry not in names:
+                names.append(registry)
+    return {qual: tuple(names) for qual, names in found.items()}
 
 
-_REGISTRATION = re.compile(r"_*(?:un|de)?(?:[rR]egister|[iI]nstrument)(?:$|_|[A-Z])")
+_REGISTRATION = re.compile(r"_*(?:(?:un|de)?(?:[rR]egister|[iI]nstrument)(?:$|_|[A-Z])|add(?:_|[A-Z]))")
 
 
 def _logging_setup(function: Function) -> Optional[str]:
