@@ -3693,3 +3693,94 @@ def test_a_loop_after_the_store_still_gets_its_snapshot() -> None:
         for delivery in self.pending:
             print(delivery)""")
     assert "for delivery in list(self.pending):" in fix_source(code, "mod.py").new_source
+
+
+def test_a_mark_whose_block_acts_is_not_published_with_setdefault() -> None:
+    """debugpy's `exception_once` (eleventh judged sample): `if msg not in
+    seen: seen[msg] = True` then `log(msg)`. The guard is there for the act,
+    once per key; with `setdefault` two threads still both pass the test and
+    both act, so the fix changed nothing. Whether the act comes after the
+    mark or before it, no `setdefault` is written; a block that only
+    outputs is low (a message printed twice), and a block that does
+    something else gets the lock from the test to the act."""
+    source = _src('''
+        import threading
+
+        _seen = {}
+        _started = {}
+        _workers = []
+
+        def warn_once(message):
+            if message not in _seen:
+                _seen[message] = True
+                print(message)
+
+        def note_once(message):
+            if message not in _seen:
+                print(message)
+                _seen[message] = 1
+
+        def ensure(key):
+            if key not in _started:
+                _started[key] = True
+                _workers.append(key)
+
+        threading.Thread(target=warn_once, args=("x",)).start()
+        threading.Thread(target=note_once, args=("x",)).start()
+        threading.Thread(target=ensure, args=("x",)).start()
+    ''')
+    found = {d.start.row: d for d in lint_source(source, "mod.py").diagnostics
+             if d.code == "FT203"}
+    assert found[8].confidence == LOW and found[13].confidence == LOW
+    assert "only outputs a message and marks it" in found[8].reason
+    assert found[18].confidence > LOW
+    result = fix_source(source, "mod.py")
+    assert "setdefault" not in result.new_source, result.new_source
+    assert ("    with _started_lock:\n        if key not in _started:\n"
+            "            _started[key] = True\n            _workers.append(key)\n"
+            ) in result.new_source, result.new_source
+
+
+def test_a_lock_is_declined_where_a_read_outside_it_sees_an_interim_value() -> None:
+    """nvitop's `gpu_instance_id()` (eleventh judged sample): the locked
+    block stores the query's fallback (`UINT_MAX`) and then replaces it with
+    `NA`, and `return self._id` after the block takes no lock. With the
+    final value equal to the unset one, the next call stores the fallback
+    again while another thread returns: it saw `UINT_MAX` thousands of
+    times on 3.13t. No lock then; the advice is to build in a local."""
+    source = _src('''
+        import threading
+        from nvml import NA, query
+
+        UINT_MAX = 2**32 - 1
+
+        class Device:
+            def __init__(self, handle):
+                self._handle = handle
+                self._lock = threading.RLock()
+                self._id = NA
+
+            def instance_id(self):
+                if self._handle is not None and self._id is NA:
+                    self._id = query(self._handle, default=UINT_MAX)
+                    if self._id == UINT_MAX:
+                        self._id = NA
+                return self._id
+
+            def close(self):
+                with self._lock:
+                    self._handle = None
+    ''')
+    result = fix_source(source, "mod.py")
+    assert "with self._lock" not in result.new_source.replace(
+        "    def close(self):\n        with self._lock:", ""), result.new_source
+    assert any("stores a value and then replaces it, and `Device.instance_id()` reads it "
+               "without a lock" in o.reason for o in result.unfixed), result.unfixed
+    # Stored once, in a local first, there is nothing to decline.
+    once = source.replace(
+        "self._id = query(self._handle, default=UINT_MAX)\n"
+        "            if self._id == UINT_MAX:\n"
+        "                self._id = NA\n",
+        "found = query(self._handle, default=UINT_MAX)\n"
+        "            self._id = NA if found == UINT_MAX else found\n")
+    assert "with self._lock:\n            if self._handle" in fix_source(once, "mod.py").new_source

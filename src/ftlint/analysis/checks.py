@@ -113,6 +113,20 @@ def is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
+def is_marker(value: cst.BaseExpression) -> bool:
+    """A constant stored as a mark (`seen[k] = True`, `= 1`, `= None`):
+    nothing is built for other threads to share."""
+    if isinstance(value, cst.Name):
+        return value.value in ("True", "False", "None")
+    return isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis))
+
+
+def stored_marker(statement: cst.CSTNode) -> bool:
+    """``statement`` is `c[k] = <a mark>` alone on its line."""
+    return (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1
+            and isinstance(statement.body[0], cst.Assign) and is_marker(statement.body[0].value))
+
+
 def one_in(test: cst.BaseExpression) -> bool:
     """`k in d`, one comparison."""
     return (isinstance(test, cst.Comparison) and len(test.comparisons) == 1

@@ -688,6 +688,11 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
     why = calls_out(model, region, function, io)
     if why:
         return Declined(why)
+    seen = _interim_seen(model, ref, region)
+    if seen is not None:
+        return Declined(f"the locked code stores a value and then replaces it, and "
+                        f"`{seen.qualname}()` reads it without a lock, so it can still see "
+                        "the first value; build the value in a local and store it once")
     lock = _lock_for(model, ref, region, function, reuse)
     if isinstance(lock, Lock):
         handed = _handed_off(model).get(_key_of(lock.expr, function))
@@ -695,6 +700,46 @@ def lock_for(model: ModuleModel, ref: Ref, region: cst.CSTNode, function: Option
             return Declined(f"`{handed}()` returns holding `{lock.expr}`, so its callers may "
                             "hold it here; taking it again would hang")
     return lock
+
+
+def _interim_seen(model: ModuleModel, ref: Ref, region: cst.CSTNode) -> Optional[Function]:
+    """A function that reads ``ref`` outside any `with`, when ``region``
+    stores it and later, on the same path, stores it again (nvitop's
+    `self._id = query(default=UINT_MAX)` then `if self._id == UINT_MAX:
+    self._id = NA`, then `return self._id` after the block): a lock around
+    the region does not hide the first value from that read."""
+    stores = [a.statement for a in model.accesses_of(ref)
+              if a.op in _REBINDS and inside(a.node, region)]
+    if len(stores) < 2 or not any(_runs_before(first, then, region)
+                                  for first in stores for then in stores if first is not then):
+        return None
+    if ref[0] != "instance":
+        return None  # (reads of globals are not told from locals here)
+    for function in model.functions:
+        method = function.outermost
+        if method.class_name != ref[1] or method.self_name is None or function.in_constructor:
+            continue
+        guarded: set[int] = set()
+        for node in walk_own(function.node):
+            if isinstance(node, cst.With):
+                guarded.update(id(n) for n in walk(node.body))
+            elif (isinstance(node, cst.Attribute) and node.attr.value == ref[2]
+                  and isinstance(node.value, cst.Name) and node.value.value == method.self_name
+                  and id(node) not in guarded and not inside(node, region)):
+                return function
+    return None
+
+
+def _runs_before(first: cst.CSTNode, then: cst.CSTNode, region: cst.CSTNode) -> bool:
+    """``first`` is a statement of a block in ``region`` and ``then`` is in a
+    later statement of that block."""
+    for block in walk(region):
+        if isinstance(block, cst.IndentedBlock):
+            body = list(block.body)
+            at = next((i for i, s in enumerate(body) if s is first), None)
+            if at is not None:
+                return any(inside(then, later) for later in body[at + 1:])
+    return False
 
 
 def write_locks(model: ModuleModel, write: Access) -> frozenset[str]:

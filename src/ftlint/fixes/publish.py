@@ -29,7 +29,7 @@ from typing import Callable, Optional, Union
 
 import libcst as cst
 
-from ftlint.analysis.checks import cached_lookup
+from ftlint.analysis.checks import cached_lookup, is_marker
 from ftlint.analysis.model import Access, Function, ModuleModel, Ref
 from ftlint.analysis.names import binds
 from ftlint.fixes import SAFE, Declined, Edit, Fix
@@ -261,6 +261,12 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         # `path, name = os.path.split(path)` between the lookup and the
         # store: the store's key is another key (pyglet's `_trace_frame`),
         # and `setdefault` would hand back what another key holds.
+        return None
+    if any(not _returns(line) for line in after) or (is_marker(value) and before):
+        # `if msg not in seen: seen[msg] = True` then `log(msg)` (debugpy's
+        # `warn_once`), or the act before the mark: the guard exists for
+        # what the block does once per key, not for a value to share. With
+        # `setdefault` two threads still both pass the test and both act.
         return None
     binding = model.binding(ref)
     kind = binding.kind if binding is not None else ""

@@ -16,7 +16,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ftlint.analysis.checks import cached_lookup, get_call, is_none, one_in
+from ftlint.analysis.checks import cached_lookup, get_call, is_none, one_in, stored_marker
 from ftlint.analysis.keys import expr_key
 from ftlint.analysis.model import Compound, ModuleModel, Mutability
 from ftlint.analysis.names import SNAPSHOT_CALLS, dotted
@@ -594,6 +594,11 @@ def memo_fill(model: ModuleModel, compound: Compound, identity: bool = True) -> 
     block = node.body if handler is None else handler.body
     if identity and _identity_matters(write, block):
         return False
+    if stored_marker(write.statement) and any(
+            s is not write.statement for s in getattr(block, "body", ())):
+        # `if msg not in seen: seen[msg] = True; log(msg)`: a mark, and the
+        # block acts once per key; nothing is built to share.
+        return False
     # Entries changed in place elsewhere (`d[k] += 1`, `d[k].append(x)`) are
     # state, not a cache: a second fill drops what was done to the first.
     if any(w.op == "augitem" or w.op.startswith("item.") for w in model.writes(compound.ref)):
@@ -627,8 +632,9 @@ def output_once(model: ModuleModel, compound: Compound) -> bool:
     the `else:` or after the guard clause. Two threads that miss together
     output the message twice; nothing else happens twice."""
     write, node = compound.write, compound.node
-    if write is None or write.op != "add" or not isinstance(node, cst.If):
-        return False
+    if write is None or not isinstance(node, cst.If) or not (
+            write.op == "add" or write.op == "setitem" and stored_marker(write.statement)):
+        return False  # (`seen[k] = True` marks a key as `seen.add(k)` does)
     if _misses(node.test):
         block: cst.CSTNode = node.body
     elif not _hits(node.test):
