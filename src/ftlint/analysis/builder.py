@@ -11,7 +11,7 @@ import libcst as cst
 
 from ftlint.analysis.keys import expr_key, strip_view
 from ftlint.analysis.model import (
-    ITEMS, OWNER_DICT, Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
+    _LOCKISH, ITEMS, OWNER_DICT, Access, Binding, Call, Function, LockUse, ModuleModel, Mutability,
 )
 from ftlint.analysis.names import (
     IMMUTABLE_TYPES, LOCK_TYPES, MUTABLE_TYPES, MUTATORS, SNAPSHOT_CALLS, THREADSAFE_TYPES,
@@ -51,6 +51,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
                  sync_decorators: Sequence[str] = (), package: Optional[str] = None,
                  releases: bool = True) -> None:
         self.sync_decorators = tuple(sync_decorators)
+        self.lock_decorators = _lock_decorators(module)
         # False when the source never says "release": no function can
         # release a lock its caller took, so no body needs scanning for it.
         self.releases = releases
@@ -513,6 +514,7 @@ class ModelBuilder(LockTracking, CheckTracking, Walker):
         qualified = {d: self.imports.qualify(_decorator_target(dec.decorator)) or d
                      for d, dec in zip(decorators, node.decorators)}
         sync = [d for d in decorators if any(s in d.lower() for s in _SYNC_DECORATOR)
+                or d in self.lock_decorators
                 or any(fnmatch.fnmatchcase(n, p) for p in self.sync_decorators
                        for n in (d, qualified.get(d, d)))]
         self.with_locks.extend(f"@{d}" for d in sync)
@@ -922,6 +924,34 @@ _CONTAINER_BASES = {"builtins.dict": "dict", "builtins.list": "list", "builtins.
 # recognised by their own name wherever they are imported from.
 _REEXPORTED = {name.rsplit(".", 1)[-1]: kind for name, kind in MUTABLE_TYPES.items()
                if not name.startswith("builtins.") and name != "array.array"}
+
+
+def _lock_decorators(module: cst.Module) -> frozenset[str]:
+    """The module's own decorators that run the function they wrap holding
+    a lock of the object: `def _atomic(fn):` whose inner `def inner(self,
+    ...)` calls `fn(...)` inside `with self._lock:` (streamlink's cache).
+    Methods they decorate hold that lock, as under `@synchronized`."""
+    found = set()
+    for outer in module.body:
+        if not (isinstance(outer, cst.FunctionDef) and outer.params.params
+                and isinstance(outer.body, cst.IndentedBlock)):
+            continue
+        wrapped = outer.params.params[0].name.value
+        for inner in outer.body.body:
+            if not (isinstance(inner, cst.FunctionDef) and inner.params.params
+                    and isinstance(inner.body, cst.IndentedBlock)):
+                continue
+            owner = inner.params.params[0].name.value
+            for statement in inner.body.body:
+                if isinstance(statement, cst.With) and any(
+                        isinstance(item.item, cst.Attribute)
+                        and isinstance(item.item.value, cst.Name)
+                        and item.item.value.value == owner
+                        and _LOCKISH.search(item.item.attr.value) for item in statement.items) \
+                        and any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name)
+                                and n.func.value == wrapped for n in walk_own(statement.body)):
+                    found.add(outer.name.value)
+    return frozenset(found)
 
 
 def build_model(path: str, module: cst.Module, sync_decorators: Sequence[str] = (),

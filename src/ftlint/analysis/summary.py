@@ -376,6 +376,8 @@ def _registrars(model: ModuleModel) -> dict[str, tuple[str, ...]]:
         function = function.outermost
         if not _REGISTRATION.match(function.name):
             continue
+        if function.name.lstrip("_").startswith("add") and function.class_name is None:
+            continue  # a module's `add_bytes(data)` is no registration API: a class's may be
         if function.class_name is None or function.kind in ("classmethod", "staticmethod"):
             registry = ".".join(access.ref[1:])
             names = found.setdefault(function.qualname, [])

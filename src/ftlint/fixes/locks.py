@@ -715,9 +715,15 @@ def _interim_seen(model: ModuleModel, ref: Ref, region: cst.CSTNode) -> Optional
         return None
     if ref[0] != "instance":
         return None  # (reads of globals are not told from locals here)
+    rearms = _rearms(model, ref, region)
     for function in model.functions:
         method = function.outermost
         if method.class_name != ref[1] or method.self_name is None or function.in_constructor:
+            continue
+        if not rearms and inside(region, function.node):
+            # `return self._x` after the locked `if self._x is None:` build:
+            # this call passed the lock, and no call builds again once the
+            # final value is stored, so no build runs while it reads.
             continue
         guarded: set[int] = set()
         for node in walk_own(function.node):
@@ -728,6 +734,26 @@ def _interim_seen(model: ModuleModel, ref: Ref, region: cst.CSTNode) -> Optional
                   and id(node) not in guarded and not inside(node, region)):
                 return function
     return None
+
+
+def _rearms(model: ModuleModel, ref: Ref, region: cst.CSTNode) -> bool:
+    """The region stores the very value its test looks for (`if self._id is
+    NA:` ... `self._id = NA`): the next call builds again, and a call that
+    reads after its own locked test can meet another call's interim store."""
+    test = next((n.test for n in walk(region) if isinstance(n, cst.If)), None)
+    if test is None:
+        return False
+    sought = {code(model, c.comparator) for n in walk(test) if isinstance(n, cst.Comparison)
+              for c in n.comparisons}
+    sought |= {code(model, n.left) for n in walk(test) if isinstance(n, cst.Comparison)}
+    for access in model.accesses_of(ref):
+        statement = access.statement
+        if (access.op in _REBINDS and inside(access.node, region)
+                and isinstance(statement, cst.SimpleStatementLine)
+                and isinstance(statement.body[0], cst.Assign)
+                and code(model, statement.body[0].value) in sought):
+            return True
+    return False
 
 
 def _runs_before(first: cst.CSTNode, then: cst.CSTNode, region: cst.CSTNode) -> bool:
