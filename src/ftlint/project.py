@@ -541,13 +541,17 @@ def apply(diagnostics: list[Diagnostic], summary: ModuleSummary, threads: dict[s
                 d, summary, owners, threads, called)
             alone = alone or bool(handed)
             unshared = bool(d.extra.get("no_sign")) and not alone
-            if (not d.extra.get("atomic") and not d.extra.get("benign")
+            if (not d.extra.get("atomic") and not d.extra.get("benign") and not unshared
                     and d.confidence < Confidence.HIGH):
-                d.confidence = Confidence.MEDIUM if alone or unshared else Confidence.HIGH
+                d.confidence = Confidence.MEDIUM if alone else Confidence.HIGH
             d.reason = f"{d.reason}; runs on other threads: started by {threads[f'{summary.module}:{function}']}"
             if unshared and d.confidence < Confidence.HIGH:
-                d.reason = (f"{d.reason}; medium: that shows the code runs on another thread, "
-                            "not that other threads use this object at the same time")
+                # Without evidence either way, the finding is low: one
+                # thread running the code may own the object (a per-call
+                # event, a notifier's loop state).
+                d.reason = (f"{d.reason}; {d.confidence.name.lower()}: that shows the code "
+                            "runs on another thread, not that other threads use this object "
+                            "at the same time")
             if dedicated and d.confidence < Confidence.HIGH:
                 d.reason = (f"{d.reason}, one thread started once, so the change never runs "
                             "twice at once: medium")
