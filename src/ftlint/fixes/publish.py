@@ -160,10 +160,6 @@ def _rebinds(statements: list, key: cst.BaseExpression) -> bool:
                for name in names)
 
 
-def _names(node: cst.CSTNode, name: str) -> bool:
-    return any(isinstance(n, cst.Name) and n.value == name for n in walk(node))
-
-
 def _leaves(block: cst.BaseSuite) -> bool:
     """The block ends in `return` or `raise`."""
     body = block.body if isinstance(block, cst.IndentedBlock) else ()
@@ -222,8 +218,7 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         member = (lookup.slice[0].slice.value, lookup.value)
         lines = list(handler.body.body)
         at = next((i for i, line in enumerate(lines) if line is store_statement), None)
-        if at is None or _writes_in(model, ref, access, lines[at + 1:]) or any(
-                _names_state(line, ref) and not _returns(line) for line in lines[at + 1:]):
+        if at is None or _writes_in(model, ref, access, lines[at + 1:]):
             return None
         before, after = lines[:at], lines[at + 1:]
     elif len(statements) == 1:
@@ -239,9 +234,8 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
             return None
         lines = list(block.body)
         at = next((i for i, line in enumerate(lines) if line is store_statement), None)
-        if at is None or _writes_in(model, ref, access, lines[at + 1:]) or any(
-                _names_state(line, ref) and not _returns(line) for line in lines[at + 1:]):
-            return None  # the value is used further in the fill (published before populated)
+        if at is None or _writes_in(model, ref, access, lines[at + 1:]):
+            return None
         before, after = lines[:at], lines[at + 1:]
     else:
         # `if k in c: return ...`, then the statements up to `c[k] = value`.
@@ -263,10 +257,12 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         # and `setdefault` would hand back what another key holds.
         return None
     if any(not _returns(line) for line in after) or (is_marker(value) and before):
-        # `if msg not in seen: seen[msg] = True` then `log(msg)` (debugpy's
-        # `warn_once`), or the act before the mark: the guard exists for
-        # what the block does once per key, not for a value to share. With
-        # `setdefault` two threads still both pass the test and both act.
+        # Only a `return` may follow the store. Anything else either uses
+        # the value further in the fill (other threads would see it before
+        # it is populated) or acts once per key (`if msg not in seen:
+        # seen[msg] = True` then `log(msg)`, debugpy's `warn_once`; or the
+        # act before the mark): with `setdefault` two threads still both
+        # pass the test and both act.
         return None
     binding = model.binding(ref)
     kind = binding.kind if binding is not None else ""
@@ -280,8 +276,6 @@ def fill_fix(model: ModuleModel, ref: Ref, statements: list[cst.CSTNode], access
         # thread stored it; only `setdefault` hands that back in one step.
         if rebind or not (unlocked and not reuse and kind in _MAPPINGS):
             return None
-        if any(_names(line, alias) and not _returns(line) for line in after):
-            return None  # filled after it is published: other threads see it half built
         text = f"{alias} = {c}.setdefault({k}, {code(model, value)})\n"
         new = cst.parse_statement(text).with_changes(leading_lines=leading)
         return Fix(SAFE, "Publish with `setdefault`, which hands back the value stored; the "
